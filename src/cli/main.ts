@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { translateDcmtkArgs } from './common/dcmtk-args.ts';
+import { DUMP_ALIASES, dumpCommand } from './dump.ts';
+import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
+import { json2dcmCommand, jsonCommand } from './json.ts';
+
+const ALIASES: Record<string, Readonly<Record<string, string>>> = {
+  dump: DUMP_ALIASES,
+  dump2dcm: DUMP2DCM_ALIASES,
+};
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const aliases = command ? ALIASES[command] : undefined;
+  const args = aliases ? [command!, ...translateDcmtkArgs(rest, aliases)] : [...argv];
+  const program = new Command('dicomkit')
+    .description('DICOM toolkit and PACS: files, network tools compatible with DCMTK, and a PACS server')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addCommand(dumpCommand())
+    .addCommand(dump2dcmCommand())
+    .addCommand(jsonCommand())
+    .addCommand(json2dcmCommand());
+  program.exitOverride();
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    process.stderr.write(`E: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv.slice(2));

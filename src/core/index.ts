@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './tag.ts';
+export * from './uid.ts';
+export * from './vr.ts';

@@ -1,0 +1,2 @@
+export * from './charset/index.ts';
+export * from './transfer-syntax.ts';

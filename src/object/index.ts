@@ -1,0 +1,16 @@
+export { DataSetBuilder } from './builder.ts';
+export { DataSet, resolveTag, type SetValue, type TagKey, type ValueOf, type ValueOfVR } from './dataset.ts';
+export { type DumpOptions, dumpDataSet, dumpFile, elementName, formatValue } from './dump.ts';
+export { type ParsedDump, parseDump } from './dump-parse.ts';
+export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';
+export {
+  type DicomFile,
+  detectTransferSyntax,
+  findMetaStart,
+  type ReadOptions,
+  readDataSet,
+  readDicom,
+} from './part10.ts';
+export { buildMeta, encodeDicom, type WriteOptions, writeDicom } from './part10-writer.ts';
+export type { Value } from './values.ts';
+export { concatParts, DataSetEncoder, type EncodedPart, type EncodeOptions } from './writer.ts';

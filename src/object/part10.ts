@@ -1,0 +1,219 @@
+import { DicomParseError } from '../core/errors.ts';
+import { type Tag, TRANSFER_SYNTAX_UID } from '../core/tag.ts';
+import { vrFromCode } from '../core/vr.ts';
+import {
+  EXPLICIT_BE,
+  EXPLICIT_LE,
+  IMPLICIT_LE,
+  type TransferSyntax,
+  transferSyntax,
+} from '../encoding/transfer-syntax.ts';
+import { DicomParser } from '../parser/parser.ts';
+import { DataSetBuilder } from './builder.ts';
+import { DataSet } from './dataset.ts';
+import { gunzipSync, inflateRaw } from './deflate.ts';
+
+/** A DICOM file: the file meta information (group 0002) and the data set. */
+export interface DicomFile {
+  /** File Meta Information (PS3.10 §7.1); empty for a data set read without one. */
+  meta: DataSet;
+  dataset: DataSet;
+  /** The syntax the data set is encoded in. */
+  transferSyntax: TransferSyntax;
+  /** The 128-byte preamble, when the file has one. */
+  preamble?: Uint8Array;
+  /** True when the file had the `DICM` prefix and file meta information. */
+  hasMeta: boolean;
+  /** Where the data set starts in the file. */
+  dataSetOffset: number;
+  /** Offset of the element the read stopped before, with `stopAtTag`. */
+  stoppedAt?: number;
+  /** Things read but not as the standard wants them (e.g. a transfer syntax guessed). */
+  warnings: string[];
+}
+
+export interface ReadOptions {
+  /** Stop before the first top-level element with a tag >= this (e.g. 0x7fe00010). */
+  stopAtTag?: Tag;
+  /** Values longer than this are kept as byte ranges of the source, not loaded. */
+  bulkDataThreshold?: number;
+  /** Read the data set in this syntax whatever the file meta says (UID). */
+  forceTransferSyntax?: string;
+  /** Name of the source, recorded in bulk data references. */
+  source?: string;
+}
+
+const PREAMBLE_LENGTH = 128;
+
+/** True when `bytes` has `DICM` at `at`. */
+function hasPrefix(bytes: Uint8Array, at: number): boolean {
+  return (
+    bytes.length >= at + 4 &&
+    bytes[at] === 0x44 &&
+    bytes[at + 1] === 0x49 &&
+    bytes[at + 2] === 0x43 &&
+    bytes[at + 3] === 0x4d
+  );
+}
+
+/** Where the file meta starts: after preamble and prefix, after a bare prefix, or -1. */
+export function findMetaStart(bytes: Uint8Array): number {
+  if (hasPrefix(bytes, PREAMBLE_LENGTH)) return PREAMBLE_LENGTH + 4;
+  if (hasPrefix(bytes, 0)) return 4;
+  return -1;
+}
+
+/**
+ * Guesses the encoding of a data set from its first element, as DCMTK and pydicom do for
+ * files without meta information: a valid VR after the tag means explicit VR; the byte
+ * order is the one that makes the group number small (data sets start with low groups).
+ */
+export function detectTransferSyntax(bytes: Uint8Array, at = 0): TransferSyntax {
+  if (bytes.length < at + 8) return IMPLICIT_LE;
+  const groupLE = bytes[at]! | (bytes[at + 1]! << 8);
+  const groupBE = (bytes[at]! << 8) | bytes[at + 1]!;
+  const little = groupLE <= groupBE;
+  const vr = vrFromCode((bytes[at + 4]! << 8) | bytes[at + 5]!);
+  if (vr === undefined) return IMPLICIT_LE;
+  return little ? EXPLICIT_LE : EXPLICIT_BE;
+}
+
+/** Reads the file meta group (always explicit VR little endian, PS3.10 §7.1) at `start`. */
+export function readMeta(bytes: Uint8Array, start: number): { meta: DataSet; end: number } {
+  const builder = new DataSetBuilder();
+  // Some writers encode the meta group in implicit VR; read what is there.
+  const explicit = vrFromCode((bytes[start + 4]! << 8) | bytes[start + 5]!) !== undefined;
+  const parser = new DicomParser(builder, {
+    explicitVR: explicit,
+    littleEndian: true,
+    onlyGroup: 2,
+    startOffset: start,
+  });
+  builder.attach(parser);
+  parser.write(bytes.subarray(start));
+  if (!parser.stopped) parser.end();
+  return { meta: builder.root, end: parser.offset };
+}
+
+/**
+ * Reads a Part 10 file or a bare data set from bytes held in memory. Values are views on
+ * `bytes` (no copy), except for deflated data sets, which are inflated first.
+ */
+export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFile {
+  const warnings: string[] = [];
+  if (isGzip(bytes)) {
+    // Files are often kept gzip-compressed (.dcm.gz); read them as the file they hold.
+    bytes = gunzip(bytes);
+    warnings.push('gzip-compressed file: read after decompression');
+  }
+  const metaStart = findMetaStart(bytes);
+  let meta = new DataSet();
+  let dataSetOffset = 0;
+  let preamble: Uint8Array | undefined;
+  if (metaStart >= 0) {
+    if (metaStart > 4) preamble = bytes.subarray(0, PREAMBLE_LENGTH);
+    try {
+      const read = readMeta(bytes, metaStart);
+      meta = read.meta;
+      dataSetOffset = read.end;
+    } catch (error) {
+      if (error instanceof DicomParseError) {
+        error.partial = { meta, dataset: new DataSet(), warnings } satisfies Partial<DicomFile>;
+      }
+      throw error;
+    }
+  }
+  let ts: TransferSyntax;
+  if (options.forceTransferSyntax) {
+    ts = transferSyntax(options.forceTransferSyntax);
+  } else {
+    const uid = meta.string(TRANSFER_SYNTAX_UID);
+    if (uid) {
+      ts = transferSyntax(uid);
+      if (ts.unknown) warnings.push(`unknown transfer syntax ${uid}: read as explicit VR little endian`);
+    } else {
+      if (metaStart < 0) assertLooksLikeDataSet(bytes);
+      ts = detectTransferSyntax(bytes, dataSetOffset);
+      if (metaStart >= 0) warnings.push(`file meta has no transfer syntax; detected ${ts.name}`);
+    }
+  }
+  const file: DicomFile = {
+    meta,
+    dataset: new DataSet(),
+    transferSyntax: ts,
+    hasMeta: metaStart >= 0,
+    dataSetOffset,
+    warnings,
+    ...(preamble ? { preamble } : {}),
+  };
+  let body = bytes.subarray(dataSetOffset);
+  let startOffset = dataSetOffset;
+  if (ts.deflated) {
+    body = inflateRaw(body, dataSetOffset);
+    startOffset = 0;
+  }
+  const builder = new DataSetBuilder(file.dataset, ts.deflated ? undefined : options.source);
+  const parser = new DicomParser(builder, {
+    explicitVR: ts.explicitVR,
+    littleEndian: ts.littleEndian,
+    startOffset,
+    ...(options.stopAtTag !== undefined ? { stopAtTag: options.stopAtTag } : {}),
+    ...(options.bulkDataThreshold !== undefined ? { bulkDataThreshold: options.bulkDataThreshold } : {}),
+  });
+  builder.attach(parser);
+  try {
+    parser.write(body);
+    parser.end();
+  } catch (error) {
+    if (error instanceof DicomParseError) error.partial = file;
+    throw error;
+  }
+  if (parser.stopped) file.stoppedAt = parser.offset;
+  warnings.push(...parser.warnings);
+  return file;
+}
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8;
+}
+
+function gunzip(bytes: Uint8Array): Uint8Array {
+  try {
+    return gunzipSync(bytes);
+  } catch (error) {
+    throw new DicomParseError('ERR_MALFORMED', `gzip data does not decompress (${String(error)})`, 0, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A data set without meta starts with an element of a low group (0008 in practice, 0000
+ * for command sets) and a plausible length; anything else is not DICOM, reported as such
+ * rather than as a parse error deep inside random bytes.
+ */
+export function assertLooksLikeDataSet(bytes: Uint8Array): void {
+  if (bytes.length < 8) throw new DicomParseError('ERR_NOT_DICOM', 'too short to be DICOM', 0);
+  const groupLE = bytes[0]! | (bytes[1]! << 8);
+  const groupBE = (bytes[0]! << 8) | bytes[1]!;
+  const group = Math.min(groupLE, groupBE);
+  if (group > 0x00ff || (group & 1) === 1) {
+    throw new DicomParseError(
+      'ERR_NOT_DICOM',
+      `no DICM prefix and the first bytes are not a data element (group ${group.toString(16).padStart(4, '0')})`,
+      0,
+    );
+  }
+}
+
+/** Reads a data set without file meta in a known transfer syntax (a DIMSE data set, say). */
+export function readDataSet(bytes: Uint8Array, syntax: TransferSyntax | string): DataSet {
+  const ts = typeof syntax === 'string' ? transferSyntax(syntax) : syntax;
+  if (ts.deflated) bytes = inflateRaw(bytes, 0);
+  const builder = new DataSetBuilder();
+  const parser = new DicomParser(builder, { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian });
+  builder.attach(parser);
+  parser.write(bytes);
+  parser.end();
+  return builder.root;
+}

@@ -1,0 +1,2 @@
+export type { ParseHandler } from './handler.ts';
+export { DicomParser, type ParserOptions } from './parser.ts';
