@@ -42,6 +42,7 @@ export class DataSetBuilder implements ParseHandler {
     length: number,
   ): void {
     const element = new Element(tag, vr, value, this.#little());
+    if (this.#parser && !this.#parser.explicitVR) element.implicitVR = true;
     if (value === undefined) {
       element.bulk = {
         offset: valueOffset,

@@ -41,6 +41,8 @@ export class Element {
   undefinedLength: boolean;
   /** The length field as read, for sequences of defined length (dumps show it). */
   readLength: number | undefined;
+  /** The VR was not in the stream (implicit VR): it came from the dictionary. */
+  implicitVR: boolean;
   /** Decoded value, cached on first access by the data set. */
   cache: unknown;
 
@@ -55,6 +57,7 @@ export class Element {
     this.undefinedLength = false;
     this.cache = undefined;
     this.readLength = undefined;
+    this.implicitVR = false;
   }
 
   /** Length of the value as read or as it will be written, without sequences' contents. */

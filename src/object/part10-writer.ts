@@ -81,7 +81,9 @@ export function encodeDicom(input: DicomFile | DataSet, options: WriteOptions = 
   checkConvertible(dataset, file?.transferSyntax, ts);
   const encoder = new DataSetEncoder(options);
   const parts: EncodedPart[] = [];
-  if (!options.withoutMeta) {
+  // A data set read without file meta is written back the same way unless asked otherwise.
+  const withoutMeta = options.withoutMeta ?? (file !== undefined && !file.hasMeta && !options.transferSyntax);
+  if (!withoutMeta) {
     const preamble = options.preamble ?? file?.preamble ?? new Uint8Array(128);
     if (preamble.length !== 128)
       throw new DicomError('ERR_INVALID_VALUE', 'the preamble is 128 bytes (PS3.10 §7.1)');

@@ -1,5 +1,12 @@
 import { DicomError } from '../core/errors.ts';
-import { ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION, type Tag, UNDEFINED_LENGTH } from '../core/tag.ts';
+import {
+  ITEM,
+  ITEM_DELIMITATION,
+  PIXEL_DATA,
+  SEQUENCE_DELIMITATION,
+  type Tag,
+  UNDEFINED_LENGTH,
+} from '../core/tag.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import type { TransferSyntax } from '../encoding/transfer-syntax.ts';
 import type { DataSet } from './dataset.ts';
@@ -177,11 +184,11 @@ export class DataSetEncoder {
         this.#u32(length, t.littleEndian);
         continue;
       }
-      this.#writeElement(element, t);
+      this.#writeElement(element, t, element.tag === PIXEL_DATA ? (dataset.number(0x00280100) ?? 16) : 16);
     }
   }
 
-  #writeElement(element: Element, t: Target): void {
+  #writeElement(element: Element, t: Target, bitsAllocated: number): void {
     const vr = element.vr;
     if (element.items) {
       const inner = this.#inner(element, t);
@@ -218,6 +225,13 @@ export class DataSetEncoder {
     }
     const info = vrInfo(vr);
     const raw: Uint8Array | BulkDataRef = element.bytes ?? element.bulk ?? new Uint8Array(0);
+    if (vr === 'OW' && element.implicitVR && element.tag === PIXEL_DATA && t.explicitVR && bitsAllocated <= 8) {
+      // Pixel Data read in implicit VR is OW (PS3.5 §A.1); 8-bit pixels are OB in explicit
+      // VR (PS3.5 §A.2), as DCMTK writes them, and must not be byte-swapped.
+      this.#header(element.tag, 'OB', raw.length + (raw.length & 1), t);
+      this.#value(raw, 1, raw.length);
+      return;
+    }
     const rawLength = raw.length;
     const padded = rawLength + (rawLength & 1);
     this.#header(element.tag, vr, padded, t);

@@ -123,6 +123,11 @@ export class DicomParser {
     return this.#frames[this.#frames.length - 1]!.littleEndian;
   }
 
+  /** Whether the innermost container encodes VRs (false: they come from the dictionary). */
+  get explicitVR(): boolean {
+    return this.#frames[this.#frames.length - 1]!.explicitVR;
+  }
+
   /** Nesting depth: 0 at the top-level data set. */
   get depth(): number {
     return this.#frames.length - 1;

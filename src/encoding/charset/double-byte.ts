@@ -26,6 +26,8 @@ export class DoubleByteSet {
   #table: Uint16Array | undefined;
   /** Code unit -> table index + 1; 0 when not encodable. */
   #reverse: Uint16Array | undefined;
+  /** What the platform decoder gave for the overridden codes, kept for encoding. */
+  #replaced: (readonly [cp: number, code: number])[] = [];
 
   constructor(name: string, label: string, options: DoubleByteOptions = {}) {
     this.name = name;
@@ -66,7 +68,11 @@ export class DoubleByteSet {
       const cp = decoded[i]!;
       table[i] = cp < 0 || cp > 0xffff ? REPLACEMENT : cp;
     }
-    for (const [code, cp] of this.#options.overrides ?? []) table[indexOf(code)] = cp;
+    for (const [code, cp] of this.#options.overrides ?? []) {
+      const original = table[indexOf(code)]!;
+      if (original !== cp) this.#replaced.push([original, code]);
+      table[indexOf(code)] = cp;
+    }
     return table;
   }
 
@@ -83,14 +89,7 @@ export class DoubleByteSet {
     }
     // What the platform decoder says for an overridden code still encodes to it (e.g. U+FF5E
     // FULLWIDTH TILDE, which Windows and the WHATWG decoder give for JIS X 0208 0x2141 WAVE DASH).
-    const aliases: (readonly [number, number])[] = [...(this.#options.aliases ?? [])];
-    if (this.#options.overrides !== undefined) {
-      const original = new DoubleByteSet(this.name, this.#label, { prefix: this.#options.prefix });
-      for (const [code] of this.#options.overrides) {
-        aliases.push([original.decode(code >> 8, code & 0xff), code]);
-      }
-    }
-    for (const [cp, code] of aliases) {
+    for (const [cp, code] of [...(this.#options.aliases ?? []), ...this.#replaced]) {
       if (cp !== REPLACEMENT && reverse[cp] === 0) reverse[cp] = indexOf(code) + 1;
     }
     return reverse;

@@ -140,6 +140,12 @@ describe('choosing among declared sets', () => {
     assert.equal(latin1(kj.encode('山', 'LO')), '\x1b$)C\xdf\xa3');
   });
 
+  it('returns to ASCII when value 1 is a multi-byte set', () => {
+    const cs = SpecificCharacterSet.from(['ISO 2022 IR 87']);
+    assert.equal(latin1(cs.encode('A山B', 'LO')), 'A\x1b$B;3\x1b(BB');
+    assert.equal(cs.decode(bytes('A\x1b$B;3\x1b(BB'), 'LO'), 'A山B');
+  });
+
   it('stays in a designated set while it has the characters', () => {
     assert.equal(latin1(LATIN_GREEK.encode('Ä α é β', 'LO')), '\xc4 \x1b-F\xe1 \x1b-A\xe9 \x1b-F\xe2\x1b-A');
   });
@@ -168,14 +174,14 @@ describe('every character of the two-byte sets', () => {
     [['', 'ISO 2022 IR 149'], '\x1b$)C', 0x80, () => true],
     [['', 'ISO 2022 IR 58'], '\x1b$)A', 0x80, () => true],
   ];
-  for (const [charset, escape, high, standardRow] of cases) {
+  for (const [charset, designation, high, standardRow] of cases) {
     it(`decodes and encodes back each code of ${charset[1]}`, () => {
       const cs = SpecificCharacterSet.from(charset);
       const back = high === 0 ? '\x1b(B' : '';
       let defined = 0;
       for (let r = 1; r <= 94; r++) {
         for (let c = 1; c <= 94; c++) {
-          const raw = `${escape}${String.fromCharCode((0x20 + r) | high, (0x20 + c) | high)}${back}`;
+          const raw = `${designation}${String.fromCharCode((0x20 + r) | high, (0x20 + c) | high)}${back}`;
           const text = cs.decode(bytes(raw), 'LO');
           assert.equal(text.length, 1);
           if (text === '\ufffd' || !standardRow(r)) continue;

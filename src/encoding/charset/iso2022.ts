@@ -35,6 +35,8 @@ export class Iso2022Codec implements Codec {
     this.#initialG1 = first.find((e) => e.slot === 'G1');
     const declared: CodeElement[] = [];
     for (const e of terms.flat()) if (!declared.includes(e)) declared.push(e);
+    // The initial G0 set is always there to return to, even when no value names it.
+    if (!declared.includes(this.#initialG0)) declared.unshift(this.#initialG0);
     this.#declared = declared;
     this.#fallbackG1 = declared.find((e) => e.slot === 'G1') ?? G1_LATIN_1;
   }
@@ -160,10 +162,8 @@ export class Iso2022Codec implements Codec {
         sink.push(u);
         continue;
       }
-      let code = -1;
-      for (const e of [g0, g1]) {
-        if (e !== undefined && ready(e) && (code = encodeWith(e, u, rules)) >= 0) break;
-      }
+      let code = ready(g0) ? encodeWith(g0, u, rules) : -1;
+      if (code < 0 && g1 !== undefined && ready(g1)) code = encodeWith(g1, u, rules);
       if (code < 0) {
         const e = this.#declared.find((d) => encodeWith(d, u, rules) >= 0);
         if (e === undefined) throw cannotEncode(text, i, this.#name);
