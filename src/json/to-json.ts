@@ -254,7 +254,10 @@ function numberValues(bytes: Uint8Array, vr: VR, littleEndian: boolean): DicomJs
  * like array indices first, so '30060020' would come before '00080016'. `indent` as for
  * JSON.stringify; an array of data sets (a §F.2.1 multiple results response) is accepted.
  */
-export function dicomJsonToString(json: DicomJsonObject | readonly DicomJsonObject[], indent?: number): string {
+export function dicomJsonToString(
+  json: DicomJsonObject | readonly DicomJsonObject[],
+  indent?: number,
+): string {
   const parts: string[] = [];
   const pad = indent === undefined || indent <= 0 ? '' : ' '.repeat(Math.min(indent, 10));
   const nl = pad === '' ? '' : '\n';
@@ -284,7 +287,8 @@ export function dicomJsonToString(json: DicomJsonObject | readonly DicomJsonObje
       const value = (attr as unknown as Record<string, unknown>)[key];
       if (value === undefined) continue;
       parts.push(',', nl, inner, JSON.stringify(key), colon);
-      if (key === 'Value' && attr.vr === 'SQ' && Array.isArray(value)) writeItems(value as DicomJsonObject[], inner);
+      if (key === 'Value' && attr.vr === 'SQ' && Array.isArray(value))
+        writeItems(value as DicomJsonObject[], inner);
       else parts.push(pad === '' ? JSON.stringify(value) : indented(value, pad, inner));
     }
     parts.push(nl, depth, '}');

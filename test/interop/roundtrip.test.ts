@@ -113,10 +113,18 @@ describe('round trip', () => {
       writeFileSync(path, writeDicom(current, { transferSyntax: own }));
       const loss = IMPLICIT_VR_LOSSES[name];
       const keep = (text: string): string =>
-        loss ? text.split('\n').filter((line) => !loss.pattern.test(line)).join('\n') : text;
+        loss
+          ? text
+              .split('\n')
+              .filter((line) => !loss.pattern.test(line))
+              .join('\n')
+          : text;
       assert.equal(keep(dcmdump(path)), keep(dcmdump(original)), 'dcmdump of the result equals the original');
       if (name === 'SC_rgb_small_odd.dcm') {
-        assert.deepEqual(current.dataset.bytes('PixelData'), readDicom(load(name)).dataset.bytes('PixelData'));
+        assert.deepEqual(
+          current.dataset.bytes('PixelData'),
+          readDicom(load(name)).dataset.bytes('PixelData'),
+        );
       }
     });
   }

@@ -66,7 +66,11 @@ export class PersonName {
     // As for components, surplus trailing '=' carry no data and are dropped before counting.
     const parts = stripTrailing(value, '=').split('=');
     if (parts.length > MAX_GROUPS) {
-      throw invalidValue('PN', text, `has ${parts.length} component groups, at most 3 allowed (PS3.5 §6.2.1)`);
+      throw invalidValue(
+        'PN',
+        text,
+        `has ${parts.length} component groups, at most 3 allowed (PS3.5 §6.2.1)`,
+      );
     }
     return new PersonName([
       normaliseGroup(text, parts[0] ?? ''),
@@ -180,7 +184,11 @@ function normaliseGroup(text: string, group: string): string {
   let count = 0;
   for (let i = 0; i < stripped.length; i++) if (stripped.charCodeAt(i) === 0x5e) count++;
   if (count >= MAX_COMPONENTS) {
-    throw invalidValue('PN', text, `has a group of ${count + 1} components, at most 5 allowed (PS3.5 §6.2.1)`);
+    throw invalidValue(
+      'PN',
+      text,
+      `has a group of ${count + 1} components, at most 5 allowed (PS3.5 §6.2.1)`,
+    );
   }
   return stripped;
 }
