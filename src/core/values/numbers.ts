@@ -92,48 +92,59 @@ export function parseDSLenient(text: string): number | undefined {
 }
 
 /**
- * The shortest DS for `n` that fits in 16 characters (PS3.5 Table 6.2-1).
+ * The shortest DS for `n` that fits in 16 characters (PS3.5 Table 6.2-1), in the spirit of
+ * pydicom's `format_number_as_ds`.
  *
  * Among the forms of at most 16 characters, the one that reads back closest to `n` wins
- * (exactly `n` whenever possible); at equal precision plain decimal notation beats the
- * exponent form, and a shorter string a longer one. So the exponent form appears only when
- * needed, as in pydicom's `format_number_as_ds`: 1e20 is '1e20' but 1e15 is
- * '1000000000000000', 1/3 is '0.33333333333333', 1.5e-10 is '1.5e-10'. Negative zero is
- * written '0'. Throws ERR_INVALID_VALUE for NaN and infinities, which DS cannot represent.
+ * (exactly `n` whenever possible, with the fewest digits). At equal precision the notation
+ * Python's repr uses for that magnitude wins (plain for 1e-4 <= |n| < 1e16, exponent
+ * outside), so the exponent form appears only when the magnitude calls for it or plain
+ * notation would lose precision: 1e15 is '1000000000000000', 1e16 is '1e16', 1/3 is
+ * '0.33333333333333', 1.5e-10 is '1.5e-10', 1.234567890123456e-5 is '1.23456789012e-5'.
+ * The exponent has no '+' or leading zeros, to save characters. Negative zero is written
+ * '0'. Throws ERR_INVALID_VALUE for NaN and infinities, which DS cannot represent.
  */
 export function formatDS(n: number): string {
   if (!Number.isFinite(n)) throw invalidValue('DS', String(n), 'NaN and infinities have no DS form');
   if (n === 0) return '0';
-  let best: { text: string; error: number; exponent: boolean } | undefined;
+  let best: Candidate | undefined;
   // toExponential(p - 1) gives p significant digits, correctly rounded; 17 always round-trips.
   for (let p = 1; p <= 17; p++) {
     const [mantissa, exponentText] = n.toExponential(p - 1).split('e') as [string, string];
     const negative = mantissa.startsWith('-');
     const digits = mantissa.replace(/[-.]/g, '').replace(/0+$/, '') || '0';
     const exponent = Number(exponentText);
+    // Python's repr, which pydicom starts from, writes plain notation for 1e-4 <= |n| < 1e16
+    // and exponent notation outside; the same split decides ties here.
+    const plainPreferred = exponent >= -4 && exponent < 16;
     const candidates = [
-      { text: plainForm(negative, digits, exponent), exponent: false },
-      { text: exponentForm(negative, digits, exponent), exponent: true },
+      { text: plainForm(negative, digits, exponent), preferred: plainPreferred },
+      { text: exponentForm(negative, digits, exponent), preferred: !plainPreferred },
     ];
-    for (const { text, exponent: isExponent } of candidates) {
+    for (const { text, preferred } of candidates) {
       if (text.length > DS_MAX_LENGTH) continue;
-      const candidate = { text, error: Math.abs(Number(text) - n), exponent: isExponent };
+      const candidate = { text, error: Math.abs(Number(text) - n), preferred };
       if (best === undefined || isBetter(candidate, best)) best = candidate;
     }
-    // An exact plain form at the fewest digits cannot be beaten by more digits.
-    if (best !== undefined && best.error === 0 && !best.exponent) break;
+    // An exact preferred form at the fewest digits cannot be beaten by more digits.
+    if (best !== undefined && best.error === 0 && best.preferred) break;
   }
   // A 16-character budget always admits the exponent form with one digit.
   return best!.text;
 }
 
-/** Closer to n first; at equal precision plain beats exponent form, then shorter beats longer. */
-function isBetter(
-  a: { text: string; error: number; exponent: boolean },
-  b: { text: string; error: number; exponent: boolean },
-): boolean {
+interface Candidate {
+  text: string;
+  /** |Number(text) - n| */
+  error: number;
+  /** Whether this is the notation Python's repr would choose for n's magnitude. */
+  preferred: boolean;
+}
+
+/** Closer to n first; at equal precision the preferred notation, then the shorter string. */
+function isBetter(a: Candidate, b: Candidate): boolean {
   if (a.error !== b.error) return a.error < b.error;
-  if (a.exponent !== b.exponent) return !a.exponent;
+  if (a.preferred !== b.preferred) return a.preferred;
   return a.text.length < b.text.length;
 }
 
