@@ -5,6 +5,7 @@ import { EXPLICIT_VR_LITTLE_ENDIAN, transferSyntax } from '../encoding/transfer-
 import { parseDump } from '../object/dump-parse.ts';
 import { writeDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/part10.ts';
+import { latin1 } from '../object/values.ts';
 import { COMMON_ALIASES, type DcmtkAliases } from './common/dcmtk-args.ts';
 import { describeError, EXIT } from './common/exit.ts';
 
@@ -62,7 +63,16 @@ export function dump2dcmCommand(): Command {
     .option('-d, --debug', 'print debug information')
     .action(async (input: string, output: string, options: Dump2dcmOptions) => {
       try {
-        const parsed = parseDump(await readFile(input, 'utf8'));
+        // A dump is UTF-8 (dicomkit dump, dcmdump +U8) or, when that does not decode, the
+        // raw bytes of each value as dcmdump prints them without +U8.
+        const bytes = await readFile(input);
+        let parsed: ReturnType<typeof parseDump>;
+        try {
+          parsed = parseDump(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+          parsed = parseDump(latin1(bytes), { rawBytes: true });
+        }
         const fromMeta = parsed.meta.string(TRANSFER_SYNTAX_UID);
         const uid = options.writeXferBig
           ? '1.2.840.10008.1.2.2'

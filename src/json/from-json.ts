@@ -263,6 +263,8 @@ class JsonDecoder {
       if (!Number.isInteger(n)) this.#fail(`IS needs an integer, got ${n}`);
       return String(n);
     }
+    // Negative zero is a value of its own in DS text (image orientations hold it); keep it.
+    if (Object.is(n, -0)) return '-0';
     // Writes at most 16 characters (PS3.5 §6.2 DS); precision beyond that is lost.
     return formatDecimalString(n);
   }

@@ -44,7 +44,16 @@ interface Open {
  * delimitation lines. A keyword may stand for the tag, and the VR may be left out for
  * dictionary elements.
  */
-export function parseDump(text: string): ParsedDump {
+export interface ParseDumpOptions {
+  /**
+   * The text holds each value's bytes as they are in the file (one character per byte, as
+   * dcmdump prints without +U8), not Unicode: values are stored without character set
+   * conversion.
+   */
+  rawBytes?: boolean;
+}
+
+export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedDump {
   const meta = new DataSet();
   const dataset = new DataSet();
   let current = dataset;
@@ -128,7 +137,7 @@ export function parseDump(text: string): ParsedDump {
       continue;
     }
     try {
-      setValue(target, tag, vr, value, lineNumber);
+      setValue(target, tag, vr, value, lineNumber, options.rawBytes ?? false);
     } catch (error) {
       if (error instanceof DicomError && error.code === 'ERR_DUMP_SYNTAX') throw error;
       fail(lineNumber, (error as Error).message);
@@ -172,7 +181,7 @@ function parseHex(text: string, unit: number, lineNumber: number): Uint8Array {
   return out;
 }
 
-function setValue(target: DataSet, tag: Tag, vr: VR, value: string, lineNumber: number): void {
+function setValue(target: DataSet, tag: Tag, vr: VR, value: string, lineNumber: number, raw: boolean): void {
   if (value === '' || value.startsWith('(no value')) {
     target.set(tag, vrInfo(vr).kind === 'bytes' ? new Uint8Array(0) : [], vr);
     return;
@@ -187,6 +196,12 @@ function setValue(target: DataSet, tag: Tag, vr: VR, value: string, lineNumber: 
       if (!uid) fail(lineNumber, `unknown UID name '${name}'`);
       text = uid;
     } else text = value;
+    if (raw && info.usesCharset) {
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+      target.set(tag, bytes, vr);
+      return;
+    }
     target.set(tag, info.multiValued ? text.split('\\') : [text], vr);
     return;
   }

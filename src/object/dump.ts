@@ -293,6 +293,15 @@ export function dumpDataSet(
 /** The whole dcmdump output for a file: meta header, then data set. */
 export function dumpFile(file: DicomFile, options: DumpOptions = {}): string {
   const out: string[] = [];
+  if (options.search) {
+    // dcmdump +P searches for each tag in turn, through the whole file.
+    for (const tag of options.search) {
+      const one = { ...options, search: [tag] };
+      dumpDataSet(file.meta, one, 0, out);
+      dumpDataSet(file.dataset, one, 0, out);
+    }
+    return out.length > 0 ? `${out.join('\n')}\n` : '';
+  }
   if (!options.search) {
     out.push('', '# Dicom-File-Format', '');
     if (file.hasMeta) {

@@ -225,7 +225,13 @@ export class DataSetEncoder {
     }
     const info = vrInfo(vr);
     const raw: Uint8Array | BulkDataRef = element.bytes ?? element.bulk ?? new Uint8Array(0);
-    if (vr === 'OW' && element.implicitVR && element.tag === PIXEL_DATA && t.explicitVR && bitsAllocated <= 8) {
+    if (
+      vr === 'OW' &&
+      element.implicitVR &&
+      element.tag === PIXEL_DATA &&
+      t.explicitVR &&
+      bitsAllocated <= 8
+    ) {
       // Pixel Data read in implicit VR is OW (PS3.5 §A.1); 8-bit pixels are OB in explicit
       // VR (PS3.5 §A.2), as DCMTK writes them, and must not be byte-swapped.
       this.#header(element.tag, 'OB', raw.length + (raw.length & 1), t);

@@ -1,0 +1,144 @@
+/**
+ * The file tools as a user runs them: `dicomkit dump` with dcmdump's flags and exit codes,
+ * `dicomkit dump2dcm` on dump2dcm's text format (checked with DCMTK's dcmdump), and
+ * `dicomkit json` / `json2dcm`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { requirePeer, runPeer } from '../helpers/peers.ts';
+
+const CORPUS = 'test/fixtures/pydicom';
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-cli-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function dicomkit(...args: string[]): { stdout: string; stderr: string; status: number } {
+  return runPeer(process.execPath, ['bin/dicomkit.js', ...args], { timeoutMs: 60_000 });
+}
+
+/**
+ * dcmdump's element lines without the padding that aligns the comment column and without
+ * the names of private elements (DCMTK's private dictionary spells them its own way).
+ */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('(') || line.startsWith(' '))
+    .map((line) => line.replace(/\s+#/, ' #').trimEnd())
+    .map((line) =>
+      /^\s*\([0-9a-f]{3}[13579bdf],/.test(line) ? line.replace(/(#\s*\S+,\s*\d+) .*$/, '$1') : line,
+    );
+}
+
+describe('dicomkit dump', () => {
+  requirePeer('dcmdump');
+
+  test('prints dcmdump layout and exits 0', () => {
+    const ours = dicomkit('dump', join(CORPUS, 'CT_small.dcm'));
+    assert.equal(ours.status, 0, ours.stderr);
+    assert.match(ours.stdout, /^\(0010,0010\) PN \[CompressedSamples\^CT1\] {18}# {2}22, 1 PatientName$/m);
+    assert.match(ours.stdout, /^# Dicom-Meta-Information-Header$/m);
+    const theirs = runPeer('dcmdump', [join(CORPUS, 'CT_small.dcm')]);
+    // Same lines, except pixel data, UID names where DCMTK uses its own spellings, and
+    // floats, which DCMTK's own ftoa rounds differently (values are compared numerically
+    // in dcmdump-compare.test.ts).
+    const comparable = (l: string) => !l.startsWith('(7fe0,0010)') && !/ (UI =|FL |FD )/.test(l);
+    assert.deepEqual(lines(ours.stdout).filter(comparable), lines(theirs.stdout).filter(comparable));
+  });
+
+  test('+P prints only matching elements, at any depth, like dcmdump +P', () => {
+    const path = join(CORPUS, 'rtplan.dcm');
+    const ours = dicomkit('dump', '+P', '0008,1150', '+P', 'PatientName', '-Un', path);
+    const theirs = runPeer('dcmdump', ['+P', '0008,1150', '+P', 'PatientName', '-Un', path]);
+    assert.equal(ours.status, 0, ours.stderr);
+    assert.deepEqual(lines(ours.stdout), lines(theirs.stdout));
+    const prefixed = dicomkit('dump', '+P', '0008,1150', '+p', '-Un', path);
+    assert.deepEqual(
+      lines(prefixed.stdout),
+      lines(runPeer('dcmdump', ['+P', '0008,1150', '+p', '-Un', path]).stdout),
+    );
+  });
+
+  test('an unreadable file: non-zero exit and one clear line naming the file and offset', () => {
+    const missing = dicomkit('dump', join(work, 'nope.dcm'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /ERR_IO: cannot open .*nope\.dcm/);
+    const truncated = dicomkit('dump', join(CORPUS, 'MR_truncated.dcm'));
+    assert.equal(truncated.status, 1);
+    assert.match(truncated.stderr, /ERR_UNEXPECTED_END: .*\(7FE0,0010\).* at byte offset \d+/);
+    assert.equal(truncated.stdout, '', 'nothing printed of a damaged file without +E');
+    const partial = dicomkit('dump', '+E', join(CORPUS, 'MR_truncated.dcm'));
+    assert.equal(partial.status, 1);
+    assert.match(partial.stdout, /PatientName/);
+  });
+
+  test('an unknown flag is a clear error', () => {
+    const result = dicomkit('dump', '--no-such-flag', join(CORPUS, 'CT_small.dcm'));
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /unknown option '--no-such-flag'/);
+  });
+});
+
+describe('dicomkit dump2dcm', () => {
+  requirePeer('dcmdump');
+
+  test('turns a query written in dump2dcm format into a file DCMTK reads', () => {
+    const text = join(work, 'query.txt');
+    writeFileSync(
+      text,
+      [
+        '# a C-FIND query',
+        '(0008,0052) CS [PATIENT]                                # QueryRetrieveLevel',
+        '(0010,0010) PN [Doe^J*]',
+        'PatientID LO [12345]',
+        '(0010,0030) DA (no value available)',
+        '(0008,1110) SQ (Sequence with explicit length #=1)',
+        '  (fffe,e000) na (Item with explicit length #=1)',
+        '    (0008,1150) UI =CTImageStorage',
+        '  (fffe,e00d) na (ItemDelimitationItem for re-encoding)',
+        '(fffe,e0dd) na (SequenceDelimitationItem for re-encod.)',
+        '(0028,0010) US 512',
+        '(0020,0032) DS [-125.0\\-125.0\\0]',
+      ].join('\n'),
+    );
+    const out = join(work, 'query.dcm');
+    const result = dicomkit('dump2dcm', text, out);
+    assert.equal(result.status, 0, result.stderr);
+    const dump = runPeer('dcmdump', ['-q', out]);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, /\(0008,0052\) CS \[PATIENT\]/);
+    assert.match(dump.stdout, /\(0010,0010\) PN \[Doe\^J\*\]/);
+    assert.match(dump.stdout, /\(0010,0020\) LO \[12345\]/);
+    assert.match(dump.stdout, /\(0010,0030\) DA \(no value available\)/);
+    assert.match(dump.stdout, /\(0008,1150\) UI =CTImageStorage/);
+    assert.match(dump.stdout, /\(0028,0010\) US 512/);
+    assert.match(dump.stdout, /\(0020,0032\) DS \[-125.0\\-125.0\\0\]\s+# {2}16, 3/);
+  });
+
+  test('dcmdump output of a corpus file converts back to the same data set', () => {
+    for (const name of ['rtplan.dcm', 'CT_small.dcm', 'MR_small_bigendian.dcm']) {
+      const source = join(CORPUS, name);
+      const text = join(work, `${name}.txt`);
+      writeFileSync(text, runPeer('dcmdump', ['+L', '-Un', source]).stdout);
+      const out = join(work, name);
+      const result = dicomkit('dump2dcm', text, out);
+      assert.equal(result.status, 0, result.stderr);
+      const strip = (t: string) => lines(t).filter((l) => !l.startsWith('(0002,'));
+      assert.deepEqual(
+        strip(runPeer('dcmdump', ['+L', '-Un', out]).stdout),
+        strip(runPeer('dcmdump', ['+L', '-Un', source]).stdout),
+        name,
+      );
+    }
+  });
+
+  test('a syntax error names the line', () => {
+    const text = join(work, 'bad.txt');
+    writeFileSync(text, '(0010,0010) PN [ok]\n(0028,0010) US twelve\n');
+    const result = dicomkit('dump2dcm', text, join(work, 'bad.dcm'));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /ERR_DUMP_SYNTAX: line 2: not a number: 'twelve'/);
+  });
+});
