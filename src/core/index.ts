@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './tag.ts';
 export * from './uid.ts';
 export * from './vr.ts';
+export * from './values/index.ts';

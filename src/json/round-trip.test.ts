@@ -42,7 +42,9 @@ function normalise(json: DicomJsonObject): DicomJsonObject {
       values = value.map((item) => normalise(item as DicomJsonObject));
     } else {
       const isEmpty = (v: unknown): boolean =>
-        v === null || v === '' || (attr.vr === 'PN' && typeof v === 'object' && Object.values(v!).every((g) => g === ''));
+        v === null ||
+        v === '' ||
+        (attr.vr === 'PN' && typeof v === 'object' && Object.values(v!).every((g) => g === ''));
       if (vrInfo(attr.vr).kind === 'number') values = value.filter((v) => v !== null);
       else values = value.map((v) => (isEmpty(v) ? null : v));
       if (values.every((v) => v === null) && values.length <= 1) values = [];
@@ -55,7 +57,11 @@ function normalise(json: DicomJsonObject): DicomJsonObject {
 /** Element by element: same tags, VRs, decoded values; same bytes for binary VRs. */
 function assertSameDataSet(actual: DataSet, expected: DataSet, path = ''): void {
   const tags = (ds: DataSet) => ds.tags().filter((t) => (t & 0xffff) !== 0);
-  assert.deepEqual(tags(actual).map(tagToHex), tags(expected).map(tagToHex), `tags of ${path || 'top level'}`);
+  assert.deepEqual(
+    tags(actual).map(tagToHex),
+    tags(expected).map(tagToHex),
+    `tags of ${path || 'top level'}`,
+  );
   for (const e of expected.elements()) {
     if ((e.tag & 0xffff) === 0) continue;
     const where = `${path}${tagToHex(e.tag)}`;
@@ -63,7 +69,7 @@ function assertSameDataSet(actual: DataSet, expected: DataSet, path = ''): void 
     assert.equal(a.vr, e.vr === 'UN' && e.items ? 'SQ' : e.vr, `VR of ${where}`);
     if (e.items) {
       assert.equal(a.items?.length, e.items.length, `items of ${where}`);
-      e.items.forEach((item, i) => assertSameDataSet(a.items![i]!, item, `${where}[${i}].`));
+      for (const [i, item] of e.items.entries()) assertSameDataSet(a.items![i]!, item, `${where}[${i}].`);
       continue;
     }
     if (e.fragments) {
@@ -71,7 +77,8 @@ function assertSameDataSet(actual: DataSet, expected: DataSet, path = ''): void 
       continue;
     }
     assert.deepEqual(actual.values(e.tag), expected.values(e.tag), `values of ${where}`);
-    if (vrInfo(e.vr).kind === 'bytes') assert.deepEqual(actual.bytes(e.tag), expected.bytes(e.tag), `bytes of ${where}`);
+    if (vrInfo(e.vr).kind === 'bytes')
+      assert.deepEqual(actual.bytes(e.tag), expected.bytes(e.tag), `bytes of ${where}`);
   }
 }
 
@@ -160,7 +167,10 @@ describe('DICOM JSON round trips', () => {
     // '30060020' looks like an array index, so JavaScript enumerates it first (§F.2.2 wants tag order).
     const rt = {
       '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.481.3'] },
-      '30060020': { vr: 'SQ', Value: [{ '30060028': { vr: 'LO', Value: ['x'] }, '30060022': { vr: 'IS', Value: [1] } }] },
+      '30060020': {
+        vr: 'SQ',
+        Value: [{ '30060028': { vr: 'LO', Value: ['x'] }, '30060022': { vr: 'IS', Value: [1] } }],
+      },
     } as DicomJsonObject;
     assert.ok(JSON.stringify(rt).startsWith('{"30060020"'));
     assert.equal(

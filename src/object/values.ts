@@ -1,4 +1,5 @@
 import { DicomError } from '../core/errors.ts';
+import { formatDS } from '../core/values/numbers.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import type { SpecificCharacterSet } from '../encoding/charset/index.ts';
 import type { DataSet } from './dataset.ts';
@@ -151,21 +152,6 @@ export function decodeNumbers(bytes: Uint8Array, vr: VR, littleEndian: boolean):
   return out;
 }
 
-/** Formats a number as a DS of at most 16 characters (PS3.5 §6.2 DS). */
-export function formatDecimalString(n: number): string {
-  if (!Number.isFinite(n)) throw new DicomError('ERR_INVALID_VALUE', `DS cannot hold ${n}`);
-  let text = String(n);
-  if (text.length <= 16) return text;
-  for (let digits = 16; digits > 0; digits--) {
-    text = n
-      .toPrecision(digits)
-      .replace(/(\.\d*?)0+(e|$)/, '$1$2')
-      .replace(/\.(e|$)/, '$1');
-    if (text.length <= 16) return text;
-  }
-  return n.toExponential(0);
-}
-
 function encodeText(
   vr: VR,
   values: readonly (string | number | bigint)[],
@@ -173,7 +159,7 @@ function encodeText(
 ): Uint8Array {
   const strings = values.map((v) => {
     if (typeof v === 'string') return v;
-    if (vr === 'DS' && typeof v === 'number') return formatDecimalString(v);
+    if (vr === 'DS' && typeof v === 'number') return formatDS(v);
     if (vr === 'IS' && typeof v === 'number' && !Number.isInteger(v)) {
       throw new DicomError('ERR_INVALID_VALUE', `IS needs an integer, got ${v}`);
     }
@@ -261,3 +247,6 @@ export function encodeValue(vr: VR, value: Value, charset: SpecificCharacterSet)
 }
 
 export { BACKSLASH };
+
+/** DS formatting lives in core/values; kept under this name for src/json. */
+export { formatDS as formatDecimalString } from '../core/values/numbers.ts';

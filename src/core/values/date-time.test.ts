@@ -228,7 +228,8 @@ describe('DT', () => {
     assert.equal(formatOffset(0), '+0000');
     assert.equal(formatOffset(345), '+0545');
     assert.equal(parseOffset('+0545'), 345);
-    assert.equal(parseOffset('-0000'), 0);
+    assert.ok(Object.is(parseOffset('-0000'), 0));
+    assert.ok(Object.is(parseDateTime('2020-0000').offsetMinutes, 0));
     assert.throws(() => parseOffset('0500'), invalid);
     assert.throws(() => parseOffset('+1500'), invalid);
   });

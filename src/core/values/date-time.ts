@@ -164,7 +164,8 @@ export function parseDateTime(text: string): DicomDateTime {
     const hours = Number(m[9]);
     const minutes = Number(m[10]);
     if (minutes > 59) throw invalidValue('DT', text, `offset minutes ${m[10]} out of range 00-59`);
-    const offset = (m[8] === '-' ? -1 : 1) * (hours * 60 + minutes);
+    // `|| 0`: '-0000' is UTC, not a negative zero.
+    const offset = (m[8] === '-' ? -1 : 1) * (hours * 60 + minutes) || 0;
     if (offset < MIN_OFFSET_MINUTES || offset > MAX_OFFSET_MINUTES) {
       throw invalidValue('DT', text, `offset ${m[8]}${m[9]}${m[10]} out of range -1200 to +1400`);
     }
@@ -211,7 +212,7 @@ export function parseOffset(text: string): number {
   const value = trimPadding(text);
   const m = /^([+-])(\d{2})(\d{2})$/.exec(value);
   if (!m) throw invalidValue('offset', text, 'expected &ZZXX, e.g. -0500');
-  const offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  const offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) || 0;
   if (Number(m[3]) > 59 || offset < MIN_OFFSET_MINUTES || offset > MAX_OFFSET_MINUTES) {
     throw invalidValue('offset', text, 'out of range -1200 to +1400');
   }
@@ -333,8 +334,8 @@ export function dateTimeFromJsDate(value: Date, options: FromJsDateOptions = {})
 // A stored value is matched by computing its key the same way (`dateKey`, `timeKey`,
 // `dateTimeKey`, which take the start of a partial stored value) and comparing strings, in
 // memory with `rangeContains` or in SQL on a key column.
-// Not implemented: combined Date and Time range matching (PS3.4 §C.2.2.2.5.1, by extended
-// negotiation), which callers can build from `combineDateAndTime` and `dateTimeKey`.
+// Not implemented: combined Date and Time range matching (PS3.4 §C.2.2.2.5, enabled by
+// extended negotiation), which callers can build from `combineDateAndTime` and `dateTimeKey`.
 
 export type Bound = 'lower' | 'upper';
 
@@ -379,7 +380,10 @@ export function timeKey(time: DicomTime, bound: Bound = 'lower'): string {
   return `${pad2(time.hour)}${pad2(minute)}${pad2(second)}.${fractionKey(time, p >= 3, upper)}`;
 }
 
-/** 'YYYYMMDDHHMMSS.FFFFFF' of the start (default) or end of the DT's interval, in UTC when an offset is known. */
+/**
+ * 'YYYYMMDDHHMMSS.FFFFFF' of the start (default) or end of the DT's interval, in UTC when an
+ * offset is known (the value's own, else `defaultOffsetMinutes`).
+ */
 export function dateTimeKey(
   dt: DicomDateTime,
   bound: Bound = 'lower',
@@ -450,7 +454,9 @@ export function parseDateTimeRange(text: string, options: DateTimeRangeOptions =
   if (readings.length > 1) {
     throw invalidValue('DT', text, 'ambiguous range: give full precision or explicit offsets');
   }
-  if (inverted) throw invalidValue('DT', text, 'the lower bound is after the upper bound (PS3.4 §C.2.2.2.5)');
+  if (inverted) {
+    throw invalidValue('DT', text, 'the lower bound is after the upper bound (PS3.4 §C.2.2.2.5)');
+  }
   throw invalidValue('DT', text, 'expected <datetime>, <datetime>-, -<datetime> or <datetime>-<datetime>');
 }
 

@@ -70,7 +70,7 @@ describe('DS', () => {
     assert.equal(parseDS('5.'), 5);
     assert.equal(parseDS('+1'), 1);
     assert.ok(Object.is(parseDS('-0'), -0));
-    assert.equal(parseDS('1234567890.123456'), 1234567890.123456);
+    assert.equal(parseDS('123456789.123456'), 123456789.123456);
   });
 
   it('rejects garbage, non-finite values and more than 16 characters', () => {
@@ -110,7 +110,8 @@ describe('DS', () => {
     assert.equal(formatDS(0.1), '0.1');
     assert.equal(formatDS(1200), '1200');
     assert.equal(formatDS(1e15), '1000000000000000');
-    assert.equal(formatDS(1234567890.123456), '1234567890.123456');
+    assert.equal(formatDS(123456789.123456), '123456789.123456');
+    assert.equal(formatDS(1234567890.123456), '1234567890.12346');
     assert.equal(formatDS(0.0001), '0.0001');
   });
 
@@ -121,7 +122,7 @@ describe('DS', () => {
     assert.equal(formatDS(1.5e-10), '1.5e-10');
     assert.equal(formatDS(5e-324), '5e-324');
     assert.equal(formatDS(1.234567890123456e-5), '1.23456789012e-5');
-    assert.equal(formatDS(12345678901234567890), '1.23456789012e19');
+    assert.equal(formatDS(12345678901234567000), '1.23456789012e19');
   });
 
   it('rounds to the most precise 16-character form', () => {
@@ -129,7 +130,7 @@ describe('DS', () => {
     assert.equal(formatDS(-1 / 3), '-0.3333333333333');
     assert.equal(formatDS(Math.PI), '3.14159265358979');
     assert.equal(formatDS(Math.PI * 1e13), '31415926535897.9');
-    assert.equal(formatDS(123456789.123456789), '123456789.123457');
+    assert.equal(formatDS(123456789.12345679), '123456789.123457');
     assert.equal(formatDS(Number.MAX_VALUE), '1.79769313e308');
   });
 
