@@ -1,10 +1,11 @@
 import { DicomError, type DicomErrorOptions } from '../core/errors.ts';
 import { makeTag, PIXEL_DATA, SPECIFIC_CHARACTER_SET, type Tag } from '../core/tag.ts';
+import { formatDS } from '../core/values/numbers.ts';
 import { isVR, type VR, vrInfo } from '../core/vr.ts';
 import { DEFAULT_CHARACTER_SET, SpecificCharacterSet } from '../encoding/charset/index.ts';
 import { DataSet } from '../object/dataset.ts';
 import { Element } from '../object/element.ts';
-import { encodeValue, formatDecimalString } from '../object/values.ts';
+import { encodeValue } from '../object/values.ts';
 import { decodeBase64 } from './base64.ts';
 import { bulkDataPlaceholder } from './bulk-data.ts';
 import { parseEncapsulated } from './encapsulated.ts';
@@ -265,8 +266,7 @@ class JsonDecoder {
     }
     // Negative zero is a value of its own in DS text (image orientations hold it); keep it.
     if (Object.is(n, -0)) return '-0';
-    // Writes at most 16 characters (PS3.5 §6.2 DS); precision beyond that is lost.
-    return formatDecimalString(n);
+    return decimalText(n);
   }
 
   /** Binary numbers; AT from 'GGGGEEEE'; nulls dropped, as binary VRs have no empty value. */
@@ -351,6 +351,20 @@ function splitTerms(bytes: Uint8Array): string[] {
   let text = '';
   for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
   return text.split('\\').map((t) => t.trim());
+}
+
+/**
+ * DS text of a number, at most 16 characters (PS3.5 §6.2). JavaScript's shortest round-trip
+ * form is what formatDS picks whenever it is plain notation that fits (1e-4 <= |n| < 1e16);
+ * taking it directly spares formatDS's search for the values DS mostly holds.
+ */
+export function decimalText(n: number): string {
+  const magnitude = Math.abs(n);
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    const text = String(n);
+    if (text.length <= 16) return text;
+  }
+  return formatDS(n);
 }
 
 /**
