@@ -1,5 +1,5 @@
 export * from './errors.ts';
 export * from './tag.ts';
 export * from './uid.ts';
-export * from './vr.ts';
 export * from './values/index.ts';
+export * from './vr.ts';

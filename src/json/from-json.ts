@@ -290,9 +290,7 @@ class JsonDecoder {
   #number(vr: VR, v: unknown, position: number): number | bigint {
     if (vr === 'AT') {
       if (typeof v !== 'string' || !KEY.test(v))
-        return this.#fail(
-          `value ${position} of ${vr}: ` + `expected a tag as 'GGGGEEEE', got ${JSON.stringify(v)}`,
-        );
+        return this.#badValue(vr, position, `expected a tag as 'GGGGEEEE', got ${JSON.stringify(v)}`);
       return Number.parseInt(v, 16);
     }
     if (vr === 'SV' || vr === 'UV') {
@@ -301,8 +299,10 @@ class JsonDecoder {
       else if (typeof v === 'number' && Number.isInteger(v)) big = BigInt(v);
       else if (typeof v === 'string' && INTEGER_TEXT.test(v.trim())) big = BigInt(v.trim());
       else
-        return this.#fail(
-          `value ${position} of ${vr}: ` + `expected an integer (number or string), got ${JSON.stringify(v)}`,
+        return this.#badValue(
+          vr,
+          position,
+          `expected an integer (number or string), got ${JSON.stringify(v)}`,
         );
       const ok = vr === 'SV' ? big >= -TWO_63 && big < TWO_63 : big >= 0n && big < TWO_64;
       return ok ? big : this.#badValue(vr, position, `${big} is out of range`);
@@ -315,9 +315,7 @@ class JsonDecoder {
     } else return this.#badValue(vr, position, `expected a number, got ${JSON.stringify(v)}`);
     const range = INTEGER_RANGE[vr];
     if (range && !(Number.isInteger(n) && n >= range[0] && n <= range[1])) {
-      return this.#fail(
-        `value ${position} of ${vr}: ` + `${n} is not an integer in [${range[0]}, ${range[1]}]`,
-      );
+      return this.#badValue(vr, position, `${n} is not an integer in [${range[0]}, ${range[1]}]`);
     }
     return n;
   }

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DicomError } from '../core/errors.ts';
 import type { Tag } from '../core/tag.ts';
+import { formatDS } from '../core/values/numbers.ts';
 import { DataSet } from '../object/dataset.ts';
 import { Element } from '../object/element.ts';
 import { concatParts, DataSetEncoder } from '../object/writer.ts';
+import { decimalText } from './from-json.ts';
 import {
   bulkDataUriOf,
   DicomJsonError,
@@ -75,6 +77,28 @@ describe('dataSetToJson', () => {
     // Padded to even length with a space (PS3.5 §7.1.1).
     assert.equal(text(back.element(0x00181110)!.bytes), '9007199254740993\\1234567890.12345 ');
     assert.equal(text(back.element(0x00181150)!.bytes), 'abc\\12');
+  });
+
+  it('writes DS numbers as formatDS does (its fast path), keeping negative zero', () => {
+    const samples = [
+      1,
+      -1,
+      0.5,
+      1 / 3,
+      87.09,
+      -91.90546417,
+      1e-4,
+      9.99e-5,
+      1e-10,
+      123456789012345.6,
+      1e15,
+      1e16,
+      2 ** 60,
+    ];
+    for (let i = 1; i < 500; i++) samples.push(i / 7, -i * 1.1e-3, i * 12345.678901);
+    for (const n of samples) assert.equal(decimalText(n), formatDS(n), String(n));
+    const ds = jsonToDataSet(asJson({ '00200037': { vr: 'DS', Value: [1, -0, 0] } }));
+    assert.equal(text(ds.element(0x00200037)!.bytes), '1\\-0\\0');
   });
 
   it('writes NaN and infinities of FL and FD as strings and reads them back', () => {

@@ -5,7 +5,7 @@ import { tagToHex } from '../core/tag.ts';
 import { vrInfo } from '../core/vr.ts';
 import type { DataSet } from '../object/dataset.ts';
 import { readDicom } from '../object/part10.ts';
-import { dataSetToJson, type DicomJsonObject, dicomJsonToString, jsonToDataSet } from './index.ts';
+import { type DicomJsonObject, dataSetToJson, dicomJsonToString, jsonToDataSet } from './index.ts';
 
 const JSON_FIXTURES = 'test/fixtures/json';
 // The shared pydicom corpus the other suites read too (test/interop); not copied a second time.

@@ -246,7 +246,6 @@ export function encodeValue(vr: VR, value: Value, charset: SpecificCharacterSet)
   throw new DicomError('ERR_INVALID_VALUE', `${vr} takes bytes (Uint8Array)`);
 }
 
-export { BACKSLASH };
-
 /** DS formatting lives in core/values; kept under this name for src/json. */
 export { formatDS as formatDecimalString } from '../core/values/numbers.ts';
+export { BACKSLASH };
