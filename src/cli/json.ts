@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { dataSetToJson, jsonToDataSet } from '../json/index.ts';
+import { dataSetToJson, dicomJsonToString, jsonToDataSet } from '../json/index.ts';
 import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
 import { describeError, EXIT } from './common/exit.ts';
 
@@ -16,7 +16,9 @@ export function jsonCommand(): Command {
           const file = await readDicomFile(path);
           const json = dataSetToJson(file.dataset);
           const out = options.meta ? { ...dataSetToJson(file.meta), ...json } : json;
-          process.stdout.write(`${JSON.stringify(out, null, options.compact ? undefined : 2)}\n`);
+          // dicomJsonToString keeps keys in tag order; JSON.stringify would put index-like
+          // keys such as '30060020' first (PS3.18 §F.2.2 wants them sorted).
+          process.stdout.write(`${dicomJsonToString(out, options.compact ? undefined : 2)}\n`);
         } catch (error) {
           process.stderr.write(`E: dicomkit json: ${path}: ${describeError(error)}\n`);
           process.exitCode = EXIT.inputFile;

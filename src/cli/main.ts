@@ -35,4 +35,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+// `dicomkit dump x | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 await main(process.argv.slice(2));

@@ -142,3 +142,61 @@ describe('dicomkit dump2dcm', () => {
     assert.match(result.stderr, /ERR_DUMP_SYNTAX: line 2: not a number: 'twelve'/);
   });
 });
+
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      if (depth === 1) keys.push(text.slice(i + 1, text.indexOf('"', i + 1)));
+      inString = true;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys.filter((k) => /^[0-9A-F]{8}$/.test(k));
+}
+
+describe('dicomkit json and json2dcm', () => {
+  requirePeer('dcmdump');
+
+  test('a file -> DICOM JSON -> a file DCMTK dumps the same (tag order kept)', () => {
+    for (const name of ['CT_small.dcm', 'rtstruct.dcm']) {
+      const json = dicomkit('json', join(CORPUS, name));
+      assert.equal(json.status, 0, json.stderr);
+      // Read the top-level keys from the text: JSON.parse would reorder index-like keys.
+      const keys = topLevelKeys(json.stdout);
+      assert.deepEqual(keys, [...keys].sort(), 'attributes in tag order (PS3.18 §F.2.2)');
+      const jsonPath = join(work, `${name}.json`);
+      writeFileSync(jsonPath, json.stdout);
+      const out = join(work, `${name}.json.dcm`);
+      const back = dicomkit('json2dcm', jsonPath, out);
+      assert.equal(back.status, 0, back.stderr);
+      // Group lengths are not part of DICOM JSON (PS3.18 §F.2.2); DS values are JSON numbers
+      // (§F.2.3.1), so '5.000000' comes back as '5': compare DS by value, not spelling.
+      const ds = (l: string) =>
+        l.replace(
+          / DS \[(.*)\] #\s*\d+,\s*(\d+)/,
+          (_m, v: string, vm: string) => ` DS ${v.split('\\').map(Number).join('\\')} #${vm}`,
+        );
+      const strip = (t: string) =>
+        lines(t)
+          .filter((l) => !l.startsWith('(0002,') && !/^\s*\([0-9a-f]{4},0000\)/.test(l))
+          // JSON does not say whether sequences had defined or undefined length.
+          .filter((l) => !/^\s*\(fffe,/.test(l))
+          .map((l) => l.replace(/ SQ \(Sequence with \w+ length (#=\d+)\).*$/, ' SQ $1'))
+          .map(ds);
+      assert.deepEqual(
+        strip(runPeer('dcmdump', ['+L', '-Un', out]).stdout),
+        strip(runPeer('dcmdump', ['+L', '-Un', join(CORPUS, name)]).stdout),
+        name,
+      );
+    }
+  });
+});
