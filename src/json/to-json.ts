@@ -2,7 +2,8 @@ import { DicomError } from '../core/errors.ts';
 import { type Tag, tagToHex } from '../core/tag.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import type { SpecificCharacterSet } from '../encoding/charset/index.ts';
-import { type DataSet, swapBytes } from '../object/dataset.ts';
+import { swapped } from '../object/byte-swap.ts';
+import type { DataSet } from '../object/dataset.ts';
 import type { Element } from '../object/element.ts';
 import { decodeNumbers, decodeText, splitText } from '../object/values.ts';
 import { encodeBase64 } from './base64.ts';
@@ -147,7 +148,7 @@ class JsonEncoder {
         return valueOrEmpty(vr, numberValues(bytes, vr, element.littleEndian));
       default: {
         // InlineBinary is the little endian encoding (PS3.18 §F.2.7); swap big endian sources.
-        const little = element.littleEndian || info.unitSize === 1 ? bytes : swapBytes(bytes, info.unitSize);
+        const little = element.littleEndian || info.unitSize === 1 ? bytes : swapped(bytes, info.unitSize);
         return { vr, InlineBinary: encodeBase64(little) };
       }
     }

@@ -3,6 +3,7 @@ import { isPrivateTag, makeTag, SPECIFIC_CHARACTER_SET, type Tag } from '../core
 import { type VR, vrInfo } from '../core/vr.ts';
 import { type Keyword, type KeywordInfo, lookupTag, tagOf } from '../dictionary/index.ts';
 import { DEFAULT_CHARACTER_SET, SpecificCharacterSet } from '../encoding/charset/index.ts';
+import { swapped } from './byte-swap.ts';
 import { Element } from './element.ts';
 import { decodeValue, encodeValue, type Value } from './values.ts';
 
@@ -185,7 +186,7 @@ export class DataSet {
   bytes(key: TagKey): Uint8Array | undefined {
     const element = this.#elements.get(resolveTag(key));
     if (!element?.bytes) return undefined;
-    return element.littleEndian ? element.bytes : swapBytes(element.bytes, vrInfo(element.vr).unitSize);
+    return element.littleEndian ? element.bytes : swapped(element.bytes, vrInfo(element.vr).unitSize);
   }
 
   /**
@@ -300,15 +301,4 @@ function defaultVR(tag: Tag, ds: DataSet): VR {
   }
   if (entry.vrs.length > 1 && entry.vrs.includes('SS') && ds.number(0x00280103) === 1) return 'SS';
   return entry.vr;
-}
-
-export function swapBytes(bytes: Uint8Array, unit: number): Uint8Array {
-  if (unit <= 1) return bytes;
-  const out = new Uint8Array(bytes.length);
-  const whole = bytes.length - (bytes.length % unit);
-  for (let i = 0; i < whole; i += unit) {
-    for (let j = 0; j < unit; j++) out[i + j] = bytes[i + unit - 1 - j]!;
-  }
-  for (let i = whole; i < bytes.length; i++) out[i] = bytes[i]!;
-  return out;
 }

@@ -1,15 +1,13 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { DicomError, DicomParseError } from '../core/errors.ts';
-import { TRANSFER_SYNTAX_UID } from '../core/tag.ts';
-import { type TransferSyntax, transferSyntax } from '../encoding/transfer-syntax.ts';
-import { DicomParser } from '../parser/parser.ts';
 import { DataSetBuilder } from './builder.ts';
+import { swapped } from './byte-swap.ts';
 import { DataSet } from './dataset.ts';
 import type { BulkDataRef } from './element.ts';
 import {
-  assertLooksLikeDataSet,
+  chooseTransferSyntax,
   type DicomFile,
-  detectTransferSyntax,
+  dataSetParser,
   findMetaStart,
   isGzip,
   type ReadOptions,
@@ -17,7 +15,6 @@ import {
   readMeta,
 } from './part10.ts';
 import { encodeDicom, type WriteOptions } from './part10-writer.ts';
-import { swapped } from './writer.ts';
 
 const CHUNK = 256 * 1024;
 /** Files up to this size are read in one piece when no partial read is asked for. */
@@ -91,15 +88,7 @@ async function readInChunks(
       }
     }
   }
-  let ts: TransferSyntax;
-  const uid = meta.string(TRANSFER_SYNTAX_UID);
-  if (options.forceTransferSyntax) ts = transferSyntax(options.forceTransferSyntax);
-  else if (uid) ts = transferSyntax(uid);
-  else {
-    if (metaStart < 0) assertLooksLikeDataSet(head);
-    ts = detectTransferSyntax(head, dataSetOffset);
-    if (metaStart >= 0) warnings.push(`file meta has no transfer syntax; detected ${ts.name}`);
-  }
+  const ts = chooseTransferSyntax(meta, head, dataSetOffset, metaStart >= 0, options, warnings);
   if (ts.deflated) {
     // A deflate stream cannot be sought in: read it whole.
     const bytes = await readAt(handle, 0, size);
@@ -115,14 +104,7 @@ async function readInChunks(
     ...(metaStart > 4 ? { preamble: head.slice(0, 128) } : {}),
   };
   const builder = new DataSetBuilder(file.dataset, path);
-  const parser = new DicomParser(builder, {
-    explicitVR: ts.explicitVR,
-    littleEndian: ts.littleEndian,
-    startOffset: dataSetOffset,
-    ...(options.stopAtTag !== undefined ? { stopAtTag: options.stopAtTag } : {}),
-    ...(options.bulkDataThreshold !== undefined ? { bulkDataThreshold: options.bulkDataThreshold } : {}),
-  });
-  builder.attach(parser);
+  const parser = dataSetParser(builder, ts, dataSetOffset, options);
   try {
     // Copy what we use of the head: views on it would otherwise keep all of it alive.
     parser.write(head.slice(dataSetOffset));

@@ -123,20 +123,7 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
       throw error;
     }
   }
-  let ts: TransferSyntax;
-  if (options.forceTransferSyntax) {
-    ts = transferSyntax(options.forceTransferSyntax);
-  } else {
-    const uid = meta.string(TRANSFER_SYNTAX_UID);
-    if (uid) {
-      ts = transferSyntax(uid);
-      if (ts.unknown) warnings.push(`unknown transfer syntax ${uid}: read as explicit VR little endian`);
-    } else {
-      if (metaStart < 0) assertLooksLikeDataSet(bytes);
-      ts = detectTransferSyntax(bytes, dataSetOffset);
-      if (metaStart >= 0) warnings.push(`file meta has no transfer syntax; detected ${ts.name}`);
-    }
-  }
+  const ts = chooseTransferSyntax(meta, bytes, dataSetOffset, metaStart >= 0, options, warnings);
   const file: DicomFile = {
     meta,
     dataset: new DataSet(),
@@ -153,14 +140,7 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
     startOffset = 0;
   }
   const builder = new DataSetBuilder(file.dataset, ts.deflated ? undefined : options.source);
-  const parser = new DicomParser(builder, {
-    explicitVR: ts.explicitVR,
-    littleEndian: ts.littleEndian,
-    startOffset,
-    ...(options.stopAtTag !== undefined ? { stopAtTag: options.stopAtTag } : {}),
-    ...(options.bulkDataThreshold !== undefined ? { bulkDataThreshold: options.bulkDataThreshold } : {}),
-  });
-  builder.attach(parser);
+  const parser = dataSetParser(builder, ts, startOffset, options);
   try {
     parser.write(body);
     parser.end();
@@ -171,6 +151,49 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
   if (parser.stopped) file.stoppedAt = parser.offset;
   warnings.push(...parser.warnings);
   return file;
+}
+
+/**
+ * The syntax of the data set: forced by the caller, else from the file meta, else detected
+ * from the first element (files without meta, or meta without (0002,0010)).
+ */
+export function chooseTransferSyntax(
+  meta: DataSet,
+  bytes: Uint8Array,
+  dataSetOffset: number,
+  hasMeta: boolean,
+  options: ReadOptions,
+  warnings: string[],
+): TransferSyntax {
+  if (options.forceTransferSyntax) return transferSyntax(options.forceTransferSyntax);
+  const uid = meta.string(TRANSFER_SYNTAX_UID);
+  if (uid) {
+    const ts = transferSyntax(uid);
+    if (ts.unknown) warnings.push(`unknown transfer syntax ${uid}: read as explicit VR little endian`);
+    return ts;
+  }
+  if (!hasMeta) assertLooksLikeDataSet(bytes);
+  const ts = detectTransferSyntax(bytes, dataSetOffset);
+  if (hasMeta) warnings.push(`file meta has no transfer syntax; detected ${ts.name}`);
+  return ts;
+}
+
+/** A parser for a data set in `ts`, feeding `builder`, with the read options applied. */
+export function dataSetParser(
+  builder: DataSetBuilder,
+  ts: TransferSyntax,
+  startOffset: number,
+  options: ReadOptions,
+): DicomParser {
+  const parser = new DicomParser(builder, {
+    explicitVR: ts.explicitVR,
+    littleEndian: ts.littleEndian,
+    startOffset,
+    ...(options.stopAtTag !== undefined ? { stopAtTag: options.stopAtTag } : {}),
+    ...(options.bulkDataThreshold !== undefined ? { bulkDataThreshold: options.bulkDataThreshold } : {}),
+  });
+  builder.attach(parser);
+  return parser;
 }
 
 export function isGzip(bytes: Uint8Array): boolean {

@@ -2,13 +2,12 @@ import { DicomError } from '../core/errors.ts';
 import { formatDS } from '../core/values/numbers.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import type { SpecificCharacterSet } from '../encoding/charset/index.ts';
+import { swapped } from './byte-swap.ts';
 import type { DataSet } from './dataset.ts';
 import type { Element } from './element.ts';
 
 /** Decoded values of one element. */
 export type Value = string[] | number[] | bigint[] | Uint8Array | DataSet[];
-
-const BACKSLASH = 0x5c;
 
 /** Bytes to a string one byte per code unit: for VRs limited to the default repertoire. */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
@@ -96,17 +95,11 @@ export function decodeValue(element: Element, charset: SpecificCharacterSet): Va
       value = decodeNumbers(bytes, vr, element.littleEndian);
       break;
     default:
-      value = element.littleEndian || info.unitSize === 1 ? bytes : swap(bytes, info.unitSize);
+      value = element.littleEndian || info.unitSize === 1 ? bytes : swapped(bytes, info.unitSize);
       break;
   }
   element.cache = value;
   return value;
-}
-
-function swap(bytes: Uint8Array, unit: number): Uint8Array {
-  const out = bytes.slice();
-  for (let i = 0; i + unit <= out.length; i += unit) out.subarray(i, i + unit).reverse();
-  return out;
 }
 
 export function decodeNumbers(bytes: Uint8Array, vr: VR, littleEndian: boolean): number[] | bigint[] {
@@ -245,7 +238,3 @@ export function encodeValue(vr: VR, value: Value, charset: SpecificCharacterSet)
   }
   throw new DicomError('ERR_INVALID_VALUE', `${vr} takes bytes (Uint8Array)`);
 }
-
-/** DS formatting lives in core/values; kept under this name for src/json. */
-export { formatDS as formatDecimalString } from '../core/values/numbers.ts';
-export { BACKSLASH };

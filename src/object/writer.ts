@@ -9,6 +9,7 @@ import {
 } from '../core/tag.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import type { TransferSyntax } from '../encoding/transfer-syntax.ts';
+import { swapped } from './byte-swap.ts';
 import type { DataSet } from './dataset.ts';
 import type { BulkDataRef, Element } from './element.ts';
 
@@ -301,23 +302,6 @@ export class DataSetEncoder {
     this.#lengths.set(item, total);
     return total;
   }
-}
-
-/** Byte-swaps `bytes` in units of `unit` into a new array. */
-export function swapped(bytes: Uint8Array, unit: number): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  const whole = bytes.length - (bytes.length % unit);
-  if (unit === 2) {
-    for (let i = 0; i < whole; i += 2) {
-      out[i] = bytes[i + 1]!;
-      out[i + 1] = bytes[i]!;
-    }
-  } else {
-    for (let i = 0; i < whole; i += unit)
-      for (let j = 0; j < unit; j++) out[i + j] = bytes[i + unit - 1 - j]!;
-  }
-  out.set(bytes.subarray(whole), whole);
-  return out;
 }
 
 /** Joins parts held in memory; fails on bulk references (use the file writer for those). */
