@@ -16,7 +16,19 @@ export type DicomErrorCode =
   | 'ERR_CHARSET'
   | 'ERR_JSON'
   | 'ERR_DUMP_SYNTAX'
-  | 'ERR_IO';
+  | 'ERR_IO'
+  // Network (PS3.7, PS3.8)
+  | 'ERR_PDU'
+  | 'ERR_DUL_STATE'
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ASSOCIATION_REJECTED'
+  | 'ERR_ASSOCIATION_ABORTED'
+  | 'ERR_ASSOCIATION_CLOSED'
+  | 'ERR_NO_PRESENTATION_CONTEXT'
+  | 'ERR_DIMSE'
+  | 'ERR_DIMSE_STATUS'
+  | 'ERR_CANCELLED';
 
 export interface DicomErrorOptions {
   cause?: unknown;

@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './logger.ts';
 export * from './tag.ts';
 export * from './uid.ts';
 export * from './values/index.ts';

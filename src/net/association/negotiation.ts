@@ -1,0 +1,289 @@
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../core/index.ts';
+import {
+  type AssociateAc,
+  type AssociateRj,
+  type AssociateRq,
+  DICOM_APPLICATION_CONTEXT,
+  type PresentationContextAc,
+  type RoleSelection,
+  type UserInformation,
+} from '../pdu/index.ts';
+
+/** A-ASSOCIATE-RJ result, source and reason values (PS3.8 §9.3.4, Table 9-21). */
+export const Reject = {
+  permanent: 1,
+  transient: 2,
+  sourceServiceUser: 1,
+  sourceAcse: 2,
+  sourcePresentation: 3,
+  // source 1 (service user)
+  noReasonGiven: 1,
+  applicationContextNotSupported: 2,
+  callingAeNotRecognized: 3,
+  calledAeNotRecognized: 7,
+  // source 2 (ACSE related)
+  protocolVersionNotSupported: 2,
+  // source 3 (presentation related)
+  temporaryCongestion: 1,
+  localLimitExceeded: 2,
+} as const;
+
+/** Presentation context results of the A-ASSOCIATE-AC (PS3.8 §9.3.3.2). */
+export const ContextResult = {
+  acceptance: 0,
+  userRejection: 1,
+  noReason: 2,
+  abstractSyntaxNotSupported: 3,
+  transferSyntaxesNotSupported: 4,
+} as const;
+
+/** What the requestor proposes for one presentation context. */
+export interface ProposedContext {
+  /** Odd, 1-255; assigned in order when omitted. */
+  id?: number;
+  abstractSyntax: string;
+  transferSyntaxes: readonly string[];
+  /**
+   * SCP/SCU role selection (PS3.7 §D.3.3.4): propose to act as SCU and/or SCP for this
+   * SOP class. Omitted: default roles (requestor SCU, acceptor SCP), and no role item.
+   */
+  scuRole?: boolean;
+  scpRole?: boolean;
+}
+
+/**
+ * A presentation context after negotiation. Roles are the requestor's: `scuRole` true means
+ * the requestor may invoke operations (default), `scpRole` true that it may perform them (the
+ * C-STORE sub-operations of a C-GET need this).
+ */
+export interface NegotiatedContext {
+  id: number;
+  abstractSyntax: string;
+  /** The accepted transfer syntax; undefined when rejected. */
+  transferSyntax: string | undefined;
+  result: number;
+  accepted: boolean;
+  /** The transfer syntaxes the requestor proposed, in its order. */
+  proposedTransferSyntaxes: readonly string[];
+  scuRole: boolean;
+  scpRole: boolean;
+}
+
+/** What an acceptor supports for one abstract syntax. */
+export interface SupportedContext {
+  abstractSyntax: string;
+  /** In the acceptor's order of preference. */
+  transferSyntaxes: readonly string[];
+  /** Lets the requestor act as SCU (invoke operations). Default true. */
+  scuRole?: boolean;
+  /** Lets the requestor act as SCP for this SOP class when it proposes that role. Default false. */
+  scpRole?: boolean;
+}
+
+export interface AcceptorPolicy {
+  aeTitle: string;
+  /** Reject callers that address another AE title (reason 7). Default true. */
+  requireCalledAeTitle?: boolean;
+  /** Supported abstract syntaxes; a function can decide per request. */
+  contexts: readonly SupportedContext[] | ((abstractSyntax: string) => SupportedContext | undefined);
+  /** Whose order picks the transfer syntax when several match. Default 'acceptor'. */
+  transferSyntaxPreference?: 'acceptor' | 'requestor';
+  /** The maximum PDU length we receive, advertised in the A-ASSOCIATE-AC. */
+  maxPduLength: number;
+  implementationClassUid?: string;
+  implementationVersionName?: string;
+}
+
+export type AcceptorDecision =
+  | { accepted: true; ac: AssociateAc; contexts: NegotiatedContext[] }
+  | { accepted: false; rj: AssociateRj };
+
+export function reject(result: number, source: number, reason: number): AssociateRj {
+  return { type: 'A-ASSOCIATE-RJ', result, source, reason };
+}
+
+function supportedLookup(policy: AcceptorPolicy): (abstractSyntax: string) => SupportedContext | undefined {
+  if (typeof policy.contexts === 'function') return policy.contexts;
+  const map = new Map<string, SupportedContext>();
+  for (const c of policy.contexts) if (!map.has(c.abstractSyntax)) map.set(c.abstractSyntax, c);
+  return (abstractSyntax) => map.get(abstractSyntax);
+}
+
+/**
+ * The acceptor's answer to an A-ASSOCIATE-RQ (PS3.8 §9.3.3, PS3.7 Annex D.3): the
+ * application context, the called AE title, then each presentation context and its roles.
+ * Access control by AE title and address is the AccessControl policy's job, run before.
+ */
+export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): AcceptorDecision {
+  if (rq.applicationContext !== DICOM_APPLICATION_CONTEXT) {
+    return {
+      accepted: false,
+      rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.applicationContextNotSupported),
+    };
+  }
+  if ((policy.requireCalledAeTitle ?? true) && rq.calledAeTitle !== policy.aeTitle) {
+    return {
+      accepted: false,
+      rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.calledAeNotRecognized),
+    };
+  }
+  const lookup = supportedLookup(policy);
+  const preferRequestor = policy.transferSyntaxPreference === 'requestor';
+  const proposedRoles = new Map<string, RoleSelection>();
+  for (const role of rq.userInformation.roleSelections) proposedRoles.set(role.sopClassUid, role);
+
+  const answers: PresentationContextAc[] = [];
+  const contexts: NegotiatedContext[] = [];
+  const roleReplies = new Map<string, RoleSelection>();
+  for (const proposed of rq.presentationContexts) {
+    const supported = lookup(proposed.abstractSyntax);
+    let result: number = ContextResult.acceptance;
+    let transferSyntax: string | undefined;
+    let scuRole = true;
+    let scpRole = false;
+    if (!supported) {
+      result = ContextResult.abstractSyntaxNotSupported;
+    } else {
+      transferSyntax = chooseTransferSyntax(
+        proposed.transferSyntaxes,
+        supported.transferSyntaxes,
+        preferRequestor,
+      );
+      if (!transferSyntax) result = ContextResult.transferSyntaxesNotSupported;
+      const role = proposedRoles.get(proposed.abstractSyntax);
+      if (role) {
+        // PS3.7 §D.3.3.4: a role the requestor did not propose must not be accepted.
+        scuRole = role.scu && (supported.scuRole ?? true);
+        scpRole = role.scp && (supported.scpRole ?? false);
+        roleReplies.set(proposed.abstractSyntax, {
+          sopClassUid: proposed.abstractSyntax,
+          scu: scuRole,
+          scp: scpRole,
+        });
+        if (!scuRole && !scpRole && result === ContextResult.acceptance) {
+          result = ContextResult.userRejection;
+          transferSyntax = undefined;
+        }
+      }
+    }
+    const accepted = result === ContextResult.acceptance;
+    // A rejected context still names a syntax: some peers expect the sub-item (PS3.8 Table 9-18 says it is not tested).
+    answers.push({
+      id: proposed.id,
+      result,
+      transferSyntax: accepted ? transferSyntax : proposed.transferSyntaxes[0],
+    });
+    contexts.push({
+      id: proposed.id,
+      abstractSyntax: proposed.abstractSyntax,
+      transferSyntax: accepted ? transferSyntax : undefined,
+      result,
+      accepted,
+      proposedTransferSyntaxes: proposed.transferSyntaxes,
+      scuRole: accepted && scuRole,
+      scpRole: accepted && scpRole,
+    });
+  }
+
+  const userInformation: UserInformation = {
+    maxPduLength: policy.maxPduLength,
+    implementationClassUid: policy.implementationClassUid ?? IMPLEMENTATION_CLASS_UID,
+    implementationVersionName: policy.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME,
+    roleSelections: [...roleReplies.values()],
+    extendedNegotiations: [],
+    commonExtendedNegotiations: [],
+    unknownItems: [],
+  };
+  // We perform one operation at a time each way (PS3.7 §D.3.3.3): answer a proposed window with 1/1.
+  if (rq.userInformation.asyncOpsWindow) userInformation.asyncOpsWindow = { invoked: 1, performed: 1 };
+  const ac: AssociateAc = {
+    type: 'A-ASSOCIATE-AC',
+    protocolVersion: 1,
+    calledAeTitle: rq.calledAeTitle,
+    callingAeTitle: rq.callingAeTitle,
+    applicationContext: DICOM_APPLICATION_CONTEXT,
+    presentationContexts: answers,
+    userInformation,
+  };
+  return { accepted: true, ac, contexts };
+}
+
+function chooseTransferSyntax(
+  proposed: readonly string[],
+  supported: readonly string[],
+  preferRequestor: boolean,
+): string | undefined {
+  if (preferRequestor) return proposed.find((ts) => supported.includes(ts));
+  return supported.find((ts) => proposed.includes(ts));
+}
+
+/** Assigns odd context ids 1, 3, 5 ... (PS3.8 §9.3.2.2) where the caller gave none. */
+export function assignContextIds(
+  proposals: readonly ProposedContext[],
+): (ProposedContext & { id: number })[] {
+  const used = new Set(proposals.map((p) => p.id).filter((id): id is number => id !== undefined));
+  let next = 1;
+  return proposals.map((p) => {
+    if (p.id !== undefined) {
+      if (p.id < 1 || p.id > 255 || p.id % 2 === 0)
+        throw new RangeError(`presentation context id ${p.id} must be odd, 1-255`);
+      return { ...p, id: p.id };
+    }
+    while (used.has(next)) next += 2;
+    if (next > 255) throw new RangeError('more than 128 presentation contexts');
+    used.add(next);
+    return { ...p, id: next };
+  });
+}
+
+/** The requestor's view of an A-ASSOCIATE-AC against what it proposed. */
+export function contextsFromAccept(
+  proposals: readonly (ProposedContext & { id: number })[],
+  ac: AssociateAc,
+): NegotiatedContext[] {
+  const answers = new Map(ac.presentationContexts.map((c) => [c.id, c]));
+  const roles = new Map(ac.userInformation.roleSelections.map((r) => [r.sopClassUid, r]));
+  return proposals.map((p) => {
+    const answer = answers.get(p.id);
+    const result = answer?.result ?? ContextResult.noReason;
+    // An acceptor must answer with one of the syntaxes offered; anything else is unusable.
+    const transferSyntax =
+      answer &&
+      result === ContextResult.acceptance &&
+      answer.transferSyntax &&
+      p.transferSyntaxes.includes(answer.transferSyntax)
+        ? answer.transferSyntax
+        : undefined;
+    const accepted = transferSyntax !== undefined;
+    const role = roles.get(p.abstractSyntax);
+    const proposedRoles = p.scuRole !== undefined || p.scpRole !== undefined;
+    // Without a role item in the AC, the default roles apply (PS3.7 §D.3.3.4).
+    const scuRole = role && proposedRoles ? role.scu && (p.scuRole ?? false) : true;
+    const scpRole = role && proposedRoles ? role.scp && (p.scpRole ?? false) : false;
+    return {
+      id: p.id,
+      abstractSyntax: p.abstractSyntax,
+      transferSyntax,
+      result: accepted ? result : result === ContextResult.acceptance ? ContextResult.noReason : result,
+      accepted,
+      proposedTransferSyntaxes: p.transferSyntaxes,
+      scuRole: accepted && scuRole,
+      scpRole: accepted && scpRole,
+    };
+  });
+}
+
+/** The role selection items a requestor sends for its proposals. */
+export function roleSelectionsFor(proposals: readonly ProposedContext[]): RoleSelection[] {
+  const out = new Map<string, RoleSelection>();
+  for (const p of proposals) {
+    if (p.scuRole === undefined && p.scpRole === undefined) continue;
+    const prior = out.get(p.abstractSyntax);
+    out.set(p.abstractSyntax, {
+      sopClassUid: p.abstractSyntax,
+      scu: (prior?.scu ?? false) || (p.scuRole ?? false),
+      scp: (prior?.scp ?? false) || (p.scpRole ?? false),
+    });
+  }
+  return [...out.values()];
+}

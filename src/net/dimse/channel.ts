@@ -1,0 +1,219 @@
+import { DicomError, type Logger, SILENT_LOGGER } from '../../core/index.ts';
+import { encodePDataHeader, type PDataTf } from '../pdu/index.ts';
+import {
+  type Command,
+  type CommandFields,
+  DATA_SET_PRESENT,
+  decodeCommand,
+  describeCommand,
+  encodeCommand,
+  NO_DATA_SET,
+} from './commands.ts';
+import { DataStream } from './data-stream.ts';
+
+/** A DIMSE message as received: the command at once, the data set (if any) as it streams in. */
+export interface IncomingMessage {
+  contextId: number;
+  command: Command;
+  data: DataStream | undefined;
+}
+
+/** What can follow a command: bytes, or chunks produced as the transfer goes. */
+export type MessageData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface DimseChannelOptions {
+  /** Writes the parts of whole P-DATA-TF PDUs (the DUL's P-DATA request). */
+  send(parts: readonly Uint8Array[]): void | Promise<void>;
+  /** The peer's maximum PDU length (0: unlimited). */
+  peerMaxPduLength: number;
+  /** Called when a message's command has arrived. */
+  message(message: IncomingMessage): void;
+  /** The peer broke DIMSE's rules (PS3.7 §9.1, PS3.8 Annex E); the caller aborts. */
+  protocolError(error: DicomError): void;
+  logger?: Logger;
+  /** Largest PDU we send when the peer sets no limit. Default 1 MiB. */
+  unlimitedPduLength?: number;
+}
+
+/** Bytes of P-DATA PDUs written per batch before waiting for the socket. */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * DIMSE messages over P-DATA (PS3.7 §6.3, PS3.8 Annex E): splits a command and its data set
+ * into PDVs no larger than the peer accepts, and puts the PDVs received back together into a
+ * command set and a data stream. Messages go out one at a time, never interleaved.
+ */
+export class DimseChannel {
+  readonly #options: DimseChannelOptions;
+  readonly #logger: Logger;
+  readonly #maxPdvData: number;
+  #commandParts: Uint8Array[] = [];
+  #commandContext = -1;
+  #incoming: { contextId: number; stream: DataStream } | undefined;
+  #sendChain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: DimseChannelOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? SILENT_LOGGER;
+    const limit =
+      options.peerMaxPduLength > 0 ? options.peerMaxPduLength : (options.unlimitedPduLength ?? 1 << 20);
+    // PDU length = 6-byte PDV item header + data (PS3.8 §9.3.5); keep a sane floor.
+    this.#maxPdvData = Math.max(limit - 6, 64);
+  }
+
+  get maxPdvDataLength(): number {
+    return this.#maxPdvData;
+  }
+
+  /** Feeds a received P-DATA-TF; the promise (if any) is the data consumer's backpressure. */
+  receive(pdu: PDataTf): void | Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const pdv of pdu.pdvs) {
+      try {
+        const r = pdv.isCommand
+          ? this.#commandFragment(pdv.contextId, pdv.data, pdv.isLast)
+          : this.#dataFragment(pdv.contextId, pdv.data, pdv.isLast);
+        if (r) waits.push(r);
+      } catch (error) {
+        const e = error instanceof DicomError ? error : new DicomError('ERR_DIMSE', String(error));
+        this.close(e);
+        this.#options.protocolError(e);
+        return;
+      }
+    }
+    if (waits.length === 0) return;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+  }
+
+  #commandFragment(contextId: number, data: Uint8Array, isLast: boolean): void {
+    if (this.#incoming) {
+      throw new DicomError(
+        'ERR_DIMSE',
+        'a command fragment arrived before the previous data set was complete',
+      );
+    }
+    if (this.#commandParts.length > 0 && contextId !== this.#commandContext) {
+      throw new DicomError(
+        'ERR_DIMSE',
+        `command fragments on two presentation contexts (${this.#commandContext}, ${contextId})`,
+      );
+    }
+    this.#commandContext = contextId;
+    this.#commandParts.push(data);
+    if (!isLast) return;
+    const bytes = concat(this.#commandParts);
+    this.#commandParts = [];
+    const command = decodeCommand(bytes);
+    if (this.#logger.debugEnabled)
+      this.#logger.log('debug', `received ${describeCommand(command, contextId)}`);
+    if (command.hasDataSet) {
+      const stream = new DataStream();
+      this.#incoming = { contextId, stream };
+      this.#options.message({ contextId, command, data: stream });
+    } else {
+      this.#options.message({ contextId, command, data: undefined });
+    }
+  }
+
+  #dataFragment(contextId: number, data: Uint8Array, isLast: boolean): void | Promise<void> {
+    const incoming = this.#incoming;
+    if (!incoming)
+      throw new DicomError('ERR_DIMSE', 'a data set fragment arrived without a command that announced one');
+    if (incoming.contextId !== contextId) {
+      throw new DicomError(
+        'ERR_DIMSE',
+        `data set fragment on context ${contextId}, its command came on ${incoming.contextId}`,
+      );
+    }
+    const wait = data.length > 0 ? incoming.stream.push(data) : undefined;
+    if (isLast) {
+      this.#incoming = undefined;
+      incoming.stream.end();
+    }
+    return wait;
+  }
+
+  /**
+   * Sends one message. Resolves when every PDV is handed to the socket; messages queued by
+   * several callers go out whole, one after the other.
+   */
+  send(contextId: number, fields: CommandFields, data?: MessageData): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.#closed) throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association is closed');
+      const command = encodeCommand({
+        ...fields,
+        CommandDataSetType:
+          data === undefined ? NO_DATA_SET : (fields.CommandDataSetType ?? DATA_SET_PRESENT),
+      });
+      if (this.#logger.debugEnabled) {
+        const shown = { ...fields, CommandDataSetType: data === undefined ? NO_DATA_SET : DATA_SET_PRESENT };
+        this.#logger.log('debug', `sending ${describeCommand(shown, contextId)}`);
+      }
+      await this.#sendFragments(contextId, true, [command]);
+      if (data !== undefined) await this.#sendFragments(contextId, false, data);
+    };
+    const next = this.#sendChain.then(run, run);
+    this.#sendChain = next.catch(() => {});
+    return next;
+  }
+
+  async #sendFragments(contextId: number, isCommand: boolean, source: MessageData): Promise<void> {
+    const max = this.#maxPdvData;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    let pending: Uint8Array[] = [];
+    let pendingLength = 0;
+    const flushBatch = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const parts = batch;
+      batch = [];
+      batchBytes = 0;
+      if (this.#closed)
+        throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed during a transfer');
+      await this.#options.send(parts);
+    };
+    const emit = async (isLast: boolean): Promise<void> => {
+      batch.push(encodePDataHeader(pendingLength, contextId, isCommand, isLast), ...pending);
+      batchBytes += pendingLength + 12;
+      pending = [];
+      pendingLength = 0;
+      if (batchBytes >= BATCH_BYTES || isLast) await flushBatch();
+    };
+    const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
+      source instanceof Uint8Array ? [source] : source;
+    for await (const chunk of chunks) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (pendingLength === max) await emit(false);
+        const take = Math.min(max - pendingLength, chunk.length - offset);
+        pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+        pendingLength += take;
+        offset += take;
+      }
+    }
+    await emit(true);
+  }
+
+  /** Fails the data stream in flight and refuses further sends. */
+  close(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reason = error ?? new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed');
+    this.#incoming?.stream.fail(reason);
+    this.#incoming = undefined;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,302 @@
+import { DicomError, formatTag } from '../../core/index.ts';
+import { lookupUid } from '../../dictionary/index.ts';
+import { IMPLICIT_LE } from '../../encoding/index.ts';
+import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../../object/index.ts';
+import { describeStatus } from './status.ts';
+
+/** Command Data Set Type value meaning "no data set follows" (PS3.7 §E.1). */
+export const NO_DATA_SET = 0x0101;
+/** Any other value means a data set follows; DCMTK and pynetdicom send 0x0001 or 0x0102. */
+export const DATA_SET_PRESENT = 0x0001;
+
+export type DimseCommandName =
+  | 'C-STORE-RQ'
+  | 'C-STORE-RSP'
+  | 'C-GET-RQ'
+  | 'C-GET-RSP'
+  | 'C-FIND-RQ'
+  | 'C-FIND-RSP'
+  | 'C-MOVE-RQ'
+  | 'C-MOVE-RSP'
+  | 'C-ECHO-RQ'
+  | 'C-ECHO-RSP'
+  | 'C-CANCEL-RQ'
+  | 'N-EVENT-REPORT-RQ'
+  | 'N-EVENT-REPORT-RSP'
+  | 'N-GET-RQ'
+  | 'N-GET-RSP'
+  | 'N-SET-RQ'
+  | 'N-SET-RSP'
+  | 'N-ACTION-RQ'
+  | 'N-ACTION-RSP'
+  | 'N-CREATE-RQ'
+  | 'N-CREATE-RSP'
+  | 'N-DELETE-RQ'
+  | 'N-DELETE-RSP';
+
+/** Whether a message of this command carries a data set: always, never, or it may. */
+type DataSetRule = 'required' | 'none' | 'optional';
+
+export interface DimseCommandInfo {
+  name: DimseCommandName;
+  commandField: number;
+  isResponse: boolean;
+  /** Command elements (keywords) the standard makes mandatory (M) in this message. */
+  required: readonly string[];
+  dataSet: DataSetRule;
+}
+
+/**
+ * Every DIMSE command of PS3.7 §9.3 (DIMSE-C) and §10.3 (DIMSE-N), with its Command Field
+ * and the mandatory command elements of its message table (Tables 9.3-1 ff., 10.3-1 ff.).
+ */
+export const DIMSE_COMMANDS: readonly DimseCommandInfo[] = [
+  rq('C-STORE-RQ', 0x0001, ['AffectedSOPClassUID', 'Priority', 'AffectedSOPInstanceUID'], 'required'),
+  rsp('C-STORE-RSP', 0x8001, [], 'none'),
+  rq('C-GET-RQ', 0x0010, ['AffectedSOPClassUID', 'Priority'], 'required'),
+  rsp('C-GET-RSP', 0x8010, [], 'optional'),
+  rq('C-FIND-RQ', 0x0020, ['AffectedSOPClassUID', 'Priority'], 'required'),
+  rsp('C-FIND-RSP', 0x8020, [], 'optional'),
+  rq('C-MOVE-RQ', 0x0021, ['AffectedSOPClassUID', 'Priority', 'MoveDestination'], 'required'),
+  rsp('C-MOVE-RSP', 0x8021, [], 'optional'),
+  rq('C-ECHO-RQ', 0x0030, ['AffectedSOPClassUID'], 'none'),
+  rsp('C-ECHO-RSP', 0x8030, [], 'none'),
+  {
+    name: 'C-CANCEL-RQ',
+    commandField: 0x0fff,
+    isResponse: false,
+    required: ['CommandField', 'MessageIDBeingRespondedTo', 'CommandDataSetType'],
+    dataSet: 'none',
+  },
+  rq(
+    'N-EVENT-REPORT-RQ',
+    0x0100,
+    ['AffectedSOPClassUID', 'AffectedSOPInstanceUID', 'EventTypeID'],
+    'optional',
+  ),
+  rsp('N-EVENT-REPORT-RSP', 0x8100, [], 'optional'),
+  rq('N-GET-RQ', 0x0110, ['RequestedSOPClassUID', 'RequestedSOPInstanceUID'], 'none'),
+  rsp('N-GET-RSP', 0x8110, [], 'optional'),
+  rq('N-SET-RQ', 0x0120, ['RequestedSOPClassUID', 'RequestedSOPInstanceUID'], 'required'),
+  rsp('N-SET-RSP', 0x8120, [], 'optional'),
+  rq('N-ACTION-RQ', 0x0130, ['RequestedSOPClassUID', 'RequestedSOPInstanceUID', 'ActionTypeID'], 'optional'),
+  rsp('N-ACTION-RSP', 0x8130, [], 'optional'),
+  rq('N-CREATE-RQ', 0x0140, ['AffectedSOPClassUID'], 'optional'),
+  rsp('N-CREATE-RSP', 0x8140, [], 'optional'),
+  rq('N-DELETE-RQ', 0x0150, ['RequestedSOPClassUID', 'RequestedSOPInstanceUID'], 'none'),
+  rsp('N-DELETE-RSP', 0x8150, [], 'none'),
+];
+
+function rq(name: DimseCommandName, field: number, extra: string[], dataSet: DataSetRule): DimseCommandInfo {
+  return {
+    name,
+    commandField: field,
+    isResponse: false,
+    required: ['CommandField', 'MessageID', 'CommandDataSetType', ...extra],
+    dataSet,
+  };
+}
+
+function rsp(name: DimseCommandName, field: number, extra: string[], dataSet: DataSetRule): DimseCommandInfo {
+  // Affected SOP Class UID is U or M depending on the response; Status is always M.
+  return {
+    name,
+    commandField: field,
+    isResponse: true,
+    required: ['CommandField', 'MessageIDBeingRespondedTo', 'CommandDataSetType', 'Status', ...extra],
+    dataSet,
+  };
+}
+
+const BY_FIELD = new Map(DIMSE_COMMANDS.map((c) => [c.commandField, c]));
+const BY_NAME = new Map(DIMSE_COMMANDS.map((c) => [c.name, c]));
+
+export function commandInfo(field: number): DimseCommandInfo | undefined {
+  return BY_FIELD.get(field);
+}
+
+export function commandField(name: DimseCommandName): number {
+  return BY_NAME.get(name)!.commandField;
+}
+
+/** The response command that answers a request command. */
+export function responseField(requestField: number): number {
+  return requestField | 0x8000;
+}
+
+/** Values of a command set; keys are the command element keywords of PS3.7 Annex E. */
+export interface CommandFields {
+  CommandField: number;
+  MessageID?: number;
+  MessageIDBeingRespondedTo?: number;
+  AffectedSOPClassUID?: string;
+  RequestedSOPClassUID?: string;
+  AffectedSOPInstanceUID?: string;
+  RequestedSOPInstanceUID?: string;
+  Priority?: number;
+  CommandDataSetType?: number;
+  Status?: number;
+  OffendingElement?: number[];
+  ErrorComment?: string;
+  ErrorID?: number;
+  MoveDestination?: string;
+  EventTypeID?: number;
+  AttributeIdentifierList?: number[];
+  ActionTypeID?: number;
+  NumberOfRemainingSuboperations?: number;
+  NumberOfCompletedSuboperations?: number;
+  NumberOfFailedSuboperations?: number;
+  NumberOfWarningSuboperations?: number;
+  MoveOriginatorApplicationEntityTitle?: string;
+  MoveOriginatorMessageID?: number;
+}
+
+const FIELD_ORDER: readonly (keyof CommandFields)[] = [
+  'AffectedSOPClassUID',
+  'RequestedSOPClassUID',
+  'CommandField',
+  'MessageID',
+  'MessageIDBeingRespondedTo',
+  'MoveDestination',
+  'Priority',
+  'CommandDataSetType',
+  'Status',
+  'OffendingElement',
+  'ErrorComment',
+  'ErrorID',
+  'AffectedSOPInstanceUID',
+  'RequestedSOPInstanceUID',
+  'EventTypeID',
+  'AttributeIdentifierList',
+  'ActionTypeID',
+  'NumberOfRemainingSuboperations',
+  'NumberOfCompletedSuboperations',
+  'NumberOfFailedSuboperations',
+  'NumberOfWarningSuboperations',
+  'MoveOriginatorApplicationEntityTitle',
+  'MoveOriginatorMessageID',
+];
+
+/**
+ * Encodes a command set: group 0000 only, always Implicit VR Little Endian whatever the
+ * presentation context says, with Command Group Length first (PS3.7 §6.3.1, §E.1).
+ */
+export function encodeCommand(fields: CommandFields): Uint8Array {
+  const ds = new DataSet();
+  ds.set('CommandGroupLength', 0);
+  for (const key of FIELD_ORDER) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    ds.set(key, value as string | number | number[]);
+  }
+  if (fields.CommandDataSetType === undefined) ds.set('CommandDataSetType', NO_DATA_SET);
+  return concatParts(new DataSetEncoder().encode(ds, IMPLICIT_LE));
+}
+
+/** A received command set, decoded, with the raw data set for elements we do not model. */
+export interface Command extends CommandFields {
+  readonly info: DimseCommandInfo;
+  readonly hasDataSet: boolean;
+  readonly dataset: DataSet;
+}
+
+/** Decodes a command set and checks its Command Field and mandatory elements. */
+export function decodeCommand(bytes: Uint8Array): Command {
+  let ds: DataSet;
+  try {
+    ds = readDataSet(bytes, IMPLICIT_LE);
+  } catch (error) {
+    throw new DicomError('ERR_DIMSE', `command set cannot be parsed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const field = ds.number('CommandField');
+  if (field === undefined) throw new DicomError('ERR_DIMSE', 'command set has no Command Field (0000,0100)');
+  const info = commandInfo(field);
+  if (!info) {
+    throw new DicomError('ERR_DIMSE', `unknown Command Field 0x${field.toString(16).padStart(4, '0')}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER) {
+    if (!ds.has(key)) continue;
+    if (key === 'OffendingElement' || key === 'AttributeIdentifierList') out[key] = ds.numbers(key);
+    else if (typeof numberOrString(key) === 'number') out[key] = ds.number(key);
+    else out[key] = ds.string(key)?.trim();
+  }
+  for (const key of info.required) {
+    if (out[key] === undefined && !(key === 'CommandDataSetType' && ds.has(key))) {
+      throw new DicomError('ERR_DIMSE', `${info.name} lacks mandatory ${key}`);
+    }
+  }
+  const dataSetType = (out.CommandDataSetType as number | undefined) ?? NO_DATA_SET;
+  return { ...(out as unknown as CommandFields), info, hasDataSet: dataSetType !== NO_DATA_SET, dataset: ds };
+}
+
+const STRING_FIELDS = new Set<string>([
+  'AffectedSOPClassUID',
+  'RequestedSOPClassUID',
+  'AffectedSOPInstanceUID',
+  'RequestedSOPInstanceUID',
+  'ErrorComment',
+  'MoveDestination',
+  'MoveOriginatorApplicationEntityTitle',
+]);
+
+function numberOrString(key: string): number | string {
+  return STRING_FIELDS.has(key) ? '' : 0;
+}
+
+const PRIORITY_NAMES: Record<number, string> = { 0: 'MEDIUM', 1: 'HIGH', 2: 'LOW' };
+
+/** A readable multi-line form of a command for debug logs (like DCMTK's -d output). */
+export function describeCommand(command: CommandFields, contextId?: number): string {
+  const info = commandInfo(command.CommandField);
+  const lines = [`${info?.name ?? `unknown command 0x${command.CommandField.toString(16)}`}`];
+  if (contextId !== undefined) lines.push(`  Presentation Context ID   : ${contextId}`);
+  if (command.MessageID !== undefined) lines.push(`  Message ID                : ${command.MessageID}`);
+  if (command.MessageIDBeingRespondedTo !== undefined) {
+    lines.push(`  Message ID Being Resp. To : ${command.MessageIDBeingRespondedTo}`);
+  }
+  const uid = (label: string, value: string | undefined): void => {
+    if (value === undefined) return;
+    const name = lookupUid(value)?.name;
+    lines.push(`  ${label.padEnd(26)}: ${value}${name ? ` (${name})` : ''}`);
+  };
+  uid('Affected SOP Class UID', command.AffectedSOPClassUID);
+  uid('Requested SOP Class UID', command.RequestedSOPClassUID);
+  uid('Affected SOP Instance UID', command.AffectedSOPInstanceUID);
+  uid('Requested SOP Instance UID', command.RequestedSOPInstanceUID);
+  if (command.MoveDestination !== undefined)
+    lines.push(`  Move Destination          : ${command.MoveDestination}`);
+  if (command.Priority !== undefined) {
+    lines.push(`  Priority                  : ${PRIORITY_NAMES[command.Priority] ?? command.Priority}`);
+  }
+  if (command.EventTypeID !== undefined) lines.push(`  Event Type ID             : ${command.EventTypeID}`);
+  if (command.ActionTypeID !== undefined) lines.push(`  Action Type ID            : ${command.ActionTypeID}`);
+  if (command.AttributeIdentifierList !== undefined) {
+    lines.push(`  Attribute Identifiers     : ${command.AttributeIdentifierList.map(formatTag).join(' ')}`);
+  }
+  if (command.MoveOriginatorApplicationEntityTitle !== undefined) {
+    lines.push(
+      `  Move Originator           : ${command.MoveOriginatorApplicationEntityTitle} (message ${command.MoveOriginatorMessageID ?? '?'})`,
+    );
+  }
+  const hasData = command.CommandDataSetType !== undefined && command.CommandDataSetType !== NO_DATA_SET;
+  lines.push(`  Data Set                  : ${hasData ? 'present' : 'none'}`);
+  if (command.Status !== undefined) {
+    lines.push(`  DIMSE Status              : ${describeStatus(command.Status, info?.name)}`);
+  }
+  if (
+    command.NumberOfRemainingSuboperations !== undefined ||
+    command.NumberOfCompletedSuboperations !== undefined
+  ) {
+    lines.push(
+      `  Sub-operations            : remaining ${command.NumberOfRemainingSuboperations ?? '-'}, completed ${command.NumberOfCompletedSuboperations ?? '-'}, failed ${command.NumberOfFailedSuboperations ?? '-'}, warning ${command.NumberOfWarningSuboperations ?? '-'}`,
+    );
+  }
+  if (command.ErrorComment !== undefined) lines.push(`  Error Comment             : ${command.ErrorComment}`);
+  if (command.OffendingElement !== undefined) {
+    lines.push(`  Offending Element         : ${command.OffendingElement.map(formatTag).join(' ')}`);
+  }
+  return lines.join('\n');
+}

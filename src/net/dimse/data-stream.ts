@@ -1,0 +1,137 @@
+import { DicomError } from '../../core/index.ts';
+
+/**
+ * The data set of a DIMSE message as it arrives: an async iterable of byte chunks with a
+ * bounded buffer. When the consumer falls behind, `push` returns a promise and the network
+ * reader waits on it, so a slow disk slows the peer down through TCP instead of filling memory.
+ */
+export class DataStream implements AsyncIterable<Uint8Array> {
+  readonly #highWaterMark: number;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: Error | undefined;
+  #discarding = false;
+  #iterating = false;
+  #consumerWake: (() => void) | undefined;
+  #producerWake: (() => void) | undefined;
+  #doneWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Bytes pushed so far. */
+  received = 0;
+
+  constructor(highWaterMark = 4 * 1024 * 1024) {
+    this.#highWaterMark = highWaterMark;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Adds a chunk; returns a promise when the buffer is over its mark. */
+  push(chunk: Uint8Array): void | Promise<void> {
+    if (this.#ended) throw new DicomError('ERR_DIMSE', 'data after the last fragment of a data set');
+    this.received += chunk.length;
+    if (this.#discarding) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    this.#wakeConsumer();
+    if (this.#buffered <= this.#highWaterMark) return;
+    return new Promise<void>((resolve) => {
+      this.#producerWake = resolve;
+    });
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#wakeConsumer();
+    this.#settleDone();
+  }
+
+  /** Ends the stream with an error (the association went away mid-transfer). */
+  fail(error: Error): void {
+    if (this.#ended) return;
+    this.#error = error;
+    this.#ended = true;
+    this.#wakeConsumer();
+    this.#wakeProducer();
+    this.#settleDone();
+  }
+
+  /** Drops what is buffered and whatever still arrives; the consumer is not interested. */
+  discard(): void {
+    this.#discarding = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#wakeProducer();
+  }
+
+  /** Resolves when the last fragment has arrived (rejects if the association failed first). */
+  whenEnded(): Promise<void> {
+    if (this.#ended) return this.#error ? Promise.reject(this.#error) : Promise.resolve();
+    return new Promise((resolve, reject) => this.#doneWaiters.push({ resolve, reject }));
+  }
+
+  /** The whole data set in one buffer: for identifiers and other small data sets. */
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of this) {
+      parts.push(chunk);
+      length += chunk.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.#iterating) throw new DicomError('ERR_DIMSE', 'a data stream can be read only once');
+    this.#iterating = true;
+    try {
+      while (true) {
+        if (this.#chunks.length > 0) {
+          const chunk = this.#chunks.shift()!;
+          this.#buffered -= chunk.length;
+          if (this.#buffered <= this.#highWaterMark / 2) this.#wakeProducer();
+          yield chunk;
+          continue;
+        }
+        if (this.#error) throw this.#error;
+        if (this.#ended) return;
+        await new Promise<void>((resolve) => {
+          this.#consumerWake = resolve;
+        });
+      }
+    } finally {
+      // A consumer that stops early must not stall the association.
+      if (!this.#ended || this.#chunks.length > 0) this.discard();
+    }
+  }
+
+  #wakeConsumer(): void {
+    const wake = this.#consumerWake;
+    this.#consumerWake = undefined;
+    wake?.();
+  }
+
+  #wakeProducer(): void {
+    const wake = this.#producerWake;
+    this.#producerWake = undefined;
+    wake?.();
+  }
+
+  #settleDone(): void {
+    const waiters = this.#doneWaiters;
+    this.#doneWaiters = [];
+    for (const w of waiters) {
+      if (this.#error) w.reject(this.#error);
+      else w.resolve();
+    }
+  }
+}

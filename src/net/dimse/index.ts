@@ -1,0 +1,4 @@
+export * from './channel.ts';
+export * from './commands.ts';
+export * from './data-stream.ts';
+export * from './status.ts';

@@ -1,0 +1,1 @@
+export { PduSocket, type PduSocketHandlers, type PduSocketOptions } from './pdu-socket.ts';

@@ -1,0 +1,249 @@
+import type { Socket } from 'node:net';
+import { DicomError } from '../../core/index.ts';
+import { decodePdu, encodePdu, PDU_TYPE, type Pdu, PduError, readPduHeader } from '../pdu/index.ts';
+
+/** What the reader hands up: a decoded PDU, or the error that made the byte stream unusable. */
+export interface PduSocketHandlers {
+  /** A whole PDU arrived. A returned promise pauses reading until it settles (backpressure). */
+  pdu(pdu: Pdu, length: number): void | Promise<void>;
+  /** Bytes that are not a valid PDU (PS3.8 Evt19); reading stops. */
+  invalid(error: PduError): void;
+  /** The connection closed or failed (PS3.8 Evt17). Called once. */
+  closed(error?: Error): void;
+}
+
+export interface PduSocketOptions {
+  /**
+   * The largest PDU accepted, header excluded. P-DATA-TF PDUs are bounded by the maximum
+   * length we advertise; the others by this too, which keeps a hostile length field from
+   * making us buffer gigabytes.
+   */
+  maxPduLength: number;
+}
+
+/** P-DATA-TF PDUs longer than the advertised limit are allowed this much slack (none). */
+const HEADER = 6;
+
+/**
+ * PDU framing over a TCP or TLS socket (PS3.8 §9.3.1: 6-byte header, big-endian length).
+ * Incoming bytes are cut into whole PDUs; while the consumer is busy with one, the socket is
+ * paused so TCP flow control slows the peer down instead of our buffers growing. Writes
+ * wait for `drain` when the kernel buffer is full.
+ */
+export class PduSocket {
+  readonly socket: Socket;
+  readonly #handlers: PduSocketHandlers;
+  readonly #maxPduLength: number;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #busy = false;
+  #stopped = false;
+  #closed = false;
+  #drainWaiters: (() => void)[] = [];
+  #closePending = false;
+  #closeError: Error | undefined;
+  bytesReceived = 0;
+  bytesSent = 0;
+
+  constructor(socket: Socket, handlers: PduSocketHandlers, options: PduSocketOptions) {
+    this.socket = socket;
+    this.#handlers = handlers;
+    this.#maxPduLength = options.maxPduLength;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#releaseDrainWaiters());
+    socket.on('error', (error) => this.#onClose(error));
+    socket.on('close', () => this.#onClose());
+    // A half-closed peer gets our close in return: DICOM has no use for half-open sockets.
+    socket.on('end', () => socket.end());
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#closePending;
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#stopped) return;
+    this.bytesReceived += chunk.length;
+    // Plain Uint8Array views: Buffer#slice shares memory, and our code expects copies from slice().
+    this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.#buffered += chunk.length;
+    if (!this.#busy) this.#drainInput();
+  }
+
+  /** Hands up every whole PDU buffered, pausing at the first consumer that is busy. */
+  #drainInput(): void {
+    while (!this.#stopped) {
+      const head = this.#peek(HEADER);
+      if (!head) break;
+      const header = readPduHeader(head)!;
+      if (header.type < PDU_TYPE.ASSOCIATE_RQ || header.type > PDU_TYPE.ABORT) {
+        this.#fail(new PduError(`unrecognised PDU type 0x${header.type.toString(16).padStart(2, '0')}`, 1));
+        return;
+      }
+      if (header.length > this.#maxPduLength) {
+        this.#fail(
+          new PduError(
+            `PDU of ${header.length} bytes exceeds the maximum of ${this.#maxPduLength} (type 0x${header.type.toString(16).padStart(2, '0')})`,
+            6,
+          ),
+        );
+        return;
+      }
+      const total = HEADER + header.length;
+      if (this.#buffered < total) break;
+      const bytes = this.#take(total);
+      let pdu: Pdu;
+      try {
+        pdu = decodePdu(bytes);
+      } catch (error) {
+        this.#fail(error instanceof PduError ? error : new PduError(String((error as Error).message), 6));
+        return;
+      }
+      let pending: void | Promise<void>;
+      try {
+        pending = this.#handlers.pdu(pdu, total);
+      } catch (error) {
+        this.destroy(error as Error);
+        return;
+      }
+      if (pending) {
+        this.#busy = true;
+        this.socket.pause();
+        pending.then(
+          () => this.#resume(),
+          (error: unknown) => this.destroy(error as Error),
+        );
+        return;
+      }
+    }
+  }
+
+  #resume(): void {
+    this.#busy = false;
+    if (this.#stopped) return;
+    this.#drainInput();
+    if (this.#busy) return;
+    // PDUs that arrived before the peer closed are delivered before the close itself, so an
+    // A-ABORT followed by FIN is seen as the abort it is.
+    if (this.#closePending) this.#finishClose(this.#closeError);
+    else this.socket.resume();
+  }
+
+  #fail(error: PduError): void {
+    this.#stopped = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#handlers.invalid(error);
+  }
+
+  /** The first `n` bytes without consuming them, or undefined if fewer are buffered. */
+  #peek(n: number): Uint8Array | undefined {
+    if (this.#buffered < n) return undefined;
+    const first = this.#chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return this.#gather(n, false);
+  }
+
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      this.#buffered -= n;
+      return out;
+    }
+    return this.#gather(n, true);
+  }
+
+  #gather(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let index = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[index]!;
+      const need = n - filled;
+      if (chunk.length <= need) {
+        out.set(chunk, filled);
+        filled += chunk.length;
+        index++;
+      } else {
+        out.set(chunk.subarray(0, need), filled);
+        filled += need;
+        if (consume) this.#chunks[index] = chunk.subarray(need);
+      }
+    }
+    if (consume) {
+      this.#chunks.splice(0, index);
+      this.#buffered -= n;
+    }
+    return out;
+  }
+
+  /** Encodes and writes a PDU; resolves once the socket can take more. */
+  send(pdu: Pdu): Promise<void> {
+    return this.write([encodePdu(pdu)]);
+  }
+
+  /** Writes raw PDU bytes (several parts of one or more PDUs) as one batch. */
+  write(parts: readonly Uint8Array[]): Promise<void> {
+    if (this.#closed || this.socket.destroyed) {
+      return Promise.reject(new DicomError('ERR_ASSOCIATION_CLOSED', 'the connection is closed'));
+    }
+    let ok = true;
+    if (parts.length > 1) this.socket.cork();
+    for (const part of parts) {
+      ok = this.socket.write(part);
+      this.bytesSent += part.length;
+    }
+    if (parts.length > 1) this.socket.uncork();
+    if (ok) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  #releaseDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Graceful close: our FIN after pending writes. */
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end();
+    // A peer that never answers our FIN must not keep the socket forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  destroy(error?: Error): void {
+    this.#stopped = true;
+    this.socket.destroy();
+    this.#finishClose(error);
+  }
+
+  #onClose(error?: Error): void {
+    if (this.#closed || this.#closePending) return;
+    if (this.#busy && !this.#stopped) {
+      this.#closePending = true;
+      this.#closeError = error;
+      return;
+    }
+    this.#finishClose(error);
+  }
+
+  #finishClose(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopped = true;
+    this.#releaseDrainWaiters();
+    this.#handlers.closed(error);
+  }
+}

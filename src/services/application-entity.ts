@@ -1,0 +1,500 @@
+import { EventEmitter } from 'node:events';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import {
+  createServer as createTlsServer,
+  type ConnectionOptions as TlsConnectionOptions,
+  type TlsOptions,
+} from 'node:tls';
+import {
+  DicomError,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
+  type Logger,
+  SILENT_LOGGER,
+} from '../core/index.ts';
+import { storageSopClasses } from '../dictionary/index.ts';
+import {
+  type AbortInfo,
+  type AccessControl,
+  ALLOW_ALL,
+  assignContextIds,
+  contextsFromAccept,
+  type NegotiatedContext,
+  negotiateAsAcceptor,
+  type ProposedContext,
+  Reject,
+  reject,
+  roleSelectionsFor,
+  type SupportedContext,
+  UpperLayer,
+  type UpperLayerTimeouts,
+} from '../net/association/index.ts';
+import {
+  type AssociateAc,
+  type AssociateRj,
+  type AssociateRq,
+  checkAeTitle,
+  DICOM_APPLICATION_CONTEXT,
+  type Pdu,
+  rejectReasonText,
+  type UserIdentityRq,
+} from '../net/pdu/index.ts';
+import { Association, type AssociationTimeouts } from './association.ts';
+import {
+  allStorableTransferSyntaxes,
+  QueryRetrieveModels,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+  VERIFICATION,
+} from './contexts.ts';
+import type { MoveDestination, ServiceHandlers } from './handlers.ts';
+import type { MoveResolver } from './scp.ts';
+
+export interface Timeouts extends UpperLayerTimeouts, AssociationTimeouts {}
+
+export interface ApplicationEntityOptions {
+  aeTitle: string;
+  /** The largest PDU we receive (advertised to peers). Default 1 MiB; DCMTK's is 16 KiB. */
+  maxPduLength?: number;
+  timeouts?: Timeouts;
+  logger?: Logger;
+  implementationClassUid?: string;
+  implementationVersionName?: string;
+}
+
+export interface AssociateOptions {
+  host: string;
+  port: number;
+  /** Default 'ANY-SCP', as DCMTK's tools. */
+  calledAeTitle?: string;
+  contexts: readonly ProposedContext[];
+  /** TLS (node:tls) options: `ca`, `cert`, `key`, `rejectUnauthorized`, `servername`. */
+  tls?: TlsConnectionOptions;
+  userIdentity?: UserIdentityRq;
+  /** Served when the peer sends requests to us (C-STORE during C-GET, N-EVENT-REPORT). */
+  handlers?: ServiceHandlers;
+  /** Propose an asynchronous operations window (PS3.7 §D.3.3.3). */
+  asyncOpsWindow?: { invoked: number; performed: number };
+}
+
+export interface ListenOptions {
+  port: number;
+  /** Default '127.0.0.1': listening on other interfaces is a choice, not an accident. */
+  host?: string;
+  handlers: ServiceHandlers;
+  /** What we accept; by default derived from the handlers (see supportedFor). */
+  contexts?: readonly SupportedContext[];
+  /** Transfer syntaxes accepted for storage when `contexts` is not given. Default: every known one. */
+  storageTransferSyntaxes?: readonly string[];
+  transferSyntaxPreference?: 'acceptor' | 'requestor';
+  /** Reject requests whose called AE title is not ours. Default false, as DCMTK's storescp. */
+  requireCalledAeTitle?: boolean;
+  accessControl?: AccessControl;
+  /** Simultaneous associations; more are rejected as "local limit exceeded". Default 64. */
+  maxAssociations?: number;
+  /** TLS server options (`key`, `cert`, `ca`, `requestCert`, `rejectUnauthorized`). */
+  tls?: TlsOptions;
+  /** C-MOVE destinations by AE title. */
+  moveDestinations?: MoveResolver | Record<string, Omit<MoveDestination, 'aeTitle'>>;
+}
+
+/** Thrown by associate() when the peer rejects: result, source and reason as in the A-ASSOCIATE-RJ. */
+export class AssociationRejectedError extends DicomError {
+  readonly result: number;
+  readonly source: number;
+  readonly reason: number;
+  constructor(rj: AssociateRj) {
+    super(
+      'ERR_ASSOCIATION_REJECTED',
+      `association rejected: ${rejectReasonText(rj.result, rj.source, rj.reason)}`,
+    );
+    this.result = rj.result;
+    this.source = rj.source;
+    this.reason = rj.reason;
+  }
+}
+
+/**
+ * A DICOM Application Entity (PS3.7 §6.1): requests associations as SCU and listens as SCP.
+ *
+ *   const ae = new ApplicationEntity({ aeTitle: 'ME' });
+ *   const assoc = await ae.associate({ host, port, calledAeTitle: 'PACS', contexts: [verificationContext()] });
+ *   await assoc.echo();
+ *   await assoc.release();
+ */
+export class ApplicationEntity {
+  readonly aeTitle: string;
+  readonly maxPduLength: number;
+  readonly timeouts: Timeouts;
+  readonly logger: Logger;
+  readonly implementationClassUid: string;
+  readonly implementationVersionName: string;
+
+  constructor(options: ApplicationEntityOptions) {
+    checkAeTitle(options.aeTitle, 'AE title');
+    this.aeTitle = options.aeTitle;
+    this.maxPduLength = options.maxPduLength ?? 1 << 20;
+    this.timeouts = options.timeouts ?? {};
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.implementationClassUid = options.implementationClassUid ?? IMPLEMENTATION_CLASS_UID;
+    this.implementationVersionName = options.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME;
+  }
+
+  /**
+   * Requests an association. Resolves when accepted; rejects with AssociationRejectedError,
+   * or a DicomError (ERR_ASSOCIATION_ABORTED, ERR_TIMEOUT, ERR_NETWORK) when it cannot be made.
+   */
+  associate(options: AssociateOptions): Promise<Association> {
+    const calledAeTitle = options.calledAeTitle ?? 'ANY-SCP';
+    checkAeTitle(calledAeTitle, 'called AE title');
+    if (options.contexts.length === 0)
+      throw new DicomError('ERR_INVALID_VALUE', 'no presentation contexts to propose');
+    const proposals = assignContextIds(options.contexts);
+    const rq: AssociateRq = {
+      type: 'A-ASSOCIATE-RQ',
+      protocolVersion: 1,
+      calledAeTitle,
+      callingAeTitle: this.aeTitle,
+      applicationContext: DICOM_APPLICATION_CONTEXT,
+      presentationContexts: proposals.map((p) => ({
+        id: p.id,
+        abstractSyntax: p.abstractSyntax,
+        transferSyntaxes: [...p.transferSyntaxes],
+      })),
+      userInformation: {
+        maxPduLength: this.maxPduLength,
+        implementationClassUid: this.implementationClassUid,
+        implementationVersionName: this.implementationVersionName,
+        roleSelections: roleSelectionsFor(proposals),
+        extendedNegotiations: [],
+        commonExtendedNegotiations: [],
+        unknownItems: [],
+        ...(options.asyncOpsWindow ? { asyncOpsWindow: options.asyncOpsWindow } : {}),
+        ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
+      },
+    };
+    this.logger.log(
+      'info',
+      `requesting association with ${calledAeTitle} at ${options.host}:${options.port}`,
+    );
+    return new Promise<Association>((resolve, rejectPromise) => {
+      let association: Association | undefined;
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        rejectPromise(error);
+      };
+      const ul: UpperLayer = new UpperLayer({
+        isRequestor: true,
+        maxPduLength: this.maxPduLength,
+        timeouts: this.timeouts,
+        logger: this.logger,
+        user: {
+          associateConfirmAccept: (ac: AssociateAc) => {
+            const contexts = contextsFromAccept(proposals, ac);
+            association = new Association({
+              isRequestor: true,
+              upperLayer: ul,
+              localAeTitle: this.aeTitle,
+              remoteAeTitle: calledAeTitle,
+              calledAeTitle,
+              callingAeTitle: this.aeTitle,
+              contexts,
+              peerMaxPduLength: ac.userInformation.maxPduLength ?? 0,
+              peerImplementationClassUid: ac.userInformation.implementationClassUid,
+              peerImplementationVersionName: ac.userInformation.implementationVersionName,
+              handlers: options.handlers ?? {},
+              logger: this.logger,
+              timeouts: this.timeouts,
+            });
+            this.logger.log('info', `association accepted (max PDU ${ac.userInformation.maxPduLength ?? 0})`);
+            logContexts(this.logger, contexts);
+            settled = true;
+            resolve(association);
+          },
+          associateConfirmReject: (rj) => {
+            this.logger.log(
+              'warn',
+              `association rejected: ${rejectReasonText(rj.result, rj.source, rj.reason)}`,
+            );
+            fail(new AssociationRejectedError(rj));
+          },
+          pData: (pdu) => association?.receivePData(pdu),
+          releaseIndication: (collision) => association?.onReleaseIndication(collision),
+          releaseConfirmation: () => association?.onReleaseConfirmation(),
+          abortIndication: (info: AbortInfo) => {
+            if (association) association.onAbort(info);
+            else
+              fail(
+                new DicomError(
+                  info.by === 'provider' &&
+                    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|timeout|no connection/i.test(info.message)
+                    ? 'ERR_NETWORK'
+                    : 'ERR_ASSOCIATION_ABORTED',
+                  `association with ${options.host}:${options.port} failed: ${info.message}`,
+                ),
+              );
+          },
+          closed: () => {
+            if (association) association.onClosed();
+            else
+              fail(
+                new DicomError(
+                  'ERR_NETWORK',
+                  `association with ${options.host}:${options.port} failed: the connection closed`,
+                ),
+              );
+          },
+        },
+      });
+      ul.requestAssociation(rq, {
+        host: options.host,
+        port: options.port,
+        ...(options.tls ? { tls: options.tls } : {}),
+      });
+    });
+  }
+
+  /** Starts an SCP; resolves once listening (port 0 picks a free port: see `server.port`). */
+  async listen(options: ListenOptions): Promise<DicomServer> {
+    const server = new DicomServer(this, options);
+    await server.start();
+    return server;
+  }
+}
+
+function logContexts(logger: Logger, contexts: readonly NegotiatedContext[]): void {
+  if (!logger.debugEnabled) return;
+  for (const c of contexts) {
+    logger.log(
+      'debug',
+      `  context ${c.id}: ${c.abstractSyntax} -> ${c.accepted ? `accepted, ${c.transferSyntax}` : `rejected (result ${c.result})`}${c.scpRole ? ' [SCP role]' : ''}`,
+    );
+  }
+}
+
+/**
+ * The acceptor's default contexts, derived from its handlers: Verification always; every
+ * storage SOP class for `store`; the Q/R models for `find`/`move`/`get`; for `get`, storage
+ * classes with the SCP role so that requestors can take the C-STORE sub-operations.
+ */
+export function supportedFor(
+  handlers: ServiceHandlers,
+  storageSyntaxes?: readonly string[],
+): SupportedContext[] {
+  const out: SupportedContext[] = [
+    { abstractSyntax: VERIFICATION, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES },
+  ];
+  const qr = (op: 'find' | 'move' | 'get'): string[] =>
+    Object.values(QueryRetrieveModels)
+      .map((m) => (m as Partial<Record<string, string>>)[op])
+      .filter((u): u is string => u !== undefined);
+  if (handlers.find)
+    for (const uid of qr('find'))
+      out.push({ abstractSyntax: uid, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+  if (handlers.move)
+    for (const uid of qr('move'))
+      out.push({ abstractSyntax: uid, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+  if (handlers.get)
+    for (const uid of qr('get'))
+      out.push({ abstractSyntax: uid, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+  if (handlers.store || handlers.get) {
+    const syntaxes = storageSyntaxes ?? allStorableTransferSyntaxes();
+    for (const c of storageSopClasses()) {
+      out.push({
+        abstractSyntax: c.uid,
+        transferSyntaxes: syntaxes,
+        scuRole: handlers.store !== undefined,
+        scpRole: handlers.get !== undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A listening SCP. Events: 'association' (Association, when accepted), 'rejected'
+ * ({ rq, rj, why, remoteAddress }), 'released', 'aborted' (Association, AbortInfo),
+ * 'pdu-sent' / 'pdu-received' (Pdu, Association?), 'error'.
+ */
+export class DicomServer extends EventEmitter {
+  readonly ae: ApplicationEntity;
+  readonly associations = new Set<Association>();
+  readonly #options: ListenOptions;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #contexts: readonly SupportedContext[];
+
+  constructor(ae: ApplicationEntity, options: ListenOptions) {
+    super();
+    this.ae = ae;
+    this.#options = options;
+    this.#contexts = options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes);
+    const onConnection = (socket: Socket): void => this.#onConnection(socket);
+    this.#server = options.tls ? createTlsServer(options.tls, onConnection) : createTcpServer(onConnection);
+    this.#server.on('error', (error) => this.emit('error', error));
+    if (options.tls) {
+      this.#server.on('tlsClientError', (error, socket) => {
+        this.ae.logger.log('warn', `TLS handshake with ${socket.remoteAddress} failed: ${error.message}`);
+      });
+    }
+  }
+
+  get port(): number {
+    const address = this.#server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, rejectPromise) => {
+      this.#server.once('error', rejectPromise);
+      this.#server.listen(this.#options.port, this.#options.host ?? '127.0.0.1', () => {
+        this.#server.off('error', rejectPromise);
+        this.ae.logger.log(
+          'info',
+          `${this.ae.aeTitle} listening on ${this.#options.host ?? '127.0.0.1'}:${this.port}`,
+        );
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening; with `abort`, aborts open associations, else waits for them to end. */
+  async close(options: { abort?: boolean } = {}): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (options.abort) {
+      for (const a of this.associations) void a.abort();
+      for (const s of this.#sockets) s.destroy();
+    }
+    await Promise.all([...this.associations].map((a) => a.closed()));
+    await closed;
+  }
+
+  #onConnection(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    const ae = this.ae;
+    let association: Association | undefined;
+    const ul: UpperLayer = new UpperLayer({
+      isRequestor: false,
+      maxPduLength: ae.maxPduLength,
+      timeouts: ae.timeouts,
+      logger: ae.logger,
+      user: {
+        associateIndication: (rq) => {
+          void this.#decide(rq, ul, socket).then(
+            (made) => {
+              association = made;
+            },
+            (error: unknown) => {
+              ae.logger.log('error', `association set-up failed: ${(error as Error).message}`);
+              ul.abort();
+            },
+          );
+        },
+        pData: (pdu) => association?.receivePData(pdu),
+        releaseIndication: (collision) => association?.onReleaseIndication(collision),
+        releaseConfirmation: () => association?.onReleaseConfirmation(),
+        abortIndication: (info) => {
+          association?.onAbort(info);
+          if (association) this.emit('aborted', association, info);
+        },
+        closed: () => {
+          if (association) {
+            association.onClosed();
+            this.associations.delete(association);
+          }
+        },
+        pduSent: (pdu) => this.emit('pdu-sent', pdu as Pdu, association),
+        pduReceived: (pdu) => this.emit('pdu-received', pdu, association),
+      },
+    });
+    ul.attachAccepted(socket);
+  }
+
+  async #decide(rq: AssociateRq, ul: UpperLayer, socket: Socket): Promise<Association | undefined> {
+    const ae = this.ae;
+    const options = this.#options;
+    const remoteAddress = socket.remoteAddress ?? '';
+    const refuse = (rj: AssociateRj, why: string): undefined => {
+      ae.logger.log('warn', `rejecting association from ${rq.callingAeTitle} (${remoteAddress}): ${why}`);
+      this.emit('rejected', { rq, rj, why, remoteAddress });
+      ul.reject(rj);
+      return undefined;
+    };
+    ae.logger.log(
+      'info',
+      `association request from ${rq.callingAeTitle} at ${remoteAddress} to ${rq.calledAeTitle}`,
+    );
+    const limit = options.maxAssociations ?? 64;
+    if (this.associations.size >= limit) {
+      return refuse(
+        reject(Reject.transient, Reject.sourcePresentation, Reject.localLimitExceeded),
+        `${this.associations.size} associations open, the limit is ${limit} (maxAssociations)`,
+      );
+    }
+    const access = await (options.accessControl ?? ALLOW_ALL).check({
+      callingAeTitle: rq.callingAeTitle,
+      calledAeTitle: rq.calledAeTitle,
+      remoteAddress,
+    });
+    if (!access.allowed) return refuse(access.rj, access.why);
+    const decision = negotiateAsAcceptor(rq, {
+      aeTitle: ae.aeTitle,
+      requireCalledAeTitle: options.requireCalledAeTitle ?? false,
+      contexts: this.#contexts,
+      transferSyntaxPreference: options.transferSyntaxPreference ?? 'acceptor',
+      maxPduLength: ae.maxPduLength,
+      implementationClassUid: ae.implementationClassUid,
+      implementationVersionName: ae.implementationVersionName,
+    });
+    if (!decision.accepted) {
+      return refuse(
+        decision.rj,
+        rejectReasonText(decision.rj.result, decision.rj.source, decision.rj.reason),
+      );
+    }
+    if (ul.state !== 'Sta3') return undefined;
+    const association = new Association({
+      isRequestor: false,
+      upperLayer: ul,
+      localAeTitle: ae.aeTitle,
+      remoteAeTitle: rq.callingAeTitle,
+      calledAeTitle: rq.calledAeTitle,
+      callingAeTitle: rq.callingAeTitle,
+      contexts: decision.contexts,
+      peerMaxPduLength: rq.userInformation.maxPduLength ?? 0,
+      peerImplementationClassUid: rq.userInformation.implementationClassUid,
+      peerImplementationVersionName: rq.userInformation.implementationVersionName,
+      handlers: options.handlers,
+      logger: ae.logger,
+      timeouts: ae.timeouts,
+      resolveMoveDestination: this.#moveResolver(),
+      openSubAssociation: (destination, proposals) =>
+        ae.associate({
+          host: destination.host,
+          port: destination.port,
+          calledAeTitle: destination.aeTitle,
+          contexts: proposals,
+          ...(destination.tls ? { tls: destination.tls } : {}),
+        }),
+    });
+    this.associations.add(association);
+    association.on('released', () => this.emit('released', association));
+    ul.accept(decision.ac);
+    ae.logger.log('info', `association accepted from ${rq.callingAeTitle} (${remoteAddress})`);
+    logContexts(ae.logger, decision.contexts);
+    this.emit('association', association);
+    return association;
+  }
+
+  #moveResolver(): MoveResolver | undefined {
+    const d = this.#options.moveDestinations;
+    if (!d) return undefined;
+    if (typeof d === 'function') return d;
+    return (aeTitle) => {
+      const entry = d[aeTitle];
+      return entry ? { aeTitle, ...entry } : undefined;
+    };
+  }
+}

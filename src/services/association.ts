@@ -1,0 +1,849 @@
+import { EventEmitter } from 'node:events';
+import { DicomError, type Logger, SILENT_LOGGER } from '../core/index.ts';
+import { transferSyntax } from '../encoding/index.ts';
+import type { AbortInfo, NegotiatedContext, UpperLayer } from '../net/association/index.ts';
+import {
+  type Command,
+  type CommandFields,
+  commandField,
+  DimseChannel,
+  type DimseCommandName,
+  DimseStatusError,
+  describeStatus,
+  type IncomingMessage,
+  type MessageData,
+  Status,
+  statusCategory,
+} from '../net/dimse/index.ts';
+import { deflateRaw } from '../object/deflate.ts';
+import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
+import { modelSopClass, type QueryModel } from './contexts.ts';
+import type { ServiceHandlers } from './handlers.ts';
+import { serveRequest } from './scp.ts';
+import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
+
+export interface AssociationTimeouts {
+  /** Waiting for a DIMSE response (reset by each pending response). Default 60 s. */
+  dimse?: number;
+}
+
+/** Results of a C-STORE. Failure statuses throw DimseStatusError instead. */
+export interface StoreResult {
+  status: number;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  /** The transfer syntax the data set was sent in. */
+  transferSyntax: string;
+  errorComment?: string;
+}
+
+/** Sub-operation counts of C-MOVE and C-GET responses (PS3.4 §C.4.2.1.6). */
+export interface RetrieveProgress {
+  remaining?: number;
+  completed: number;
+  failed: number;
+  warning: number;
+}
+
+export interface RetrieveResult extends RetrieveProgress {
+  status: number;
+  /** Failed SOP Instance UID List (0008,0058) of the final response, if sent. */
+  failedSopInstanceUids: string[];
+}
+
+export interface FindOptions {
+  model?: QueryModel | string;
+  priority?: number;
+  /** Aborting sends C-CANCEL-RQ; the iteration then ends after the peer's final response. */
+  signal?: AbortSignal;
+}
+
+export interface RetrieveOptions extends FindOptions {
+  onProgress?(progress: RetrieveProgress): void;
+}
+
+export interface NResponse {
+  status: number;
+  errorComment?: string;
+  dataset?: DataSet;
+  command: Command;
+}
+
+interface PendingRequest {
+  name: DimseCommandName;
+  transferSyntax: string;
+  response(message: IncomingMessage): void;
+  fail(error: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+interface ParsedResponse {
+  command: Command;
+  dataset: DataSet | undefined;
+}
+
+/** Internal wiring handed over by the ApplicationEntity. */
+export interface AssociationSetup {
+  isRequestor: boolean;
+  upperLayer: UpperLayer;
+  localAeTitle: string;
+  remoteAeTitle: string;
+  calledAeTitle: string;
+  callingAeTitle: string;
+  contexts: NegotiatedContext[];
+  peerMaxPduLength: number;
+  peerImplementationClassUid?: string;
+  peerImplementationVersionName?: string;
+  handlers: ServiceHandlers;
+  logger?: Logger;
+  timeouts?: AssociationTimeouts;
+  /** For C-MOVE: opens an association to a destination for the sub-operations. */
+  openSubAssociation?: import('./scp.ts').SubAssociationOpener;
+  resolveMoveDestination?: import('./scp.ts').MoveResolver;
+}
+
+/**
+ * An established association, on either side. SCU calls (echo, store, find, move, get, the N-
+ * services) send requests and read responses; requests from the peer are served by `handlers`
+ * (on an SCP, and on an SCU during C-GET). Events: 'released', 'aborted' (AbortInfo),
+ * 'closed', 'request' and 'response' (IncomingMessage), 'error'.
+ */
+export class Association extends EventEmitter {
+  readonly isRequestor: boolean;
+  readonly localAeTitle: string;
+  readonly remoteAeTitle: string;
+  readonly calledAeTitle: string;
+  readonly callingAeTitle: string;
+  readonly contexts: readonly NegotiatedContext[];
+  readonly peerMaxPduLength: number;
+  readonly peerImplementationClassUid: string | undefined;
+  readonly peerImplementationVersionName: string | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  handlers: ServiceHandlers;
+  readonly logger: Logger;
+  /** @internal */
+  readonly setup: AssociationSetup;
+  readonly #ul: UpperLayer;
+  readonly #channel: DimseChannel;
+  readonly #pending = new Map<number, PendingRequest>();
+  /** Requests being served, by message ID, for C-CANCEL. */
+  readonly operations = new Map<number, AbortController>();
+  readonly #dimseTimeout: number;
+  #nextMessageId = 1;
+  #status: 'established' | 'releasing' | 'released' | 'aborted' = 'established';
+  #abortInfo: AbortInfo | undefined;
+  #closeWaiters: (() => void)[] = [];
+  #releaseWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #closed = false;
+  #respondAfterConfirm = false;
+
+  constructor(setup: AssociationSetup) {
+    super();
+    this.setup = setup;
+    this.isRequestor = setup.isRequestor;
+    this.localAeTitle = setup.localAeTitle;
+    this.remoteAeTitle = setup.remoteAeTitle;
+    this.calledAeTitle = setup.calledAeTitle;
+    this.callingAeTitle = setup.callingAeTitle;
+    this.contexts = setup.contexts;
+    this.peerMaxPduLength = setup.peerMaxPduLength;
+    this.peerImplementationClassUid = setup.peerImplementationClassUid;
+    this.peerImplementationVersionName = setup.peerImplementationVersionName;
+    this.handlers = setup.handlers;
+    this.logger = setup.logger ?? SILENT_LOGGER;
+    this.#ul = setup.upperLayer;
+    this.remoteAddress = this.#ul.remoteAddress;
+    this.remotePort = this.#ul.remotePort;
+    this.#dimseTimeout = setup.timeouts?.dimse ?? 60_000;
+    this.#channel = new DimseChannel({
+      send: (parts) => this.#ul.sendPData(parts),
+      peerMaxPduLength: setup.peerMaxPduLength,
+      logger: this.logger,
+      message: (message) => this.#onMessage(message),
+      protocolError: (error) => {
+        this.logger.log('error', `DIMSE protocol error: ${error.message}; aborting`);
+        this.#ul.abort(error.message);
+      },
+    });
+  }
+
+  get isEstablished(): boolean {
+    return this.#status === 'established';
+  }
+
+  /** How the association ended, if it was aborted. */
+  get abortInfo(): AbortInfo | undefined {
+    return this.#abortInfo;
+  }
+
+  // ---- called by the ApplicationEntity's UpperLayer hooks ----
+
+  /** @internal */
+  receivePData(pdu: import('../net/pdu/index.ts').PDataTf): void | Promise<void> {
+    return this.#channel.receive(pdu);
+  }
+
+  /** @internal */
+  onReleaseIndication(collision: boolean): void {
+    this.logger.log('info', `association release requested by ${this.remoteAeTitle}`);
+    if (collision && !this.isRequestor) {
+      // PS3.8 Table 9-10: the acceptor answers a collision only after AR-10 (Sta12).
+      this.#respondAfterConfirm = true;
+      return;
+    }
+    this.#status = 'released';
+    this.#ul.releaseResponse();
+  }
+
+  /** @internal */
+  onReleaseConfirmation(): void {
+    this.#status = 'released';
+    if (this.#respondAfterConfirm) {
+      this.#respondAfterConfirm = false;
+      this.#ul.releaseResponse();
+    }
+  }
+
+  /** @internal */
+  onAbort(info: AbortInfo): void {
+    if (this.#status !== 'released') this.#status = 'aborted';
+    this.#abortInfo = info;
+    this.logger.log(info.by === 'local' ? 'info' : 'warn', `association aborted: ${info.message}`);
+    this.emit('aborted', info);
+  }
+
+  /** @internal */
+  onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const released = this.#status === 'released';
+    if (!released && this.#status !== 'aborted') this.#status = 'aborted';
+    const error = released
+      ? new DicomError('ERR_ASSOCIATION_CLOSED', 'the association was released')
+      : new DicomError(
+          'ERR_ASSOCIATION_ABORTED',
+          `the association was aborted${this.#abortInfo ? `: ${this.#abortInfo.message}` : ''}`,
+        );
+    this.#channel.close(error);
+    for (const [, pending] of this.#pending) {
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.fail(error);
+    }
+    this.#pending.clear();
+    for (const [, controller] of this.operations) controller.abort(error);
+    for (const w of this.#releaseWaiters) {
+      if (released) w.resolve();
+      else w.reject(error);
+    }
+    this.#releaseWaiters = [];
+    if (released) this.emit('released');
+    this.emit('closed');
+    for (const w of this.#closeWaiters) w();
+    this.#closeWaiters = [];
+  }
+
+  /** Resolves when the connection is closed, however it ends. */
+  closed(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#closeWaiters.push(resolve));
+  }
+
+  // ---- SCU calls ----
+
+  /** A-RELEASE (PS3.8 §7.2): resolves once the peer confirms and the connection is closed. */
+  release(): Promise<void> {
+    if (this.#closed) {
+      return this.#status === 'released'
+        ? Promise.resolve()
+        : Promise.reject(new DicomError('ERR_ASSOCIATION_ABORTED', 'the association was aborted'));
+    }
+    const done = new Promise<void>((resolve, reject) => this.#releaseWaiters.push({ resolve, reject }));
+    if (this.#status === 'established') {
+      this.#status = 'releasing';
+      this.#ul.release();
+    }
+    return done;
+  }
+
+  /** A-ABORT (PS3.8 §7.3): ends the association at once. */
+  abort(): Promise<void> {
+    if (!this.#closed) this.#ul.abort();
+    return this.closed();
+  }
+
+  /** C-ECHO (PS3.7 §9.1.5); resolves with the status, throws on a failure status. */
+  async echo(): Promise<number> {
+    const context = this.findContext('1.2.840.10008.1.1');
+    const response = await this.#single('C-ECHO-RQ', context, { AffectedSOPClassUID: '1.2.840.10008.1.1' });
+    return checked('C-ECHO', response.command).Status!;
+  }
+
+  /**
+   * C-STORE (PS3.7 §9.1.1) of a file path, data set or stream. A file in an accepted syntax is
+   * sent as it lies on disk, without decoding it; otherwise it is re-encoded to one the peer took.
+   */
+  async store(
+    source: StoreSource | PreparedInstance,
+    options: { priority?: number; moveOriginator?: { aeTitle: string; messageId: number } } = {},
+  ): Promise<StoreResult> {
+    const instance = isPrepared(source) ? source : await prepareSource(source);
+    const context = this.storeContextFor(instance);
+    const ts = context.transferSyntax!;
+    if (ts !== instance.transferSyntax.uid) {
+      this.logger.log(
+        'info',
+        `sending ${instance.label} as ${transferSyntax(ts).name} (stored as ${instance.transferSyntax.name})`,
+      );
+    }
+    const fields: Omit<CommandFields, 'CommandField'> = {
+      AffectedSOPClassUID: instance.sopClassUid,
+      AffectedSOPInstanceUID: instance.sopInstanceUid,
+      Priority: options.priority ?? 0,
+    };
+    if (options.moveOriginator) {
+      fields.MoveOriginatorApplicationEntityTitle = options.moveOriginator.aeTitle;
+      fields.MoveOriginatorMessageID = options.moveOriginator.messageId;
+    }
+    const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts));
+    const command = checked('C-STORE', response.command);
+    return {
+      status: command.Status!,
+      sopClassUid: instance.sopClassUid,
+      sopInstanceUid: instance.sopInstanceUid,
+      transferSyntax: ts,
+      ...(command.ErrorComment ? { errorComment: command.ErrorComment } : {}),
+    };
+  }
+
+  /**
+   * C-FIND (PS3.7 §9.1.2): yields each pending response's identifier. Breaking out of the loop
+   * or aborting `signal` sends C-CANCEL-RQ and waits for the final response, so the association
+   * stays usable. Returns the final status; a failure status throws DimseStatusError.
+   */
+  async *find(identifier: DataSet, options: FindOptions = {}): AsyncGenerator<DataSet, number, undefined> {
+    const sopClass = modelSopClass(options.model ?? 'study', 'find');
+    const context = this.findContext(sopClass);
+    const queue = this.#multi(
+      'C-FIND-RQ',
+      context,
+      { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0 },
+      encodeDataSet(identifier, context.transferSyntax!),
+    );
+    let cancelled = false;
+    const cancel = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      void this.#sendCancel(context.id, queue.messageId);
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    let finished = false;
+    try {
+      if (options.signal?.aborted) cancel();
+      for (;;) {
+        const response = await queue.next();
+        const status = response.command.Status ?? Status.Success;
+        const category = statusCategory(status);
+        if (category === 'pending') {
+          if (!cancelled && response.dataset) yield response.dataset;
+          continue;
+        }
+        finished = true;
+        if (category === 'failure')
+          throw new DimseStatusError('C-FIND', status, response.command.ErrorComment);
+        return status;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', cancel);
+      if (!finished) {
+        cancel();
+        await queue.drain();
+      }
+    }
+  }
+
+  /** C-MOVE (PS3.7 §9.1.4): the peer sends the matches to `destination` on another association. */
+  move(identifier: DataSet, destination: string, options: RetrieveOptions = {}): Promise<RetrieveResult> {
+    const sopClass = modelSopClass(options.model ?? 'study', 'move');
+    return this.#retrieve('C-MOVE-RQ', sopClass, identifier, options, { MoveDestination: destination });
+  }
+
+  /**
+   * C-GET (PS3.7 §9.1.3): the peer sends the matches as C-STORE sub-operations on this
+   * association, served by `options.store` or `handlers.store`. Storage contexts with the SCP
+   * role must have been negotiated (see getStorageContexts).
+   */
+  async get(
+    identifier: DataSet,
+    options: RetrieveOptions & { store?: ServiceHandlers['store'] } = {},
+  ): Promise<RetrieveResult> {
+    const sopClass = modelSopClass(options.model ?? 'study', 'get');
+    const previous = this.handlers;
+    if (options.store) this.handlers = { ...previous, store: options.store };
+    try {
+      return await this.#retrieve('C-GET-RQ', sopClass, identifier, options, {});
+    } finally {
+      this.handlers = previous;
+    }
+  }
+
+  async #retrieve(
+    name: 'C-MOVE-RQ' | 'C-GET-RQ',
+    sopClass: string,
+    identifier: DataSet,
+    options: RetrieveOptions,
+    extra: Partial<CommandFields>,
+  ): Promise<RetrieveResult> {
+    const context = this.findContext(sopClass);
+    const queue = this.#multi(
+      name,
+      context,
+      { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0, ...extra },
+      encodeDataSet(identifier, context.transferSyntax!),
+    );
+    let cancelled = false;
+    const cancel = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      void this.#sendCancel(context.id, queue.messageId);
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    if (options.signal?.aborted) cancel();
+    const service = name.slice(0, 5);
+    try {
+      for (;;) {
+        const response = await queue.next();
+        const c = response.command;
+        const status = c.Status ?? Status.Success;
+        const progress: RetrieveProgress = {
+          remaining: c.NumberOfRemainingSuboperations,
+          completed: c.NumberOfCompletedSuboperations ?? 0,
+          failed: c.NumberOfFailedSuboperations ?? 0,
+          warning: c.NumberOfWarningSuboperations ?? 0,
+        };
+        if (statusCategory(status) === 'pending') {
+          options.onProgress?.(progress);
+          continue;
+        }
+        if (statusCategory(status) === 'failure' && progress.completed === 0 && progress.warning === 0) {
+          throw new DimseStatusError(service, status, c.ErrorComment);
+        }
+        return {
+          ...progress,
+          status,
+          failedSopInstanceUids: response.dataset?.strings(0x00080058)?.map((s) => s.trim()) ?? [],
+        };
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** N-EVENT-REPORT (PS3.7 §10.1.1). */
+  nEventReport(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    eventTypeId: number,
+    info?: DataSet,
+  ): Promise<NResponse> {
+    return this.#nCall(
+      'N-EVENT-REPORT-RQ',
+      sopClassUid,
+      { AffectedSOPClassUID: sopClassUid, AffectedSOPInstanceUID: sopInstanceUid, EventTypeID: eventTypeId },
+      info,
+    );
+  }
+
+  /** N-GET (PS3.7 §10.1.2): `attributes` empty asks for all. */
+  nGet(sopClassUid: string, sopInstanceUid: string, attributes: number[] = []): Promise<NResponse> {
+    return this.#nCall('N-GET-RQ', sopClassUid, {
+      RequestedSOPClassUID: sopClassUid,
+      RequestedSOPInstanceUID: sopInstanceUid,
+      ...(attributes.length > 0 ? { AttributeIdentifierList: attributes } : {}),
+    });
+  }
+
+  /** N-SET (PS3.7 §10.1.3). */
+  nSet(sopClassUid: string, sopInstanceUid: string, modifications: DataSet): Promise<NResponse> {
+    return this.#nCall(
+      'N-SET-RQ',
+      sopClassUid,
+      { RequestedSOPClassUID: sopClassUid, RequestedSOPInstanceUID: sopInstanceUid },
+      modifications,
+    );
+  }
+
+  /** N-ACTION (PS3.7 §10.1.4). */
+  nAction(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    actionTypeId: number,
+    info?: DataSet,
+  ): Promise<NResponse> {
+    return this.#nCall(
+      'N-ACTION-RQ',
+      sopClassUid,
+      {
+        RequestedSOPClassUID: sopClassUid,
+        RequestedSOPInstanceUID: sopInstanceUid,
+        ActionTypeID: actionTypeId,
+      },
+      info,
+    );
+  }
+
+  /** N-CREATE (PS3.7 §10.1.5); without an instance UID the SCP assigns one (see the response). */
+  nCreate(sopClassUid: string, sopInstanceUid: string | undefined, attributes?: DataSet): Promise<NResponse> {
+    return this.#nCall(
+      'N-CREATE-RQ',
+      sopClassUid,
+      {
+        AffectedSOPClassUID: sopClassUid,
+        ...(sopInstanceUid ? { AffectedSOPInstanceUID: sopInstanceUid } : {}),
+      },
+      attributes,
+    );
+  }
+
+  /** N-DELETE (PS3.7 §10.1.6). */
+  nDelete(sopClassUid: string, sopInstanceUid: string): Promise<NResponse> {
+    return this.#nCall('N-DELETE-RQ', sopClassUid, {
+      RequestedSOPClassUID: sopClassUid,
+      RequestedSOPInstanceUID: sopInstanceUid,
+    });
+  }
+
+  async #nCall(
+    name: DimseCommandName,
+    sopClassUid: string,
+    fields: Omit<CommandFields, 'CommandField'>,
+    data?: DataSet,
+  ): Promise<NResponse> {
+    const context = this.findContext(sopClassUid);
+    const response = await this.#single(
+      name,
+      context,
+      fields,
+      data ? encodeDataSet(data, context.transferSyntax!) : undefined,
+    );
+    const command = response.command;
+    const status = command.Status ?? Status.Success;
+    if (statusCategory(status) === 'failure') {
+      throw new DimseStatusError(name.replace(/-RQ$/, ''), status, command.ErrorComment);
+    }
+    return {
+      status,
+      command,
+      ...(command.ErrorComment ? { errorComment: command.ErrorComment } : {}),
+      ...(response.dataset ? { dataset: response.dataset } : {}),
+    };
+  }
+
+  // ---- contexts ----
+
+  /** The accepted context for an abstract syntax in which we may invoke operations. */
+  findContext(abstractSyntax: string): NegotiatedContext {
+    const asInvoker = (c: NegotiatedContext): boolean => (this.isRequestor ? c.scuRole : c.scpRole);
+    const context = this.contexts.find(
+      (c) => c.accepted && c.abstractSyntax === abstractSyntax && asInvoker(c),
+    );
+    if (!context) {
+      const proposed = this.contexts.filter((c) => c.abstractSyntax === abstractSyntax);
+      throw new DicomError(
+        'ERR_NO_PRESENTATION_CONTEXT',
+        proposed.length === 0
+          ? `no presentation context was proposed for ${abstractSyntax}`
+          : `the peer did not accept a presentation context for ${abstractSyntax}`,
+      );
+    }
+    return context;
+  }
+
+  /**
+   * The context to send an instance in: its own syntax if accepted, else one it converts to,
+   * preferring Explicit VR Little Endian.
+   */
+  storeContextFor(instance: PreparedInstance): NegotiatedContext {
+    const candidates = this.contexts.filter(
+      (c) =>
+        c.accepted && c.abstractSyntax === instance.sopClassUid && (this.isRequestor ? c.scuRole : c.scpRole),
+    );
+    if (candidates.length === 0) {
+      throw new DicomError(
+        'ERR_NO_PRESENTATION_CONTEXT',
+        `${instance.label}: the peer accepted no presentation context for ${instance.sopClassUid}`,
+      );
+    }
+    const exact = candidates.find((c) => c.transferSyntax === instance.transferSyntax.uid);
+    if (exact) return exact;
+    const order = [
+      '1.2.840.10008.1.2.1',
+      '1.2.840.10008.1.2',
+      '1.2.840.10008.1.2.1.99',
+      '1.2.840.10008.1.2.2',
+    ];
+    const ranked = [...candidates].sort(
+      (a, b) => rank(order, a.transferSyntax!) - rank(order, b.transferSyntax!),
+    );
+    const usable = ranked.find((c) => instance.canSendAs(c.transferSyntax!));
+    if (!usable) {
+      throw new DicomError(
+        'ERR_NO_PRESENTATION_CONTEXT',
+        `${instance.label} is ${instance.transferSyntax.name}; the peer accepted only ${[...new Set(candidates.map((c) => transferSyntax(c.transferSyntax!).name))].join(', ')} for its SOP class, and converting needs a pixel codec`,
+      );
+    }
+    return usable;
+  }
+
+  // ---- messages ----
+
+  /** @internal Sends a message (responses and requests) on a context. */
+  sendMessage(contextId: number, fields: CommandFields, data?: MessageData): Promise<void> {
+    return this.#channel.send(contextId, fields, data);
+  }
+
+  /** @internal */
+  nextMessageId(): number {
+    const id = this.#nextMessageId;
+    this.#nextMessageId = id >= 0xffff ? 1 : id + 1;
+    return id;
+  }
+
+  #onMessage(message: IncomingMessage): void {
+    const command = message.command;
+    if (command.info.isResponse) {
+      this.emit('response', message);
+      const pending = this.#pending.get(command.MessageIDBeingRespondedTo ?? -1);
+      if (!pending) {
+        this.logger.log(
+          'warn',
+          `${command.info.name} answers message ${command.MessageIDBeingRespondedTo}, which is not outstanding`,
+        );
+        message.data?.discard();
+        return;
+      }
+      this.#armTimer(command.MessageIDBeingRespondedTo!, pending);
+      pending.response(message);
+      return;
+    }
+    this.emit('request', message);
+    if (command.info.name === 'C-CANCEL-RQ') {
+      const operation = this.operations.get(command.MessageIDBeingRespondedTo ?? -1);
+      this.logger.log(
+        'info',
+        `C-CANCEL for message ${command.MessageIDBeingRespondedTo}${operation ? '' : ' (not running)'}`,
+      );
+      operation?.abort(new DicomError('ERR_CANCELLED', 'cancelled by the peer (C-CANCEL-RQ)'));
+      return;
+    }
+    void serveRequest(this, message).catch((error: unknown) => {
+      this.logger.log('error', `serving ${command.info.name}: ${(error as Error).message}`);
+    });
+  }
+
+  #armTimer(messageId: number, pending: PendingRequest): void {
+    if (pending.timer) clearTimeout(pending.timer);
+    if (this.#dimseTimeout <= 0) return;
+    pending.timer = setTimeout(() => {
+      this.#pending.delete(messageId);
+      const error = new DicomError(
+        'ERR_TIMEOUT',
+        `no ${pending.name.replace('-RQ', '-RSP')} within ${this.#dimseTimeout} ms (DIMSE timeout)`,
+      );
+      pending.fail(error);
+      this.logger.log('error', `${error.message}; aborting the association`);
+      this.#ul.abort(error.message);
+    }, this.#dimseTimeout);
+  }
+
+  #register(
+    name: DimseCommandName,
+    context: NegotiatedContext,
+    handler: Omit<PendingRequest, 'name' | 'transferSyntax'>,
+  ): number {
+    if (this.#closed || this.#status !== 'established') {
+      throw new DicomError(
+        'ERR_ASSOCIATION_CLOSED',
+        `cannot send ${name}: the association is ${this.#status}`,
+      );
+    }
+    const messageId = this.nextMessageId();
+    const pending: PendingRequest = { name, transferSyntax: context.transferSyntax!, ...handler };
+    this.#pending.set(messageId, pending);
+    this.#armTimer(messageId, pending);
+    return messageId;
+  }
+
+  #single(
+    name: DimseCommandName,
+    context: NegotiatedContext,
+    fields: Omit<CommandFields, 'CommandField'>,
+    data?: MessageData,
+  ): Promise<ParsedResponse> {
+    return new Promise<ParsedResponse>((resolve, reject) => {
+      let messageId = 0;
+      try {
+        messageId = this.#register(name, context, {
+          response: (message) => {
+            const p = this.#pending.get(messageId);
+            if (p?.timer) clearTimeout(p.timer);
+            this.#pending.delete(messageId);
+            parseResponse(message, context.transferSyntax!).then(resolve, reject);
+          },
+          fail: reject,
+        });
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      this.sendMessage(
+        context.id,
+        { ...fields, CommandField: commandField(name), MessageID: messageId },
+        data,
+      ).catch((error: unknown) => {
+        const p = this.#pending.get(messageId);
+        if (p?.timer) clearTimeout(p.timer);
+        this.#pending.delete(messageId);
+        reject(error);
+        // Part of a message may have gone out; the peer cannot make sense of what follows.
+        if (this.#status === 'established')
+          this.#ul.abort(`sending ${name} failed: ${(error as Error).message}`);
+      });
+    });
+  }
+
+  /** A request with several responses: a queue read in order; the last non-pending one ends it. */
+  #multi(
+    name: DimseCommandName,
+    context: NegotiatedContext,
+    fields: Omit<CommandFields, 'CommandField'>,
+    data?: MessageData,
+  ): ResponseQueue {
+    const queue = new ResponseQueue();
+    const messageId = this.#register(name, context, {
+      response: (message) => {
+        const status = message.command.Status ?? Status.Success;
+        if (statusCategory(status) !== 'pending') {
+          const p = this.#pending.get(messageId);
+          if (p?.timer) clearTimeout(p.timer);
+          this.#pending.delete(messageId);
+        }
+        queue.push(parseResponse(message, context.transferSyntax!), statusCategory(status) !== 'pending');
+      },
+      fail: (error) => queue.fail(error),
+    });
+    queue.messageId = messageId;
+    this.sendMessage(
+      context.id,
+      { ...fields, CommandField: commandField(name), MessageID: messageId },
+      data,
+    ).catch((error: unknown) => {
+      this.#pending.delete(messageId);
+      queue.fail(error as Error);
+    });
+    return queue;
+  }
+
+  async #sendCancel(contextId: number, messageId: number): Promise<void> {
+    try {
+      await this.sendMessage(contextId, { CommandField: 0x0fff, MessageIDBeingRespondedTo: messageId });
+    } catch (error) {
+      this.logger.log('warn', `C-CANCEL-RQ not sent: ${(error as Error).message}`);
+    }
+  }
+}
+
+function rank(order: string[], ts: string): number {
+  const i = order.indexOf(ts);
+  return i < 0 ? order.length : i;
+}
+
+function isPrepared(source: StoreSource | PreparedInstance): source is PreparedInstance {
+  return typeof source === 'object' && source !== null && 'canSendAs' in source;
+}
+
+function checked(service: string, command: Command): Command {
+  const status = command.Status ?? Status.Success;
+  if (statusCategory(status) === 'failure' || statusCategory(status) === 'cancel') {
+    throw new DimseStatusError(service, status, command.ErrorComment);
+  }
+  return command;
+}
+
+/** Encodes a data set (identifier, N- attributes) in a context's transfer syntax. */
+export function encodeDataSet(dataset: DataSet, tsUid: string): Uint8Array {
+  const ts = transferSyntax(tsUid);
+  const bytes = concatParts(new DataSetEncoder().encode(dataset, ts));
+  return ts.deflated ? deflateRaw(bytes) : bytes;
+}
+
+async function parseResponse(message: IncomingMessage, tsUid: string): Promise<ParsedResponse> {
+  if (!message.data) return { command: message.command, dataset: undefined };
+  const bytes = await message.data.bytes();
+  try {
+    return {
+      command: message.command,
+      dataset: bytes.length > 0 ? readDataSet(bytes, tsUid) : new DataSet(),
+    };
+  } catch (error) {
+    throw new DicomError(
+      'ERR_DIMSE',
+      `${message.command.info.name} data set cannot be parsed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** Responses of one multi-response request, in arrival order. */
+class ResponseQueue {
+  messageId = 0;
+  #items: Promise<ParsedResponse>[] = [];
+  #waiter: (() => void) | undefined;
+  #error: Error | undefined;
+  #finished = false;
+
+  push(item: Promise<ParsedResponse>, final: boolean): void {
+    item.catch(() => {});
+    this.#items.push(item);
+    if (final) this.#finished = true;
+    this.#wake();
+  }
+
+  fail(error: Error): void {
+    this.#error = error;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  async next(): Promise<ParsedResponse> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item) return item;
+      if (this.#error) throw this.#error;
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve;
+      });
+    }
+  }
+
+  /** Reads and drops responses up to the final one (after a cancel or an early exit). */
+  async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.#finished && this.#items.length === 0) return;
+        await this.next();
+      }
+    } catch {
+      // The association ended; nothing left to drain.
+    }
+  }
+}
+
+export { describeStatus };

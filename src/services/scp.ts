@@ -1,0 +1,592 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import { DicomError, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../core/index.ts';
+import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
+import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
+import {
+  type CommandFields,
+  type DataStream,
+  type IncomingMessage,
+  responseField,
+  Status,
+  statusCategory,
+} from '../net/dimse/index.ts';
+import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
+import { type Association, encodeDataSet } from './association.ts';
+import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
+import type {
+  FindYield,
+  MoveDestination,
+  NRequest,
+  NResult,
+  RequestContext,
+  RetrieveYield,
+  StatusResult,
+  StoreRequest,
+} from './handlers.ts';
+import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
+
+/** Opens an association to a C-MOVE destination with the given proposals. */
+export type SubAssociationOpener = (
+  destination: MoveDestination,
+  proposals: ProposedContext[],
+) => Promise<Association>;
+
+/** Looks a C-MOVE destination AE title up (the SCP's list of known peers). */
+export type MoveResolver = (
+  aeTitle: string,
+) => MoveDestination | undefined | Promise<MoveDestination | undefined>;
+
+type Respond = (
+  fields: Omit<CommandFields, 'CommandField' | 'MessageIDBeingRespondedTo'>,
+  data?: Uint8Array,
+) => Promise<void>;
+
+/**
+ * Serves one request from the peer with the association's handlers and sends the response(s)
+ * (PS3.7 §9.1 and §10.1 for what each response carries). A handler that throws becomes a
+ * failure status with the error as its Error Comment; nothing a handler does ends the association.
+ */
+export async function serveRequest(association: Association, message: IncomingMessage): Promise<void> {
+  const { command, contextId } = message;
+  const context = association.contexts.find((c) => c.id === contextId);
+  // The peer may invoke operations on a context only in a role it was granted (PS3.7 §D.3.3.4).
+  const peerMayInvoke = context && (association.isRequestor ? context.scpRole : context.scuRole);
+  if (!context?.accepted || !peerMayInvoke) {
+    association.logger.log(
+      'error',
+      `${command.info.name} on presentation context ${contextId}, which is not accepted for that role; aborting`,
+    );
+    message.data?.discard();
+    await association.abort();
+    return;
+  }
+  const messageId = command.MessageID ?? 0;
+  const controller = new AbortController();
+  association.operations.set(messageId, controller);
+  const ctx: RequestContext = {
+    association,
+    contextId,
+    abstractSyntax: context.abstractSyntax,
+    transferSyntax: context.transferSyntax!,
+    messageId,
+    signal: controller.signal,
+  };
+  const respond: Respond = (fields, data) =>
+    association.sendMessage(
+      contextId,
+      { CommandField: responseField(command.CommandField), MessageIDBeingRespondedTo: messageId, ...fields },
+      data,
+    );
+  try {
+    switch (command.info.name) {
+      case 'C-ECHO-RQ':
+        return await serveEcho(association, ctx, respond);
+      case 'C-STORE-RQ':
+        return await serveStore(association, message, ctx, respond);
+      case 'C-FIND-RQ':
+        return await serveFind(association, message, ctx, respond);
+      case 'C-MOVE-RQ':
+      case 'C-GET-RQ':
+        return await serveRetrieve(association, message, ctx, respond);
+      default:
+        return await serveN(association, message, ctx, respond);
+    }
+  } catch (error) {
+    // The response could not be sent: the association is gone or going.
+    association.logger.log(
+      'warn',
+      `${command.info.name} (message ${messageId}): ${(error as Error).message}`,
+    );
+  } finally {
+    association.operations.delete(messageId);
+    if (message.data && !message.data.ended) message.data.discard();
+  }
+}
+
+function statusFields(
+  result: StatusResult | undefined,
+  fallback: number,
+): Pick<CommandFields, 'Status' | 'ErrorComment' | 'OffendingElement'> {
+  if (result === undefined || result === null) return { Status: fallback };
+  if (typeof result === 'number') return { Status: result };
+  return {
+    Status: result.status,
+    ...(result.errorComment ? { ErrorComment: result.errorComment.slice(0, 64) } : {}),
+    ...(result.offendingElements ? { OffendingElement: result.offendingElements } : {}),
+  };
+}
+
+function failure(
+  error: unknown,
+  status: number = Status.ProcessingFailure,
+): { status: number; errorComment: string } {
+  const text = error instanceof Error ? error.message : String(error);
+  // LO: 64 characters of the default repertoire.
+  return {
+    status,
+    errorComment: text
+      .replace(/[^\x20-\x7e]/g, '?')
+      .replace(/\\/g, '/')
+      .slice(0, 64),
+  };
+}
+
+async function serveEcho(association: Association, ctx: RequestContext, respond: Respond): Promise<void> {
+  let result: StatusResult;
+  try {
+    result = await association.handlers.echo?.(ctx);
+  } catch (error) {
+    result = failure(error);
+  }
+  await respond({ AffectedSOPClassUID: ctx.abstractSyntax, ...statusFields(result, Status.Success) });
+}
+
+async function serveStore(
+  association: Association,
+  message: IncomingMessage,
+  ctx: RequestContext,
+  respond: Respond,
+): Promise<void> {
+  const { command } = message;
+  const data = message.data;
+  const identity = {
+    AffectedSOPClassUID: command.AffectedSOPClassUID,
+    AffectedSOPInstanceUID: command.AffectedSOPInstanceUID,
+  };
+  if (!data) {
+    await respond({
+      ...identity,
+      Status: Status.CannotUnderstand,
+      ErrorComment: 'C-STORE-RQ without a data set',
+    });
+    return;
+  }
+  const handler = association.handlers.store;
+  let result: StatusResult;
+  if (!handler) {
+    data.discard();
+    result = Status.SOPClassNotSupported;
+  } else if (command.AffectedSOPClassUID !== ctx.abstractSyntax) {
+    data.discard();
+    result = {
+      status: Status.DataSetDoesNotMatchSOPClass,
+      errorComment: 'SOP class differs from the presentation context',
+    };
+  } else {
+    const request: StoreRequest = {
+      sopClassUid: command.AffectedSOPClassUID!,
+      sopInstanceUid: command.AffectedSOPInstanceUID!,
+      priority: command.Priority ?? 0,
+      transferSyntax: ctx.transferSyntax,
+      ...(command.MoveOriginatorApplicationEntityTitle
+        ? {
+            moveOriginator: {
+              aeTitle: command.MoveOriginatorApplicationEntityTitle,
+              messageId: command.MoveOriginatorMessageID ?? 0,
+            },
+          }
+        : {}),
+      data,
+      dataset: async () => readDataSet(await data.bytes(), ctx.transferSyntax),
+      writeFile: (path) =>
+        writeReceivedFile(path, data, {
+          sopClassUid: command.AffectedSOPClassUID!,
+          sopInstanceUid: command.AffectedSOPInstanceUID!,
+          transferSyntax: ctx.transferSyntax,
+          sourceAeTitle: association.remoteAeTitle,
+        }),
+    };
+    try {
+      result = await handler(request, ctx);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      result = failure(error, code === 'ENOSPC' ? Status.OutOfResources : Status.ProcessingFailure);
+      association.logger.log('error', `storing ${request.sopInstanceUid}: ${(error as Error).message}`);
+    }
+  }
+  // Answer only once the whole data set is in: the peer is still sending until then.
+  data.discard();
+  try {
+    await data.whenEnded();
+  } catch {
+    return;
+  }
+  await respond({ ...identity, ...statusFields(result, Status.Success) });
+}
+
+/**
+ * Writes a received data set as a Part 10 file: preamble, DICM, file meta (PS3.10 §7.1) from
+ * the command and context, then the data set bytes exactly as received. The data goes to
+ * `path.part` in batches as it arrives, is fsynced, and renamed into place.
+ */
+export async function writeReceivedFile(
+  path: string,
+  data: DataStream,
+  identity: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; sourceAeTitle?: string },
+): Promise<number> {
+  const meta = new DataSet();
+  meta.set('FileMetaInformationGroupLength', 0);
+  meta.set('FileMetaInformationVersion', new Uint8Array([0, 1]));
+  meta.set('MediaStorageSOPClassUID', identity.sopClassUid);
+  meta.set('MediaStorageSOPInstanceUID', identity.sopInstanceUid);
+  meta.set('TransferSyntaxUID', identity.transferSyntax);
+  meta.set('ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
+  meta.set('ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
+  if (identity.sourceAeTitle) meta.set('SourceApplicationEntityTitle', identity.sourceAeTitle);
+  const header = concatParts([
+    new Uint8Array(128),
+    new Uint8Array([0x44, 0x49, 0x43, 0x4d]),
+    ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
+  ]);
+  const temporary = `${path}.part`;
+  const handle = await open(temporary, 'w');
+  let written = 0;
+  try {
+    await handle.write(header);
+    written += header.length;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    for await (const chunk of data) {
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= 1 << 20) {
+        await handle.writev(batch);
+        written += batchBytes;
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    if (batch.length > 0) {
+      await handle.writev(batch);
+      written += batchBytes;
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  await rename(temporary, path);
+  return written;
+}
+
+async function readIdentifier(message: IncomingMessage, ts: string): Promise<DataSet> {
+  if (!message.data) throw new DicomError('ERR_DIMSE', `${message.command.info.name} without an identifier`);
+  const bytes = await message.data.bytes();
+  return bytes.length === 0 ? new DataSet() : readDataSet(bytes, ts);
+}
+
+async function serveFind(
+  association: Association,
+  message: IncomingMessage,
+  ctx: RequestContext,
+  respond: Respond,
+): Promise<void> {
+  const sopClass = message.command.AffectedSOPClassUID!;
+  let identifier: DataSet;
+  try {
+    identifier = await readIdentifier(message, ctx.transferSyntax);
+  } catch (error) {
+    await respond({
+      AffectedSOPClassUID: sopClass,
+      ...statusFields(failure(error, Status.IdentifierDoesNotMatchSOPClass), 0),
+    });
+    return;
+  }
+  const handler = association.handlers.find;
+  let final: StatusResult = Status.Success;
+  if (!handler) {
+    final = Status.SOPClassNotSupported;
+  } else {
+    try {
+      const results = await handler(
+        { sopClassUid: sopClass, priority: message.command.Priority ?? 0, identifier },
+        ctx,
+      );
+      for await (const item of results as AsyncIterable<FindYield>) {
+        if (ctx.signal.aborted) break;
+        if (item instanceof DataSet) {
+          await respond(
+            { AffectedSOPClassUID: sopClass, Status: Status.Pending },
+            encodeDataSet(item, ctx.transferSyntax),
+          );
+          continue;
+        }
+        if (statusCategory(item.status) === 'pending') {
+          await respond(
+            { AffectedSOPClassUID: sopClass, Status: item.status },
+            item.identifier ? encodeDataSet(item.identifier, ctx.transferSyntax) : undefined,
+          );
+          continue;
+        }
+        final = item.status;
+        break;
+      }
+      if (ctx.signal.aborted) final = Status.Cancel;
+    } catch (error) {
+      final = ctx.signal.aborted ? Status.Cancel : failure(error, Status.UnableToProcess);
+      if (!ctx.signal.aborted) association.logger.log('error', `C-FIND handler: ${(error as Error).message}`);
+    }
+  }
+  await respond({ AffectedSOPClassUID: sopClass, ...statusFields(final, Status.Success) });
+}
+
+async function serveRetrieve(
+  association: Association,
+  message: IncomingMessage,
+  ctx: RequestContext,
+  respond: Respond,
+): Promise<void> {
+  const { command } = message;
+  const isMove = command.info.name === 'C-MOVE-RQ';
+  const sopClass = command.AffectedSOPClassUID!;
+  const base = { AffectedSOPClassUID: sopClass };
+  let identifier: DataSet;
+  try {
+    identifier = await readIdentifier(message, ctx.transferSyntax);
+  } catch (error) {
+    await respond({ ...base, ...statusFields(failure(error, Status.IdentifierDoesNotMatchSOPClass), 0) });
+    return;
+  }
+  const handler = isMove ? association.handlers.move : association.handlers.get;
+  if (!handler) {
+    await respond({ ...base, Status: Status.SOPClassNotSupported });
+    return;
+  }
+  let destination: MoveDestination | undefined;
+  if (isMove) {
+    const title = command.MoveDestination ?? '';
+    destination = await association.setup.resolveMoveDestination?.(title);
+    if (!destination) {
+      association.logger.log('warn', `C-MOVE to unknown destination '${title}'`);
+      await respond({
+        ...base,
+        Status: Status.MoveDestinationUnknown,
+        ErrorComment: `unknown destination ${title}`.slice(0, 64),
+      });
+      return;
+    }
+  }
+  // Collect the matches first: the count goes in every pending response, and a move needs the
+  // SOP classes to propose before the first sub-operation.
+  const sources: StoreSource[] = [];
+  try {
+    const results = await handler(
+      {
+        sopClassUid: sopClass,
+        priority: command.Priority ?? 0,
+        identifier,
+        ...(isMove ? { destination: command.MoveDestination } : {}),
+      },
+      ctx,
+    );
+    for await (const item of results as AsyncIterable<RetrieveYield>) {
+      if (typeof item === 'object' && item !== null && 'count' in item && !(item instanceof DataSet))
+        continue;
+      sources.push(item as StoreSource);
+    }
+  } catch (error) {
+    association.logger.log('error', `${command.info.name} handler: ${(error as Error).message}`);
+    await respond({ ...base, ...statusFields(failure(error, Status.UnableToProcess), 0) });
+    return;
+  }
+  const counts = { remaining: sources.length, completed: 0, failed: 0, warning: 0 };
+  const failedUids: string[] = [];
+  const prepared: (PreparedInstance | undefined)[] = [];
+  for (const source of sources) {
+    try {
+      prepared.push(await prepareSource(source));
+    } catch (error) {
+      association.logger.log(
+        'warn',
+        `cannot send ${typeof source === 'string' ? source : 'instance'}: ${(error as Error).message}`,
+      );
+      prepared.push(undefined);
+    }
+  }
+  let target: Association = association;
+  if (isMove && prepared.some((p) => p)) {
+    try {
+      target = await association.setup.openSubAssociation!(destination!, proposalsFor(prepared));
+    } catch (error) {
+      association.logger.log(
+        'error',
+        `C-MOVE: cannot associate with ${destination!.aeTitle}: ${(error as Error).message}`,
+      );
+      await respond({
+        ...base,
+        Status: Status.OutOfResourcesSubOperations,
+        ErrorComment: `cannot reach ${destination!.aeTitle}`.slice(0, 64),
+      });
+      return;
+    }
+  }
+  const subCounts = (): Pick<
+    CommandFields,
+    | 'NumberOfRemainingSuboperations'
+    | 'NumberOfCompletedSuboperations'
+    | 'NumberOfFailedSuboperations'
+    | 'NumberOfWarningSuboperations'
+  > => ({
+    NumberOfRemainingSuboperations: counts.remaining,
+    NumberOfCompletedSuboperations: counts.completed,
+    NumberOfFailedSuboperations: counts.failed,
+    NumberOfWarningSuboperations: counts.warning,
+  });
+  try {
+    for (const instance of prepared) {
+      if (ctx.signal.aborted) break;
+      counts.remaining--;
+      if (!instance) {
+        counts.failed++;
+        continue;
+      }
+      try {
+        const result = await target.store(instance, {
+          ...(isMove
+            ? { moveOriginator: { aeTitle: association.remoteAeTitle, messageId: ctx.messageId } }
+            : {}),
+        });
+        if (statusCategory(result.status) === 'warning') counts.warning++;
+        else counts.completed++;
+      } catch (error) {
+        counts.failed++;
+        failedUids.push(instance.sopInstanceUid);
+        association.logger.log(
+          'warn',
+          `sub-operation for ${instance.sopInstanceUid} failed: ${(error as Error).message}`,
+        );
+        if (!target.isEstablished) {
+          // The destination went away: the rest cannot be sent.
+          for (const rest of prepared.slice(prepared.indexOf(instance) + 1))
+            if (rest) failedUids.push(rest.sopInstanceUid);
+          counts.failed += counts.remaining;
+          counts.remaining = 0;
+          break;
+        }
+      }
+      if (counts.remaining > 0 && association.isEstablished)
+        await respond({ ...base, Status: Status.Pending, ...subCounts() });
+    }
+  } finally {
+    if (target !== association) await target.release().catch(() => target.abort());
+  }
+  const cancelled = ctx.signal.aborted;
+  let status: number = Status.Success;
+  if (cancelled) status = Status.Cancel;
+  else if (counts.failed > 0 || counts.warning > 0) status = Status.SubOperationsCompleteWithFailures;
+  const final: Omit<CommandFields, 'CommandField' | 'MessageIDBeingRespondedTo'> = {
+    ...base,
+    Status: status,
+    ...subCounts(),
+  };
+  // The final response carries no Remaining count unless cancelled (PS3.4 §C.4.2.1.6).
+  if (!cancelled) delete final.NumberOfRemainingSuboperations;
+  if (failedUids.length > 0) {
+    const failedList = new DataSet();
+    failedList.set('FailedSOPInstanceUIDList', failedUids);
+    await respond(final, encodeDataSet(failedList, ctx.transferSyntax));
+  } else {
+    await respond(final);
+  }
+}
+
+/** Proposals for a C-MOVE sub-association: each SOP class in its stored syntax and uncompressed. */
+function proposalsFor(instances: readonly (PreparedInstance | undefined)[]): ProposedContext[] {
+  const bySopClass = new Map<string, Set<string>>();
+  for (const p of instances) {
+    if (!p) continue;
+    let set = bySopClass.get(p.sopClassUid);
+    if (!set) bySopClass.set(p.sopClassUid, (set = new Set()));
+    set.add(p.transferSyntax.uid);
+  }
+  const proposals: ProposedContext[] = [];
+  for (const [sopClass, syntaxes] of bySopClass) {
+    proposals.push({ abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+    for (const ts of syntaxes) {
+      if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts))
+        proposals.push({ abstractSyntax: sopClass, transferSyntaxes: [ts] });
+    }
+  }
+  if (proposals.length > 128) {
+    // PS3.8 §9.3.2.2: at most 128 contexts; compressed variants go first.
+    return proposals.filter((p) => p.transferSyntaxes === UNCOMPRESSED_TRANSFER_SYNTAXES).slice(0, 128);
+  }
+  return proposals;
+}
+
+async function serveN(
+  association: Association,
+  message: IncomingMessage,
+  ctx: RequestContext,
+  respond: Respond,
+): Promise<void> {
+  const { command } = message;
+  const name = command.info.name;
+  const sopClassUid = command.AffectedSOPClassUID ?? command.RequestedSOPClassUID ?? ctx.abstractSyntax;
+  const sopInstanceUid = command.AffectedSOPInstanceUID ?? command.RequestedSOPInstanceUID;
+  let dataset: DataSet | undefined;
+  try {
+    dataset = message.data ? await readIdentifier(message, ctx.transferSyntax) : undefined;
+  } catch (error) {
+    await respond({
+      AffectedSOPClassUID: sopClassUid,
+      ...statusFields(failure(error, Status.InvalidArgumentValue), 0),
+    });
+    return;
+  }
+  const request: NRequest = { command, sopClassUid, sopInstanceUid, dataset };
+  const h = association.handlers;
+  let result: NResult | undefined;
+  try {
+    switch (name) {
+      case 'N-EVENT-REPORT-RQ':
+        result = await h.nEventReport?.({ ...request, eventTypeId: command.EventTypeID ?? 0 }, ctx);
+        break;
+      case 'N-GET-RQ':
+        result = await h.nGet?.({ ...request, attributes: command.AttributeIdentifierList ?? [] }, ctx);
+        break;
+      case 'N-SET-RQ':
+        result = await h.nSet?.(request, ctx);
+        break;
+      case 'N-ACTION-RQ':
+        result = await h.nAction?.({ ...request, actionTypeId: command.ActionTypeID ?? 0 }, ctx);
+        break;
+      case 'N-CREATE-RQ':
+        result = await h.nCreate?.(request, ctx);
+        break;
+      case 'N-DELETE-RQ':
+        result = await h.nDelete?.(request, ctx);
+        break;
+      default:
+        result = { status: Status.UnrecognizedOperation };
+    }
+    result ??= { status: Status.UnrecognizedOperation, errorComment: `no ${name} handler` };
+  } catch (error) {
+    result = failure(error);
+  }
+  const fields: Omit<CommandFields, 'CommandField' | 'MessageIDBeingRespondedTo'> = {
+    AffectedSOPClassUID: sopClassUid,
+    ...((result.sopInstanceUid ?? sopInstanceUid)
+      ? { AffectedSOPInstanceUID: result.sopInstanceUid ?? sopInstanceUid }
+      : {}),
+    ...(name === 'N-EVENT-REPORT-RQ' && command.EventTypeID !== undefined
+      ? { EventTypeID: command.EventTypeID }
+      : {}),
+    ...(name === 'N-ACTION-RQ' && command.ActionTypeID !== undefined
+      ? { ActionTypeID: command.ActionTypeID }
+      : {}),
+    ...statusFields(
+      result.status === undefined
+        ? undefined
+        : { status: result.status, ...(result.errorComment ? { errorComment: result.errorComment } : {}) },
+      Status.Success,
+    ),
+  };
+  await respond(fields, result.dataset ? encodeDataSet(result.dataset, ctx.transferSyntax) : undefined);
+}
+
+export function contextSummary(context: NegotiatedContext): string {
+  return `${context.id}: ${context.abstractSyntax} ${context.accepted ? transferSyntax(context.transferSyntax!).name : 'rejected'}`;
+}
