@@ -39,9 +39,10 @@ export async function prepareSource(source: StoreSource): Promise<PreparedInstan
 
 async function prepareFile(path: string): Promise<PreparedInstance> {
   const head = await readDicomFile(path, { stopAtTag: SOP_INSTANCE_UID + 1 });
-  const sopClassUid = head.meta.string(0x00020002)?.trim() || head.dataset.string(SOP_CLASS_UID)?.trim();
+  // The data set's own UIDs are what the C-STORE names (PS3.4 §B.2.3); the meta may disagree.
+  const sopClassUid = head.dataset.string(SOP_CLASS_UID)?.trim() || head.meta.string(0x00020002)?.trim();
   const sopInstanceUid =
-    head.meta.string(0x00020003)?.trim() || head.dataset.string(SOP_INSTANCE_UID)?.trim();
+    head.dataset.string(SOP_INSTANCE_UID)?.trim() || head.meta.string(0x00020003)?.trim();
   if (!sopClassUid || !sopInstanceUid) {
     throw new DicomError('ERR_INVALID_VALUE', `${path}: no SOP Class UID or SOP Instance UID`);
   }

@@ -182,7 +182,9 @@ export class DimseChannel {
     };
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
+    let total = 0;
     for await (const chunk of chunks) {
+      total += chunk.length;
       let offset = 0;
       while (offset < chunk.length) {
         if (pendingLength === max) await emit(false);
@@ -191,6 +193,13 @@ export class DimseChannel {
         pendingLength += take;
         offset += take;
       }
+    }
+    // Messages are of even length; a deflated data set (PS3.5 §A.5) or a damaged file may not
+    // be, and DCMTK aborts on an odd fragment: pad with one NUL, as the standard allows for deflate.
+    if (total % 2 === 1) {
+      if (pendingLength === max) await emit(false);
+      pending.push(new Uint8Array(1));
+      pendingLength += 1;
     }
     await emit(true);
   }
