@@ -6,3 +6,6 @@ export * from './json/index.ts';
 export * from './object/file.node.ts';
 export * from './object/index.ts';
 export * from './parser/index.ts';
+export * from './pixel/bulk-source.node.ts';
+export * from './pixel/index.ts';
+export * from './services/index.ts';

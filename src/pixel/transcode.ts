@@ -1,0 +1,140 @@
+import { DicomError } from '../core/errors.ts';
+import { findTransferSyntax } from '../encoding/transfer-syntax.ts';
+import { DataSet } from '../object/dataset.ts';
+import type { CodecEncodeOptions } from './codecs/registry.ts';
+import { defaultCodecs } from './codecs/registry.ts';
+import {
+  decodedFrameLength,
+  isSubsampled422,
+  PIXEL_DATA,
+  type PixelDescription,
+  pixelDataElement,
+  pixelDescription,
+} from './description.ts';
+import { type EncapsulateOptions, encapsulate, setEncapsulatedPixelData } from './encapsulation.ts';
+import { type GetFrameOptions, getFrame, getStoredFrame, type PixelSource } from './frames.ts';
+import { alignBits, type PixelArray, packBits } from './native.ts';
+
+export interface CompressOptions extends Omit<GetFrameOptions, 'colorSpace'>, EncapsulateOptions {
+  /** Settings passed to the codec's encoder. */
+  encode?: CodecEncodeOptions;
+}
+
+function source(input: PixelSource): DataSet {
+  return input instanceof DataSet ? input : input.dataset;
+}
+
+/**
+ * A copy of the data set with its pixel data encoded in `transferSyntaxUid` (PS3.5 §8.2)
+ * by the registered codec, one fragment per frame unless asked otherwise, with a Basic
+ * Offset Table. Native pixel data is encoded as it is; encapsulated data is decoded first.
+ * Write the result with `writeDicom(ds, { transferSyntax })`.
+ */
+export async function compressPixelData(
+  input: PixelSource,
+  transferSyntaxUid: string,
+  options: CompressOptions = {},
+): Promise<DataSet> {
+  const codecs = options.codecs ?? defaultCodecs;
+  const codec = codecs.require(transferSyntaxUid);
+  if (!codec.encode) {
+    const name = findTransferSyntax(transferSyntaxUid)?.name ?? transferSyntaxUid;
+    throw new DicomError('ERR_UNSUPPORTED_TRANSFER_SYNTAX', `the ${codec.name} codec cannot encode ${name}`);
+  }
+  const ds = source(input);
+  const d = pixelDescription(ds);
+  const encoded: Uint8Array[] = [];
+  let target: PixelDescription = d;
+  const encapsulated = pixelDataElement(ds)?.fragments !== undefined;
+  if (!encapsulated && isSubsampled422(d)) {
+    throw new DicomError(
+      'ERR_UNSUPPORTED_TRANSFER_SYNTAX',
+      `encoding ${d.photometricInterpretation} (4:2:2 subsampled) pixel data is not supported yet`,
+    );
+  }
+  for (let i = 0; i < d.numberOfFrames; i++) {
+    options.signal?.throwIfAborted();
+    let bytes: Uint8Array;
+    if (encapsulated) {
+      // Decoded samples are colour-by-pixel, 4:2:2 expanded.
+      const frame = await getFrame(input, i, options);
+      target = { ...d, planarConfiguration: 0, photometricInterpretation: frame.photometricInterpretation };
+      bytes = frameBytes(frame.pixels, d.bitsAllocated);
+    } else {
+      const stored = await getStoredFrame(input, i, options);
+      bytes =
+        d.bitsAllocated === 1
+          ? alignBits(stored.bytes, stored.bitOffset, d.rows * d.columns * d.samplesPerPixel)
+          : stored.bytes;
+    }
+    encoded.push(await codec.encode(bytes, target, options.encode));
+  }
+  const out = ds.clone();
+  setEncapsulatedPixelData(out, encapsulate(encoded, options));
+  if (target !== d) {
+    out.set('PhotometricInterpretation', target.photometricInterpretation);
+    if (target.samplesPerPixel > 1) out.set('PlanarConfiguration', 0);
+  }
+  return out;
+}
+
+/** Little-endian bytes of decoded samples (bit-packed for 1-bit data). */
+function frameBytes(pixels: PixelArray, bits: number): Uint8Array {
+  if (bits === 1) return packBits(pixels);
+  const view = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  return LITTLE_ENDIAN_HOST ? view : swapToLittle(view, bits / 8);
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function swapToLittle(src: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i += size)
+    for (let j = 0; j < size; j++) out[i + j] = src[i + size - 1 - j]!;
+  return out;
+}
+
+/**
+ * A copy of the data set with native pixel data (PS3.5 §8.1.1): every frame decoded,
+ * colour-by-pixel (Planar Configuration 0), YBR_FULL_422 expanded to YBR_FULL (and
+ * YBR_PARTIAL_422 converted to RGB), the Extended Offset Table removed. Signed samples are
+ * written sign-extended to Bits Allocated. Write it in a native syntax, e.g. Explicit VR Little Endian.
+ */
+export async function decompressPixelData(
+  input: PixelSource,
+  options: Omit<GetFrameOptions, 'colorSpace'> = {},
+): Promise<DataSet> {
+  const ds = source(input);
+  const d = pixelDescription(ds);
+  const bytesPerFrame = decodedFrameLength(d);
+  const all = new Uint8Array(
+    d.bitsAllocated === 1
+      ? Math.ceil((d.rows * d.columns * d.samplesPerPixel * d.numberOfFrames) / 8)
+      : bytesPerFrame * d.numberOfFrames,
+  );
+  let photometric = d.photometricInterpretation;
+  for (let i = 0; i < d.numberOfFrames; i++) {
+    // Expanded YBR_PARTIAL_422 has no standard name: it is written as RGB.
+    const colorSpace = d.photometricInterpretation === 'YBR_PARTIAL_422' ? 'rgb' : 'native';
+    const frame = await getFrame(input, i, { ...options, colorSpace });
+    photometric = frame.photometricInterpretation;
+    if (d.bitsAllocated === 1) packBits(frame.pixels, all, i * frame.pixels.length);
+    else all.set(frameBytes(frame.pixels, d.bitsAllocated), i * bytesPerFrame);
+  }
+  const out = ds.clone();
+  for (const tag of [PIXEL_DATA, 0x7fe00001, 0x7fe00002]) out.delete(tag);
+  out.set(
+    d.pixelDataTag,
+    all,
+    d.pixelDataTag !== PIXEL_DATA
+      ? d.bitsAllocated === 64
+        ? 'OD'
+        : 'OF'
+      : d.bitsAllocated > 8
+        ? 'OW'
+        : 'OB',
+  );
+  out.set('PhotometricInterpretation', photometric);
+  if (d.samplesPerPixel > 1) out.set('PlanarConfiguration', 0);
+  return out;
+}
