@@ -140,25 +140,6 @@ describe('DICOM JSON round trips', () => {
     assertSameDataSet(back, original);
   });
 
-  it('converts a CT_small-size data set in well under 1 ms each way after warm-up', () => {
-    const ds = readDataSet('CT_small.dcm');
-    const json = dataSetToJson(ds);
-    for (let i = 0; i < 300; i++) jsonToDataSet(dataSetToJson(ds));
-    const median = (run: () => void): number => {
-      const times: number[] = [];
-      for (let batch = 0; batch < 5; batch++) {
-        const start = performance.now();
-        for (let i = 0; i < 100; i++) run();
-        times.push((performance.now() - start) / 100);
-      }
-      return times.sort((a, b) => a - b)[2]!;
-    };
-    const toJson = median(() => dataSetToJson(ds));
-    const fromJson = median(() => jsonToDataSet(json));
-    assert.ok(toJson < 1, `dataSetToJson took ${toJson.toFixed(3)} ms`);
-    assert.ok(fromJson < 1, `jsonToDataSet took ${fromJson.toFixed(3)} ms`);
-  });
-
   it('dicomJsonToString writes what JSON.stringify writes, but in tag order at every level', () => {
     const json = dataSetToJson(readDataSet('CT_small.dcm'));
     assert.equal(dicomJsonToString(json), JSON.stringify(json));

@@ -313,7 +313,8 @@ export function supportedFor(
 }
 
 /**
- * A listening SCP. Events: 'association' (Association, when accepted), 'rejected'
+ * A listening SCP. Events: 'association-requested' ({ rq, remoteAddress }), 'association'
+ * (Association, when accepted), 'rejected'
  * ({ rq, rj, why, remoteAddress }), 'released', 'aborted' (Association, AbortInfo),
  * 'pdu-sent' / 'pdu-received' (Pdu, Association?), 'error'.
  */
@@ -426,6 +427,7 @@ export class DicomServer extends EventEmitter {
       'info',
       `association request from ${rq.callingAeTitle} at ${remoteAddress} to ${rq.calledAeTitle}`,
     );
+    this.emit('association-requested', { rq, remoteAddress });
     const limit = options.maxAssociations ?? 64;
     if (this.associations.size >= limit) {
       return refuse(

@@ -6,8 +6,19 @@ import { deflateRaw } from '../object/deflate.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
 import { concatParts, DataSet, DataSetEncoder, type DicomFile, type EncodedPart } from '../object/index.ts';
 
-/** What can be sent with C-STORE: a file path, a data set, or a file read earlier. */
-export type StoreSource = string | DataSet | DicomFile;
+/**
+ * Bytes of a data set already encoded in `transferSyntax` (without file meta), e.g. piped
+ * from another association or a storage service; they are sent as they come.
+ */
+export interface StreamSource {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntax: string;
+  data: Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+/** What can be sent with C-STORE: a file path, a data set, a file read earlier, or a stream. */
+export type StoreSource = string | DataSet | DicomFile | StreamSource;
 
 const SOP_CLASS_UID = 0x00080016;
 const SOP_INSTANCE_UID = 0x00080018;
@@ -25,12 +36,13 @@ export interface PreparedInstance {
   /** Whether `data(ts)` can produce this syntax (same syntax, or a re-encoding without pixel codecs). */
   canSendAs(ts: string): boolean;
   /** The data set bytes in `ts`: straight from disk when `ts` is the stored syntax. */
-  data(ts: string): AsyncIterable<Uint8Array>;
+  data(ts: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 /** Reads what a C-STORE needs to know about a source, without loading a file's bulk data. */
 export async function prepareSource(source: StoreSource): Promise<PreparedInstance> {
   if (typeof source === 'string') return prepareFile(source);
+  if ('data' in source && 'sopInstanceUid' in source) return fromStream(source);
   const file: DicomFile | undefined = source instanceof DataSet ? undefined : source;
   const dataset = file ? file.dataset : (source as DataSet);
   const stored = file?.transferSyntax ?? transferSyntax('1.2.840.10008.1.2.1');
@@ -76,6 +88,32 @@ async function prepareFile(path: string): Promise<PreparedInstance> {
         }
         yield* encodeIn(file.dataset, transferSyntax(ts));
       })();
+    },
+  };
+}
+
+function fromStream(source: StreamSource): PreparedInstance {
+  const stored = transferSyntax(source.transferSyntax);
+  let used = false;
+  return {
+    sopClassUid: source.sopClassUid,
+    sopInstanceUid: source.sopInstanceUid,
+    transferSyntax: stored,
+    label: 'stream',
+    canSendAs: (ts) => ts === stored.uid,
+    data(ts) {
+      if (ts !== stored.uid) {
+        throw new DicomError(
+          'ERR_UNSUPPORTED_TRANSFER_SYNTAX',
+          `a stream in ${stored.name} cannot be re-encoded`,
+        );
+      }
+      // An async iterable can be read once: a second send (after a failure) must not send nothing.
+      if (used && !(source.data instanceof Uint8Array)) {
+        throw new DicomError('ERR_INVALID_VALUE', 'a stream source can be sent only once');
+      }
+      used = true;
+      return source.data instanceof Uint8Array ? [source.data] : source.data;
     },
   };
 }

@@ -77,12 +77,14 @@ describe('P-DATA-TF (PS3.8 §9.3.5)', () => {
     assert.deepEqual(pdvs[1]!.data, Uint8Array.of(1, 2));
   });
 
-  it('decodes a large PDU quickly and a PDU of many PDVs', () => {
+  it('decodes a large PDU without copying it, and a PDU of many PDVs', () => {
     const big = new Uint8Array(16 * 1024 * 1024);
     const pdu = bytes(encodePDataHeader(big.length, 1, false, true), big);
-    const start = performance.now();
-    for (let i = 0; i < 100; i++) decodePdu(pdu);
-    assert.ok(performance.now() - start < 500, 'decoding does not touch the data bytes');
+    // No copy: the PDV's data is a view on the PDU's own buffer (timing is bench/'s business).
+    const decoded = decodePdu(pdu);
+    assert.ok(decoded.type === 'P-DATA-TF');
+    assert.equal(decoded.pdvs[0]!.data.buffer, pdu.buffer);
+    assert.equal(decoded.pdvs[0]!.data.length, big.length);
 
     const many: PDataTf = {
       type: 'P-DATA-TF',

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type AssociateRq, DICOM_APPLICATION_CONTEXT } from '../pdu/index.ts';
+import { type AccessDecision, allowList, isLoopback } from './access-control.ts';
+import {
+  assignContextIds,
+  ContextResult,
+  contextsFromAccept,
+  negotiateAsAcceptor,
+  Reject,
+  roleSelectionsFor,
+} from './negotiation.ts';
+
+const IMPLICIT = '1.2.840.10008.1.2';
+const EXPLICIT = '1.2.840.10008.1.2.1';
+const JPEG = '1.2.840.10008.1.2.4.50';
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const MR = '1.2.840.10008.5.1.4.1.1.4';
+const ECHO = '1.2.840.10008.1.1';
+
+function request(overrides: Partial<AssociateRq> = {}): AssociateRq {
+  return {
+    type: 'A-ASSOCIATE-RQ',
+    protocolVersion: 1,
+    calledAeTitle: 'SCP',
+    callingAeTitle: 'SCU',
+    applicationContext: DICOM_APPLICATION_CONTEXT,
+    presentationContexts: [
+      { id: 1, abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] },
+      { id: 3, abstractSyntax: CT, transferSyntaxes: [IMPLICIT, EXPLICIT] },
+      { id: 5, abstractSyntax: MR, transferSyntaxes: [JPEG] },
+      { id: 7, abstractSyntax: '1.2.3.4', transferSyntaxes: [IMPLICIT] },
+    ],
+    userInformation: {
+      maxPduLength: 16384,
+      roleSelections: [],
+      extendedNegotiations: [],
+      commonExtendedNegotiations: [],
+      unknownItems: [],
+    },
+    ...overrides,
+  };
+}
+
+const policy = {
+  aeTitle: 'SCP',
+  maxPduLength: 65536,
+  contexts: [
+    { abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] },
+    { abstractSyntax: CT, transferSyntaxes: [EXPLICIT, IMPLICIT] },
+    { abstractSyntax: MR, transferSyntaxes: [EXPLICIT, IMPLICIT], scpRole: true },
+  ],
+};
+
+describe('negotiateAsAcceptor', () => {
+  test('accepts, rejects per context with the right result, and advertises our max PDU', () => {
+    const decision = negotiateAsAcceptor(request(), policy);
+    assert.ok(decision.accepted);
+    const byId = new Map(decision.ac.presentationContexts.map((c) => [c.id, c]));
+    assert.deepEqual(byId.get(1), { id: 1, result: ContextResult.acceptance, transferSyntax: IMPLICIT });
+    // Acceptor preference: EXPLICIT comes first in our list.
+    assert.equal(byId.get(3)?.transferSyntax, EXPLICIT);
+    assert.equal(byId.get(5)?.result, ContextResult.transferSyntaxesNotSupported);
+    assert.equal(byId.get(7)?.result, ContextResult.abstractSyntaxNotSupported);
+    assert.equal(decision.ac.userInformation.maxPduLength, 65536);
+    assert.equal(decision.contexts.filter((c) => c.accepted).length, 2);
+  });
+
+  test("the requestor's order wins when configured so", () => {
+    const decision = negotiateAsAcceptor(request(), { ...policy, transferSyntaxPreference: 'requestor' });
+    assert.ok(decision.accepted);
+    assert.equal(decision.ac.presentationContexts.find((c) => c.id === 3)?.transferSyntax, IMPLICIT);
+  });
+
+  test('rejections: application context, called AE title', () => {
+    const badContext = negotiateAsAcceptor(request({ applicationContext: '1.2.3' }), policy);
+    assert.ok(!badContext.accepted);
+    assert.deepEqual(
+      [badContext.rj.result, badContext.rj.source, badContext.rj.reason],
+      [Reject.permanent, Reject.sourceServiceUser, Reject.applicationContextNotSupported],
+    );
+    const wrongCalled = negotiateAsAcceptor(request({ calledAeTitle: 'OTHER' }), policy);
+    assert.ok(!wrongCalled.accepted);
+    assert.equal(wrongCalled.rj.reason, Reject.calledAeNotRecognized);
+    const lenient = negotiateAsAcceptor(request({ calledAeTitle: 'OTHER' }), {
+      ...policy,
+      requireCalledAeTitle: false,
+    });
+    assert.ok(lenient.accepted);
+  });
+
+  test('role selection: only proposed and allowed roles are granted', () => {
+    const rq = request();
+    rq.presentationContexts.push({ id: 9, abstractSyntax: MR, transferSyntaxes: [EXPLICIT] });
+    rq.userInformation.roleSelections = [
+      { sopClassUid: MR, scu: false, scp: true },
+      { sopClassUid: CT, scu: true, scp: true },
+    ];
+    const decision = negotiateAsAcceptor(rq, policy);
+    assert.ok(decision.accepted);
+    const roles = new Map(decision.ac.userInformation.roleSelections.map((r) => [r.sopClassUid, r]));
+    assert.deepEqual(roles.get(MR), { sopClassUid: MR, scu: false, scp: true });
+    // CT does not allow the requestor to be SCP.
+    assert.deepEqual(roles.get(CT), { sopClassUid: CT, scu: true, scp: false });
+    const mr = decision.contexts.find((c) => c.id === 9)!;
+    assert.ok(mr.accepted && mr.scpRole && !mr.scuRole);
+  });
+
+  test('a rejected context still names a transfer syntax in the AC', () => {
+    const decision = negotiateAsAcceptor(request(), policy);
+    assert.ok(decision.accepted);
+    assert.equal(decision.ac.presentationContexts.find((c) => c.id === 7)?.transferSyntax, IMPLICIT);
+  });
+});
+
+describe('requestor side', () => {
+  test('context ids are odd and unique; explicit ids are checked', () => {
+    const ids = assignContextIds([
+      { abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] },
+      { id: 3, abstractSyntax: CT, transferSyntaxes: [IMPLICIT] },
+      { abstractSyntax: MR, transferSyntaxes: [IMPLICIT] },
+    ]).map((c) => c.id);
+    assert.deepEqual(ids, [1, 3, 5]);
+    assert.throws(
+      () => assignContextIds([{ id: 2, abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] }]),
+      RangeError,
+    );
+    assert.throws(
+      () =>
+        assignContextIds(
+          Array.from({ length: 129 }, () => ({ abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] })),
+        ),
+      RangeError,
+    );
+  });
+
+  test('contextsFromAccept maps results, ignores a syntax we did not offer, applies roles', () => {
+    const proposals = assignContextIds([
+      { abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT] },
+      { abstractSyntax: CT, transferSyntaxes: [EXPLICIT], scuRole: false, scpRole: true },
+      { abstractSyntax: MR, transferSyntaxes: [EXPLICIT] },
+    ]);
+    assert.deepEqual(roleSelectionsFor(proposals), [{ sopClassUid: CT, scu: false, scp: true }]);
+    const contexts = contextsFromAccept(proposals, {
+      type: 'A-ASSOCIATE-AC',
+      protocolVersion: 1,
+      calledAeTitle: 'SCP',
+      callingAeTitle: 'SCU',
+      applicationContext: DICOM_APPLICATION_CONTEXT,
+      presentationContexts: [
+        { id: 1, result: 0, transferSyntax: IMPLICIT },
+        { id: 3, result: 0, transferSyntax: EXPLICIT },
+        { id: 5, result: 0, transferSyntax: JPEG },
+      ],
+      userInformation: {
+        maxPduLength: 0,
+        roleSelections: [{ sopClassUid: CT, scu: false, scp: true }],
+        extendedNegotiations: [],
+        commonExtendedNegotiations: [],
+        unknownItems: [],
+      },
+    });
+    assert.ok(contexts[0]!.accepted && contexts[0]!.scuRole && !contexts[0]!.scpRole);
+    assert.ok(contexts[1]!.accepted && !contexts[1]!.scuRole && contexts[1]!.scpRole);
+    assert.ok(!contexts[2]!.accepted, 'JPEG was not offered for MR');
+  });
+});
+
+describe('access control', () => {
+  test('allow list by AE title, CIDR block, pair; loopback on by default', () => {
+    const policy = allowList({
+      callingAeTitles: ['MODALITY'],
+      addresses: ['10.1.0.0/16', '2001:db8::/32'],
+      peers: [{ aeTitle: 'CT1', address: '192.168.1.20' }],
+    });
+    const check = (callingAeTitle: string, remoteAddress: string) =>
+      policy.check({ callingAeTitle, calledAeTitle: 'PACS', remoteAddress }) as AccessDecision;
+    assert.deepEqual(check('X', '127.0.0.1'), { allowed: true });
+    assert.deepEqual(check('X', '::ffff:127.0.0.5'), { allowed: true });
+    assert.deepEqual(check('MODALITY', '8.8.8.8'), { allowed: true });
+    assert.deepEqual(check('X', '10.1.200.3'), { allowed: true });
+    assert.deepEqual(check('X', '2001:db8:1::5'), { allowed: true });
+    assert.deepEqual(check('CT1', '192.168.1.20'), { allowed: true });
+    const denied = check('CT1', '192.168.1.21');
+    assert.equal(denied.allowed, false);
+    if (!denied.allowed) {
+      assert.equal(denied.rj.reason, Reject.callingAeNotRecognized);
+      assert.match(denied.why, /CT1/);
+    }
+    assert.equal(
+      (
+        allowList({ allowLoopback: false }).check({
+          callingAeTitle: 'A',
+          calledAeTitle: 'B',
+          remoteAddress: '::1',
+        }) as { allowed: boolean }
+      ).allowed,
+      false,
+    );
+    assert.ok(isLoopback('::1') && isLoopback('127.9.9.9') && !isLoopback('10.0.0.1'));
+  });
+});

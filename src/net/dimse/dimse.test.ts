@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodePdu } from '../pdu/index.ts';
+import { DimseChannel, type IncomingMessage } from './channel.ts';
+import {
+  commandInfo,
+  DIMSE_COMMANDS,
+  decodeCommand,
+  describeCommand,
+  encodeCommand,
+  NO_DATA_SET,
+} from './commands.ts';
+import { DataStream } from './data-stream.ts';
+import { describeStatus, statusCategory } from './status.ts';
+
+describe('command sets', () => {
+  test('every command field of PS3.7 is in the table once, requests and responses paired', () => {
+    const fields = DIMSE_COMMANDS.map((c) => c.commandField);
+    assert.equal(new Set(fields).size, fields.length);
+    assert.equal(DIMSE_COMMANDS.length, 23);
+    for (const c of DIMSE_COMMANDS) {
+      if (c.isResponse) assert.ok(commandInfo(c.commandField & 0x7fff), `${c.name} has a request`);
+    }
+  });
+
+  test('encodes group 0000 in implicit VR LE with the group length first', () => {
+    const bytes = encodeCommand({
+      CommandField: 0x0030,
+      MessageID: 7,
+      AffectedSOPClassUID: '1.2.840.10008.1.1',
+    });
+    // (0000,0000) UL 4 = length of the rest
+    assert.deepEqual([...bytes.subarray(0, 8)], [0, 0, 0, 0, 4, 0, 0, 0]);
+    assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true), bytes.length - 12);
+    const command = decodeCommand(bytes);
+    assert.equal(command.info.name, 'C-ECHO-RQ');
+    assert.equal(command.MessageID, 7);
+    assert.equal(command.AffectedSOPClassUID, '1.2.840.10008.1.1');
+    assert.equal(command.CommandDataSetType, NO_DATA_SET);
+    assert.equal(command.hasDataSet, false);
+  });
+
+  test('a C-MOVE response keeps its sub-operation counts; describeCommand names the status', () => {
+    const command = decodeCommand(
+      encodeCommand({
+        CommandField: 0x8021,
+        MessageIDBeingRespondedTo: 3,
+        Status: 0xff00,
+        NumberOfRemainingSuboperations: 4,
+        NumberOfCompletedSuboperations: 2,
+        NumberOfFailedSuboperations: 1,
+        NumberOfWarningSuboperations: 0,
+        CommandDataSetType: 0x0102,
+      }),
+    );
+    assert.equal(command.NumberOfRemainingSuboperations, 4);
+    assert.equal(command.hasDataSet, true);
+    const text = describeCommand(command, 5);
+    assert.match(text, /C-MOVE-RSP/);
+    assert.match(text, /0xFF00 \(Pending: sub-operations are continuing\)/);
+    assert.match(text, /remaining 4, completed 2, failed 1, warning 0/);
+  });
+
+  test('a command without its mandatory elements or with an unknown field is refused', () => {
+    assert.throws(
+      () => decodeCommand(encodeCommand({ CommandField: 0x0001, MessageID: 1 })),
+      /lacks mandatory/,
+    );
+    assert.throws(
+      () => decodeCommand(encodeCommand({ CommandField: 0x0999, MessageID: 1 })),
+      /unknown Command Field/,
+    );
+  });
+
+  test('status categories and meanings', () => {
+    assert.equal(statusCategory(0x0000), 'success');
+    assert.equal(statusCategory(0xff01), 'pending');
+    assert.equal(statusCategory(0xfe00), 'cancel');
+    assert.equal(statusCategory(0xb000), 'warning');
+    assert.equal(statusCategory(0xa700), 'failure');
+    assert.equal(statusCategory(0xc123), 'failure');
+    assert.equal(describeStatus(0xa801, 'C-MOVE-RSP'), '0xA801 (Refused: move destination unknown)');
+    assert.equal(describeStatus(0xa900, 'C-STORE-RSP'), '0xA900 (Error: data set does not match SOP Class)');
+  });
+});
+
+describe('DataStream', () => {
+  test('pushes beyond the mark wait for the consumer; bytes() joins the chunks', async () => {
+    const stream = new DataStream(8);
+    assert.equal(stream.push(new Uint8Array([1, 2, 3, 4])), undefined);
+    const wait = stream.push(new Uint8Array([5, 6, 7, 8, 9]));
+    assert.ok(wait instanceof Promise);
+    const all = stream.bytes();
+    await wait;
+    stream.end();
+    assert.deepEqual([...(await all)], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('fail() reaches the reader; discard() releases a waiting producer', async () => {
+    const failing = new DataStream();
+    failing.push(new Uint8Array(2));
+    failing.fail(new Error('gone'));
+    await assert.rejects(failing.bytes(), /gone/);
+    const discarded = new DataStream(1);
+    const wait = discarded.push(new Uint8Array(4));
+    discarded.discard();
+    await wait;
+    discarded.end();
+    await discarded.whenEnded();
+  });
+});
+
+describe('DimseChannel', () => {
+  function pair(maxPdu: number) {
+    const sentPdus: Uint8Array[] = [];
+    const received: IncomingMessage[] = [];
+    const errors: Error[] = [];
+    const receiver = new DimseChannel({
+      send: () => {},
+      peerMaxPduLength: 0,
+      message: (m) => received.push(m),
+      protocolError: (e) => errors.push(e),
+    });
+    const sender = new DimseChannel({
+      // Split the batch back into whole PDUs (each P-DATA-TF header + its parts).
+      send: (parts) => {
+        const joined = Buffer.concat(parts.map((p) => Buffer.from(p)));
+        for (let at = 0; at < joined.length; ) {
+          const length = joined.readUInt32BE(at + 2);
+          const pdu = new Uint8Array(joined.subarray(at, at + 6 + length));
+          sentPdus.push(pdu);
+          at += 6 + length;
+          const decoded = decodePdu(pdu);
+          if (decoded.type === 'P-DATA-TF') void receiver.receive(decoded);
+        }
+      },
+      peerMaxPduLength: maxPdu,
+      message: () => {},
+      protocolError: (e) => errors.push(e),
+    });
+    return { sender, receiver, sentPdus, received, errors };
+  }
+
+  test('fragments to the peer maximum, marks command/last, and reassembles', async () => {
+    const { sender, sentPdus, received, errors } = pair(1000);
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => i & 0xff);
+    const chunks = [data.subarray(0, 1234), data.subarray(1234, 1235), data.subarray(1235)];
+    await sender.send(
+      1,
+      {
+        CommandField: 0x0001,
+        MessageID: 1,
+        AffectedSOPClassUID: '1.2',
+        AffectedSOPInstanceUID: '1.3',
+        Priority: 0,
+      },
+      chunks,
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(
+      sentPdus.every((p) => p.length <= 1000 + 6),
+      'no PDU over the peer maximum',
+    );
+    const pdvs = sentPdus.map((p) => decodePdu(p)).flatMap((p) => (p.type === 'P-DATA-TF' ? p.pdvs : []));
+    assert.equal(pdvs.filter((p) => p.isCommand && p.isLast).length, 1);
+    assert.equal(pdvs.filter((p) => !p.isCommand && p.isLast).length, 1);
+    assert.equal(pdvs.filter((p) => !p.isCommand).length, Math.ceil(5000 / 994));
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.command.info.name, 'C-STORE-RQ');
+    assert.deepEqual([...(await received[0]!.data!.bytes())], [...data]);
+  });
+
+  test('an odd-length data set gets one NUL of padding', async () => {
+    const { sender, received } = pair(0);
+    await sender.send(
+      1,
+      { CommandField: 0x8020, MessageIDBeingRespondedTo: 1, Status: 0xff00 },
+      new Uint8Array([1, 2, 3]),
+    );
+    assert.deepEqual([...(await received[0]!.data!.bytes())], [1, 2, 3, 0]);
+  });
+
+  test('protocol errors: data without a command, a command in the middle of a data set', () => {
+    const { receiver, errors } = pair(0);
+    receiver.receive({
+      type: 'P-DATA-TF',
+      pdvs: [{ contextId: 1, isCommand: false, isLast: true, data: new Uint8Array(2) }],
+    });
+    assert.match(errors[0]!.message, /without a command/);
+    const second = pair(0);
+    const command = encodeCommand({
+      CommandField: 0x0001,
+      MessageID: 1,
+      AffectedSOPClassUID: '1.2',
+      AffectedSOPInstanceUID: '1.3',
+      Priority: 0,
+      CommandDataSetType: 1,
+    });
+    second.receiver.receive({
+      type: 'P-DATA-TF',
+      pdvs: [
+        { contextId: 1, isCommand: true, isLast: true, data: command },
+        { contextId: 1, isCommand: false, isLast: false, data: new Uint8Array(2) },
+        { contextId: 1, isCommand: true, isLast: true, data: command },
+      ],
+    });
+    assert.match(second.errors[0]!.message, /before the previous data set was complete/);
+  });
+});

@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { DimseStatusError } from '../net/dimse/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import { DataSet } from '../object/index.ts';
+import { ApplicationEntity, AssociationRejectedError } from './application-entity.ts';
+import { getStorageContexts, QueryRetrieveModels, storageContexts, verificationContext } from './contexts.ts';
+
+const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const SC = '1.2.840.10008.5.1.4.1.1.7';
+const EXPLICIT = '1.2.840.10008.1.2.1';
+const IMPLICIT = '1.2.840.10008.1.2';
+const COMMITMENT = '1.2.840.10008.1.20.1';
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-assoc-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function instance(uid: string): DataSet {
+  const ds = new DataSet();
+  ds.set('SOPClassUID', SC);
+  ds.set('SOPInstanceUID', uid);
+  ds.set('PatientID', 'PID1');
+  ds.set('StudyInstanceUID', '2.25.77');
+  return ds;
+}
+
+const scu = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { acse: 5000, dimse: 5000 } });
+
+describe('dicomkit SCU <-> dicomkit SCP', () => {
+  test('store from a data set, a file and a stream; the SCP writes Part 10 files', {
+    timeout: 15_000,
+  }, async () => {
+    const dir = join(work, 'store');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req) => {
+          await req.writeFile(join(dir, `${req.sopInstanceUid}.dcm`));
+        },
+      },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [...storageContexts([SC, CT], [EXPLICIT, IMPLICIT])],
+      });
+      await assoc.store(instance('2.25.1.1'));
+      await assoc.store(CT_FILE);
+      const encoded = new (await import('../object/index.ts')).DataSetEncoder().encode(instance('2.25.1.2'), {
+        explicitVR: true,
+        littleEndian: true,
+      });
+      await assoc.store({
+        sopClassUid: SC,
+        sopInstanceUid: '2.25.1.2',
+        transferSyntax: EXPLICIT,
+        data: (async function* () {
+          for (const part of encoded) if (part instanceof Uint8Array) yield part;
+        })(),
+      });
+      await assoc.release();
+      assert.deepEqual(readdirSync(dir).sort(), [
+        '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322.dcm',
+        '2.25.1.1.dcm',
+        '2.25.1.2.dcm',
+      ]);
+      const got = await readDicomFile(join(dir, '2.25.1.2.dcm'));
+      assert.equal(got.meta.string('SourceApplicationEntityTitle')?.trim(), 'SCU');
+      assert.equal(got.dataset.string('PatientID'), 'PID1');
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test('failure statuses become DimseStatusError; a handler that throws gives 0x0110 with the message', {
+    timeout: 15_000,
+  }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req) => {
+          await req.data.bytes();
+          if (req.sopInstanceUid.endsWith('.9')) throw new Error('disk on fire');
+          return { status: 0xa700, errorComment: 'full' };
+        },
+      },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: storageContexts([SC]),
+      });
+      await assert.rejects(
+        assoc.store(instance('2.25.2.1')),
+        (e: unknown) => e instanceof DimseStatusError && e.status === 0xa700,
+      );
+      await assert.rejects(
+        assoc.store(instance('2.25.2.9')),
+        (e: unknown) =>
+          e instanceof DimseStatusError && e.status === 0x0110 && e.errorComment === 'disk on fire',
+      );
+      await assert.rejects(
+        assoc.echo(),
+        (e: unknown) => (e as { code?: string }).code === 'ERR_NO_PRESENTATION_CONTEXT',
+      );
+      await assoc.release();
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test('C-FIND cancel through an AbortSignal, then C-GET and C-MOVE with progress', {
+    timeout: 20_000,
+  }, async () => {
+    const instances = [instance('2.25.3.1'), instance('2.25.3.2'), instance('2.25.3.3')];
+    const received: string[] = [];
+    const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req) => {
+          received.push((await req.dataset()).string('SOPInstanceUID')!);
+        },
+      },
+    });
+    let cancelled = false;
+    const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
+      port: 0,
+      handlers: {
+        async *find(_req, ctx) {
+          ctx.signal.addEventListener('abort', () => {
+            cancelled = true;
+          });
+          for (let i = 0; i < 1000 && !ctx.signal.aborted; i++) {
+            await new Promise((r) => setTimeout(r, 5));
+            const match = new DataSet();
+            match.set('PatientID', `P${i}`);
+            yield match;
+          }
+        },
+        get: () => instances,
+        async *move() {
+          yield { count: instances.length };
+          yield* instances;
+        },
+      },
+      moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: [
+          { abstractSyntax: QueryRetrieveModels.patient.find, transferSyntaxes: [EXPLICIT] },
+          { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
+          { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
+          ...getStorageContexts([SC]),
+        ],
+      });
+      const controller = new AbortController();
+      let matches = 0;
+      const query = new DataSet();
+      query.set('QueryRetrieveLevel', 'PATIENT');
+      query.set('PatientID', '*');
+      const finder = assoc.find(query, { model: 'patient', signal: controller.signal });
+      let final: number | undefined;
+      for (;;) {
+        const next = await finder.next();
+        if (next.done) {
+          final = next.value;
+          break;
+        }
+        if (++matches === 3) controller.abort();
+      }
+      assert.equal(final, 0xfe00);
+      assert.ok(cancelled);
+      assert.ok(matches < 10, `${matches} matches`);
+
+      const got: string[] = [];
+      const progress: (number | undefined)[] = [];
+      const study = new DataSet();
+      study.set('QueryRetrieveLevel', 'STUDY');
+      study.set('StudyInstanceUID', '2.25.77');
+      const getResult = await assoc.get(study, {
+        store: async (req) => {
+          got.push((await req.dataset()).string('SOPInstanceUID')!);
+        },
+        onProgress: (p) => progress.push(p.remaining),
+      });
+      assert.deepEqual([getResult.status, getResult.completed, getResult.failed], [0, 3, 0]);
+      assert.deepEqual(got, ['2.25.3.1', '2.25.3.2', '2.25.3.3']);
+      assert.deepEqual(progress, [2, 1]);
+
+      const moveResult = await assoc.move(study, 'DEST');
+      assert.deepEqual([moveResult.status, moveResult.completed], [0, 3]);
+      assert.deepEqual(received, ['2.25.3.1', '2.25.3.2', '2.25.3.3']);
+      const unknown = await assoc.move(study, 'NOWHERE').catch((e: unknown) => e);
+      assert.ok(unknown instanceof DimseStatusError && unknown.status === 0xa801);
+      await assoc.release();
+    } finally {
+      await server.close({ abort: true });
+      await destination.close({ abort: true });
+    }
+  });
+
+  test('N-services: each request reaches its handler and the response comes back', {
+    timeout: 15_000,
+  }, async () => {
+    const seen: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'NSCP' }).listen({
+      port: 0,
+      contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT] }],
+      handlers: {
+        nAction: (req) => {
+          seen.push(`action ${req.actionTypeId} ${req.dataset?.string('TransactionUID')}`);
+          return { status: 0 };
+        },
+        nGet: (req) => {
+          seen.push(`get ${req.attributes.length}`);
+          const reply = new DataSet();
+          reply.set('PatientID', 'X');
+          return { dataset: reply };
+        },
+        nSet: () => ({ status: 0x0107 }),
+        nCreate: () => ({ sopInstanceUid: '2.25.99' }),
+        nDelete: () => ({ status: 0x0112 }),
+        nEventReport: (req) => {
+          seen.push(`event ${req.eventTypeId}`);
+          return {};
+        },
+      },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT] }],
+      });
+      const info = new DataSet();
+      info.set('TransactionUID', '2.25.5');
+      assert.equal((await assoc.nAction(COMMITMENT, '1.2.840.10008.1.20.1.1', 1, info)).status, 0);
+      assert.equal((await assoc.nGet(COMMITMENT, '2.25.1', [0x00100020])).dataset?.string('PatientID'), 'X');
+      assert.equal((await assoc.nSet(COMMITMENT, '2.25.1', new DataSet())).status, 0x0107);
+      assert.equal((await assoc.nCreate(COMMITMENT, undefined)).command.AffectedSOPInstanceUID, '2.25.99');
+      await assert.rejects(
+        assoc.nDelete(COMMITMENT, '2.25.1'),
+        (e: unknown) => e instanceof DimseStatusError && e.status === 0x0112,
+      );
+      assert.equal((await assoc.nEventReport(COMMITMENT, '2.25.1', 2)).status, 0);
+      assert.deepEqual(seen, ['action 1 2.25.5', 'get 1', 'event 2']);
+      await assoc.release();
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test('rejections and the association limit', { timeout: 15_000 }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'LIMITED' }).listen({
+      port: 0,
+      handlers: {},
+      requireCalledAeTitle: true,
+      maxAssociations: 1,
+    });
+    try {
+      const wrong = await scu
+        .associate({
+          host: '127.0.0.1',
+          port: server.port,
+          calledAeTitle: 'OTHER',
+          contexts: [verificationContext()],
+        })
+        .catch((e: unknown) => e);
+      assert.ok(wrong instanceof AssociationRejectedError);
+      assert.deepEqual([wrong.result, wrong.source, wrong.reason], [1, 1, 7]);
+      const first = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'LIMITED',
+        contexts: [verificationContext()],
+      });
+      const second = await scu
+        .associate({
+          host: '127.0.0.1',
+          port: server.port,
+          calledAeTitle: 'LIMITED',
+          contexts: [verificationContext()],
+        })
+        .catch((e: unknown) => e);
+      assert.ok(second instanceof AssociationRejectedError);
+      assert.deepEqual([second.result, second.source, second.reason], [2, 3, 2]);
+      assert.equal(await first.echo(), 0);
+      await first.abort();
+      assert.ok(!first.isEstablished);
+      await assert.rejects(first.echo(), /aborted|closed/);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test('a DIMSE timeout aborts the association', { timeout: 15_000 }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'SLOW' }).listen({
+      port: 0,
+      handlers: { echo: () => new Promise((r) => setTimeout(r, 3000)) },
+    });
+    try {
+      const impatient = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { dimse: 200 } });
+      const assoc = await impatient.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: [verificationContext()],
+      });
+      await assert.rejects(assoc.echo(), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT');
+      await assoc.closed();
+      assert.ok(!assoc.isEstablished);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+});
