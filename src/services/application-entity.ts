@@ -457,6 +457,13 @@ export class DicomServer extends EventEmitter {
       );
     }
     if (ul.state !== 'Sta3') return undefined;
+    // Checked again: access control may have awaited while other requests were accepted.
+    if (this.associations.size >= limit) {
+      return refuse(
+        reject(Reject.transient, Reject.sourcePresentation, Reject.localLimitExceeded),
+        `${this.associations.size} associations open, the limit is ${limit} (maxAssociations)`,
+      );
+    }
     const association = new Association({
       isRequestor: false,
       upperLayer: ul,

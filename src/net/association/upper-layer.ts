@@ -332,9 +332,10 @@ export class UpperLayer {
         break;
       case 'A-ABORT': {
         const fromUser = effect.abortSource === 'service-user';
+        // A well-formed PDU the state does not expect: reason 2, unexpected-PDU (PS3.8 §9.3.8).
         const reason = fromUser
           ? 0
-          : (data?.abortReason ?? (data?.error instanceof PduError ? data.error.reason : 0));
+          : (data?.abortReason ?? (data?.error instanceof PduError ? data.error.reason : data?.pdu ? 2 : 0));
         pdu = { type: 'A-ABORT', source: fromUser ? 0 : 2, reason };
         const message =
           data?.abortMessage ??

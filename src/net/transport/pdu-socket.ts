@@ -21,8 +21,9 @@ export interface PduSocketOptions {
   maxPduLength: number;
 }
 
-/** P-DATA-TF PDUs longer than the advertised limit are allowed this much slack (none). */
 const HEADER = 6;
+/** Largest non-P-DATA PDU accepted: 128 contexts of many syntaxes fit easily. */
+const OTHER_PDU_LIMIT = 1 << 20;
 
 /**
  * PDU framing over a TCP or TLS socket (PS3.8 §9.3.1: 6-byte header, big-endian length).
@@ -89,10 +90,16 @@ export class PduSocket {
         this.#fail(new PduError(`unrecognised PDU type 0x${header.type.toString(16).padStart(2, '0')}`, 1));
         return;
       }
-      if (header.length > this.#maxPduLength) {
+      // The advertised maximum bounds P-DATA-TF (PS3.8 §9.3.5 / D.1); an A-ASSOCIATE-RQ with
+      // many contexts may be longer, so other PDUs get a fixed cap against hostile lengths.
+      const limit =
+        header.type === PDU_TYPE.P_DATA_TF
+          ? this.#maxPduLength
+          : Math.max(this.#maxPduLength, OTHER_PDU_LIMIT);
+      if (header.length > limit) {
         this.#fail(
           new PduError(
-            `PDU of ${header.length} bytes exceeds the maximum of ${this.#maxPduLength} (type 0x${header.type.toString(16).padStart(2, '0')})`,
+            `PDU of ${header.length} bytes exceeds the maximum of ${limit} (type 0x${header.type.toString(16).padStart(2, '0')})`,
             6,
           ),
         );
