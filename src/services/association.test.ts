@@ -39,9 +39,8 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
     const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
       port: 0,
       handlers: {
-        store: async (req) => {
-          await req.writeFile(join(dir, `${req.sopInstanceUid}.dcm`));
-        },
+        // Returning writeFile's result answers Success (it is not mistaken for a status).
+        store: (req) => req.writeFile(join(dir, `${req.sopInstanceUid}.dcm`)),
       },
     });
     try {

@@ -36,9 +36,10 @@ export interface StoreRequest {
   dataset(): Promise<DataSet>;
   /**
    * Streams the data set into a Part 10 file at `path` (file meta first; written to
-   * `path.part`, fsynced, renamed), never holding it in memory. Returns the bytes written.
+   * `path.part`, fsynced, renamed), never holding it in memory. Returning its result from
+   * the handler answers Success.
    */
-  writeFile(path: string): Promise<number>;
+  writeFile(path: string): Promise<{ path: string; bytes: number }>;
 }
 
 export interface FindRequest {

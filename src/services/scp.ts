@@ -108,7 +108,13 @@ function statusFields(
   fallback: number,
 ): Pick<CommandFields, 'Status' | 'ErrorComment' | 'OffendingElement'> {
   if (result === undefined || result === null) return { Status: fallback };
-  if (typeof result === 'number') return { Status: result };
+  if (typeof result === 'number') {
+    // Only a 16-bit status is a status; anything else a handler returns means "done".
+    return Number.isInteger(result) && result >= 0 && result <= 0xffff
+      ? { Status: result }
+      : { Status: fallback };
+  }
+  if (typeof result !== 'object' || typeof result.status !== 'number') return { Status: fallback };
   return {
     Status: result.status,
     ...(result.errorComment ? { ErrorComment: result.errorComment.slice(0, 64) } : {}),
@@ -194,7 +200,7 @@ async function serveStore(
           sopInstanceUid: command.AffectedSOPInstanceUID!,
           transferSyntax: ctx.transferSyntax,
           sourceAeTitle: association.remoteAeTitle,
-        }),
+        }).then((bytes) => ({ path, bytes })),
     };
     try {
       result = await handler(request, ctx);
