@@ -22,6 +22,12 @@ export type StatusResult =
   // biome-ignore lint/suspicious/noConfusingVoidType: lets a handler be a plain `async () => {}` (success)
   | void;
 
+/** What StoreRequest.writeFile wrote. */
+export interface WrittenFile {
+  path: string;
+  bytes: number;
+}
+
 export interface StoreRequest {
   sopClassUid: string;
   sopInstanceUid: string;
@@ -39,7 +45,7 @@ export interface StoreRequest {
    * `path.part`, fsynced, renamed), never holding it in memory. Returning its result from
    * the handler answers Success.
    */
-  writeFile(path: string): Promise<{ path: string; bytes: number }>;
+  writeFile(path: string): Promise<WrittenFile>;
 }
 
 export interface FindRequest {
@@ -83,7 +89,7 @@ type Awaitable<T> = T | Promise<T>;
 /** Async functions and async generators serving DIMSE requests (SCP role, or SCU during C-GET). */
 export interface ServiceHandlers {
   echo?(ctx: RequestContext): Awaitable<StatusResult>;
-  store?(request: StoreRequest, ctx: RequestContext): Awaitable<StatusResult>;
+  store?(request: StoreRequest, ctx: RequestContext): Awaitable<StatusResult | WrittenFile>;
   find?(request: FindRequest, ctx: RequestContext): Awaitable<MaybeAsyncIterable<FindYield>>;
   move?(request: RetrieveRequest, ctx: RequestContext): Awaitable<MaybeAsyncIterable<RetrieveYield>>;
   get?(request: RetrieveRequest, ctx: RequestContext): Awaitable<MaybeAsyncIterable<RetrieveYield>>;

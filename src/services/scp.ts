@@ -22,6 +22,7 @@ import type {
   RetrieveYield,
   StatusResult,
   StoreRequest,
+  WrittenFile,
 } from './handlers.ts';
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
@@ -104,7 +105,7 @@ export async function serveRequest(association: Association, message: IncomingMe
 }
 
 function statusFields(
-  result: StatusResult | undefined,
+  result: StatusResult | WrittenFile | undefined,
   fallback: number,
 ): Pick<CommandFields, 'Status' | 'ErrorComment' | 'OffendingElement'> {
   if (result === undefined || result === null) return { Status: fallback };
@@ -114,7 +115,9 @@ function statusFields(
       ? { Status: result }
       : { Status: fallback };
   }
-  if (typeof result !== 'object' || typeof result.status !== 'number') return { Status: fallback };
+  if (typeof result !== 'object' || !('status' in result) || typeof result.status !== 'number') {
+    return { Status: fallback };
+  }
   return {
     Status: result.status,
     ...(result.errorComment ? { ErrorComment: result.errorComment.slice(0, 64) } : {}),
@@ -168,7 +171,7 @@ async function serveStore(
     return;
   }
   const handler = association.handlers.store;
-  let result: StatusResult;
+  let result: StatusResult | WrittenFile;
   if (!handler) {
     data.discard();
     result = Status.SOPClassNotSupported;
