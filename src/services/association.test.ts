@@ -64,6 +64,14 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
           for (const part of encoded) if (part instanceof Uint8Array) yield part;
         })(),
       });
+      // storeMany: a pipeline over paths; a bad source is reported and the rest go on.
+      const outcomes = [];
+      for await (const outcome of assoc.storeMany([CT_FILE, join(work, 'missing.dcm'), CT_FILE]))
+        outcomes.push(outcome);
+      assert.deepEqual(
+        outcomes.map((o) => (o.error ? 'error' : o.result?.status)),
+        [0, 'error', 0],
+      );
       await assoc.release();
       assert.deepEqual(readdirSync(dir).sort(), [
         '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322.dcm',

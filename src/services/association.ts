@@ -317,6 +317,41 @@ export class Association extends EventEmitter {
   }
 
   /**
+   * Stores many sources through this association, reading the next file while the current
+   * one is on the wire (its header, and the whole file when small). Yields one outcome per
+   * source, in order; a failed store does not stop the rest.
+   */
+  async *storeMany(
+    sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
+    options: { priority?: number } = {},
+  ): AsyncGenerator<{ source: StoreSource; result?: StoreResult; error?: Error }> {
+    const prepare = (source: StoreSource) =>
+      prepareSource(source, { preload: true }).then(
+        (instance) => ({ source, instance }),
+        (error: Error) => ({ source, error }),
+      );
+    let next: ReturnType<typeof prepare> | undefined;
+    for await (const source of sources) {
+      const current = next;
+      next = prepare(source);
+      if (current) yield await this.#storePrepared(await current, options);
+    }
+    if (next) yield await this.#storePrepared(await next, options);
+  }
+
+  async #storePrepared(
+    prepared: { source: StoreSource; instance?: PreparedInstance; error?: Error },
+    options: { priority?: number },
+  ): Promise<{ source: StoreSource; result?: StoreResult; error?: Error }> {
+    if (!prepared.instance) return { source: prepared.source, error: prepared.error! };
+    try {
+      return { source: prepared.source, result: await this.store(prepared.instance, options) };
+    } catch (error) {
+      return { source: prepared.source, error: error as Error };
+    }
+  }
+
+  /**
    * C-FIND (PS3.7 §9.1.2): yields each pending response's identifier. Breaking out of the loop
    * or aborting `signal` sends C-CANCEL-RQ and waits for the final response, so the association
    * stays usable. Returns the final status; a failure status throws DimseStatusError.

@@ -42,10 +42,10 @@ export interface StoreRequest {
   dataset(): Promise<DataSet>;
   /**
    * Streams the data set into a Part 10 file at `path` (file meta first; written to
-   * `path.part`, fsynced, renamed), never holding it in memory. Returning its result from
+   * `path.part`, fsynced when asked, renamed), never holding it in memory. Returning its result from
    * the handler answers Success.
    */
-  writeFile(path: string): Promise<WrittenFile>;
+  writeFile(path: string, options?: import('./scp.ts').WriteFileOptions): Promise<WrittenFile>;
 }
 
 export interface FindRequest {

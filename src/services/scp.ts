@@ -26,6 +26,17 @@ import type {
 } from './handlers.ts';
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
+/** Bytes gathered before a write while streaming a received data set to disk. */
+const WRITE_BATCH = 1 << 20;
+
+export interface WriteFileOptions {
+  /**
+   * fsync before the rename, so a Success sent after it survives a power cut. Off by default,
+   * as in DCMTK's storescp; the PACS turns it on (ARCHITECTURE.md: durable before Success).
+   */
+  fsync?: boolean;
+}
+
 /** Opens an association to a C-MOVE destination with the given proposals. */
 export type SubAssociationOpener = (
   destination: MoveDestination,
@@ -197,13 +208,18 @@ async function serveStore(
         : {}),
       data,
       dataset: async () => readDataSet(await data.bytes(), ctx.transferSyntax),
-      writeFile: (path) =>
-        writeReceivedFile(path, data, {
-          sopClassUid: command.AffectedSOPClassUID!,
-          sopInstanceUid: command.AffectedSOPInstanceUID!,
-          transferSyntax: ctx.transferSyntax,
-          sourceAeTitle: association.remoteAeTitle,
-        }).then((bytes) => ({ path, bytes })),
+      writeFile: (path, options) =>
+        writeReceivedFile(
+          path,
+          data,
+          {
+            sopClassUid: command.AffectedSOPClassUID!,
+            sopInstanceUid: command.AffectedSOPInstanceUID!,
+            transferSyntax: ctx.transferSyntax,
+            sourceAeTitle: association.remoteAeTitle,
+          },
+          options,
+        ).then((bytes) => ({ path, bytes })),
     };
     try {
       result = await handler(request, ctx);
@@ -232,6 +248,7 @@ export async function writeReceivedFile(
   path: string,
   data: DataStream,
   identity: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; sourceAeTitle?: string },
+  options: WriteFileOptions = {},
 ): Promise<number> {
   const meta = new DataSet();
   meta.set('FileMetaInformationGroupLength', 0);
@@ -251,14 +268,13 @@ export async function writeReceivedFile(
   const handle = await open(temporary, 'w');
   let written = 0;
   try {
-    await handle.write(header);
-    written += header.length;
-    let batch: Uint8Array[] = [];
-    let batchBytes = 0;
+    // The header goes out with the first batch: one system call for a small instance.
+    let batch: Uint8Array[] = [header];
+    let batchBytes = header.length;
     for await (const chunk of data) {
       batch.push(chunk);
       batchBytes += chunk.length;
-      if (batchBytes >= 1 << 20) {
+      if (batchBytes >= WRITE_BATCH) {
         await handle.writev(batch);
         written += batchBytes;
         batch = [];
@@ -269,7 +285,7 @@ export async function writeReceivedFile(
       await handle.writev(batch);
       written += batchBytes;
     }
-    await handle.sync();
+    if (options.fsync) await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(temporary).catch(() => {});

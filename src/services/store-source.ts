@@ -1,10 +1,17 @@
-import { createReadStream } from 'node:fs';
-import { DicomError } from '../core/index.ts';
+import { type FileHandle, open } from 'node:fs/promises';
+import { DicomError, DicomParseError } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
 import { swapped } from '../object/byte-swap.ts';
 import { deflateRaw } from '../object/deflate.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
-import { concatParts, DataSet, DataSetEncoder, type DicomFile, type EncodedPart } from '../object/index.ts';
+import {
+  concatParts,
+  DataSet,
+  DataSetEncoder,
+  type DicomFile,
+  type EncodedPart,
+  readDicom,
+} from '../object/index.ts';
 
 /**
  * Bytes of a data set already encoded in `transferSyntax` (without file meta), e.g. piped
@@ -24,6 +31,12 @@ const SOP_CLASS_UID = 0x00080016;
 const SOP_INSTANCE_UID = 0x00080018;
 const PIXEL_DATA = 0x7fe00010;
 const READ_CHUNK = 1 << 20;
+/** First read for a header (grown when too short). */
+const HEADER_READ = 16 * 1024;
+/** Files up to this size are read whole when preloaded. */
+const PRELOAD_LIMIT = 8 * 1024 * 1024;
+/** Largest read while sending a file. */
+const FILE_PIECE = 4 * 1024 * 1024;
 
 /** An instance ready to send: its identity, its stored syntax, and its bytes in any syntax it converts to. */
 export interface PreparedInstance {
@@ -40,8 +53,11 @@ export interface PreparedInstance {
 }
 
 /** Reads what a C-STORE needs to know about a source, without loading a file's bulk data. */
-export async function prepareSource(source: StoreSource): Promise<PreparedInstance> {
-  if (typeof source === 'string') return prepareFile(source);
+export async function prepareSource(
+  source: StoreSource,
+  options: { preload?: boolean } = {},
+): Promise<PreparedInstance> {
+  if (typeof source === 'string') return prepareFile(source, options.preload ?? false);
   if ('data' in source && 'sopInstanceUid' in source) return fromStream(source);
   const file: DicomFile | undefined = source instanceof DataSet ? undefined : source;
   const dataset = file ? file.dataset : (source as DataSet);
@@ -49,8 +65,8 @@ export async function prepareSource(source: StoreSource): Promise<PreparedInstan
   return fromDataSet(dataset, stored, file?.meta, 'data set');
 }
 
-async function prepareFile(path: string): Promise<PreparedInstance> {
-  const head = await readDicomFile(path, { stopAtTag: SOP_INSTANCE_UID + 1 });
+async function prepareFile(path: string, preload: boolean): Promise<PreparedInstance> {
+  const { head, whole: preloaded } = await readHeader(path, preload);
   // The data set's own UIDs are what the C-STORE names (PS3.4 §B.2.3); the meta may disagree.
   const sopClassUid = head.dataset.string(SOP_CLASS_UID)?.trim() || head.meta.string(0x00020002)?.trim();
   const sopInstanceUid =
@@ -58,8 +74,13 @@ async function prepareFile(path: string): Promise<PreparedInstance> {
   if (!sopClassUid || !sopInstanceUid) {
     throw new DicomError('ERR_INVALID_VALUE', `${path}: no SOP Class UID or SOP Instance UID`);
   }
+  // Keep scalars only: the header's values are views on the bytes read, which would stay alive
+  // with every prepared instance of a long send.
   const stored = head.transferSyntax;
   const streamable = !head.warnings.some((w) => /gzip/i.test(w));
+  const dataSetOffset = head.dataSetOffset;
+  const hasMeta = head.hasMeta;
+  let whole = streamable ? preloaded : undefined;
   let full: Promise<DicomFile> | undefined;
   const readFull = (): Promise<DicomFile> => {
     if (!full) full = readDicomFile(path);
@@ -75,9 +96,14 @@ async function prepareFile(path: string): Promise<PreparedInstance> {
       return convertible(stored, transferSyntax(ts), undefined);
     },
     data(ts) {
-      if (ts === stored.uid && streamable && head.dataSetOffset > 0)
-        return fileChunks(path, head.dataSetOffset);
-      if (ts === stored.uid && streamable && !head.hasMeta) return fileChunks(path, 0);
+      if (ts === stored.uid && streamable && whole) {
+        // Preloaded: hand the bytes over once and let them go.
+        const bytes = whole.subarray(dataSetOffset);
+        whole = undefined;
+        return [bytes];
+      }
+      if (ts === stored.uid && streamable && (dataSetOffset > 0 || !hasMeta))
+        return fileChunks(path, dataSetOffset);
       return (async function* () {
         const file = await readFull();
         if (!convertible(file.transferSyntax, transferSyntax(ts), file.dataset)) {
@@ -90,6 +116,44 @@ async function prepareFile(path: string): Promise<PreparedInstance> {
       })();
     },
   };
+}
+
+/**
+ * The file meta and the data set up to SOP Instance UID. Most headers fit in a few kilobytes:
+ * read 16 KB and grow only when the parser runs out, instead of a fixed large read per file.
+ * With `preload`, a file up to 8 MiB is read whole in the same go, for sending soon.
+ */
+async function readHeader(path: string, preload: boolean): Promise<{ head: DicomFile; whole?: Uint8Array }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new DicomError('ERR_IO', `cannot open ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const first = preload && size <= PRELOAD_LIMIT ? size : Math.min(size, HEADER_READ);
+    for (let want = first; ; want = Math.min(size, want * 4)) {
+      const bytes = new Uint8Array(want);
+      const { bytesRead } = await handle.read(bytes, 0, want, 0);
+      try {
+        const head = readDicom(bytes.subarray(0, bytesRead), {
+          stopAtTag: SOP_INSTANCE_UID + 1,
+          source: path,
+        });
+        return bytesRead === size && preload ? { head, whole: bytes } : { head };
+      } catch (error) {
+        const partialRead = bytesRead < size;
+        // Gzip and anything odd: let the full reader decide.
+        if (!partialRead || !(error instanceof DicomParseError) || error.code !== 'ERR_UNEXPECTED_END') {
+          if (partialRead) return { head: await readDicomFile(path, { stopAtTag: SOP_INSTANCE_UID + 1 }) };
+          throw error;
+        }
+      }
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function fromStream(source: StreamSource): PreparedInstance {
@@ -186,9 +250,24 @@ async function resolveParts(parts: EncodedPart[]): Promise<Uint8Array[]> {
   return out;
 }
 
+/** The file from `start` to its end: one exact-size read for most files, 4 MiB pieces for big ones. */
 async function* fileChunks(path: string, start: number): AsyncGenerator<Uint8Array> {
-  const stream = createReadStream(path, { start, highWaterMark: READ_CHUNK });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    for (let at = start; at < size; ) {
+      const length = Math.min(FILE_PIECE, size - at);
+      const bytes = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(bytes, filled, length - filled, at + filled);
+        if (bytesRead === 0) throw new DicomError('ERR_IO', `${path} shrank while being sent`);
+        filled += bytesRead;
+      }
+      at += length;
+      yield bytes;
+    }
+  } finally {
+    await handle.close();
   }
 }

@@ -1,0 +1,431 @@
+/**
+ * C-STORE speed, on demand (`npm run bench:store [-- --ct 300 --small 2000 --reps 3]`):
+ * dicomkit against DCMTK in both roles, over one association on 127.0.0.1.
+ *
+ *   SCP role: DCMTK storescu -> dicomkit SCP (bench/store-scp.ts, writing Part 10 files)
+ *             vs storescu -> DCMTK storescp
+ *   SCU role: dicomkit SCU (bench/store-scu.ts) -> storescp vs storescu -> storescp
+ *
+ * on ~520 KB CT instances (512x512x16 bit, CT_small's header) and ~5 KB Secondary Capture
+ * instances, all Explicit VR Little Endian, generated in a temporary folder. Every side runs
+ * in its own process; the SCU's time is from its spawn to its exit (storescu's start-up is
+ * a few ms, node's with tsx a few hundred: the dicomkit SCU's in-process time is shown too).
+ * Peak RSS is VmHWM of the SCP (from /proc before it is stopped) and the SCU's maxrss (from
+ * /usr/bin/time). Both sides advertise the same maximum PDU; each PDU size is a separate run.
+ * Each case runs `--reps` times; the median run is reported.
+ *
+ * Options: --ct N, --small N (instance counts), --reps N, --pdu 16384,131072, --only ct|small,
+ * --profile DIR (node children run with --cpu-prof into DIR), --keep (keep the temp folder).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DataSet, readDicom, writeDicom } from '../src/object/index.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const at = args.indexOf(name);
+  return at >= 0 && args[at + 1] !== undefined ? args[at + 1]! : fallback;
+};
+const ctCount = Number(option('--ct', '300'));
+const smallCount = Number(option('--small', '2000'));
+const reps = Number(option('--reps', '3'));
+const pduSizes = option('--pdu', '16384,131072').split(',').map(Number);
+const only = option('--only', '');
+const profileDir = option('--profile', '');
+const keep = args.includes('--keep');
+
+const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
+const NODE_ARGS = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
+
+// ---- data ----
+
+/** 512x512 16-bit CT instances: CT_small's header (sequences, private tags) plus new pixels. */
+function writeCtInstances(dir: string, count: number): void {
+  const template = readDicom(new Uint8Array(readFileSync('test/fixtures/pydicom/CT_small.dcm')));
+  const ds = template.dataset;
+  ds.set('Rows', 512);
+  ds.set('Columns', 512);
+  const pixels = new Uint8Array(512 * 512 * 2);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+  ds.set('PixelData', pixels, 'OW');
+  ds.set('SeriesInstanceUID', `${UID_ROOT}.1.${process.pid}`);
+  for (let n = 1; n <= count; n++) {
+    const uid = `${UID_ROOT}.1.${process.pid}.${n}`;
+    ds.set('SOPInstanceUID', uid);
+    ds.set('InstanceNumber', n);
+    template.meta.set('MediaStorageSOPInstanceUID', uid);
+    writeFileSync(join(dir, `ct${String(n).padStart(5, '0')}.dcm`), writeDicom(template));
+  }
+}
+
+/** ~5 KB Secondary Capture instances: a 64x64 8-bit image and the usual patient/study header. */
+function writeSmallInstances(dir: string, count: number): void {
+  const ds = new DataSet();
+  ds.set('SpecificCharacterSet', 'ISO_IR 100');
+  ds.set('ImageType', ['DERIVED', 'SECONDARY']);
+  ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+  ds.set('StudyDate', '20240102');
+  ds.set('StudyTime', '101112');
+  ds.set('AccessionNumber', 'A12345');
+  ds.set('Modality', 'OT');
+  ds.set('ConversionType', 'WSD');
+  ds.set('ReferringPhysicianName', 'REFERRER^A');
+  ds.set('StudyDescription', 'store benchmark');
+  ds.set('SeriesDescription', 'small instances');
+  ds.set('PatientName', 'BENCH^SMALL');
+  ds.set('PatientID', 'BENCH-0001');
+  ds.set('PatientBirthDate', '19700101');
+  ds.set('PatientSex', 'O');
+  ds.set('StudyInstanceUID', `${UID_ROOT}.2.${process.pid}`);
+  ds.set('SeriesInstanceUID', `${UID_ROOT}.3.${process.pid}`);
+  ds.set('StudyID', '1');
+  ds.set('SeriesNumber', 1);
+  ds.set('SamplesPerPixel', 1);
+  ds.set('PhotometricInterpretation', 'MONOCHROME2');
+  ds.set('Rows', 64);
+  ds.set('Columns', 64);
+  ds.set('BitsAllocated', 8);
+  ds.set('BitsStored', 8);
+  ds.set('HighBit', 7);
+  ds.set('PixelRepresentation', 0);
+  const pixels = new Uint8Array(64 * 64);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 31) & 0xff;
+  ds.set('PixelData', pixels, 'OB');
+  for (let n = 1; n <= count; n++) {
+    ds.set('SOPInstanceUID', `${UID_ROOT}.4.${process.pid}.${n}`);
+    ds.set('InstanceNumber', n);
+    writeFileSync(join(dir, `sc${String(n).padStart(5, '0')}.dcm`), writeDicom(ds));
+  }
+}
+
+// ---- processes ----
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : -1))));
+}
+
+/** VmHWM (peak) or VmRSS (now) of a running process, in kB. */
+function rssKb(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+}
+
+interface Scp {
+  name: 'dicomkit' | 'dicomkit-nofsync' | 'dcmtk' | 'dcmtk-bitpreserving';
+  child: ChildProcess;
+  port: number;
+  aeTitle: string;
+}
+
+async function startScp(name: Scp['name'], outDir: string, pdu: number): Promise<Scp> {
+  if (name === 'dcmtk' || name === 'dcmtk-bitpreserving') {
+    const port = await freePort();
+    const child = spawn(
+      'storescp',
+      [
+        '-od',
+        outDir,
+        '-pdu',
+        String(pdu),
+        '-dhl',
+        '-aet',
+        'STORESCP',
+        ...(name === 'dcmtk-bitpreserving' ? ['+B'] : []),
+        String(port),
+      ],
+      { env: DCMTK_ENV, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    await waitForPort(port);
+    return { name, child, port, aeTitle: 'STORESCP' };
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_ARGS,
+      'bench/store-scp.ts',
+      outDir,
+      '--pdu',
+      String(pdu),
+      ...(name === 'dicomkit-nofsync' ? ['--no-fsync'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`store-scp exited (${code}) before listening`)));
+  });
+  return { name, child, port, aeTitle: 'DKSCP' };
+}
+
+async function stopScp(scp: Scp): Promise<number> {
+  const rss = rssKb(scp.child.pid!);
+  scp.child.kill('SIGTERM');
+  await exited(scp.child);
+  return rss;
+}
+
+interface ScuRun {
+  seconds: number;
+  /** The dicomkit SCU's own measure (no process start-up). */
+  inProcessSeconds?: number;
+  maxRssKb: number;
+}
+
+/** Runs an SCU under /usr/bin/time (for its maxrss) and times it from spawn to exit. */
+async function runScu(
+  name: 'dicomkit' | 'dcmtk',
+  scp: Scp,
+  dataDir: string,
+  pdu: number,
+  scratch: string,
+): Promise<ScuRun> {
+  const timeFile = join(scratch, 'time.txt');
+  const command =
+    name === 'dcmtk'
+      ? [
+          'storescu',
+          '-aet',
+          'STORESCU',
+          '-aec',
+          scp.aeTitle,
+          '-pdu',
+          String(pdu),
+          '127.0.0.1',
+          String(scp.port),
+          ...readdirSync(dataDir).sort(),
+        ]
+      : [
+          process.execPath,
+          ...NODE_ARGS,
+          'bench/store-scu.ts',
+          '127.0.0.1',
+          String(scp.port),
+          dataDir,
+          '--pdu',
+          String(pdu),
+          '--aet',
+          scp.aeTitle,
+        ];
+  const start = performance.now();
+  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...command], {
+    // storescu gets the file names relative to the data folder (a shorter command line).
+    cwd: name === 'dcmtk' ? dataDir : process.cwd(),
+    env: DCMTK_ENV,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  const code = await exited(child);
+  const seconds = (performance.now() - start) / 1000;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${command[0]} failed (exit ${code})\n${out}`);
+  const maxRssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  if (name === 'dcmtk') return { seconds, maxRssKb };
+  const report = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number };
+  return { seconds, inProcessSeconds: report.seconds, maxRssKb };
+}
+
+// ---- the cases ----
+
+interface Result {
+  data: string;
+  pdu: number;
+  scenario: string;
+  scu: 'dicomkit' | 'dcmtk';
+  scp: Scp['name'];
+  seconds: number;
+  inProcessSeconds?: number;
+  scpRssKb: number;
+  /** The SCP's RSS once listening, before the transfer. */
+  scpIdleKb: number;
+  scuRssKb: number;
+  received: number;
+}
+
+const SCENARIOS: Array<{ scenario: string; scu: 'dicomkit' | 'dcmtk'; scp: Scp['name'] }> = [
+  { scenario: 'storescu -> storescp', scu: 'dcmtk', scp: 'dcmtk' },
+  { scenario: 'storescu -> dicomkit SCP', scu: 'dcmtk', scp: 'dicomkit' },
+  { scenario: 'storescu -> dicomkit SCP, no fsync', scu: 'dcmtk', scp: 'dicomkit-nofsync' },
+  { scenario: 'storescu -> storescp +B', scu: 'dcmtk', scp: 'dcmtk-bitpreserving' },
+  { scenario: 'dicomkit SCU -> storescp', scu: 'dicomkit', scp: 'dcmtk' },
+];
+
+async function runCase(
+  data: string,
+  dataDir: string,
+  count: number,
+  pdu: number,
+  c: (typeof SCENARIOS)[number],
+  scratch: string,
+): Promise<Result> {
+  const runs: Result[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const outDir = join(scratch, 'received');
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(outDir);
+    const scp = await startScp(c.scp, outDir, pdu);
+    const scpIdleKb = rssKb(scp.child.pid!, 'VmRSS');
+    let scu: ScuRun;
+    try {
+      scu = await runScu(c.scu, scp, dataDir, pdu, scratch);
+    } catch (error) {
+      await stopScp(scp);
+      throw error;
+    }
+    const scpRssKb = await stopScp(scp);
+    const received = readdirSync(outDir).filter((f) => !f.endsWith('.part')).length;
+    if (received !== count) throw new Error(`${c.scenario}: ${received} of ${count} instances received`);
+    runs.push({
+      data,
+      pdu,
+      ...c,
+      seconds: scu.seconds,
+      ...(scu.inProcessSeconds !== undefined ? { inProcessSeconds: scu.inProcessSeconds } : {}),
+      scpRssKb,
+      scpIdleKb,
+      scuRssKb: scu.maxRssKb,
+      received,
+    });
+  }
+  rmSync(join(scratch, 'received'), { recursive: true, force: true });
+  runs.sort((a, b) => a.seconds - b.seconds);
+  return runs[Math.floor(runs.length / 2)]!;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-bench-store-'));
+const datasets: Array<{ data: string; dir: string; count: number; bytes: number }> = [];
+try {
+  for (const [data, count, write] of [
+    ['CT ~520 KB', ctCount, writeCtInstances],
+    ['SC ~5 KB', smallCount, writeSmallInstances],
+  ] as const) {
+    if (only && !data.toLowerCase().startsWith(only === 'small' ? 'sc' : only)) continue;
+    const dir = join(work, data.startsWith('CT') ? 'ct' : 'small');
+    mkdirSync(dir);
+    write(dir, count);
+    const bytes = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    datasets.push({ data, dir, count, bytes });
+  }
+  console.log(
+    `node ${process.version}, ${execVersion()}, ${reps} run(s) per case (median), TCP_NODELAY=1 for DCMTK`,
+  );
+  for (const d of datasets) {
+    console.log(
+      `${d.data}: ${d.count} instances, ${(d.bytes / 1e6).toFixed(1)} MB (${(d.bytes / d.count / 1e3).toFixed(1)} KB each)`,
+    );
+  }
+  console.log(
+    `max PDU: both sides advertise the same value in each run (storescp/storescu -pdu N, dicomkit maxPduLength N); ` +
+      'the SCP RSS of dicomkit includes node + tsx (~90 MB before any association)',
+  );
+  console.log('');
+
+  const results: Result[] = [];
+  for (const d of datasets) {
+    for (const pdu of pduSizes) {
+      for (const c of SCENARIOS) {
+        const r = await runCase(d.data, d.dir, d.count, pdu, c, work);
+        results.push(r);
+        process.stderr.write(`  ${d.data}, PDU ${pdu}, ${c.scenario}: ${r.seconds.toFixed(2)} s\n`);
+      }
+    }
+  }
+
+  const byteCount = (data: string): number => datasets.find((d) => d.data === data)!.bytes;
+  const rate = (r: Result, seconds = r.seconds): string =>
+    `${(r.received / seconds).toFixed(0)} | ${(byteCount(r.data) / 1e6 / seconds).toFixed(1)}`;
+  const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+  console.log(
+    '| data | max PDU | scenario | instances/s | MB/s | SCP RSS idle -> peak | SCU peak RSS | received |',
+  );
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(
+      `| ${r.data} | ${r.pdu} | ${r.scenario} | ${rate(r)} | ${mb(r.scpIdleKb)} -> ${mb(r.scpRssKb)} | ${mb(r.scuRssKb)} | ${r.received} |`,
+    );
+    if (r.inProcessSeconds !== undefined) {
+      console.log(
+        `| ${r.data} | ${r.pdu} | ${r.scenario} (in-process time) | ${rate(r, r.inProcessSeconds)} | | | |`,
+      );
+    }
+  }
+  console.log('');
+  console.log('| data | max PDU | role | dicomkit inst/s | DCMTK inst/s | dicomkit / DCMTK |');
+  console.log('|---|---:|---|---:|---:|---:|');
+  for (const d of datasets) {
+    for (const pdu of pduSizes) {
+      const find = (scenario: string): Result =>
+        results.find((r) => r.data === d.data && r.pdu === pdu && r.scenario === scenario)!;
+      const base = find('storescu -> storescp');
+      const rows: Array<[string, Result, number?]> = [
+        ['SCP (writing files)', find('storescu -> dicomkit SCP')],
+        ['SCP, no fsync', find('storescu -> dicomkit SCP, no fsync')],
+        ['SCU (spawn to exit)', find('dicomkit SCU -> storescp')],
+        [
+          'SCU (in-process)',
+          find('dicomkit SCU -> storescp'),
+          find('dicomkit SCU -> storescp').inProcessSeconds,
+        ],
+      ];
+      for (const [role, r, seconds = r.seconds] of rows) {
+        const ours = r.received / seconds;
+        const theirs = base.received / base.seconds;
+        console.log(
+          `| ${d.data} | ${pdu} | ${role} | ${ours.toFixed(0)} | ${theirs.toFixed(0)} | ${(ours / theirs).toFixed(2)}x |`,
+        );
+      }
+    }
+  }
+} finally {
+  if (keep) console.log(`\nkept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+function execVersion(): string {
+  const out = spawnSync('storescu', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  return /storescu (v[\d.]+)/.exec(out)?.[1] ? `DCMTK ${/storescu (v[\d.]+)/.exec(out)![1]}` : 'DCMTK';
+}
