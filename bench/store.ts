@@ -147,7 +147,7 @@ function rssKb(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
 }
 
 interface Scp {
-  name: 'dicomkit' | 'dicomkit-nofsync' | 'dcmtk' | 'dcmtk-bitpreserving';
+  name: 'dicomkit' | 'dicomkit-fsync' | 'dcmtk' | 'dcmtk-bitpreserving';
   child: ChildProcess;
   port: number;
   aeTitle: string;
@@ -182,7 +182,7 @@ async function startScp(name: Scp['name'], outDir: string, pdu: number): Promise
       outDir,
       '--pdu',
       String(pdu),
-      ...(name === 'dicomkit-nofsync' ? ['--no-fsync'] : []),
+      ...(name === 'dicomkit-fsync' ? ['--fsync'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -289,7 +289,7 @@ interface Result {
 const SCENARIOS: Array<{ scenario: string; scu: 'dicomkit' | 'dcmtk'; scp: Scp['name'] }> = [
   { scenario: 'storescu -> storescp', scu: 'dcmtk', scp: 'dcmtk' },
   { scenario: 'storescu -> dicomkit SCP', scu: 'dcmtk', scp: 'dicomkit' },
-  { scenario: 'storescu -> dicomkit SCP, no fsync', scu: 'dcmtk', scp: 'dicomkit-nofsync' },
+  { scenario: 'storescu -> dicomkit SCP, fsync each', scu: 'dcmtk', scp: 'dicomkit-fsync' },
   { scenario: 'storescu -> storescp +B', scu: 'dcmtk', scp: 'dcmtk-bitpreserving' },
   { scenario: 'dicomkit SCU -> storescp', scu: 'dicomkit', scp: 'dcmtk' },
 ];
@@ -403,7 +403,7 @@ try {
       const base = find('storescu -> storescp');
       const rows: Array<[string, Result, number?]> = [
         ['SCP (writing files)', find('storescu -> dicomkit SCP')],
-        ['SCP, no fsync', find('storescu -> dicomkit SCP, no fsync')],
+        ['SCP, fsync each', find('storescu -> dicomkit SCP, fsync each')],
         ['SCU (spawn to exit)', find('dicomkit SCU -> storescp')],
         [
           'SCU (in-process)',

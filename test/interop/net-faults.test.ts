@@ -587,12 +587,10 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
     for (let at = 0; at < half.length; at += 8000) {
       await peer.write(pData(3, false, false, half.subarray(at, Math.min(at + 8000, half.length))));
     }
-    // Wait until the handler is writing its temporary file, then abort.
-    await eventually(
-      () => readdirSync(storeDir).some((n) => n.endsWith('.part')),
-      3000,
-      'the SCP to start writing the .part file',
-    );
+    // Wait until the handler is receiving (a small data set is written only once complete,
+    // so there may be no .part file yet), then abort.
+    await eventually(() => storeCalls.some((c) => c.uid === uid), 3000, 'the store handler to be called');
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await peer.send({ type: 'A-ABORT', source: 0, reason: 0 });
     // Sta6 + Evt16 -> AA-3: A-ABORT indication, close; an A-ABORT is never answered.
     assert.equal(await peer.nextPdu(2000), undefined, 'no PDU answers an A-ABORT');

@@ -72,6 +72,31 @@ export class DataStream implements AsyncIterable<Uint8Array> {
     return new Promise((resolve, reject) => this.#doneWaiters.push({ resolve, reject }));
   }
 
+  /**
+   * Takes chunks until the stream ends or more than `limit` bytes were taken: `complete` says
+   * which. Lets a writer handle a small data set in one go and stream a large one; reading
+   * can go on with the async iterator afterwards.
+   */
+  async collect(limit: number): Promise<{ chunks: Uint8Array[]; bytes: number; complete: boolean }> {
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (;;) {
+      while (this.#chunks.length > 0) {
+        const chunk = this.#chunks.shift()!;
+        this.#buffered -= chunk.length;
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (this.#buffered <= this.#highWaterMark / 2) this.#wakeProducer();
+        if (bytes > limit) return { chunks, bytes, complete: false };
+      }
+      if (this.#error) throw this.#error;
+      if (this.#ended) return { chunks, bytes, complete: true };
+      await new Promise<void>((resolve) => {
+        this.#consumerWake = resolve;
+      });
+    }
+  }
+
   /** The whole data set in one buffer: for identifiers and other small data sets. */
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
