@@ -1,6 +1,32 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader, so the package needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI from dist/ (built by `npm run build`, which `npm install` runs) when it
+// is at least as new as every source file; otherwise the TypeScript sources through tsx, so a
+// checkout being edited never runs stale code. Compiled start-up is about half of tsx's.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(root, 'dist', 'cli', 'main.js');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const useCompiled =
+  process.env.DICOMKIT_FROM_SOURCE !== '1' &&
+  existsSync(compiled) &&
+  statSync(compiled).mtimeMs >= newestSource(join(root, 'src'));
+if (useCompiled) {
+  await import(pathToFileURL(compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}
