@@ -1,11 +1,46 @@
 /**
  * The pixel layer: frames of native and encapsulated pixel data, the codec registry (RLE
- * Lossless built in; JPEG, JPEG-LS and JPEG 2000 plug in with `registerCodec`), colour
- * conversion, the grayscale rendering pipeline and a PNG encoder. Isomorphic: the Node
- * file reader for pixel data left on disk is `fileBulkSource` in bulk-source.node.ts.
+ * Lossless built in; JPEG, JPEG-LS, JPEG 2000 and HTJ2K from WebAssembly builds plug in
+ * with `registerCompressedCodecs()`, or any codec with `registerCodec`), colour
+ * conversion, the grayscale rendering pipeline and a PNG encoder. Isomorphic: in Node,
+ * `registerNodeCodecs()` in codecs/node-codecs.node.ts runs the compressed codecs on worker
+ * threads, and the file reader for pixel data left on disk is `fileBulkSource` in
+ * bulk-source.node.ts.
  */
 export { type BulkDataSource, NO_BULK_SOURCE } from './bulk-source.ts';
+export {
+  COMPRESSED_CODECS,
+  HTJ2K,
+  HTJ2K_LOSSLESS,
+  HTJ2K_LOSSLESS_RPCL,
+  JPEG_2000,
+  JPEG_2000_LOSSLESS,
+  JPEG_BASELINE,
+  JPEG_EXTENDED,
+  JPEG_LOSSLESS,
+  JPEG_LOSSLESS_SV1,
+  JPEG_LS_LOSSLESS,
+  JPEG_LS_NEAR_LOSSLESS,
+  registerCompressedCodecs,
+} from './codecs/compressed.ts';
 export { encapsulatedUncompressedCodec } from './codecs/encapsulated-uncompressed.ts';
+export {
+  jpegBaselineCodec,
+  jpegExtendedCodec,
+  jpegLosslessCodec,
+  jpegLosslessSv1Codec,
+  readJpegFrameHeader,
+} from './codecs/jpeg.ts';
+export { decodeJpeg, type JpegImage } from './codecs/jpeg-decoder.ts';
+export { encodeJpegLossless, type LosslessImage } from './codecs/jpeg-lossless-encoder.ts';
+export { jpegLsLosslessCodec, jpegLsNearLosslessCodec } from './codecs/jpeg-ls.ts';
+export {
+  htj2kCodec,
+  htj2kLosslessCodec,
+  htj2kLosslessRpclCodec,
+  jpeg2000Codec,
+  jpeg2000LosslessCodec,
+} from './codecs/jpeg2000.ts';
 export {
   type CodecDecodeOptions,
   type CodecEncodeOptions,
@@ -13,6 +48,7 @@ export {
   type DecodedFrame,
   defaultCodecs,
   ENCAPSULATED_UNCOMPRESSED,
+  type EncodedImage,
   findCodec,
   frameStartTest,
   isNativeSyntax,
@@ -21,6 +57,7 @@ export {
   registerCodec,
 } from './codecs/registry.ts';
 export { decodeRleFrame, encodeRleFrame, rleCodec } from './codecs/rle.ts';
+export { configureWasm, type WasmOptions } from './codecs/wasm.ts';
 export {
   applyPalette,
   expand422,

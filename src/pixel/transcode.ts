@@ -1,7 +1,8 @@
 import { DicomError } from '../core/errors.ts';
+import { generateUid } from '../core/uid.ts';
 import { findTransferSyntax } from '../encoding/transfer-syntax.ts';
 import { DataSet } from '../object/dataset.ts';
-import type { CodecEncodeOptions } from './codecs/registry.ts';
+import type { CodecEncodeOptions, PixelCodec } from './codecs/registry.ts';
 import { defaultCodecs } from './codecs/registry.ts';
 import {
   decodedFrameLength,
@@ -27,8 +28,13 @@ function source(input: PixelSource): DataSet {
 /**
  * A copy of the data set with its pixel data encoded in `transferSyntaxUid` (PS3.5 §8.2)
  * by the registered codec, one fragment per frame unless asked otherwise, with a Basic
- * Offset Table. Native pixel data is encoded as it is; encapsulated data is decoded first.
- * Write the result with `writeDicom(ds, { transferSyntax })`.
+ * Offset Table. Native pixel data is encoded as it is; encapsulated data is decoded first,
+ * so any decodable syntax transcodes to any encodable one. The Image Pixel Module follows
+ * what the encoder did (e.g. RGB coded as JPEG Baseline becomes YBR_FULL_422, as JPEG 2000
+ * with the colour transform YBR_RCT or YBR_ICT; Planar Configuration 0). A lossy encoding
+ * sets Lossy Image Compression to 01, appends the ratio and the method to Lossy Image
+ * Compression Ratio and Method (PS3.3 §C.7.6.1.1.5) and gives the result a new SOP
+ * Instance UID. Write the result with `writeDicom(ds, { transferSyntax })`.
  */
 export async function compressPixelData(
   input: PixelSource,
@@ -71,11 +77,33 @@ export async function compressPixelData(
   }
   const out = ds.clone();
   setEncapsulatedPixelData(out, encapsulate(encoded, options));
-  if (target !== d) {
+  const image = codec.encodedImage?.(target, options.encode);
+  if (image) {
+    out.set('PhotometricInterpretation', image.photometricInterpretation);
+    if (target.samplesPerPixel > 1) out.set('PlanarConfiguration', image.planarConfiguration);
+  } else if (target !== d) {
     out.set('PhotometricInterpretation', target.photometricInterpretation);
     if (target.samplesPerPixel > 1) out.set('PlanarConfiguration', 0);
   }
+  if (codec.lossy) markLossy(out, codec, d, encoded);
   return out;
+}
+
+/**
+ * Records a lossy compression (PS3.3 §C.7.6.1.1.5): Lossy Image Compression 01, this
+ * compression's ratio (native size over compressed size) and method appended to the
+ * earlier ones, and a new SOP Instance UID, since the pixels are no longer the original's.
+ */
+function markLossy(out: DataSet, codec: PixelCodec, d: PixelDescription, encoded: Uint8Array[]): void {
+  const native = d.numberOfFrames * Math.ceil((d.rows * d.columns * d.samplesPerPixel * d.bitsAllocated) / 8);
+  const compressed = encoded.reduce((sum, frame) => sum + frame.length, 0);
+  const ratio = Math.round((native / Math.max(1, compressed)) * 100) / 100;
+  const ratios = out.numbers('LossyImageCompressionRatio') ?? [];
+  const methods = out.strings('LossyImageCompressionMethod') ?? [];
+  out.set('LossyImageCompression', '01');
+  out.set('LossyImageCompressionRatio', [...ratios, ratio]);
+  if (codec.lossyMethod) out.set('LossyImageCompressionMethod', [...methods, codec.lossyMethod]);
+  if (out.has('SOPInstanceUID')) out.set('SOPInstanceUID', generateUid());
 }
 
 /** Little-endian bytes of decoded samples (bit-packed for 1-bit data). */

@@ -27,6 +27,12 @@ export interface CodecEncodeOptions {
   readonly [option: string]: unknown;
 }
 
+/** The Image Pixel Module attributes of frames an encoder produces. */
+export interface EncodedImage {
+  photometricInterpretation: string;
+  planarConfiguration: 0 | 1;
+}
+
 /**
  * A pixel data codec for one or more encapsulated transfer syntaxes (PS3.5 §8.2, Annex A.4).
  * Operations are async so codecs may run in workers or WebAssembly.
@@ -35,6 +41,12 @@ export interface PixelCodec {
   readonly name: string;
   /** Whether encoding with this transfer syntax loses information (sets Lossy Image Compression). */
   readonly lossy: boolean;
+  /**
+   * The Defined Term of Lossy Image Compression Method (0028,2114) for lossy encodings
+   * (PS3.3 §C.7.6.1.1.5.1): ISO_10918_1 JPEG, ISO_14495_1 JPEG-LS, ISO_15444_1 JPEG 2000,
+   * ISO_15444_15 HTJ2K.
+   */
+  readonly lossyMethod?: string;
   /** Decodes the bytes of one frame (its fragments joined). */
   decode(
     frame: Uint8Array,
@@ -50,6 +62,12 @@ export interface PixelCodec {
     description: PixelDescription,
     options?: CodecEncodeOptions,
   ): Promise<Uint8Array>;
+  /**
+   * What encoding changes in the Image Pixel Module, e.g. JPEG Baseline stores RGB as
+   * YBR_FULL_422 and JPEG 2000 with a colour transform as YBR_RCT or YBR_ICT (PS3.5 §8.2);
+   * absent when the encoder keeps the photometric interpretation and planar configuration.
+   */
+  encodedImage?(description: PixelDescription, options?: CodecEncodeOptions): EncodedImage;
   /**
    * For pixel data with an empty Basic Offset Table and more fragments than frames: true
    * when a fragment starts a new frame (e.g. a JPEG SOI marker). Codecs whose frames are

@@ -1,0 +1,74 @@
+import type { PixelDescription } from '../description.ts';
+import { COMPRESSED_CODECS } from './compressed.ts';
+import { type CodecRegistry, type DecodedFrame, defaultCodecs, type PixelCodec } from './registry.ts';
+import { CodecWorkerPool } from './worker-pool.node.ts';
+
+/**
+ * The compressed codecs for Node: the same codecs as compressed.ts (JPEG, JPEG-LS, JPEG
+ * 2000, HTJ2K), each decode and encode run on a worker thread of a shared pool so the
+ * event loop stays responsive. `registerNodeCodecs()` puts them in the default registry;
+ * `closeCodecWorkers()` ends the pool's threads (not needed to exit: idle workers are unref'd).
+ */
+
+let sharedPool: CodecWorkerPool | undefined;
+
+/** The pool the registered codecs use, created on first use. */
+export function codecWorkerPool(): CodecWorkerPool {
+  sharedPool ??= new CodecWorkerPool();
+  return sharedPool;
+}
+
+/** A codec that forwards to `local`'s twin in a worker of `pool`. */
+export function workerCodec(uid: string, local: PixelCodec, pool?: CodecWorkerPool): PixelCodec {
+  const choose = () => pool ?? codecWorkerPool();
+  const codec: PixelCodec = {
+    name: local.name,
+    lossy: local.lossy,
+    async decode(frame: Uint8Array, description: PixelDescription, options = {}): Promise<DecodedFrame> {
+      const response = await choose().run({ op: 'decode', uid, bytes: frame, description }, options.signal);
+      const decoded: DecodedFrame = {
+        bytes: response.bytes,
+        planarConfiguration: response.planarConfiguration ?? 0,
+      };
+      if (response.photometricInterpretation)
+        decoded.photometricInterpretation = response.photometricInterpretation;
+      return decoded;
+    },
+  };
+  if (local.lossyMethod) Object.assign(codec, { lossyMethod: local.lossyMethod });
+  if (local.encodedImage) codec.encodedImage = local.encodedImage;
+  if (local.isFrameStart) codec.isFrameStart = local.isFrameStart;
+  if (local.encode) {
+    codec.encode = async (pixels, description, options = {}) => {
+      const { signal, ...settings } = options;
+      const response = await choose().run(
+        { op: 'encode', uid, bytes: pixels, description, options: settings },
+        signal,
+      );
+      return response.bytes;
+    };
+  }
+  return codec;
+}
+
+export interface RegisterNodeCodecsOptions {
+  /** The pool to run on; default one shared pool of min(2, available parallelism) threads. */
+  pool?: CodecWorkerPool;
+}
+
+/** Registers the worker-backed compressed codecs in `registry` (default `defaultCodecs`). */
+export function registerNodeCodecs(
+  registry: CodecRegistry = defaultCodecs,
+  options: RegisterNodeCodecsOptions = {},
+): void {
+  for (const [uid, codec] of Object.entries(COMPRESSED_CODECS)) {
+    registry.register(uid, workerCodec(uid, codec, options.pool));
+  }
+}
+
+/** Ends the shared pool's worker threads and rejects requests still queued. */
+export async function closeCodecWorkers(): Promise<void> {
+  const pool = sharedPool;
+  sharedPool = undefined;
+  await pool?.close();
+}
