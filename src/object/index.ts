@@ -5,6 +5,7 @@ export { type ParsedDump, parseDump } from './dump-parse.ts';
 export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';
 export {
   type DicomFile,
+  dataSetParser,
   detectTransferSyntax,
   findMetaStart,
   type ReadOptions,

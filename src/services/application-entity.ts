@@ -72,6 +72,8 @@ export interface AssociateOptions {
   userIdentity?: UserIdentityRq;
   /** Served when the peer sends requests to us (C-STORE during C-GET, N-EVENT-REPORT). */
   handlers?: ServiceHandlers;
+  /** Local address to connect from. */
+  localAddress?: string;
   /** Propose an asynchronous operations window (PS3.7 §D.3.3.3). */
   asyncOpsWindow?: { invoked: number; performed: number };
 }
@@ -251,6 +253,7 @@ export class ApplicationEntity {
         host: options.host,
         port: options.port,
         ...(options.tls ? { tls: options.tls } : {}),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       });
     });
   }

@@ -28,9 +28,9 @@ import type {
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
 /** Bytes gathered before a write while streaming a received data set to disk. */
-const WRITE_BATCH = 1 << 20;
-/** Data sets up to this size are written with synchronous calls once complete. */
-const SYNC_WRITE_LIMIT = 256 * 1024;
+const WRITE_BATCH = 256 * 1024;
+/** Data sets up to this size are written with synchronous calls once complete; larger ones stream. */
+const SYNC_WRITE_LIMIT = 64 * 1024;
 
 export interface WriteFileOptions {
   /**
@@ -288,7 +288,8 @@ export async function writeReceivedFile(
   const handle = await open(temporary, 'w');
   let written = 0;
   try {
-    // The header goes out with the first batch.
+    // Written in batches while the rest arrives, so little is left to do once the last
+    // fragment is in; the header goes out with the first batch.
     let batch: Uint8Array[] = [header, ...first.chunks];
     let batchBytes = header.length + first.bytes;
     for await (const chunk of data) {
@@ -311,8 +312,8 @@ export async function writeReceivedFile(
     await unlink(temporary).catch(() => {});
     throw error;
   }
-  await handle.close();
-  await rename(temporary, path);
+  // POSIX lets an open file be renamed: both at once saves a thread-pool round trip.
+  await Promise.all([handle.close(), rename(temporary, path)]);
   return written;
 }
 

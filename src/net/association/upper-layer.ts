@@ -64,6 +64,8 @@ export interface ConnectTarget {
   port: number;
   /** Use TLS with these options (certificates, verification). */
   tls?: TlsConnectionOptions;
+  /** Local address to connect from (multi-homed hosts; tests of access control). */
+  localAddress?: string;
 }
 
 const EVENT_OF_PDU: Record<Pdu['type'], DulEvent> = {
@@ -409,7 +411,11 @@ export class UpperLayer {
 
   #connect(): void {
     const target = this.#target!;
-    const options = { host: target.host, port: target.port };
+    const options = {
+      host: target.host,
+      port: target.port,
+      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
+    };
     const socket = target.tls
       ? tlsConnect({
           ...target.tls,
