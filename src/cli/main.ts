@@ -4,6 +4,7 @@ import { translateDcmtkArgs } from './common/dcmtk-args.ts';
 import { DUMP_ALIASES, dumpCommand } from './dump.ts';
 import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
+import { pacsCommand } from './pacs.ts';
 
 const ALIASES: Record<string, Readonly<Record<string, string>>> = {
   dump: DUMP_ALIASES,
@@ -21,7 +22,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(dumpCommand())
     .addCommand(dump2dcmCommand())
     .addCommand(jsonCommand())
-    .addCommand(json2dcmCommand());
+    .addCommand(json2dcmCommand())
+    .addCommand(pacsCommand());
   program.exitOverride();
   try {
     await program.parseAsync(args, { from: 'user' });

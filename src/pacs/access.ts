@@ -1,0 +1,93 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Logger } from '../core/index.ts';
+import {
+  type AccessControl,
+  type AccessDecision,
+  allowList,
+  normaliseAddress,
+  Reject,
+  reject,
+} from '../net/association/index.ts';
+import type { ModalityConfig, ModalityPermissions, PacsConfig } from './config.ts';
+
+export type Operation = keyof ModalityPermissions;
+
+/**
+ * The PACS's access policy (ARCHITECTURE.md "secure by default, friendly on loopback"):
+ * callers from the local addresses are accepted; others must be a configured modality (by
+ * calling AE title, and by address unless its checkHost is false) unless allowUnknownCallers
+ * is set. A rejection says why, and the log names the config key that would allow it.
+ */
+export class PacsAccess implements AccessControl {
+  readonly #config: PacsConfig;
+  readonly #logger: Logger;
+  readonly #local: AccessControl;
+  readonly #addresses = new Map<string, Promise<string[]>>();
+
+  constructor(config: PacsConfig, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#local = allowList({ addresses: config.localAddresses, allowLoopback: false });
+  }
+
+  async check(requester: {
+    callingAeTitle: string;
+    calledAeTitle: string;
+    remoteAddress: string;
+  }): Promise<AccessDecision> {
+    if (await this.#isLocal(requester.remoteAddress)) return { allowed: true };
+    const modality = await this.modalityOf(requester.callingAeTitle, requester.remoteAddress);
+    if (modality) return { allowed: true };
+    if (this.#config.allowUnknownCallers) return { allowed: true };
+    const known = Object.values(this.#config.modalities).some((m) => m.aeTitle === requester.callingAeTitle);
+    const address = normaliseAddress(requester.remoteAddress);
+    const why = known
+      ? `calling AE title '${requester.callingAeTitle}' is a known modality but not at ${address} (its "host" in "modalities", or set its "checkHost": false)`
+      : `calling AE title '${requester.callingAeTitle}' from ${address} is not a known modality (add it under "modalities" in the config, or set "allowUnknownCallers": true)`;
+    this.#logger.log('warn', `rejected: ${why}`);
+    return {
+      allowed: false,
+      rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.callingAeNotRecognized),
+      why,
+    };
+  }
+
+  /** The configured modality a caller is, if any. */
+  async modalityOf(callingAeTitle: string, remoteAddress: string): Promise<ModalityConfig | undefined> {
+    const address = normaliseAddress(remoteAddress);
+    for (const modality of Object.values(this.#config.modalities)) {
+      if (modality.aeTitle !== callingAeTitle) continue;
+      if (!modality.checkHost) return modality;
+      if ((await this.#resolve(modality.host)).includes(address)) return modality;
+    }
+    return undefined;
+  }
+
+  /** Whether a caller on an accepted association may perform an operation. */
+  async permitted(callingAeTitle: string, remoteAddress: string, operation: Operation): Promise<boolean> {
+    if (await this.#isLocal(remoteAddress)) return true;
+    const modality = await this.modalityOf(callingAeTitle, remoteAddress);
+    if (modality) return modality.permissions[operation];
+    return this.#config.allowUnknownCallers;
+  }
+
+  async #isLocal(remoteAddress: string): Promise<boolean> {
+    const decision = await this.#local.check({ callingAeTitle: '', calledAeTitle: '', remoteAddress });
+    return decision.allowed;
+  }
+
+  #resolve(host: string): Promise<string[]> {
+    let found = this.#addresses.get(host);
+    if (!found) {
+      found = isIP(host)
+        ? Promise.resolve([normaliseAddress(host)])
+        : lookup(host, { all: true }).then(
+            (list) => list.map((a) => normaliseAddress(a.address)),
+            () => [],
+          );
+      this.#addresses.set(host, found);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { DicomError, isValidUid } from '../core/index.ts';
+
+/** What a known modality may ask of the PACS. */
+export interface ModalityPermissions {
+  echo: boolean;
+  store: boolean;
+  find: boolean;
+  move: boolean;
+  get: boolean;
+}
+
+/** A DICOM peer the PACS knows: a C-MOVE destination and an allowed caller. */
+export interface ModalityConfig {
+  aeTitle: string;
+  host: string;
+  port: number;
+  /** Callers with this AE title must come from `host` (default true, as Orthanc's DicomCheckCalledAet-like checks). */
+  checkHost: boolean;
+  permissions: ModalityPermissions;
+}
+
+export interface PacsConfig {
+  /** Our AE title (ARCHITECTURE.md defaults: DICOMKIT). */
+  aeTitle: string;
+  dicom: { host: string; port: number; maxAssociations: number; maxPduLength: number };
+  http: { host: string; port: number; enabled: boolean };
+  /** Where the files and the index live. */
+  storage: { path: string; fsync: boolean };
+  index: { path: string | undefined; caseInsensitivePN: boolean };
+  /** What a second copy of an instance does: keep the first ('ignore') or replace it. */
+  duplicates: 'ignore' | 'overwrite';
+  /** Accept callers that are neither loopback nor known modalities. */
+  allowUnknownCallers: boolean;
+  /** Addresses treated as local (accepted like loopback). Default: 127.0.0.0/8 and ::1. */
+  localAddresses: string[];
+  modalities: Record<string, ModalityConfig>;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const DEFAULT_CONFIG: PacsConfig = {
+  aeTitle: 'DICOMKIT',
+  dicom: { host: '0.0.0.0', port: 4242, maxAssociations: 64, maxPduLength: 1 << 20 },
+  http: { host: '127.0.0.1', port: 8042, enabled: true },
+  storage: { path: 'dicomkit-data', fsync: true },
+  index: { path: undefined, caseInsensitivePN: true },
+  duplicates: 'ignore',
+  allowUnknownCallers: false,
+  localAddresses: ['127.0.0.0/8', '::1'],
+  modalities: {},
+  logLevel: 'info',
+};
+
+const ALL_PERMISSIONS: ModalityPermissions = { echo: true, store: true, find: true, move: true, get: true };
+
+/** A config problem, naming the key at fault (ARCHITECTURE.md: start-up fails naming the bad key). */
+export class ConfigError extends DicomError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('ERR_INVALID_VALUE', `config ${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a JSON config file; unknown keys are errors, so a typo never goes unnoticed. */
+export function loadConfigFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('(file)', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isObject(parsed)) throw new Error('the top level must be an object');
+    return parsed;
+  } catch (error) {
+    throw new ConfigError('(file)', `${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Merges `input` over the defaults, checking every key and value. */
+export function resolveConfig(input: Json = {}): PacsConfig {
+  const config: PacsConfig = structuredClone(DEFAULT_CONFIG);
+  checkKeys(input, 'config', [
+    'aeTitle',
+    'dicom',
+    'http',
+    'storage',
+    'index',
+    'duplicates',
+    'allowUnknownCallers',
+    'localAddresses',
+    'modalities',
+    'logLevel',
+  ]);
+  if (input.aeTitle !== undefined) config.aeTitle = aeTitle(input.aeTitle, 'aeTitle');
+  if (input.dicom !== undefined) {
+    const d = object(input.dicom, 'dicom');
+    checkKeys(d, 'dicom', ['host', 'port', 'maxAssociations', 'maxPduLength']);
+    if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
+    if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
+    if (d.maxAssociations !== undefined)
+      config.dicom.maxAssociations = integer(d.maxAssociations, 'dicom.maxAssociations', 1);
+    if (d.maxPduLength !== undefined)
+      config.dicom.maxPduLength = integer(d.maxPduLength, 'dicom.maxPduLength', 4096);
+  }
+  if (input.http !== undefined) {
+    const h = object(input.http, 'http');
+    checkKeys(h, 'http', ['host', 'port', 'enabled']);
+    if (h.host !== undefined) config.http.host = string(h.host, 'http.host');
+    if (h.port !== undefined) config.http.port = port(h.port, 'http.port');
+    if (h.enabled !== undefined) config.http.enabled = boolean(h.enabled, 'http.enabled');
+  }
+  if (input.storage !== undefined) {
+    const s = object(input.storage, 'storage');
+    checkKeys(s, 'storage', ['path', 'fsync']);
+    if (s.path !== undefined) config.storage.path = string(s.path, 'storage.path');
+    if (s.fsync !== undefined) config.storage.fsync = boolean(s.fsync, 'storage.fsync');
+  }
+  if (input.index !== undefined) {
+    const i = object(input.index, 'index');
+    checkKeys(i, 'index', ['path', 'caseInsensitivePN']);
+    if (i.path !== undefined) config.index.path = string(i.path, 'index.path');
+    if (i.caseInsensitivePN !== undefined)
+      config.index.caseInsensitivePN = boolean(i.caseInsensitivePN, 'index.caseInsensitivePN');
+  }
+  if (input.duplicates !== undefined) {
+    if (input.duplicates !== 'ignore' && input.duplicates !== 'overwrite') {
+      throw new ConfigError(
+        'duplicates',
+        `must be "ignore" or "overwrite", not ${JSON.stringify(input.duplicates)}`,
+      );
+    }
+    config.duplicates = input.duplicates;
+  }
+  if (input.allowUnknownCallers !== undefined)
+    config.allowUnknownCallers = boolean(input.allowUnknownCallers, 'allowUnknownCallers');
+  if (input.localAddresses !== undefined) {
+    if (!Array.isArray(input.localAddresses))
+      throw new ConfigError('localAddresses', 'must be a list of addresses or CIDR blocks');
+    config.localAddresses = input.localAddresses.map((a, i) => string(a, `localAddresses[${i}]`));
+  }
+  if (input.modalities !== undefined) {
+    const m = object(input.modalities, 'modalities');
+    for (const [name, value] of Object.entries(m))
+      config.modalities[name] = modality(value, `modalities.${name}`);
+  }
+  if (input.logLevel !== undefined) {
+    const level = input.logLevel;
+    if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+      throw new ConfigError('logLevel', 'must be one of debug, info, warn, error');
+    }
+    config.logLevel = level;
+  }
+  return config;
+}
+
+function modality(value: unknown, key: string): ModalityConfig {
+  // Orthanc's short form: [ "AET", "host", port ].
+  if (Array.isArray(value)) {
+    if (value.length !== 3) throw new ConfigError(key, 'the short form is ["AE_TITLE", "host", port]');
+    return {
+      aeTitle: aeTitle(value[0], `${key}[0]`),
+      host: string(value[1], `${key}[1]`),
+      port: port(value[2], `${key}[2]`),
+      checkHost: true,
+      permissions: { ...ALL_PERMISSIONS },
+    };
+  }
+  const m = object(value, key);
+  checkKeys(m, key, ['aeTitle', 'host', 'port', 'checkHost', 'permissions']);
+  const permissions = { ...ALL_PERMISSIONS };
+  if (m.permissions !== undefined) {
+    const p = object(m.permissions, `${key}.permissions`);
+    checkKeys(p, `${key}.permissions`, Object.keys(ALL_PERMISSIONS));
+    for (const [name, allowed] of Object.entries(p)) {
+      permissions[name as keyof ModalityPermissions] = boolean(allowed, `${key}.permissions.${name}`);
+    }
+  }
+  return {
+    aeTitle: aeTitle(m.aeTitle, `${key}.aeTitle`),
+    host: string(m.host, `${key}.host`),
+    port: port(m.port, `${key}.port`),
+    checkHost: m.checkHost === undefined ? true : boolean(m.checkHost, `${key}.checkHost`),
+    permissions,
+  };
+}
+
+function checkKeys(value: Json, key: string, allowed: readonly string[]): void {
+  for (const name of Object.keys(value)) {
+    if (!allowed.includes(name)) {
+      throw new ConfigError(
+        `${key === 'config' ? '' : `${key}.`}${name}`,
+        `unknown key (known: ${allowed.join(', ')})`,
+      );
+    }
+  }
+}
+
+function object(value: unknown, key: string): Json {
+  if (!isObject(value)) throw new ConfigError(key, 'must be an object');
+  return value;
+}
+
+function string(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw new ConfigError(key, 'must be a non-empty string');
+  return value;
+}
+
+function boolean(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(key, 'must be true or false');
+  return value;
+}
+
+function integer(value: unknown, key: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigError(key, `must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+function port(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new ConfigError(key, 'must be a port number 0-65535');
+  }
+  return value;
+}
+
+function aeTitle(value: unknown, key: string): string {
+  // PS3.5 Table 6.2-1: AE, 1-16 characters of the default repertoire, no backslash or controls.
+  if (typeof value !== 'string' || !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(value) || value.trim() === '') {
+    throw new ConfigError(key, 'must be an AE title: 1-16 printable ASCII characters, no backslash');
+  }
+  return value.trim();
+}
+
+/** The storage path of an instance: two hash levels keep directories small; the UID is validated. */
+export function checkedUid(uid: string, what: string): string {
+  if (!isValidUid(uid))
+    throw new DicomError('ERR_INVALID_VALUE', `${what} is not a valid UID: ${JSON.stringify(uid)}`);
+  return uid;
+}

@@ -1,0 +1,73 @@
+import type { DataSet } from '../../object/index.ts';
+
+/** Query/Retrieve levels (PS3.4 §C.3). */
+export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
+
+/** Information models the index answers for (PS3.4 §C.6.1, §C.6.2). */
+export type QueryModel = 'patient' | 'study';
+
+/** What the storage layer knows about a stored instance, with its parsed header. */
+export interface StoredInstance {
+  /** The header of the instance as received (everything before Pixel Data), parsed. */
+  header: DataSet;
+  /** Path of the file relative to the storage root. */
+  path: string;
+  /** Size of the file in bytes. */
+  size: number;
+  /** Transfer syntax the instance is stored in. */
+  transferSyntax: string;
+  /** AE title that sent it, when known. */
+  sourceAeTitle?: string;
+  /** When it was received (ms since the epoch). */
+  receivedAt: number;
+}
+
+/** A C-FIND in index terms: the identifier as received, its level and model. */
+export interface FindRequest {
+  model: QueryModel;
+  level: QueryLevel;
+  identifier: DataSet;
+  /** Case-insensitive PN matching (PS3.4 §C.2.2.2.1 allows it; Orthanc does it). Default true. */
+  caseInsensitivePN?: boolean;
+  /** Stop after this many matches. */
+  limit?: number;
+}
+
+export interface InstanceLocation {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  path: string;
+  transferSyntax: string;
+  size: number;
+}
+
+export interface IndexStatistics {
+  patients: number;
+  studies: number;
+  series: number;
+  instances: number;
+  bytes: number;
+}
+
+/**
+ * The PACS index: patient/study/series/instance rows for Q/R plus each instance's header.
+ * SQLite implements it now, PostgreSQL later (same interface, a SqlDialect underneath).
+ */
+export interface PacsIndex {
+  /** Inserts (or, with `replace`, overwrites) instances in one transaction. Returns how many were new. */
+  add(instances: readonly StoredInstance[], options?: { replace?: boolean }): number;
+  /** Whether an instance is indexed. */
+  has(sopInstanceUid: string): boolean;
+  /** C-FIND matching (PS3.4 §C.2.2.2) done in SQL; yields response identifiers with exactly the requested keys. */
+  find(request: FindRequest): Iterable<DataSet>;
+  /** The instances a C-MOVE/C-GET identifier selects (PS3.4 §C.4.2.2.1: unique keys down to its level). */
+  locate(model: QueryModel, level: QueryLevel, identifier: DataSet): InstanceLocation[];
+  /** Removes a patient, study, series or instance and what it contains; returns the removed files. */
+  remove(level: QueryLevel, uid: string): InstanceLocation[];
+  /** Every indexed file path (for reconciliation with the store). */
+  paths(): Iterable<string>;
+  statistics(): IndexStatistics;
+  close(): void;
+}

@@ -1,0 +1,200 @@
+import { open } from 'node:fs/promises';
+import {
+  DicomError,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
+  type Logger,
+  PIXEL_DATA,
+} from '../core/index.ts';
+import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
+import { Status } from '../net/dimse/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import { concatParts, DataSet, DataSetBuilder, DataSetEncoder, dataSetParser } from '../object/index.ts';
+import type { StatusResult, StoreRequest } from '../services/index.ts';
+import type { PacsIndex, StoredInstance } from './index/types.ts';
+import type { FileStorage } from './storage/filesystem.ts';
+
+const WRITE_BATCH = 1 << 20;
+
+/**
+ * Index rows of concurrent associations go in one transaction: adds queued in the same turn
+ * of the event loop are committed together, then every waiting store is answered.
+ */
+export class IndexWriter {
+  readonly #index: PacsIndex;
+  readonly #replace: boolean;
+  #queue: { instance: StoredInstance; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #scheduled = false;
+
+  constructor(index: PacsIndex, replace: boolean) {
+    this.#index = index;
+    this.#replace = replace;
+  }
+
+  add(instance: StoredInstance): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ instance, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    try {
+      this.#index.add(
+        batch.map((b) => b.instance),
+        { replace: this.#replace },
+      );
+      for (const b of batch) b.resolve();
+    } catch (error) {
+      for (const b of batch) b.reject(error as Error);
+    }
+  }
+}
+
+export interface IngestOptions {
+  storage: FileStorage;
+  index: PacsIndex;
+  writer: IndexWriter;
+  fsync: boolean;
+  duplicates: 'ignore' | 'overwrite';
+  aeTitle: string;
+  logger: Logger;
+}
+
+/**
+ * The C-STORE path of the PACS (ARCHITECTURE.md "Data flow"): the bytes go to a .part file as
+ * they arrive while the parser reads the header the index needs from the same chunks; then
+ * fsync, rename, index row committed, and only then Success. Received bytes are stored as
+ * they came, never re-encoded.
+ */
+export async function ingest(
+  request: StoreRequest,
+  sourceAeTitle: string,
+  options: IngestOptions,
+): Promise<StatusResult> {
+  const { storage, index } = options;
+  let target: Awaited<ReturnType<FileStorage['prepare']>>;
+  try {
+    target = await storage.prepare(request.sopInstanceUid);
+  } catch (error) {
+    request.data.discard();
+    return { status: Status.CannotUnderstand, errorComment: (error as Error).message };
+  }
+  if (options.duplicates === 'ignore' && index.has(request.sopInstanceUid)) {
+    // Orthanc and most archives answer Success and keep the first copy (PS3.4 §B.2.3 leaves
+    // duplicates to the SCP); the log says so.
+    request.data.discard();
+    options.logger.log(
+      'info',
+      `duplicate ${request.sopInstanceUid} from ${sourceAeTitle}: kept the stored copy`,
+    );
+    return Status.Success;
+  }
+  const ts = transferSyntax(request.transferSyntax);
+  const header = fileMetaHeader(request, sourceAeTitle);
+  // Deflated data sets are parsed from the file afterwards; the others while they stream.
+  const builder = new DataSetBuilder();
+  const parser = ts.deflated
+    ? undefined
+    : dataSetParser(builder, ts, header.length, { stopAtTag: PIXEL_DATA });
+  let parseError: Error | undefined;
+  const handle = await open(target.temporary, 'w');
+  let size = 0;
+  try {
+    let batch: Uint8Array[] = [header];
+    let batchBytes = header.length;
+    for await (const chunk of request.data) {
+      if (parser && !parser.stopped && !parseError) {
+        try {
+          parser.write(chunk);
+        } catch (error) {
+          parseError = error as Error;
+        }
+      }
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) {
+        await handle.writev(batch);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    if (batch.length > 0) await handle.writev(batch);
+    size = (await handle.stat()).size;
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await storage.discard(target.temporary);
+    throw error;
+  }
+  let headerDataSet: DataSet;
+  try {
+    if (parser) {
+      if (parseError) throw parseError;
+      if (!parser.stopped) parser.end();
+      headerDataSet = builder.root;
+    } else {
+      headerDataSet = (await readDicomFile(target.temporary, { stopAtTag: PIXEL_DATA })).dataset;
+    }
+    checkIdentity(headerDataSet, request);
+  } catch (error) {
+    await storage.discard(target.temporary);
+    const message = (error as Error).message;
+    options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${message}`);
+    return { status: Status.CannotUnderstand, errorComment: message };
+  }
+  await storage.commit(target.temporary, target.path, options.fsync);
+  await options.writer.add({
+    header: headerDataSet,
+    path: target.relativePath,
+    size,
+    transferSyntax: ts.uid,
+    sourceAeTitle,
+    receivedAt: Date.now(),
+  });
+  return Status.Success;
+}
+
+/** The data set must be the instance the command announced (PS3.4 §B.2.3: A900 otherwise). */
+function checkIdentity(header: DataSet, request: StoreRequest): void {
+  const uid = header.string('SOPInstanceUID')?.trim();
+  const sopClass = header.string('SOPClassUID')?.trim();
+  if (uid !== request.sopInstanceUid) {
+    throw new DicomError(
+      'ERR_INVALID_VALUE',
+      `SOP Instance UID ${uid ?? '(none)'} differs from the command's`,
+    );
+  }
+  if (sopClass !== request.sopClassUid) {
+    throw new DicomError(
+      'ERR_INVALID_VALUE',
+      `SOP Class UID ${sopClass ?? '(none)'} differs from the command's`,
+    );
+  }
+  for (const key of ['StudyInstanceUID', 'SeriesInstanceUID'] as const) {
+    if (!header.string(key)?.trim()) throw new DicomError('ERR_INVALID_VALUE', `no ${key}`);
+  }
+}
+
+function fileMetaHeader(request: StoreRequest, sourceAeTitle: string): Uint8Array {
+  const meta = new DataSet();
+  meta.set('FileMetaInformationGroupLength', 0);
+  meta.set('FileMetaInformationVersion', new Uint8Array([0, 1]));
+  meta.set('MediaStorageSOPClassUID', request.sopClassUid);
+  meta.set('MediaStorageSOPInstanceUID', request.sopInstanceUid);
+  meta.set('TransferSyntaxUID', request.transferSyntax);
+  meta.set('ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
+  meta.set('ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
+  if (sourceAeTitle) meta.set('SourceApplicationEntityTitle', sourceAeTitle);
+  return concatParts([
+    new Uint8Array(128),
+    new Uint8Array([0x44, 0x49, 0x43, 0x4d]),
+    ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
+  ]);
+}

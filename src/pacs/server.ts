@@ -1,0 +1,237 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger, PIXEL_DATA } from '../core/index.ts';
+import { Status } from '../net/dimse/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import type { DataSet } from '../object/index.ts';
+import {
+  ApplicationEntity,
+  type DicomServer,
+  type FindYield,
+  QueryRetrieveModels,
+  type RequestContext,
+  type RetrieveYield,
+  supportedFor,
+} from '../services/index.ts';
+import { PacsAccess } from './access.ts';
+import type { PacsConfig } from './config.ts';
+import { openSqliteIndex } from './index/sqlite.ts';
+import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
+import { IndexWriter, ingest } from './ingest.ts';
+import { FileStorage } from './storage/filesystem.ts';
+
+export interface Pacs {
+  config: PacsConfig;
+  dicom: DicomServer;
+  index: PacsIndex;
+  storage: FileStorage;
+  access: PacsAccess;
+  logger: Logger;
+  /** Stops listening, waits for open associations (or aborts them), closes the index. */
+  close(options?: { abort?: boolean }): Promise<void>;
+}
+
+const CLEAN_MARK = 'clean-shutdown';
+const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
+
+function modelOf(sopClassUid: string): QueryModel | undefined {
+  const { patient, study } = QueryRetrieveModels;
+  if (Object.values(patient).includes(sopClassUid as never)) return 'patient';
+  if (Object.values(study).includes(sopClassUid as never)) return 'study';
+  return undefined;
+}
+
+function levelOf(identifier: DataSet): QueryLevel | undefined {
+  const level = identifier.string('QueryRetrieveLevel')?.trim().toUpperCase();
+  return LEVELS.find((l) => l === level);
+}
+
+/**
+ * Starts the PACS (the composition root of ARCHITECTURE.md): file store, index, reconciliation
+ * of the two, then the DICOM SCP with the store, Q/R handlers and access control.
+ */
+export async function startPacs(
+  config: PacsConfig,
+  options: { logger?: Logger; reindex?: boolean } = {},
+): Promise<Pacs> {
+  const logger = options.logger ?? createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`));
+  const storage = new FileStorage(config.storage.path);
+  const indexPath = config.index.path ?? join(config.storage.path, 'index.sqlite');
+  if (options.reindex) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${indexPath}${suffix}`, { force: true });
+  }
+  const index = openSqliteIndex(indexPath, { retrieveAeTitle: config.aeTitle });
+  const cleanMark = join(config.storage.path, CLEAN_MARK);
+  const wasClean = existsSync(cleanMark) && !options.reindex;
+  rmSync(cleanMark, { force: true });
+  await reconcile(storage, index, logger, wasClean);
+  const access = new PacsAccess(config, logger);
+  const writer = new IndexWriter(index, config.duplicates === 'overwrite');
+
+  const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
+    access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
+
+  const ae = new ApplicationEntity({
+    aeTitle: config.aeTitle,
+    maxPduLength: config.dicom.maxPduLength,
+    logger,
+  });
+  const handlers = {
+    echo: async (ctx: RequestContext) =>
+      (await allowed(ctx, 'echo')) ? Status.Success : Status.NotAuthorized,
+    store: async (request: import('../services/index.ts').StoreRequest, ctx: RequestContext) => {
+      if (!(await allowed(ctx, 'store'))) {
+        request.data.discard();
+        return { status: Status.NotAuthorized, errorComment: 'store not permitted for this modality' };
+      }
+      return ingest(request, ctx.association.remoteAeTitle, {
+        storage,
+        index,
+        writer,
+        fsync: config.storage.fsync,
+        duplicates: config.duplicates,
+        aeTitle: config.aeTitle,
+        logger,
+      });
+    },
+    async *find(
+      request: import('../services/index.ts').FindRequest,
+      ctx: RequestContext,
+    ): AsyncGenerator<FindYield> {
+      if (!(await allowed(ctx, 'find'))) {
+        yield { status: Status.NotAuthorized };
+        return;
+      }
+      const model = modelOf(request.sopClassUid);
+      const level = levelOf(request.identifier);
+      if (!model || !level) {
+        yield { status: Status.IdentifierDoesNotMatchSOPClass };
+        return;
+      }
+      for (const match of index.find({
+        model,
+        level,
+        identifier: request.identifier,
+        caseInsensitivePN: config.index.caseInsensitivePN,
+      })) {
+        if (ctx.signal.aborted) return;
+        yield match;
+      }
+    },
+    move: (request: import('../services/index.ts').RetrieveRequest, ctx: RequestContext) =>
+      retrieve(request, ctx, 'move'),
+    get: (request: import('../services/index.ts').RetrieveRequest, ctx: RequestContext) =>
+      retrieve(request, ctx, 'get'),
+  };
+
+  async function* retrieve(
+    request: import('../services/index.ts').RetrieveRequest,
+    ctx: RequestContext,
+    operation: 'move' | 'get',
+  ): AsyncGenerator<RetrieveYield> {
+    if (!(await allowed(ctx, operation))) throw new Error(`${operation} not permitted for this modality`);
+    const model = modelOf(request.sopClassUid);
+    const level = levelOf(request.identifier);
+    if (!model || !level) throw new Error('identifier has no valid Query/Retrieve Level for this model');
+    const found = index.locate(model, level, request.identifier);
+    yield { count: found.length };
+    for (const instance of found) yield storage.absolute(instance.path);
+  }
+
+  const dicom = await ae.listen({
+    port: config.dicom.port,
+    host: config.dicom.host,
+    handlers,
+    // Storage for every storage SOP class and every syntax we can read; Q/R both roots.
+    contexts: supportedFor(handlers).filter(
+      (c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never),
+    ),
+    accessControl: access,
+    maxAssociations: config.dicom.maxAssociations,
+    moveDestinations: (aeTitle) => {
+      const modality = Object.values(config.modalities).find((m) => m.aeTitle === aeTitle);
+      return modality ? { aeTitle: modality.aeTitle, host: modality.host, port: modality.port } : undefined;
+    },
+  });
+  logger.log(
+    'info',
+    `dicomkit pacs: ${config.aeTitle} on ${config.dicom.host}:${dicom.port}, data in ${config.storage.path}`,
+  );
+
+  let closed = false;
+  return {
+    config,
+    dicom,
+    index,
+    storage,
+    access,
+    logger,
+    async close(closeOptions = {}) {
+      if (closed) return;
+      closed = true;
+      await dicom.close(closeOptions);
+      index.close();
+      writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
+    },
+  };
+}
+
+/**
+ * After a crash the store and the index may disagree: .part files are removed, files the
+ * index lacks are indexed from their headers, rows whose file is gone are removed. After a
+ * clean shutdown only the .part files are looked for.
+ */
+async function reconcile(
+  storage: FileStorage,
+  index: PacsIndex,
+  logger: Logger,
+  wasClean: boolean,
+): Promise<void> {
+  const { files, leftovers } = storage.scan();
+  if (leftovers.length > 0) {
+    storage.removeLeftovers(leftovers);
+    logger.log('info', `removed ${leftovers.length} unfinished file(s) (.part)`);
+  }
+  if (wasClean) return;
+  const indexed = new Set(index.paths());
+  const missing = files.filter((f) => !indexed.has(f));
+  const present = new Set(files);
+  let orphans = 0;
+  for (const path of indexed) {
+    if (!present.has(path)) {
+      const uid = path
+        .split('/')
+        .pop()!
+        .replace(/\.dcm$/, '');
+      orphans += index.remove('IMAGE', uid).length;
+    }
+  }
+  const batch: StoredInstance[] = [];
+  let added = 0;
+  for (const path of missing) {
+    try {
+      const file = await readDicomFile(storage.absolute(path), { stopAtTag: PIXEL_DATA });
+      const size = (await storage.size(path)) ?? 0;
+      batch.push({
+        header: file.dataset,
+        path,
+        size,
+        transferSyntax: file.transferSyntax.uid,
+        ...(file.meta.string('SourceApplicationEntityTitle')
+          ? { sourceAeTitle: file.meta.string('SourceApplicationEntityTitle')!.trim() }
+          : {}),
+        receivedAt: Date.now(),
+      });
+    } catch (error) {
+      logger.log('warn', `cannot index ${path}: ${(error as Error).message}`);
+    }
+    if (batch.length >= 500) added += index.add(batch.splice(0));
+  }
+  if (batch.length > 0) added += index.add(batch.splice(0));
+  if (added > 0 || orphans > 0) {
+    logger.log(
+      'info',
+      `reconciled the index with the files: ${added} indexed, ${orphans} orphan row(s) removed`,
+    );
+  }
+}
