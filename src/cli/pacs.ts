@@ -12,6 +12,7 @@ interface PacsCliOptions {
   httpPort?: string;
   storage?: string;
   allowUnknownCallers?: boolean;
+  fsync?: boolean;
   reindex?: boolean;
   verbose?: boolean;
   debug?: boolean;
@@ -37,6 +38,7 @@ export function pacsCommand(): Command {
     .option('--http-port <port>', 'HTTP port (default 8042)')
     .option('--storage <dir>', 'where files and the index live (default ./dicomkit-data)')
     .option('--allow-unknown-callers', 'accept callers that are neither local nor configured modalities')
+    .option('--no-fsync', 'do not fsync each received file (survives a process crash, not a power cut)')
     .option('--reindex', 'rebuild the index from the stored files before serving')
     .option('-v, --verbose', 'log every association and operation (default)')
     .option('-d, --debug', 'also log every PDU and DIMSE message')
@@ -55,6 +57,7 @@ export function pacsCommand(): Command {
         if (options.httpPort) http.port = Number(options.httpPort);
         if (options.storage) storage.path = options.storage;
         if (options.allowUnknownCallers) merged.allowUnknownCallers = true;
+        if (options.fsync === false) storage.fsync = false;
         if (options.debug) merged.logLevel = 'debug';
         else if (options.quiet) merged.logLevel = 'warn';
         merged.dicom = dicom;

@@ -84,7 +84,7 @@ export async function startPacs(
         request.data.discard();
         return { status: Status.NotAuthorized, errorComment: 'store not permitted for this modality' };
       }
-      return ingest(request, ctx.association.remoteAeTitle, {
+      const result = await ingest(request, ctx.association.remoteAeTitle, {
         storage,
         index,
         writer,
@@ -93,6 +93,10 @@ export async function startPacs(
         aeTitle: config.aeTitle,
         logger,
       });
+      if (result === Status.Success) {
+        logger.log('info', `C-STORE ${request.sopInstanceUid} from ${ctx.association.remoteAeTitle}: stored`);
+      }
+      return result;
     },
     async *find(
       request: import('../services/index.ts').FindRequest,
@@ -108,15 +112,21 @@ export async function startPacs(
         yield { status: Status.IdentifierDoesNotMatchSOPClass };
         return;
       }
+      let matches = 0;
       for (const match of index.find({
         model,
         level,
         identifier: request.identifier,
         caseInsensitivePN: config.index.caseInsensitivePN,
       })) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) break;
+        matches++;
         yield match;
       }
+      logger.log(
+        'info',
+        `C-FIND ${model} root, ${level} from ${ctx.association.remoteAeTitle}: ${matches} match(es)${ctx.signal.aborted ? ', cancelled' : ''}`,
+      );
     },
     move: (request: import('../services/index.ts').RetrieveRequest, ctx: RequestContext) =>
       retrieve(request, ctx, 'move'),
@@ -134,6 +144,10 @@ export async function startPacs(
     const level = levelOf(request.identifier);
     if (!model || !level) throw new Error('identifier has no valid Query/Retrieve Level for this model');
     const found = index.locate(model, level, request.identifier);
+    logger.log(
+      'info',
+      `C-${operation.toUpperCase()} ${level} from ${ctx.association.remoteAeTitle}${request.destination ? ` to ${request.destination}` : ''}: ${found.length} instance(s)`,
+    );
     yield { count: found.length };
     for (const instance of found) yield storage.absolute(instance.path);
   }

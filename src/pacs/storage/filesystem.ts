@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkedUid } from '../config.ts';
 
 /**
  * The file store, source of truth of the PACS (ARCHITECTURE.md): one Part 10 file per
- * instance at files/<h0>/<h1>/<SOPInstanceUID>.dcm, where h0 h1 are the first bytes of the
- * UID's SHA-256 (spreads files over 65,536 directories). UIDs are validated before they
+ * instance at files/<h>/<SOPInstanceUID>.dcm, where h is the first byte of the UID's SHA-256:
+ * 256 directories (ext4 indexes large directories; creating a directory per file, as a
+ * deeper fan-out does for a young archive, doubled the cost of each store). UIDs are validated before they
  * become path parts, so no caller-controlled text ever reaches the file system unchecked.
  */
 export class FileStorage {
   readonly root: string;
   readonly filesRoot: string;
+  /** Directories known to exist (256 at most). */
+  readonly #directories = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -24,7 +27,7 @@ export class FileStorage {
   relativePath(sopInstanceUid: string): string {
     const uid = checkedUid(sopInstanceUid, 'SOP Instance UID');
     const hash = createHash('sha256').update(uid).digest('hex');
-    return join('files', hash.slice(0, 2), hash.slice(2, 4), `${uid}.dcm`);
+    return join('files', hash.slice(0, 2), `${uid}.dcm`);
   }
 
   absolute(relativePath: string): string {
@@ -35,7 +38,11 @@ export class FileStorage {
   async prepare(sopInstanceUid: string): Promise<{ relativePath: string; path: string; temporary: string }> {
     const relativePath = this.relativePath(sopInstanceUid);
     const path = this.absolute(relativePath);
-    await mkdir(join(path, '..'), { recursive: true });
+    const dir = join(path, '..');
+    if (!this.#directories.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#directories.add(dir);
+    }
     // A unique temporary name: two associations may send the same instance at once.
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
     return { relativePath, path, temporary };
@@ -52,6 +59,11 @@ export class FileStorage {
       }
     }
     await rename(temporary, path);
+  }
+
+  /** The rename that makes a written (and, when asked, synced) .part file visible. */
+  commitSync(temporary: string, path: string): void {
+    renameSync(temporary, path);
   }
 
   async discard(temporary: string): Promise<void> {
