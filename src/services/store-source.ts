@@ -12,6 +12,8 @@ import {
   type EncodedPart,
   readDicom,
 } from '../object/index.ts';
+import { registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
+import { decompressPixelData, defaultCodecs } from '../pixel/index.ts';
 
 /**
  * Bytes of a data set already encoded in `transferSyntax` (without file meta), e.g. piped
@@ -112,7 +114,11 @@ async function prepareFile(path: string, preload: boolean): Promise<PreparedInst
             `${path}: its pixel data is ${file.transferSyntax.name}; sending it as ${transferSyntax(ts).name} needs a pixel codec`,
           );
         }
-        yield* encodeIn(file.dataset, transferSyntax(ts));
+        const target = transferSyntax(ts);
+        const native = file.transferSyntax.encapsulated && file.dataset.element(PIXEL_DATA)?.fragments;
+        // Decoded frame by frame in the codec workers, then written natively (PS3.5 §8.1.1).
+        const dataset = native ? await decompressPixelData(file, { codecs: codecs() }) : file.dataset;
+        yield* encodeIn(dataset, target);
       })();
     },
   };
@@ -199,7 +205,15 @@ function fromDataSet(
     transferSyntax: stored,
     label,
     canSendAs: (ts) => convertible(stored, transferSyntax(ts), dataset),
-    data: (ts) => encodeIn(dataset, transferSyntax(ts)),
+    data: (ts) =>
+      (async function* () {
+        const target = transferSyntax(ts);
+        const decode = stored.encapsulated && !target.encapsulated && dataset.element(PIXEL_DATA)?.fragments;
+        const native = decode
+          ? await decompressPixelData(dataset, { codecs: codecs(), transferSyntaxUid: stored.uid })
+          : dataset;
+        yield* encodeIn(native, target);
+      })(),
   };
 }
 
@@ -207,13 +221,29 @@ function fromDataSet(
  * Whether a data set in `from` can be written in `to` by re-encoding alone: always between
  * native syntaxes, and from an encapsulated syntax only when there is no pixel data to decode.
  */
+/**
+ * Whether a data set in `from` can be sent in `to`: between native syntaxes by re-encoding;
+ * from a compressed syntax to a native one by decoding the pixel data with the registered
+ * codecs (worker threads in Node); a compressed-syntax object without pixel data freely.
+ * Encoding into a compressed syntax is left to `dicomkit transcode`: lossy results need a
+ * new SOP Instance UID, which a C-STORE of the original instance must not invent.
+ */
 function convertible(from: TransferSyntax, to: TransferSyntax, dataset: DataSet | undefined): boolean {
   if (to.unknown) return false;
   if (from.uid === to.uid) return true;
   if (to.encapsulated) return false;
   if (!from.encapsulated) return true;
-  // Known only once read: a compressed-syntax object without pixel data converts freely.
-  return dataset !== undefined && !dataset.element(PIXEL_DATA)?.fragments;
+  if (dataset !== undefined && !dataset.element(PIXEL_DATA)?.fragments) return true;
+  return codecs().find(from.uid) !== undefined;
+}
+
+let registered = false;
+function codecs(): typeof defaultCodecs {
+  if (!registered) {
+    registerNodeCodecs(defaultCodecs);
+    registered = true;
+  }
+  return defaultCodecs;
 }
 
 async function* encodeIn(dataset: DataSet, ts: TransferSyntax): AsyncGenerator<Uint8Array> {

@@ -28,6 +28,7 @@ const SC = '1.2.840.10008.5.1.4.1.1.7';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 
 for (const program of [
+  'dcmdjpeg',
   'echoscu',
   'storescu',
   'storescp',
@@ -199,6 +200,45 @@ describe('dicomkit SCU -> DCMTK storescp', () => {
     // storescp +xa takes every syntax DCMTK knows; anything it refused is listed, and must stay rare.
     assert.ok(skipped.length <= 3, `not accepted: ${notAccepted.join('; ')}`);
     assert.ok(compared.length >= files.length - 3);
+  });
+
+  test('a JPEG Lossless file goes to a storescp that takes only uncompressed syntaxes, pixels intact', {
+    timeout: 30_000,
+  }, async () => {
+    const source = join(FIXTURES, 'SC_rgb_jpeg_gdcm.dcm');
+    const port2 = await freePort();
+    const out2 = join(work, 'storescp-uncompressed');
+    mkdirSync(out2);
+    // No +xa: DCMTK's storescp accepts only the uncompressed syntaxes by default.
+    const plain = await startPeer('storescp', ['-aet', 'PLAIN', '-od', out2, String(port2)], port2);
+    try {
+      const sopClass = (await prepareSource(source)).sopClassUid;
+      const assoc = await ae.associate({
+        host: '127.0.0.1',
+        port: port2,
+        calledAeTitle: 'PLAIN',
+        contexts: [
+          { abstractSyntax: sopClass, transferSyntaxes: ['1.2.840.10008.1.2.4.70'] },
+          { abstractSyntax: sopClass, transferSyntaxes: [EXPLICIT, '1.2.840.10008.1.2'] },
+        ],
+      });
+      assert.ok(!assoc.contexts[0]!.accepted, 'storescp refused JPEG Lossless');
+      const result = await assoc.store(source);
+      assert.equal(result.status, 0);
+      assert.notEqual(result.transferSyntax, '1.2.840.10008.1.2.4.70');
+      await assoc.release();
+      // The reference: DCMTK's own decoder on the original file.
+      const reference = join(work, 'reference-decoded.dcm');
+      execFileSync('dcmdjpeg', [source, reference]);
+      const received = listFiles(out2);
+      assert.equal(received.length, 1);
+      const got = (await readDicomFile(join(out2, received[0]!))).dataset.bytes('PixelData')!;
+      const expected = (await readDicomFile(reference)).dataset.bytes('PixelData')!;
+      assert.equal(got.length, expected.length);
+      assert.ok(Buffer.from(got).equals(Buffer.from(expected)), "received pixels equal dcmdjpeg's");
+    } finally {
+      await plain.stop();
+    }
   });
 
   test('a file in a syntax the peer did not accept is converted (uncompressed)', {
