@@ -1,7 +1,7 @@
 import { DicomError, formatTag } from '../../core/index.ts';
 import { lookupUid } from '../../dictionary/index.ts';
 import { IMPLICIT_LE } from '../../encoding/index.ts';
-import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../../object/index.ts';
+import { type DataSet, readDataSet } from '../../object/index.ts';
 import { describeStatus } from './status.ts';
 
 /** Command Data Set Type value meaning "no data set follows" (PS3.7 §E.1). */
@@ -182,15 +182,87 @@ const FIELD_ORDER: readonly (keyof CommandFields)[] = [
  * presentation context says, with Command Group Length first (PS3.7 §6.3.1, §E.1).
  */
 export function encodeCommand(fields: CommandFields): Uint8Array {
-  const ds = new DataSet();
-  ds.set('CommandGroupLength', 0);
+  // Written directly: group 0000 has a handful of VRs and this runs for every message.
+  const values: [number, 'UI' | 'US' | 'AE' | 'AT' | 'LO', string | number | number[]][] = [];
+  const all: CommandFields = { ...fields, CommandDataSetType: fields.CommandDataSetType ?? NO_DATA_SET };
   for (const key of FIELD_ORDER) {
-    const value = fields[key];
+    const value = all[key];
     if (value === undefined) continue;
-    ds.set(key, value as string | number | number[]);
+    const [tag, vr] = COMMAND_ELEMENTS[key];
+    values.push([tag, vr, value as string | number | number[]]);
   }
-  if (fields.CommandDataSetType === undefined) ds.set('CommandDataSetType', NO_DATA_SET);
-  return concatParts(new DataSetEncoder().encode(ds, IMPLICIT_LE));
+  const encoded = values.map(([tag, vr, value]) => [tag, encodeCommandValue(vr, value)] as const);
+  let length = 12;
+  for (const [, bytes] of encoded) length += 8 + bytes.length;
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  // (0000,0000) UL Command Group Length: the bytes after this element (PS3.7 §E.1).
+  view.setUint32(4, 4, true);
+  view.setUint32(8, length - 12, true);
+  let at = 12;
+  for (const [tag, bytes] of encoded) {
+    view.setUint16(at, tag >>> 16, true);
+    view.setUint16(at + 2, tag & 0xffff, true);
+    view.setUint32(at + 4, bytes.length, true);
+    out.set(bytes, at + 8);
+    at += 8 + bytes.length;
+  }
+  return out;
+}
+
+/** Tag and VR of each command element (PS3.7 Annex E). */
+const COMMAND_ELEMENTS: Record<keyof CommandFields, [number, 'UI' | 'US' | 'AE' | 'AT' | 'LO']> = {
+  AffectedSOPClassUID: [0x00000002, 'UI'],
+  RequestedSOPClassUID: [0x00000003, 'UI'],
+  CommandField: [0x00000100, 'US'],
+  MessageID: [0x00000110, 'US'],
+  MessageIDBeingRespondedTo: [0x00000120, 'US'],
+  MoveDestination: [0x00000600, 'AE'],
+  Priority: [0x00000700, 'US'],
+  CommandDataSetType: [0x00000800, 'US'],
+  Status: [0x00000900, 'US'],
+  OffendingElement: [0x00000901, 'AT'],
+  ErrorComment: [0x00000902, 'LO'],
+  ErrorID: [0x00000903, 'US'],
+  AffectedSOPInstanceUID: [0x00001000, 'UI'],
+  RequestedSOPInstanceUID: [0x00001001, 'UI'],
+  EventTypeID: [0x00001002, 'US'],
+  AttributeIdentifierList: [0x00001005, 'AT'],
+  ActionTypeID: [0x00001008, 'US'],
+  NumberOfRemainingSuboperations: [0x00001020, 'US'],
+  NumberOfCompletedSuboperations: [0x00001021, 'US'],
+  NumberOfFailedSuboperations: [0x00001022, 'US'],
+  NumberOfWarningSuboperations: [0x00001023, 'US'],
+  MoveOriginatorApplicationEntityTitle: [0x00001030, 'AE'],
+  MoveOriginatorMessageID: [0x00001031, 'US'],
+};
+
+function encodeCommandValue(
+  vr: 'UI' | 'US' | 'AE' | 'AT' | 'LO',
+  value: string | number | number[],
+): Uint8Array {
+  if (vr === 'US') {
+    const out = new Uint8Array(2);
+    new DataView(out.buffer).setUint16(0, Number(value), true);
+    return out;
+  }
+  if (vr === 'AT') {
+    const tags = Array.isArray(value) ? value : [Number(value)];
+    const out = new Uint8Array(tags.length * 4);
+    const view = new DataView(out.buffer);
+    tags.forEach((tag, i) => {
+      view.setUint16(i * 4, tag >>> 16, true);
+      view.setUint16(i * 4 + 2, tag & 0xffff, true);
+    });
+    return out;
+  }
+  // UI pads with NUL, the text VRs with a space, to an even length (PS3.5 §6.2); the command
+  // group is always in the default repertoire.
+  const text = String(value);
+  const even = text.length % 2 === 0 ? text : `${text}${vr === 'UI' ? '\0' : ' '}`;
+  const out = new Uint8Array(even.length);
+  for (let i = 0; i < even.length; i++) out[i] = even.charCodeAt(i) & 0xff;
+  return out;
 }
 
 /** A received command set, decoded, with the raw data set for elements we do not model. */

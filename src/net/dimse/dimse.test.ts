@@ -61,6 +61,29 @@ describe('command sets', () => {
     assert.match(text, /remaining 4, completed 2, failed 1, warning 0/);
   });
 
+  test('the direct encoder writes what the generic data set encoder writes', async () => {
+    const { DataSet, DataSetEncoder, concatParts } = await import('../../object/index.ts');
+    const { IMPLICIT_LE } = await import('../../encoding/index.ts');
+    const fields = {
+      CommandField: 0x8021,
+      MessageIDBeingRespondedTo: 9,
+      AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
+      Status: 0xb000,
+      ErrorComment: 'odd',
+      OffendingElement: [0x00100010, 0x00100020],
+      NumberOfRemainingSuboperations: 0,
+      NumberOfCompletedSuboperations: 3,
+      NumberOfFailedSuboperations: 1,
+      NumberOfWarningSuboperations: 0,
+      MoveOriginatorApplicationEntityTitle: 'ABC',
+      CommandDataSetType: 0x0102,
+    };
+    const ds = new DataSet();
+    ds.set('CommandGroupLength', 0);
+    for (const [key, value] of Object.entries(fields)) ds.set(key as never, value as never);
+    assert.deepEqual(encodeCommand(fields), concatParts(new DataSetEncoder().encode(ds, IMPLICIT_LE)));
+  });
+
   test('a command without its mandatory elements or with an unknown field is refused', () => {
     assert.throws(
       () => decodeCommand(encodeCommand({ CommandField: 0x0001, MessageID: 1 })),
