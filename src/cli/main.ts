@@ -1,20 +1,29 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { translateDcmtkArgs } from './common/dcmtk-args.ts';
+import { translateTls } from './common/network.ts';
 import { DUMP_ALIASES, dumpCommand } from './dump.ts';
 import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
+import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
+import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
 import { pacsCommand } from './pacs.ts';
+import { STORESCP_ALIASES, storescpCommand } from './storescp.ts';
+import { STORESCU_ALIASES, storescuCommand } from './storescu.ts';
 
 const ALIASES: Record<string, Readonly<Record<string, string>>> = {
   dump: DUMP_ALIASES,
   dump2dcm: DUMP2DCM_ALIASES,
+  echoscu: ECHOSCU_ALIASES,
+  storescu: STORESCU_ALIASES,
+  findscu: FINDSCU_ALIASES,
+  storescp: STORESCP_ALIASES,
 };
 
 export async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   const aliases = command ? ALIASES[command] : undefined;
-  const args = aliases ? [command!, ...translateDcmtkArgs(rest, aliases)] : [...argv];
+  const args = aliases ? [command!, ...translateDcmtkArgs(translateTls(rest), aliases)] : [...argv];
   const program = new Command('dicomkit')
     .description('DICOM toolkit and PACS: files, network tools compatible with DCMTK, and a PACS server')
     .version('0.1.0')
@@ -23,7 +32,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(dump2dcmCommand())
     .addCommand(jsonCommand())
     .addCommand(json2dcmCommand())
-    .addCommand(pacsCommand());
+    .addCommand(pacsCommand())
+    .addCommand(echoscuCommand())
+    .addCommand(storescuCommand())
+    .addCommand(findscuCommand())
+    .addCommand(storescpCommand());
   program.exitOverride();
   try {
     await program.parseAsync(args, { from: 'user' });
