@@ -8,6 +8,7 @@ import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
 import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
 import { pacsCommand } from './pacs.ts';
+import { GETSCU_ALIASES, getscuCommand, MOVESCU_ALIASES, movescuCommand } from './retrieve.ts';
 import { STORESCP_ALIASES, storescpCommand } from './storescp.ts';
 import { STORESCU_ALIASES, storescuCommand } from './storescu.ts';
 
@@ -18,6 +19,8 @@ const ALIASES: Record<string, Readonly<Record<string, string>>> = {
   storescu: STORESCU_ALIASES,
   findscu: FINDSCU_ALIASES,
   storescp: STORESCP_ALIASES,
+  movescu: MOVESCU_ALIASES,
+  getscu: GETSCU_ALIASES,
 };
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -36,7 +39,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(echoscuCommand())
     .addCommand(storescuCommand())
     .addCommand(findscuCommand())
-    .addCommand(storescpCommand());
+    .addCommand(storescpCommand())
+    .addCommand(movescuCommand())
+    .addCommand(getscuCommand());
   program.exitOverride();
   try {
     await program.parseAsync(args, { from: 'user' });

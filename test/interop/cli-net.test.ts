@@ -28,9 +28,30 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
   let qr: BackgroundPeer;
   const db = join(work, 'db');
 
+  let storescpPort = 0;
+  let storescp: ChildProcess;
+  const moved = join(work, 'moved');
+
   before(async () => {
     mkdirSync(db);
     port = await freePort();
+    storescpPort = await freePort();
+    storescp = spawn(
+      process.execPath,
+      [
+        'bin/dicomkit.js',
+        'storescp',
+        '-aet',
+        'STORESCP',
+        '--host',
+        '127.0.0.1',
+        '-od',
+        moved,
+        String(storescpPort),
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForPort(storescpPort, 20_000);
     const config = join(work, 'dcmqrscp.cfg');
     writeFileSync(
       config,
@@ -39,6 +60,7 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
         'MaxPDUSize = 16384',
         'MaxAssociations = 16',
         'HostTable BEGIN',
+        `storescp = (STORESCP, 127.0.0.1, ${storescpPort})`,
         'HostTable END',
         'VendorTable BEGIN',
         'VendorTable END',
@@ -50,7 +72,10 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
     );
     qr = await startPeer('dcmqrscp', ['-c', config, String(port)], port);
   });
-  after(() => qr.stop());
+  after(async () => {
+    storescp.kill('SIGTERM');
+    await qr.stop();
+  });
 
   test('echoscu -v localhost PORT', { timeout: 30_000 }, async () => {
     const r = await dicomkit(['echoscu', '-v', 'localhost', String(port)]);
@@ -182,6 +207,50 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
     >[];
     assert.equal(json.length, 2);
     assert.equal(json[0]!['0020000D']!.vr, 'UI');
+  });
+
+  test('movescu -v -P -k 0008,0052="PATIENT" -k PatientID="1CT1" -aem STORESCP: dicomkit storescp receives', {
+    timeout: 30_000,
+  }, async () => {
+    const r = await dicomkit([
+      'movescu',
+      '-v',
+      '-P',
+      '-k',
+      '0008,0052=PATIENT',
+      '-k',
+      'PatientID=1CT1',
+      '-aem',
+      'STORESCP',
+      'localhost',
+      String(port),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Received Final Move Response \(Success; .*completed 1/);
+    const ct = (await readDicomFile(CT)).dataset;
+    const received = (await readDicomFile(join(moved, `CT.${ct.string('SOPInstanceUID')}`))).dataset;
+    assert.ok(Buffer.from(received.bytes('PixelData')!).equals(Buffer.from(ct.bytes('PixelData')!)));
+  });
+
+  test('getscu -v localhost PORT query.dcm, with query.dcm made by dicomkit dump2dcm', {
+    timeout: 30_000,
+  }, async () => {
+    const mr = (await readDicomFile(MR)).dataset;
+    const dump = join(work, 'query.txt');
+    writeFileSync(
+      dump,
+      ['(0008,0052) CS [STUDY]', `(0020,000d) UI [${mr.string('StudyInstanceUID')}]`, ''].join('\n'),
+    );
+    const query = join(work, 'query.dcm');
+    const made = await dicomkit(['dump2dcm', dump, query]);
+    assert.equal(made.status, 0, made.stderr);
+    const out = join(work, 'got');
+    const r = await dicomkit(['getscu', '-v', '-od', out, 'localhost', String(port), query]);
+    assert.equal(r.status, 0, r.stderr);
+    const files = readdirSync(out);
+    assert.deepEqual(files, [`MR.${mr.string('SOPInstanceUID')}`]);
+    const got = (await readDicomFile(join(out, files[0]!))).dataset;
+    assert.ok(Buffer.from(got.bytes('PixelData')!).equals(Buffer.from(mr.bytes('PixelData')!)));
   });
 
   test('nested sequence keys reach the identifier', async () => {
