@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PacsAccess } from './access.ts';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig } from './config.ts';
+
+const quiet = { debugEnabled: false, log() {} };
+
+describe('PACS config', () => {
+  test('defaults are those of ARCHITECTURE.md', () => {
+    const config = resolveConfig({});
+    assert.equal(config.aeTitle, 'DICOMKIT');
+    assert.equal(config.dicom.port, 4242);
+    assert.equal(config.dicom.host, '0.0.0.0');
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.port, 8042);
+    assert.deepEqual(config, DEFAULT_CONFIG);
+  });
+
+  test('a bad value or an unknown key fails naming the key', () => {
+    const failsOn = (input: Record<string, unknown>, key: string) =>
+      assert.throws(
+        () => resolveConfig(input),
+        (e: unknown) => e instanceof ConfigError && e.key === key,
+      );
+    failsOn({ dicom: { port: 70000 } }, 'dicom.port');
+    failsOn({ aeTitle: 'WAY-TOO-LONG-AE-TITLE' }, 'aeTitle');
+    failsOn({ dicmo: {} }, 'dicmo');
+    failsOn({ storage: { pth: 'x' } }, 'storage.pth');
+    failsOn({ duplicates: 'keep' }, 'duplicates');
+    failsOn({ modalities: { ct: { aeTitle: 'CT', host: 'h', port: 'x' } } }, 'modalities.ct.port');
+    failsOn(
+      { modalities: { ct: { aeTitle: 'CT', host: 'h', port: 104, permissions: { fly: true } } } },
+      'modalities.ct.permissions.fly',
+    );
+  });
+
+  test("modalities in Orthanc's short form and in full", () => {
+    const config = resolveConfig({
+      modalities: {
+        orthanc: ['ORTHANC', '10.0.0.5', 4242],
+        ct: {
+          aeTitle: 'CT1',
+          host: '10.0.0.6',
+          port: 104,
+          checkHost: false,
+          permissions: { store: true, move: false },
+        },
+      },
+    });
+    assert.deepEqual(config.modalities.orthanc, {
+      aeTitle: 'ORTHANC',
+      host: '10.0.0.5',
+      port: 4242,
+      checkHost: true,
+      permissions: { echo: true, store: true, find: true, move: true, get: true },
+    });
+    assert.equal(config.modalities.ct!.permissions.move, false);
+    assert.equal(config.modalities.ct!.checkHost, false);
+  });
+});
+
+describe('PACS access control', () => {
+  const config = resolveConfig({
+    localAddresses: ['127.0.0.1/32'],
+    modalities: {
+      ct: { aeTitle: 'CT1', host: '10.0.0.6', port: 104, permissions: { find: false } },
+      anywhere: { aeTitle: 'ROAMER', host: '10.9.9.9', port: 104, checkHost: false },
+    },
+  });
+  const access = new PacsAccess(config, quiet);
+  const check = (callingAeTitle: string, remoteAddress: string) =>
+    access.check({ callingAeTitle, calledAeTitle: 'DICOMKIT', remoteAddress });
+
+  test('local callers, known modalities at their address, roaming modalities', async () => {
+    assert.equal((await check('ANYONE', '127.0.0.1')).allowed, true);
+    assert.equal((await check('CT1', '10.0.0.6')).allowed, true);
+    assert.equal((await check('ROAMER', '192.168.7.7')).allowed, true);
+  });
+
+  test('unknown callers and known AE titles at the wrong address are rejected with reason 3', async () => {
+    for (const [aet, address, hint] of [
+      ['STRANGER', '10.0.0.7', /add it under "modalities"/],
+      ['CT1', '10.0.0.7', /not at 10.0.0.7/],
+      ['ANYONE', '127.0.0.2', /not a known modality/],
+    ] as const) {
+      const decision = await check(aet, address);
+      assert.equal(decision.allowed, false);
+      if (!decision.allowed) {
+        assert.deepEqual([decision.rj.result, decision.rj.source, decision.rj.reason], [1, 1, 3]);
+        assert.match(decision.why, hint);
+      }
+    }
+  });
+
+  test('per-operation permissions', async () => {
+    assert.equal(await access.permitted('CT1', '10.0.0.6', 'store'), true);
+    assert.equal(await access.permitted('CT1', '10.0.0.6', 'find'), false);
+    assert.equal(await access.permitted('ANYONE', '127.0.0.1', 'find'), true);
+    const open = new PacsAccess(resolveConfig({ allowUnknownCallers: true }), quiet);
+    assert.equal(
+      (await open.check({ callingAeTitle: 'X', calledAeTitle: 'Y', remoteAddress: '8.8.8.8' })).allowed,
+      true,
+    );
+  });
+});
