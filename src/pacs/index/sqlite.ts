@@ -286,9 +286,28 @@ export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}):
       return existing.get(sopInstanceUid) !== undefined;
     },
     *find(request) {
-      const { sql, params } = buildFind(request);
+      const { sql, params } = buildFind(
+        sequenceKeys(request.identifier).length > 0 ? { ...request, limit: undefined } : request,
+      );
       const rows = db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>;
-      for (const row of rows) yield responseFor(db, request, row, retrieveAeTitle);
+      const keys = sequenceKeys(request.identifier);
+      const caseInsensitive = request.caseInsensitivePN ?? true;
+      let yielded = 0;
+      for (const row of rows) {
+        if (keys.length > 0) {
+          if (
+            !sequencesMatch(
+              request.identifier,
+              keys,
+              representativeHeader(db, request.level, row),
+              caseInsensitive,
+            )
+          )
+            continue;
+        }
+        yield responseFor(db, request, row, retrieveAeTitle);
+        if (request.limit && ++yielded >= request.limit) return;
+      }
     },
     locate(model, level, identifier) {
       const { where, params } = conditions({ model, level, identifier, caseInsensitivePN: false }, 'IMAGE');
@@ -493,6 +512,83 @@ function buildFind(request: FindRequest): { sql: string; params: unknown[] } {
   return { sql: `${select[request.level]} ${where} ${order[request.level]}${limit}`, params };
 }
 
+/** The header of the first instance below a matched entity (the row's own at IMAGE level). */
+function representativeHeader(
+  db: Database.Database,
+  level: QueryLevel,
+  row: Record<string, unknown>,
+): DataSet | undefined {
+  const blob =
+    (row.header as Uint8Array | undefined) ??
+    (
+      db
+        .prepare(
+          `SELECT i.header FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id
+           WHERE ${level === 'PATIENT' ? 'st.patient = ?' : level === 'STUDY' ? 'st.id = ?' : 'se.id = ?'} LIMIT 1`,
+        )
+        .get(level === 'PATIENT' ? row.pid : level === 'STUDY' ? row.stid : row.seid) as
+        | { header: Uint8Array }
+        | undefined
+    )?.header;
+  return blob ? readDataSet(new Uint8Array(blob), EXPLICIT_LE) : undefined;
+}
+
+/** Sequence keys of the identifier that carry matching keys in their item (PS3.4 §C.2.2.2.6). */
+function sequenceKeys(identifier: DataSet): Tag[] {
+  return identifier.tags().filter((tag) => {
+    const item = identifier.sequence(tag)?.[0];
+    return item?.tags().some((t) => (item.strings(t) ?? []).some((v) => v.trim() !== ''));
+  });
+}
+
+function valueMatches(wanted: string[], have: string[], vr: string, caseInsensitive: boolean): boolean {
+  const norm = (v: string) => (vr === 'PN' && caseInsensitive ? v.trim().toUpperCase() : v.trim());
+  const values = have.map(norm);
+  return wanted.some((w) => {
+    const pattern = norm(w);
+    if (pattern === '' || pattern === '*') return true;
+    if (/[*?]/.test(pattern)) {
+      const re = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        's',
+      );
+      return values.some((v) => re.test(v));
+    }
+    return values.includes(pattern);
+  });
+}
+
+/** An item of the stored sequence that matches every key of the query item. */
+function matchingItems(query: DataSet, stored: DataSet[] | undefined, caseInsensitive: boolean): DataSet[] {
+  return (stored ?? []).filter((item) =>
+    query.tags().every((tag) => {
+      const wanted = query.strings(tag) ?? [];
+      if (wanted.every((w) => w.trim() === '')) return true;
+      const element = query.element(tag)!;
+      return valueMatches(wanted, item.strings(tag) ?? [], element.vr, caseInsensitive);
+    }),
+  );
+}
+
+/**
+ * Sequence matching (PS3.4 §C.2.2.2.6) on the entity's stored header: the SQL filter has
+ * already applied every other key, so this runs on candidates only.
+ */
+function sequencesMatch(
+  identifier: DataSet,
+  keys: Tag[],
+  header: DataSet | undefined,
+  caseInsensitive: boolean,
+): boolean {
+  if (!header) return false;
+  return keys.every(
+    (tag) => matchingItems(identifier.sequence(tag)![0]!, header.sequence(tag), caseInsensitive).length > 0,
+  );
+}
+
 /** A response identifier: exactly the requested keys, plus the three the standard adds. */
 function responseFor(
   db: Database.Database,
@@ -507,20 +603,7 @@ function responseFor(
   if (retrieveAeTitle) response.set(RETRIEVE_AE_TITLE, retrieveAeTitle);
   let header: DataSet | undefined;
   const headerOf = (): DataSet | undefined => {
-    if (header) return header;
-    const blob =
-      (row.header as Uint8Array | undefined) ??
-      (
-        db
-          .prepare(
-            `SELECT i.header FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id
-             WHERE ${request.level === 'PATIENT' ? 'st.patient = ?' : request.level === 'STUDY' ? 'st.id = ?' : 'se.id = ?'} LIMIT 1`,
-          )
-          .get(request.level === 'PATIENT' ? row.pid : request.level === 'STUDY' ? row.stid : row.seid) as
-          | { header: Uint8Array }
-          | undefined
-      )?.header;
-    header = blob ? readDataSet(new Uint8Array(blob), EXPLICIT_LE) : undefined;
+    header ??= representativeHeader(db, request.level, row);
     return header;
   };
   for (const tag of request.identifier.tags()) {
@@ -553,6 +636,24 @@ function responseFor(
     }
     const source = headerOf();
     const fromHeader = source?.element(tag);
+    if (asked.vr === 'SQ') {
+      const query = request.identifier.sequence(tag)?.[0] ?? new DataSet();
+      const items = matchingItems(query, source?.sequence(tag), request.caseInsensitivePN ?? true).map(
+        (item) => {
+          const out = new DataSet(response);
+          for (const key of query.tags()) {
+            const values = item.values(key);
+            const vr = item.element(key)?.vr ?? query.element(key)!.vr;
+            if (values === undefined) out.set(key, undefined, vr);
+            else if (vrInfo(vr).usesCharset) out.set(key, values as string[], vr);
+            else out.add(item.element(key)!);
+          }
+          return out;
+        },
+      );
+      response.set(tag, items, 'SQ');
+      continue;
+    }
     if (fromHeader && vrInfo(fromHeader.vr).usesCharset) {
       // Re-encoded: the header's character set may differ from the response's UTF-8.
       response.set(tag, source!.values(tag) as string[], fromHeader.vr);
