@@ -86,9 +86,23 @@ async function ingest(dir: string, count: number, label: string): Promise<Record
   {
     const port = await freePort();
     const storage = join(work, `pacs-${label}`);
+    const extra = args.includes('--no-fsync') ? ['--no-fsync'] : [];
     const child = spawn(
       process.execPath,
-      ['bin/dicomkit.js', 'pacs', '--storage', storage, '--port', String(port), '--host', '127.0.0.1', '-q'],
+      [
+        'bin/dicomkit.js',
+        'pacs',
+        '--storage',
+        storage,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        '0',
+        '-q',
+        ...extra,
+      ],
       {
         stdio: 'ignore',
       },

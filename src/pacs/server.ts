@@ -15,6 +15,7 @@ import {
 } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
 import type { PacsConfig } from './config.ts';
+import { startRest } from './http/rest.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, ingest } from './ingest.ts';
@@ -23,6 +24,9 @@ import { FileStorage } from './storage/filesystem.ts';
 export interface Pacs {
   config: PacsConfig;
   dicom: DicomServer;
+  /** The REST server when `http.enabled` (its port: `httpPort`). */
+  http: import('fastify').FastifyInstance | undefined;
+  httpPort: number;
   index: PacsIndex;
   storage: FileStorage;
   access: PacsAccess;
@@ -173,9 +177,11 @@ export async function startPacs(
   );
 
   let closed = false;
-  return {
+  const pacs: Pacs = {
     config,
     dicom,
+    http: undefined,
+    httpPort: 0,
     index,
     storage,
     access,
@@ -183,11 +189,20 @@ export async function startPacs(
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
+      await pacs.http?.close();
       await dicom.close(closeOptions);
       index.close();
       writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
     },
   };
+  if (config.http.enabled) {
+    // HTTP stays on loopback by default: there is no authentication yet (as Orthanc's RemoteAccessAllowed).
+    pacs.http = await startRest(pacs, { host: config.http.host, port: config.http.port });
+    const address = pacs.http.server.address();
+    pacs.httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+    logger.log('info', `REST API on http://${config.http.host}:${pacs.httpPort}`);
+  }
+  return pacs;
 }
 
 /**

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readDicomFile } from '../../src/object/file.node.ts';
-import { DataSet } from '../../src/object/index.ts';
 import { resolveConfig } from '../../src/pacs/config.ts';
 import { type Pacs, startPacs } from '../../src/pacs/server.ts';
-import { ApplicationEntity, QueryRetrieveModels, storageContexts } from '../../src/services/index.ts';
+import { ApplicationEntity, storageContexts } from '../../src/services/index.ts';
 import { type BackgroundPeer, freePort, startPeer } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 
@@ -49,6 +48,7 @@ describe('dicomkit pacs and Orthanc', () => {
     pacs = await startPacs(
       resolveConfig({
         dicom: { host: '127.0.0.1', port: 0 },
+        http: { port: 0 },
         storage: { path: join(work, 'dicomkit') },
         modalities: { orthanc: { aeTitle: 'ORTHANC', host: '127.0.0.1', port: orthancDicomPort } },
       }),
@@ -118,25 +118,15 @@ describe('dicomkit pacs and Orthanc', () => {
     const study = (await readDicomFile(MR)).dataset.string('StudyInstanceUID')!.trim();
     const uid = (await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim();
     assert.ok(!pacs.index.has(uid));
-    // dicomkit as SCU: C-MOVE from Orthanc with ourselves as the destination.
-    const assoc = await new ApplicationEntity({ aeTitle: 'DICOMKIT' }).associate({
-      host: '127.0.0.1',
-      port: orthancDicomPort,
-      calledAeTitle: 'ORTHANC',
-      contexts: [
-        {
-          abstractSyntax: QueryRetrieveModels.study.move,
-          transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'],
-        },
-      ],
+    // Told through its REST API, dicomkit C-MOVEs the study from Orthanc into itself.
+    const response = await fetch(`http://127.0.0.1:${pacs.httpPort}/modalities/orthanc/move`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Level: 'Study', Resources: [{ StudyInstanceUID: study }] }),
+      signal: AbortSignal.timeout(20_000),
     });
-    const identifier = new DataSet();
-    identifier.set('QueryRetrieveLevel', 'STUDY');
-    identifier.set('StudyInstanceUID', study);
-    const result = await assoc.move(identifier, 'DICOMKIT', { model: 'study' });
-    await assoc.release();
-    assert.equal(result.status, 0);
-    assert.equal(result.completed, 1);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(await response.json(), { Completed: 1, Failed: 0 });
     assert.ok(pacs.index.has(uid), 'the instance moved from Orthanc is in our index');
   });
 });

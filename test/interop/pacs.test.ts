@@ -73,6 +73,7 @@ describe('dicomkit pacs with DCMTK peers', () => {
     );
     const config = resolveConfig({
       dicom: { host: '127.0.0.1', port: 0 },
+      http: { port: 0 },
       storage: { path: join(work, 'data') },
       localAddresses: ['127.0.0.1/32'],
       duplicates: 'overwrite',
@@ -392,6 +393,55 @@ describe('dicomkit pacs with DCMTK peers', () => {
     assert.deepEqual(distinct(got), expected);
   });
 
+  test('REST lists, downloads, uploads and deletes what was stored', { timeout: 30_000 }, async () => {
+    const base = `http://127.0.0.1:${pacs.httpPort}`;
+    const get = async (path: string) => {
+      const r = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(r.status, 200, `GET ${path}: ${r.status}`);
+      return r;
+    };
+    const studies = (await (await get('/studies')).json()) as string[];
+    const expectedStudies = distinct(files().map((f) => top(f, 'StudyInstanceUID')));
+    assert.deepEqual([...studies].sort(), expectedStudies);
+    const ct = files().find((f) => top(f, 'PatientID') === '1CT1')!;
+    const uid = top(ct, 'SOPInstanceUID')!;
+    const study = (await (await get(`/studies/${top(ct, 'StudyInstanceUID')}`)).json()) as {
+      MainDicomTags: Record<string, string>;
+      Children: string[];
+    };
+    assert.equal(study.MainDicomTags.PatientID, '1CT1');
+    assert.ok(study.Children.includes(top(ct, 'SeriesInstanceUID')!));
+    // The download is the stored file, byte for byte.
+    const location = pacs.index.locate('study', 'IMAGE', imageKeys(ct.header, uid))[0]!;
+    const downloaded = Buffer.from(await (await get(`/instances/${uid}/file`)).arrayBuffer());
+    assert.ok(downloaded.equals(readFileSync(pacs.storage.absolute(location.path))));
+    const tags = (await (await get(`/instances/${uid}/tags`)).json()) as Record<string, { Value?: string[] }>;
+    assert.deepEqual(tags['00080018']!.Value, [uid]);
+    const before = (await (await get('/statistics')).json()) as {
+      CountInstances: number;
+      CountStudies: number;
+    };
+    // Delete the CT study: rows and files go together.
+    const del = await fetch(`${base}/studies/${top(ct, 'StudyInstanceUID')}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    assert.equal(pacs.index.has(uid), false);
+    assert.equal(existsSync(pacs.storage.absolute(location.path)), false);
+    const after = (await (await get('/statistics')).json()) as {
+      CountInstances: number;
+      CountStudies: number;
+    };
+    assert.equal(after.CountStudies, before.CountStudies - 1);
+    assert.equal((await fetch(`${base}/instances/${uid}`)).status, 404);
+    // Upload it again with POST /instances.
+    const upload = await fetch(`${base}/instances`, {
+      method: 'POST',
+      body: readFileSync(ct.path),
+      headers: { 'content-type': 'application/dicom' },
+    });
+    assert.deepEqual(await upload.json(), { ID: uid, Status: 'Success' });
+    assert.ok(pacs.index.has(uid));
+  });
+
   test('an unknown, non-local caller is rejected until it is configured', { timeout: 30_000 }, async () => {
     const ae = new ApplicationEntity({ aeTitle: 'STRANGER' });
     const attempt = () =>
@@ -443,7 +493,19 @@ describe('kill -9 in the middle of a storescu run', () => {
     const port = await freePort();
     const child: ChildProcess = spawn(
       process.execPath,
-      ['bin/dicomkit.js', 'pacs', '--storage', storage, '--port', String(port), '--host', '127.0.0.1', '-q'],
+      [
+        'bin/dicomkit.js',
+        'pacs',
+        '--storage',
+        storage,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        '0',
+        '-q',
+      ],
       { stdio: 'ignore' },
     );
     await waitForPort(port, 20_000);
@@ -475,7 +537,11 @@ describe('kill -9 in the middle of a storescu run', () => {
       if (/Received Store Response \(Success\)/.test(line) && current) acknowledged.push(current);
     }
     const restarted = await startPacs(
-      resolveConfig({ dicom: { host: '127.0.0.1', port: 0 }, storage: { path: storage } }),
+      resolveConfig({
+        dicom: { host: '127.0.0.1', port: 0 },
+        http: { enabled: false },
+        storage: { path: storage },
+      }),
       {
         logger: quiet,
       },
