@@ -14,6 +14,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -417,6 +418,19 @@ describe('dicomkit pacs with DCMTK peers', () => {
     assert.ok(downloaded.equals(readFileSync(pacs.storage.absolute(location.path))));
     const tags = (await (await get(`/instances/${uid}/tags`)).json()) as Record<string, { Value?: string[] }>;
     assert.deepEqual(tags['00080018']!.Value, [uid]);
+    // The study as a ZIP: Python's zipfile checks it and lists the files.
+    const zip = Buffer.from(
+      await (await get(`/studies/${top(ct, 'StudyInstanceUID')}/archive`)).arrayBuffer(),
+    );
+    const zipPath = join(work, 'study.zip');
+    writeFileSync(zipPath, zip);
+    const listing = await runPeerAsync('/usr/bin/python3', [
+      '-c',
+      'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(chr(10).join(z.namelist()))',
+      zipPath,
+    ]);
+    assert.equal(listing.status, 0, listing.stderr);
+    assert.ok(listing.stdout.includes(`${uid}.dcm`), listing.stdout);
     const before = (await (await get('/statistics')).json()) as {
       CountInstances: number;
       CountStudies: number;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PIXEL_DATA } from '../../core/index.ts';
 import { keywordOf } from '../../dictionary/index.ts';
@@ -9,6 +10,7 @@ import { DataSet, readDicom } from '../../object/index.ts';
 import { ApplicationEntity, QueryRetrieveModels, verificationContext } from '../../services/index.ts';
 import type { QueryLevel } from '../index/types.ts';
 import type { Pacs } from '../server.ts';
+import { zipStream } from './zip.ts';
 
 /**
  * The REST API of the PACS, with Orthanc's as the reference for what users expect, but DICOM
@@ -152,6 +154,27 @@ export async function startRest(
     reply.header('content-type', 'application/dicom');
     reply.header('content-length', String(location.size));
     return reply.send(createReadStream(storage.absolute(location.path)));
+  });
+
+  // A study as a ZIP of its files (stored, streamed), named like Orthanc's /studies/{id}/archive.
+  app.get('/studies/:id/archive', async (request, reply) => {
+    const id = (request.params as { id: string }).id;
+    const identifier = new DataSet();
+    identifier.set('StudyInstanceUID', id);
+    const files = index.locate('study', 'STUDY', identifier);
+    if (files.length === 0) return fail(reply, 404, 'ERR_NOT_FOUND', `no study ${id}`);
+    reply.header('content-type', 'application/zip');
+    reply.header('content-disposition', `attachment; filename="${id}.zip"`);
+    return reply.send(
+      Readable.from(
+        zipStream(
+          files.map((f) => ({
+            name: `${f.seriesInstanceUid}/${f.sopInstanceUid}.dcm`,
+            path: storage.absolute(f.path),
+          })),
+        ),
+      ),
+    );
   });
 
   app.get('/instances/:id/tags', async (request, reply) => {
