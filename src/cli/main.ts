@@ -8,6 +8,7 @@ import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
 import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
 import { pacsCommand } from './pacs.ts';
+import { renderCommand, transcodeCommand } from './pixel.ts';
 import { GETSCU_ALIASES, getscuCommand, MOVESCU_ALIASES, movescuCommand } from './retrieve.ts';
 import { STORESCP_ALIASES, storescpCommand } from './storescp.ts';
 import { STORESCU_ALIASES, storescuCommand } from './storescu.ts';
@@ -41,7 +42,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(findscuCommand())
     .addCommand(storescpCommand())
     .addCommand(movescuCommand())
-    .addCommand(getscuCommand());
+    .addCommand(getscuCommand())
+    .addCommand(renderCommand())
+    .addCommand(transcodeCommand());
   program.exitOverride();
   try {
     await program.parseAsync(args, { from: 'user' });
