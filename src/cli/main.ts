@@ -7,6 +7,7 @@ import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
 import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
 import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
+import { mprCommand } from './mpr.ts';
 import { pacsCommand } from './pacs.ts';
 import { renderCommand, transcodeCommand } from './pixel.ts';
 import { GETSCU_ALIASES, getscuCommand, MOVESCU_ALIASES, movescuCommand } from './retrieve.ts';
@@ -44,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(movescuCommand())
     .addCommand(getscuCommand())
     .addCommand(renderCommand())
-    .addCommand(transcodeCommand());
+    .addCommand(transcodeCommand())
+    .addCommand(mprCommand());
   program.exitOverride();
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { uidEntries } from '../dictionary/index.ts';
 import { allTransferSyntaxes, findTransferSyntax, type TransferSyntax } from '../encoding/index.ts';
 import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
 import { closeCodecWorkers, registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
@@ -30,14 +31,23 @@ const SYNTAX_NAMES: Record<string, string> = {
   htj2k: '1.2.840.10008.1.2.4.203',
 };
 
-function syntaxOf(text: string): TransferSyntax {
-  const uid = SYNTAX_NAMES[text.toLowerCase()] ?? text;
-  const found =
-    findTransferSyntax(uid) ??
-    allTransferSyntaxes().find((ts) => ts.name.toLowerCase() === text.toLowerCase().replace(/-/g, ' '));
+/** Lower case letters and digits only: 'JPEG-LS Lossless' and 'jpegls lossless' compare equal. */
+const squash = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** A short name above, a UID, or the dictionary's keyword or name of a transfer syntax (PS3.6 Table A-1). */
+export function syntaxOf(text: string): TransferSyntax {
+  const wanted = squash(text);
+  const uid =
+    SYNTAX_NAMES[text.toLowerCase()] ??
+    uidEntries().find(
+      (e) => e.type === 'Transfer Syntax' && (squash(e.keyword) === wanted || squash(e.name) === wanted),
+    )?.uid ??
+    allTransferSyntaxes().find((ts) => squash(ts.name) === wanted)?.uid ??
+    text;
+  const found = findTransferSyntax(uid);
   if (!found || found.unknown) {
     throw new Error(
-      `unknown transfer syntax '${text}' (names: ${Object.keys(SYNTAX_NAMES).join(', ')}, or a UID)`,
+      `unknown transfer syntax '${text}' (names: ${Object.keys(SYNTAX_NAMES).join(', ')}; or a UID, keyword or name of PS3.6)`,
     );
   }
   return found;
@@ -78,8 +88,16 @@ export function renderCommand(): Command {
 /** `dicomkit transcode IN OUT --syntax NAME`: decode and re-encode pixel data (lossy results get a new UID). */
 export function transcodeCommand(): Command {
   return new Command('transcode')
-    .description(
-      `write a file in another transfer syntax (names: ${Object.keys(SYNTAX_NAMES).join(', ')}; or a UID)`,
+    .description('write a file in another transfer syntax: decode and re-encode the pixel data')
+    .addHelpText(
+      'after',
+      `\nTransfer syntaxes (--syntax): a short name, its UID, or its PS3.6 keyword or name\n${Object.entries(
+        SYNTAX_NAMES,
+      )
+        .map(([name, uid]) => `  ${name.padEnd(22)} ${uid.padEnd(24)} ${findTransferSyntax(uid)?.name ?? ''}`)
+        .join(
+          '\n',
+        )}\nLossy results get Lossy Image Compression 01, its ratio and method, and a new SOP Instance UID.`,
     )
     .argument('<in>', 'DICOM file')
     .argument('<out>', 'DICOM file to write')

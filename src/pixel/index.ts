@@ -2,7 +2,8 @@
  * The pixel layer: frames of native and encapsulated pixel data, the codec registry (RLE
  * Lossless built in; JPEG, JPEG-LS, JPEG 2000 and HTJ2K from WebAssembly builds plug in
  * with `registerCompressedCodecs()`, or any codec with `registerCodec`), colour
- * conversion, the grayscale rendering pipeline and a PNG encoder. Isomorphic: in Node,
+ * conversion, the grayscale rendering pipeline, a PNG encoder, volumes (`buildVolume`) and
+ * their axial, coronal and sagittal reformats (`renderMpr`). Isomorphic: in Node,
  * `registerNodeCodecs()` in codecs/node-codecs.node.ts runs the compressed codecs on worker
  * threads, and the file reader for pixel data left on disk is `fileBulkSource` in
  * bulk-source.node.ts.
@@ -114,6 +115,19 @@ export {
   type Window,
   windowFunction,
 } from './lut.ts';
+export {
+  type MprImage,
+  type MprOptions,
+  type MprPanel,
+  PLANE_AXES,
+  type PlaneName,
+  type Reformat,
+  type ReformatOptions,
+  type RenderReformatOptions,
+  reformat,
+  renderMpr,
+  renderReformat,
+} from './mpr.ts';
 export { type PixelArray, packBits, unpackBits, unpackSamples } from './native.ts';
 export { crc32, encodePng, type PngImage, type PngOptions } from './png.ts';
 export {
@@ -124,3 +138,14 @@ export {
   renderFrame,
 } from './render.ts';
 export { type CompressOptions, compressPixelData, decompressPixelData } from './transcode.ts';
+export {
+  buildVolume,
+  groupBySeries,
+  patientToVoxel,
+  type Vec3,
+  type Volume,
+  type VolumeOptions,
+  type VolumeSlice,
+  volumeCentre,
+  voxelToPatient,
+} from './volume.ts';
