@@ -1,667 +1,531 @@
 import Database from 'better-sqlite3';
-import { type Tag, vrInfo } from '../../core/index.ts';
-import { tagOf } from '../../dictionary/index.ts';
-import { EXPLICIT_LE } from '../../encoding/index.ts';
-import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../../object/index.ts';
+import { DicomError } from '../../core/index.ts';
+import type { DataSet } from '../../object/index.ts';
+import { AGGREGATE_COLUMNS, attributeColumns, DEPTH, TABLES } from './catalogue.ts';
+import { type SqlDialect, type SqlValue, sqliteDialect } from './dialect.ts';
+import { type FindPlan, fromClause, ORDER, planFind, planLocate } from './query.ts';
+import { buildResponse } from './response.ts';
+import {
+  decodeHeader,
+  encodeHeader,
+  type InstanceKeys,
+  instanceKeys,
+  levelValues,
+  patientKey,
+} from './rows.ts';
+import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.ts';
 import type {
   FindRequest,
   IndexStatistics,
   InstanceLocation,
   PacsIndex,
   QueryLevel,
+  QueryModel,
   StoredInstance,
 } from './types.ts';
 
 /**
- * The PACS index on SQLite (better-sqlite3, WAL). Rows for patient, study, series and
- * instance carry the attributes Q/R matches on (PS3.4 §C.6); each instance also keeps its
- * header (explicit VR little endian, no pixel data) so any other key can be returned.
- * Matching is SQL over indexed columns (PS3.4 §C.2.2.2), never a scan in JavaScript.
+ * The PACS index on SQLite (better-sqlite3): WAL journal, synchronous=NORMAL (a commit is
+ * durable once the WAL is synced at checkpoint; a power cut may lose the last commits but
+ * never corrupts, and the file store, the source of truth, re-indexes them), foreign keys,
+ * a busy timeout for other processes (e.g. `dicomkit pacs --reindex` beside a server).
+ *
+ * Writes: add() and remove() run in one IMMEDIATE transaction each; the PACS batches the rows
+ * of concurrent associations into one add(). Derived attributes (counts, ModalitiesInStudy,
+ * SOPClassesInStudy) and the entity attributes are refreshed once per touched entity per
+ * transaction. Entity attributes follow the most recently indexed instance of the entity
+ * ("latest wins"), which is also the one whose header answers the keys without a column.
+ * A series keeps the study it was first indexed in, and a study its patient, even when a
+ * later instance names other parents.
+ *
+ * Reads: find() selects the matching ids in one statement, then reads rows in chunks, so no
+ * statement stays open while the caller awaits between responses (better-sqlite3 refuses
+ * writes on a connection with an open iterator).
  */
 
-/** Numbered migrations: the index knows its version and upgrades in order. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE patients (
-     id INTEGER PRIMARY KEY,
-     patient_key TEXT NOT NULL UNIQUE,
-     patient_id TEXT NOT NULL, issuer TEXT NOT NULL, patient_name TEXT NOT NULL, patient_name_upper TEXT NOT NULL,
-     birth_date TEXT NOT NULL, sex TEXT NOT NULL);
-   CREATE TABLE studies (
-     id INTEGER PRIMARY KEY,
-     patient INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-     study_uid TEXT NOT NULL UNIQUE, study_date TEXT NOT NULL, study_time TEXT NOT NULL,
-     accession TEXT NOT NULL, study_id TEXT NOT NULL, description TEXT NOT NULL,
-     referring TEXT NOT NULL, referring_upper TEXT NOT NULL);
-   CREATE TABLE series (
-     id INTEGER PRIMARY KEY,
-     study INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
-     series_uid TEXT NOT NULL UNIQUE, modality TEXT NOT NULL, series_number TEXT NOT NULL,
-     description TEXT NOT NULL, body_part TEXT NOT NULL);
-   CREATE TABLE instances (
-     id INTEGER PRIMARY KEY,
-     series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
-     sop_uid TEXT NOT NULL UNIQUE, sop_class TEXT NOT NULL, instance_number TEXT NOT NULL,
-     path TEXT NOT NULL, size INTEGER NOT NULL, transfer_syntax TEXT NOT NULL,
-     source_ae TEXT NOT NULL, received_at INTEGER NOT NULL, header BLOB NOT NULL);
-   CREATE INDEX patients_id ON patients(patient_id);
-   CREATE INDEX patients_name ON patients(patient_name_upper);
-   CREATE INDEX studies_patient ON studies(patient);
-   CREATE INDEX studies_date ON studies(study_date, study_time);
-   CREATE INDEX studies_accession ON studies(accession);
-   CREATE INDEX series_study ON series(study);
-   CREATE INDEX series_modality ON series(modality);
-   CREATE INDEX instances_series ON instances(series);`,
-];
-
-interface Column {
-  level: QueryLevel;
-  sql: string;
-  /** Case-insensitive twin, for PN. */
-  upper?: string;
-  kind: 'text' | 'uid' | 'date' | 'time' | 'pn' | 'number';
-}
-
-/** Matching keys by tag: the attributes that have columns (PS3.4 C.6.1.1 / C.6.2.1). */
-const COLUMNS = new Map<Tag, Column>([
-  [tagOf('PatientID'), { level: 'PATIENT', sql: 'p.patient_id', kind: 'text' }],
-  [tagOf('IssuerOfPatientID'), { level: 'PATIENT', sql: 'p.issuer', kind: 'text' }],
-  [
-    tagOf('PatientName'),
-    { level: 'PATIENT', sql: 'p.patient_name', upper: 'p.patient_name_upper', kind: 'pn' },
-  ],
-  [tagOf('PatientBirthDate'), { level: 'PATIENT', sql: 'p.birth_date', kind: 'date' }],
-  [tagOf('PatientSex'), { level: 'PATIENT', sql: 'p.sex', kind: 'text' }],
-  [tagOf('StudyInstanceUID'), { level: 'STUDY', sql: 'st.study_uid', kind: 'uid' }],
-  [tagOf('StudyDate'), { level: 'STUDY', sql: 'st.study_date', kind: 'date' }],
-  [tagOf('StudyTime'), { level: 'STUDY', sql: 'st.study_time', kind: 'time' }],
-  [tagOf('AccessionNumber'), { level: 'STUDY', sql: 'st.accession', kind: 'text' }],
-  [tagOf('StudyID'), { level: 'STUDY', sql: 'st.study_id', kind: 'text' }],
-  [tagOf('StudyDescription'), { level: 'STUDY', sql: 'st.description', kind: 'text' }],
-  [
-    tagOf('ReferringPhysicianName'),
-    { level: 'STUDY', sql: 'st.referring', upper: 'st.referring_upper', kind: 'pn' },
-  ],
-  [tagOf('SeriesInstanceUID'), { level: 'SERIES', sql: 'se.series_uid', kind: 'uid' }],
-  [tagOf('Modality'), { level: 'SERIES', sql: 'se.modality', kind: 'text' }],
-  [tagOf('SeriesNumber'), { level: 'SERIES', sql: 'se.series_number', kind: 'number' }],
-  [tagOf('SeriesDescription'), { level: 'SERIES', sql: 'se.description', kind: 'text' }],
-  [tagOf('BodyPartExamined'), { level: 'SERIES', sql: 'se.body_part', kind: 'text' }],
-  [tagOf('SOPInstanceUID'), { level: 'IMAGE', sql: 'i.sop_uid', kind: 'uid' }],
-  [tagOf('SOPClassUID'), { level: 'IMAGE', sql: 'i.sop_class', kind: 'uid' }],
-  [tagOf('InstanceNumber'), { level: 'IMAGE', sql: 'i.instance_number', kind: 'number' }],
-]);
-
-const DEPTH: Record<QueryLevel, number> = { PATIENT: 0, STUDY: 1, SERIES: 2, IMAGE: 3 };
-const SPECIFIC_CHARACTER_SET = 0x00080005;
-const QUERY_RETRIEVE_LEVEL = 0x00080052;
-const RETRIEVE_AE_TITLE = 0x00080054;
-const MODALITIES_IN_STUDY = tagOf('ModalitiesInStudy');
-
-/** Counts and lists derived from the rows below an entity (PS3.4 C.6.1.1.x optional keys). */
-const DERIVED = new Map<Tag, { level: QueryLevel; sql: string; list?: boolean }>([
-  [
-    tagOf('NumberOfPatientRelatedStudies'),
-    { level: 'PATIENT', sql: 'SELECT count(*) FROM studies WHERE patient = p.id' },
-  ],
-  [
-    tagOf('NumberOfPatientRelatedSeries'),
-    {
-      level: 'PATIENT',
-      sql: 'SELECT count(*) FROM series JOIN studies ON series.study = studies.id WHERE studies.patient = p.id',
-    },
-  ],
-  [
-    tagOf('NumberOfPatientRelatedInstances'),
-    {
-      level: 'PATIENT',
-      sql: 'SELECT count(*) FROM instances JOIN series ON instances.series = series.id JOIN studies ON series.study = studies.id WHERE studies.patient = p.id',
-    },
-  ],
-  [
-    tagOf('NumberOfStudyRelatedSeries'),
-    { level: 'STUDY', sql: 'SELECT count(*) FROM series WHERE study = st.id' },
-  ],
-  [
-    tagOf('NumberOfStudyRelatedInstances'),
-    {
-      level: 'STUDY',
-      sql: 'SELECT count(*) FROM instances JOIN series ON instances.series = series.id WHERE series.study = st.id',
-    },
-  ],
-  [
-    MODALITIES_IN_STUDY,
-    {
-      level: 'STUDY',
-      sql: "SELECT group_concat(DISTINCT modality) FROM series WHERE study = st.id AND modality <> ''",
-      list: true,
-    },
-  ],
-  [
-    tagOf('SOPClassesInStudy'),
-    {
-      level: 'STUDY',
-      sql: 'SELECT group_concat(DISTINCT sop_class) FROM instances JOIN series ON instances.series = series.id WHERE series.study = st.id',
-      list: true,
-    },
-  ],
-  [
-    tagOf('NumberOfSeriesRelatedInstances'),
-    { level: 'SERIES', sql: 'SELECT count(*) FROM instances WHERE series = se.id' },
-  ],
-]);
-
 export interface SqliteIndexOptions {
-  /** RetrieveAETitle (0008,0054) in responses. */
+  /** Retrieve AE Title (0008,0054) of C-FIND responses: the PACS's own AE title. Default empty. */
   retrieveAeTitle?: string;
+  /** How long a statement waits for another process's lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** SQLite page cache, in KiB. Default 65536 (64 MiB). */
+  cacheSizeKiB?: number;
 }
 
-function text(ds: DataSet, keyword: string): string {
-  return ds.string(tagOf(keyword as never))?.trim() ?? '';
+export interface SqliteIndex extends PacsIndex {
+  readonly path: string;
+  /** The highest applied migration. */
+  readonly schemaVersion: number;
+  /** Refreshes the planner's statistics (PRAGMA optimize); worth calling after a bulk load. */
+  optimize(): void;
 }
 
-/** TM as HHMMSS.FFFFFF so that strings sort as times do (PS3.5 §6.2: TM may omit trailing parts). */
-function normaliseTime(value: string): string {
-  const t = value.replace(/:/g, '').trim();
-  if (t === '') return '';
-  const [whole = '', fraction = ''] = t.split('.');
-  return `${whole.padEnd(6, '0')}.${fraction.padEnd(6, '0')}`;
+export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}): SqliteIndex {
+  return new SqlitePacsIndex(path, options);
 }
 
-/** The last instant a partial upper bound covers: '1230' is up to 12:30:59.999999. */
-function upperTime(value: string): string {
-  const [whole = '', fraction = ''] = value.replace(/:/g, '').trim().split('.');
-  const padded = whole.length <= 2 ? `${whole.padEnd(2, '9')}5959` : whole.length <= 4 ? `${whole}59` : whole;
-  return `${padded}.${fraction.padEnd(6, '9')}`;
+/** Applies the pending migrations; returns the schema version. Exported for tests. */
+export function migrate(db: Database.Database, dialect: SqlDialect = sqliteDialect): number {
+  db.exec(MIGRATIONS_TABLE(dialect));
+  const version = (): number =>
+    (db.prepare('SELECT max(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (version() > latest) {
+    throw new DicomError(
+      'ERR_IO',
+      `the index has schema version ${version()}, newer than this dicomkit knows (${latest})`,
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    db.transaction(() => {
+      // Checked again inside the lock: another process may have applied it meanwhile.
+      if (version() >= migration.version) return;
+      for (const statement of migration.statements(dialect)) db.exec(statement);
+      db.prepare('INSERT INTO migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+  return version();
 }
 
-function upper(value: string): string {
-  return value.toUpperCase();
+/** Rows read per statement while answering a C-FIND. */
+const CHUNK = 200;
+const STATEMENT_CACHE = 256;
+
+type Row = Record<string, unknown>;
+interface Ancestors {
+  series: number;
+  study: number;
+  patient: number;
+}
+/** Entities whose aggregates and attributes need refreshing, with the header to take them from. */
+interface Touched {
+  series: Map<number, DataSet | undefined>;
+  studies: Map<number, DataSet | undefined>;
+  patients: Map<number, DataSet | undefined>;
+}
+interface Prepared {
+  instance: StoredInstance;
+  keys: InstanceKeys;
 }
 
-/** Escapes a GLOB pattern's own metacharacters, then maps DICOM's * and ? (PS3.4 §C.2.2.2.4). */
-function globPattern(value: string): string {
-  return value.replace(/[[\]]/g, (c) => `[${c}]`);
+const LOCATION_COLUMNS =
+  'i.sop_instance_uid, i.sop_class_uid, st.study_instance_uid, se.series_instance_uid, i.path, i.transfer_syntax_uid, i.size';
+
+function location(row: Row): InstanceLocation {
+  return {
+    sopInstanceUid: row.sop_instance_uid as string,
+    sopClassUid: row.sop_class_uid as string,
+    studyInstanceUid: row.study_instance_uid as string,
+    seriesInstanceUid: row.series_instance_uid as string,
+    path: row.path as string,
+    transferSyntax: row.transfer_syntax_uid as string,
+    size: row.size as number,
+  };
 }
 
-export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}): PacsIndex {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  const retrieveAeTitle = options.retrieveAeTitle;
+function sameValues(a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
 
-  const insertPatient = db.prepare(
-    `INSERT INTO patients (patient_key, patient_id, issuer, patient_name, patient_name_upper, birth_date, sex)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(patient_key) DO UPDATE SET patient_name = excluded.patient_name,
-       patient_name_upper = excluded.patient_name_upper, birth_date = excluded.birth_date, sex = excluded.sex
-     RETURNING id`,
-  );
-  const insertStudy = db.prepare(
-    `INSERT INTO studies (patient, study_uid, study_date, study_time, accession, study_id, description, referring, referring_upper)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(study_uid) DO UPDATE SET study_uid = excluded.study_uid RETURNING id`,
-  );
-  const insertSeries = db.prepare(
-    `INSERT INTO series (study, series_uid, modality, series_number, description, body_part)
-     VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(series_uid) DO UPDATE SET series_uid = excluded.series_uid RETURNING id`,
-  );
-  const existing = db.prepare('SELECT id FROM instances WHERE sop_uid = ?');
-  const deleteInstance = db.prepare('DELETE FROM instances WHERE sop_uid = ?');
-  const insertInstance = db.prepare(
-    `INSERT INTO instances (series, sop_uid, sop_class, instance_number, path, size, transfer_syntax, source_ae, received_at, header)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+class SqlitePacsIndex implements SqliteIndex {
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly #db: Database.Database;
+  readonly #dialect = sqliteDialect;
+  readonly #retrieveAeTitle: string;
+  readonly #statements = new Map<string, Database.Statement>();
 
-  const addBatch = db.transaction((instances: readonly StoredInstance[], replace: boolean): number => {
+  constructor(path: string, options: SqliteIndexOptions) {
+    this.path = path;
+    this.#retrieveAeTitle = options.retrieveAeTitle ?? '';
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma(`cache_size = -${Math.max(2048, Math.floor(options.cacheSizeKiB ?? 65536))}`);
+      db.pragma('temp_store = MEMORY');
+      this.schemaVersion = migrate(db, this.#dialect);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.#db = db;
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      if (this.#statements.size >= STATEMENT_CACHE) this.#statements.clear();
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Writes
+
+  add(instances: readonly StoredInstance[], options: { replace?: boolean } = {}): number {
+    // Every instance is checked before anything is written.
+    const prepared: Prepared[] = instances.map((instance) => ({
+      instance,
+      keys: instanceKeys(instance.header),
+    }));
+    const replace = options.replace ?? false;
+    return this.#db.transaction(() => this.#addAll(prepared, replace)).immediate();
+  }
+
+  #addAll(prepared: readonly Prepared[], replace: boolean): number {
+    const touched: Touched = { series: new Map(), studies: new Map(), patients: new Map() };
+    const created = new Map<string, SqlValue[]>();
+    const cache = new Map<string, Ancestors>();
+    const imageColumns = attributeColumns('IMAGE');
+    const insertInstance = this.#stmt(
+      `INSERT INTO instances (series, ${imageColumns.join(', ')}, path, size, transfer_syntax_uid, source_ae_title, received_at)
+       VALUES (${Array(imageColumns.length + 6)
+         .fill('?')
+         .join(', ')})`,
+    );
+    const insertHeader = this.#stmt('INSERT INTO instance_headers (instance, header) VALUES (?, ?)');
+    const existing = this.#stmt('SELECT id, series FROM instances WHERE sop_instance_uid = ?');
+    const deleteInstance = this.#stmt('DELETE FROM instances WHERE id = ?');
     let added = 0;
-    for (const instance of instances) {
-      const h = instance.header;
-      const sopUid = text(h, 'SOPInstanceUID');
-      if (existing.get(sopUid)) {
+    for (const { instance, keys } of prepared) {
+      const header = instance.header;
+      const old = existing.get(keys.sopInstanceUid) as { id: number; series: number } | undefined;
+      if (old) {
         if (!replace) continue;
-        deleteInstance.run(sopUid);
-      } else {
-        added++;
+        this.#touchAncestors(old.series, touched);
+        deleteInstance.run(old.id);
       }
-      const patientId = text(h, 'PatientID');
-      const issuer = text(h, 'IssuerOfPatientID');
-      const name = text(h, 'PatientName');
-      // Patient identity: Patient ID with its issuer (PS3.3 C.7.1.1); no ID at all means one
-      // patient per study, so unrelated anonymous studies are not merged.
-      const patientKey = patientId ? `${issuer}\u0000${patientId}` : `\u0001${text(h, 'StudyInstanceUID')}`;
-      const patient = insertPatient.get(
-        patientKey,
-        patientId,
-        issuer,
-        name,
-        upper(name),
-        text(h, 'PatientBirthDate'),
-        text(h, 'PatientSex'),
-      ) as { id: number };
-      const referring = text(h, 'ReferringPhysicianName');
-      const study = insertStudy.get(
-        patient.id,
-        text(h, 'StudyInstanceUID'),
-        text(h, 'StudyDate'),
-        normaliseTime(text(h, 'StudyTime')),
-        text(h, 'AccessionNumber'),
-        text(h, 'StudyID'),
-        text(h, 'StudyDescription'),
-        referring,
-        upper(referring),
-      ) as { id: number };
-      const series = insertSeries.get(
-        study.id,
-        text(h, 'SeriesInstanceUID'),
-        text(h, 'Modality'),
-        text(h, 'SeriesNumber'),
-        text(h, 'SeriesDescription'),
-        text(h, 'BodyPartExamined'),
-      ) as { id: number };
-      insertInstance.run(
-        series.id,
-        sopUid,
-        text(h, 'SOPClassUID'),
-        text(h, 'InstanceNumber'),
+      const ids = this.#resolveSeries(keys, header, cache, created);
+      const result = insertInstance.run(
+        ids.series,
+        ...levelValues('IMAGE', header),
         instance.path,
         instance.size,
         instance.transferSyntax,
         instance.sourceAeTitle ?? '',
         instance.receivedAt,
-        encodeHeader(h),
       );
+      insertHeader.run(result.lastInsertRowid, encodeHeader(header));
+      touched.series.set(ids.series, header);
+      touched.studies.set(ids.study, header);
+      touched.patients.set(ids.patient, header);
+      if (!old) added++;
     }
+    this.#refresh(touched, created);
     return added;
-  });
-
-  const index: PacsIndex = {
-    add(instances, addOptions = {}) {
-      return addBatch(instances, addOptions.replace ?? false);
-    },
-    has(sopInstanceUid) {
-      return existing.get(sopInstanceUid) !== undefined;
-    },
-    *find(request) {
-      const { sql, params } = buildFind(
-        sequenceKeys(request.identifier).length > 0 ? { ...request, limit: undefined } : request,
-      );
-      const rows = db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>;
-      const keys = sequenceKeys(request.identifier);
-      const caseInsensitive = request.caseInsensitivePN ?? true;
-      let yielded = 0;
-      for (const row of rows) {
-        if (keys.length > 0) {
-          if (
-            !sequencesMatch(
-              request.identifier,
-              keys,
-              representativeHeader(db, request.level, row),
-              caseInsensitive,
-            )
-          )
-            continue;
-        }
-        yield responseFor(db, request, row, retrieveAeTitle);
-        if (request.limit && ++yielded >= request.limit) return;
-      }
-    },
-    locate(model, level, identifier) {
-      const { where, params } = conditions({ model, level, identifier, caseInsensitivePN: false }, 'IMAGE');
-      const rows = db
-        .prepare(
-          `SELECT i.sop_uid, i.sop_class, st.study_uid, se.series_uid, i.path, i.transfer_syntax, i.size
-           FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id
-           JOIN patients p ON st.patient = p.id ${where} ORDER BY st.study_uid, se.series_uid, CAST(i.instance_number AS INTEGER), i.sop_uid`,
-        )
-        .all(...params) as Record<string, string | number>[];
-      return rows.map(location);
-    },
-    remove(level, uid) {
-      const column = {
-        PATIENT: 'p.patient_id',
-        STUDY: 'st.study_uid',
-        SERIES: 'se.series_uid',
-        IMAGE: 'i.sop_uid',
-      }[level];
-      const removed = (
-        db
-          .prepare(
-            `SELECT i.sop_uid, i.sop_class, st.study_uid, se.series_uid, i.path, i.transfer_syntax, i.size
-             FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id
-             JOIN patients p ON st.patient = p.id WHERE ${column} = ?`,
-          )
-          .all(uid) as Record<string, string | number>[]
-      ).map(location);
-      db.transaction(() => {
-        for (const r of removed) deleteInstance.run(r.sopInstanceUid);
-        // Entities left without instances go too.
-        db.exec('DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series FROM instances)');
-        db.exec('DELETE FROM studies WHERE id NOT IN (SELECT DISTINCT study FROM series)');
-        db.exec('DELETE FROM patients WHERE id NOT IN (SELECT DISTINCT patient FROM studies)');
-      })();
-      return removed;
-    },
-    *paths() {
-      for (const row of db.prepare('SELECT path FROM instances').iterate() as IterableIterator<{
-        path: string;
-      }>) {
-        yield row.path;
-      }
-    },
-    statistics(): IndexStatistics {
-      const count = (table: string): number =>
-        (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-      const bytes = (db.prepare('SELECT coalesce(sum(size), 0) AS n FROM instances').get() as { n: number })
-        .n;
-      return {
-        patients: count('patients'),
-        studies: count('studies'),
-        series: count('series'),
-        instances: count('instances'),
-        bytes,
-      };
-    },
-    close() {
-      db.close();
-    },
-  };
-  return index;
-}
-
-function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const row = db.prepare('SELECT max(version) AS v FROM migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
-  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version - 1]!);
-      db.prepare('INSERT INTO migrations (version, applied_at) VALUES (?, ?)').run(
-        version,
-        new Date().toISOString(),
-      );
-    })();
   }
-}
 
-function encodeHeader(header: DataSet): Uint8Array {
-  const copy = new DataSet();
-  for (const element of header) if (element.tag < 0x7fe00000) copy.add(element);
-  return concatParts(new DataSetEncoder().encode(copy, EXPLICIT_LE));
-}
+  /** Marks a series and its parents for refreshing, without a header of their own. */
+  #touchAncestors(seriesId: number, touched: Touched): void {
+    const row = this.#stmt(
+      'SELECT se.id AS series, se.study AS study, st.patient AS patient FROM series se JOIN studies st ON st.id = se.study WHERE se.id = ?',
+    ).get(seriesId) as Ancestors | undefined;
+    if (!row) return;
+    if (!touched.series.has(row.series)) touched.series.set(row.series, undefined);
+    if (!touched.studies.has(row.study)) touched.studies.set(row.study, undefined);
+    if (!touched.patients.has(row.patient)) touched.patients.set(row.patient, undefined);
+  }
 
-function location(row: Record<string, string | number>): InstanceLocation {
-  return {
-    sopInstanceUid: row.sop_uid as string,
-    sopClassUid: row.sop_class as string,
-    studyInstanceUid: row.study_uid as string,
-    seriesInstanceUid: row.series_uid as string,
-    path: row.path as string,
-    transferSyntax: row.transfer_syntax as string,
-    size: row.size as number,
-  };
-}
-
-/** WHERE clause for the identifier's keys down to `level` (PS3.4 §C.2.2.2 matching types). */
-function conditions(request: FindRequest, level: QueryLevel): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const { identifier } = request;
-  const caseInsensitive = request.caseInsensitivePN ?? true;
-  const dateRange = identifier.string('StudyDate')?.trim() ?? '';
-  const timeRange = identifier.string('StudyTime')?.trim() ?? '';
-  const combined = dateRange.includes('-') && timeRange.includes('-');
-  for (const tag of identifier.tags()) {
-    const column = COLUMNS.get(tag);
-    if (!column || DEPTH[column.level] > DEPTH[level]) {
-      if (tag === MODALITIES_IN_STUDY && DEPTH.STUDY <= DEPTH[level]) {
-        const wanted = (identifier.strings(tag) ?? []).map((v) => v.trim()).filter(Boolean);
-        if (wanted.length > 0) {
-          clauses.push(
-            `EXISTS (SELECT 1 FROM series m WHERE m.study = st.id AND m.modality IN (${wanted.map(() => '?').join(',')}))`,
-          );
-          params.push(...wanted);
-        }
-      }
-      continue;
+  /** The series (and study, patient) rows of an instance, created when new. */
+  #resolveSeries(
+    keys: InstanceKeys,
+    header: DataSet,
+    cache: Map<string, Ancestors>,
+    created: Map<string, SqlValue[]>,
+  ): Ancestors {
+    const cached = cache.get(`se:${keys.seriesInstanceUid}`);
+    if (cached) return cached;
+    let ids = this.#stmt(
+      'SELECT se.id AS series, se.study AS study, st.patient AS patient FROM series se JOIN studies st ON st.id = se.study WHERE se.series_instance_uid = ?',
+    ).get(keys.seriesInstanceUid) as Ancestors | undefined;
+    if (!ids) {
+      const { study, patient } = this.#resolveStudy(keys, header, cache, created);
+      const values = levelValues('SERIES', header);
+      const series = Number(this.#insert('SERIES', study, values));
+      created.set(`SERIES:${series}`, values);
+      ids = { series, study, patient };
     }
-    const raw = identifier.string(tag) ?? '';
-    const value = raw.trim();
-    if (value === '' || value === '*') continue; // universal matching
-    if (
-      combined &&
-      (column.kind === 'date' || column.kind === 'time') &&
-      column.sql.startsWith('st.study_')
-    ) {
-      if (column.kind === 'time') continue; // handled with the date (PS3.4 §C.2.2.2.5.1)
-      const [dLo = '', dHi = ''] = dateRange.split('-');
-      const [tLo = '', tHi = ''] = timeRange.split('-').map(normaliseTime);
-      if (dLo) {
-        clauses.push('(st.study_date > ? OR (st.study_date = ? AND st.study_time >= ?))');
-        params.push(dLo, dLo, tLo);
+    cache.set(`se:${keys.seriesInstanceUid}`, ids);
+    return ids;
+  }
+
+  #resolveStudy(
+    keys: InstanceKeys,
+    header: DataSet,
+    cache: Map<string, Ancestors>,
+    created: Map<string, SqlValue[]>,
+  ): { study: number; patient: number } {
+    const key = `st:${keys.studyInstanceUid}`;
+    const cached = cache.get(key);
+    if (cached) return cached;
+    let ids = this.#stmt('SELECT id AS study, patient FROM studies WHERE study_instance_uid = ?').get(
+      keys.studyInstanceUid,
+    ) as { study: number; patient: number } | undefined;
+    if (!ids) {
+      const identity = patientKey(header);
+      let patient = (
+        this.#stmt('SELECT id FROM patients WHERE patient_key = ?').get(identity) as
+          | { id: number }
+          | undefined
+      )?.id;
+      if (patient === undefined) {
+        const values = levelValues('PATIENT', header);
+        const columns = attributeColumns('PATIENT');
+        patient = Number(
+          this.#stmt(
+            `INSERT INTO patients (patient_key, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`,
+          ).run(identity, ...values).lastInsertRowid,
+        );
+        created.set(`PATIENT:${patient}`, values);
       }
-      if (dHi) {
-        clauses.push('(st.study_date < ? OR (st.study_date = ? AND st.study_time <= ?))');
-        params.push(dHi, dHi, tHi ? upperTime(timeRange.split('-')[1]!) : '999999.999999');
-      }
-      continue;
+      const values = levelValues('STUDY', header);
+      const study = Number(this.#insert('STUDY', patient, values));
+      created.set(`STUDY:${study}`, values);
+      ids = { study, patient };
     }
-    if (column.kind === 'uid') {
-      // List of UID matching (PS3.4 §C.2.2.2.2): every value of the element.
-      const list = (identifier.strings(tag) ?? []).map((v) => v.trim()).filter(Boolean);
-      clauses.push(
-        list.length === 1 ? `${column.sql} = ?` : `${column.sql} IN (${list.map(() => '?').join(',')})`,
+    cache.set(key, { ...ids, series: 0 });
+    return ids;
+  }
+
+  #insert(level: 'STUDY' | 'SERIES', parent: number, values: SqlValue[]): number | bigint {
+    const { table, parent: parentColumn } = TABLES[level];
+    const columns = attributeColumns(level);
+    return this.#stmt(
+      `INSERT INTO ${table} (${parentColumn}, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`,
+    ).run(parent, ...values).lastInsertRowid;
+  }
+
+  /**
+   * Recomputes counts, sizes, lists and the representative instance of every touched entity,
+   * deepest first, deleting those left empty; sets their attributes from the given header or,
+   * when none (after a removal), from the new representative instance's header.
+   */
+  #refresh(touched: Touched, created: ReadonlyMap<string, SqlValue[]> = new Map()): void {
+    for (const [id, header] of touched.series) {
+      const a = this.#stmt(
+        'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, max(id) AS last FROM instances WHERE series = ?',
+      ).get(id) as { n: number; bytes: number; last: number | null };
+      if (a.n === 0) {
+        this.#stmt('DELETE FROM series WHERE id = ?').run(id);
+        continue;
+      }
+      this.#update('SERIES', id, [a.n, a.bytes, a.last], header, a.last, created);
+    }
+    for (const [id, header] of touched.studies) {
+      const a = this.#stmt(
+        `SELECT count(*) AS n, coalesce(sum(number_of_instances), 0) AS instances, coalesce(sum(total_size), 0) AS bytes,
+         max(last_instance) AS last FROM series WHERE study = ?`,
+      ).get(id) as { n: number; instances: number; bytes: number; last: number | null };
+      if (a.n === 0) {
+        this.#stmt('DELETE FROM studies WHERE id = ?').run(id);
+        continue;
+      }
+      const list = (sql: string): string =>
+        (this.#stmt(sql).pluck().all(id) as string[])
+          .filter((v) => v !== '')
+          .sort()
+          .join('\\');
+      const modalities = list('SELECT DISTINCT modality FROM series WHERE study = ?');
+      const sopClasses = list(
+        'SELECT DISTINCT i.sop_class_uid FROM series se JOIN instances i ON i.series = se.id WHERE se.study = ?',
       );
-      params.push(...list);
-      continue;
+      this.#update(
+        'STUDY',
+        id,
+        [modalities, sopClasses, a.n, a.instances, a.bytes, a.last],
+        header,
+        a.last,
+        created,
+      );
     }
-    if ((column.kind === 'date' || column.kind === 'time') && value.includes('-')) {
-      const norm = column.kind === 'time' ? normaliseTime : (v: string) => v;
-      const [lo = '', hi = ''] = value.split('-');
-      if (lo) {
-        clauses.push(`${column.sql} >= ?`);
-        params.push(norm(lo));
+    for (const [id, header] of touched.patients) {
+      const a = this.#stmt(
+        `SELECT count(*) AS n, coalesce(sum(number_of_series), 0) AS series, coalesce(sum(number_of_instances), 0) AS instances,
+         coalesce(sum(total_size), 0) AS bytes, max(last_instance) AS last FROM studies WHERE patient = ?`,
+      ).get(id) as { n: number; series: number; instances: number; bytes: number; last: number | null };
+      if (a.n === 0) {
+        this.#stmt('DELETE FROM patients WHERE id = ?').run(id);
+        continue;
       }
-      if (hi) {
-        clauses.push(`${column.sql} <= ?`);
-        params.push(column.kind === 'time' ? upperTime(hi) : hi);
-        clauses.push(`${column.sql} <> ''`);
-      }
-      continue;
-    }
-    if (column.kind === 'time') {
-      clauses.push(`${column.sql} = ?`);
-      params.push(normaliseTime(value));
-      continue;
-    }
-    const useUpper = column.kind === 'pn' && caseInsensitive && column.upper;
-    const target = useUpper ? column.upper! : column.sql;
-    const pattern = useUpper ? upper(value) : value;
-    if (/[*?]/.test(value)) {
-      clauses.push(`${target} GLOB ?`);
-      params.push(globPattern(pattern));
-    } else {
-      clauses.push(`${target} = ?`);
-      params.push(pattern);
+      this.#update('PATIENT', id, [a.n, a.series, a.instances, a.bytes, a.last], header, a.last, created);
     }
   }
-  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
-}
 
-function buildFind(request: FindRequest): { sql: string; params: unknown[] } {
-  const { where, params } = conditions(request, request.level);
-  const select: Record<QueryLevel, string> = {
-    PATIENT: 'SELECT p.*, p.id AS pid FROM patients p',
-    STUDY:
-      'SELECT p.*, st.*, p.id AS pid, st.id AS stid FROM studies st JOIN patients p ON st.patient = p.id',
-    SERIES:
-      'SELECT p.*, st.*, se.*, p.id AS pid, st.id AS stid, se.id AS seid FROM series se JOIN studies st ON se.study = st.id JOIN patients p ON st.patient = p.id',
-    IMAGE:
-      'SELECT p.*, st.*, se.*, i.sop_uid, i.sop_class, i.instance_number, i.header, p.id AS pid, st.id AS stid, se.id AS seid FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id JOIN patients p ON st.patient = p.id',
-  };
-  const order: Record<QueryLevel, string> = {
-    PATIENT: 'ORDER BY p.patient_name, p.patient_id',
-    STUDY: 'ORDER BY st.study_date, st.study_time, st.study_uid',
-    SERIES: 'ORDER BY CAST(se.series_number AS INTEGER), se.series_uid',
-    IMAGE: 'ORDER BY CAST(i.instance_number AS INTEGER), i.sop_uid',
-  };
-  const limit = request.limit ? ` LIMIT ${Math.max(1, Math.floor(request.limit))}` : '';
-  return { sql: `${select[request.level]} ${where} ${order[request.level]}${limit}`, params };
-}
+  /** Writes an entity's aggregates, and its attributes unless they are what it was just created with. */
+  #update(
+    level: Exclude<QueryLevel, 'IMAGE'>,
+    id: number,
+    aggregates: SqlValue[],
+    header: DataSet | undefined,
+    last: number | null,
+    created: ReadonlyMap<string, SqlValue[]>,
+  ): void {
+    const table = TABLES[level].table;
+    const aggregateColumns = AGGREGATE_COLUMNS[level];
+    let source = header;
+    if (!source && last !== null) source = this.#header(last);
+    const values = source ? levelValues(level, source) : undefined;
+    const initial = created.get(`${level}:${id}`);
+    const columns = values && !(initial && sameValues(initial, values)) ? attributeColumns(level) : [];
+    const set = [...columns, ...aggregateColumns].map((c) => `${c} = ?`).join(', ');
+    this.#stmt(`UPDATE ${table} SET ${set} WHERE id = ?`).run(
+      ...(columns.length > 0 ? values! : []),
+      ...aggregates,
+      id,
+    );
+  }
 
-/** The header of the first instance below a matched entity (the row's own at IMAGE level). */
-function representativeHeader(
-  db: Database.Database,
-  level: QueryLevel,
-  row: Record<string, unknown>,
-): DataSet | undefined {
-  const blob =
-    (row.header as Uint8Array | undefined) ??
-    (
-      db
-        .prepare(
-          `SELECT i.header FROM instances i JOIN series se ON i.series = se.id JOIN studies st ON se.study = st.id
-           WHERE ${level === 'PATIENT' ? 'st.patient = ?' : level === 'STUDY' ? 'st.id = ?' : 'se.id = ?'} LIMIT 1`,
-        )
-        .get(level === 'PATIENT' ? row.pid : level === 'STUDY' ? row.stid : row.seid) as
-        | { header: Uint8Array }
-        | undefined
-    )?.header;
-  return blob ? readDataSet(new Uint8Array(blob), EXPLICIT_LE) : undefined;
-}
-
-/** Sequence keys of the identifier that carry matching keys in their item (PS3.4 §C.2.2.2.6). */
-function sequenceKeys(identifier: DataSet): Tag[] {
-  return identifier.tags().filter((tag) => {
-    const item = identifier.sequence(tag)?.[0];
-    return item?.tags().some((t) => (item.strings(t) ?? []).some((v) => v.trim() !== ''));
-  });
-}
-
-function valueMatches(wanted: string[], have: string[], vr: string, caseInsensitive: boolean): boolean {
-  const norm = (v: string) => (vr === 'PN' && caseInsensitive ? v.trim().toUpperCase() : v.trim());
-  const values = have.map(norm);
-  return wanted.some((w) => {
-    const pattern = norm(w);
-    if (pattern === '' || pattern === '*') return true;
-    if (/[*?]/.test(pattern)) {
-      const re = new RegExp(
-        `^${pattern
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.')}$`,
-        's',
-      );
-      return values.some((v) => re.test(v));
+  #header(instanceId: number): DataSet | undefined {
+    const row = this.#stmt('SELECT header FROM instance_headers WHERE instance = ?').get(instanceId) as
+      | { header: Uint8Array }
+      | undefined;
+    if (!row) return undefined;
+    try {
+      return decodeHeader(row.header);
+    } catch {
+      return undefined;
     }
-    return values.includes(pattern);
-  });
-}
+  }
 
-/** An item of the stored sequence that matches every key of the query item. */
-function matchingItems(query: DataSet, stored: DataSet[] | undefined, caseInsensitive: boolean): DataSet[] {
-  return (stored ?? []).filter((item) =>
-    query.tags().every((tag) => {
-      const wanted = query.strings(tag) ?? [];
-      if (wanted.every((w) => w.trim() === '')) return true;
-      const element = query.element(tag)!;
-      return valueMatches(wanted, item.strings(tag) ?? [], element.vr, caseInsensitive);
-    }),
-  );
-}
+  remove(level: QueryLevel, uid: string): InstanceLocation[] {
+    const value = uid.trim();
+    if (value === '') return [];
+    const column = {
+      PATIENT: 'p.patient_id',
+      STUDY: 'st.study_instance_uid',
+      SERIES: 'se.series_instance_uid',
+      IMAGE: 'i.sop_instance_uid',
+    }[level];
+    return this.#db
+      .transaction(() => {
+        const rows = this.#stmt(
+          `SELECT ${LOCATION_COLUMNS}, i.id AS i_id, se.id AS se_id, st.id AS st_id, p.id AS p_id
+           FROM ${fromClause('IMAGE')} WHERE ${column} = ? ORDER BY ${ORDER.IMAGE}`,
+        ).all(value) as Row[];
+        if (rows.length === 0) return [];
+        const { alias, table } = TABLES[level];
+        const doomed = new Set(rows.map((r) => r[`${alias}_id`] as number));
+        const remove = this.#stmt(`DELETE FROM ${table} WHERE id = ?`);
+        for (const id of doomed) remove.run(id);
+        // Parents of what was deleted: their aggregates and attributes change.
+        const touched: Touched = { series: new Map(), studies: new Map(), patients: new Map() };
+        for (const r of rows) {
+          if (DEPTH[level] > 2) touched.series.set(r.se_id as number, undefined);
+          if (DEPTH[level] > 1) touched.studies.set(r.st_id as number, undefined);
+          if (DEPTH[level] > 0) touched.patients.set(r.p_id as number, undefined);
+        }
+        this.#refresh(touched);
+        return rows.map(location);
+      })
+      .immediate();
+  }
 
-/**
- * Sequence matching (PS3.4 §C.2.2.2.6) on the entity's stored header: the SQL filter has
- * already applied every other key, so this runs on candidates only.
- */
-function sequencesMatch(
-  identifier: DataSet,
-  keys: Tag[],
-  header: DataSet | undefined,
-  caseInsensitive: boolean,
-): boolean {
-  if (!header) return false;
-  return keys.every(
-    (tag) => matchingItems(identifier.sequence(tag)![0]!, header.sequence(tag), caseInsensitive).length > 0,
-  );
-}
+  // -------------------------------------------------------------------------------------
+  // Reads
 
-/** A response identifier: exactly the requested keys, plus the three the standard adds. */
-function responseFor(
-  db: Database.Database,
-  request: FindRequest,
-  row: Record<string, unknown>,
-  retrieveAeTitle: string | undefined,
-): DataSet {
-  const response = new DataSet();
-  // Values are stored as Unicode: answer in UTF-8 (PS3.5 §6.1.2.5.3, ISO_IR 192).
-  response.set(SPECIFIC_CHARACTER_SET, 'ISO_IR 192');
-  response.set(QUERY_RETRIEVE_LEVEL, request.level);
-  if (retrieveAeTitle) response.set(RETRIEVE_AE_TITLE, retrieveAeTitle);
-  let header: DataSet | undefined;
-  const headerOf = (): DataSet | undefined => {
-    header ??= representativeHeader(db, request.level, row);
-    return header;
-  };
-  for (const tag of request.identifier.tags()) {
-    if (tag === SPECIFIC_CHARACTER_SET || tag === QUERY_RETRIEVE_LEVEL || tag === RETRIEVE_AE_TITLE) continue;
-    const asked = request.identifier.element(tag)!;
-    const column = COLUMNS.get(tag);
-    if (column && DEPTH[column.level] <= DEPTH[request.level]) {
-      const name = column.sql.split('.')[1]!;
-      let value = String(row[name] ?? '');
-      if (column.kind === 'time' && value) value = value.replace(/\.?0*$/, '').replace(/^(\d{6})$/, '$1');
-      response.set(tag, value === '' ? undefined : value, asked.vr === 'UN' ? undefined : asked.vr);
-      continue;
-    }
-    const derived = DERIVED.get(tag);
-    if (derived && DEPTH[derived.level] <= DEPTH[request.level]) {
-      const scope = derived.level === 'PATIENT' ? 'p.id' : derived.level === 'STUDY' ? 'st.id' : 'se.id';
-      const id = derived.level === 'PATIENT' ? row.pid : derived.level === 'STUDY' ? row.stid : row.seid;
-      const sql = derived.sql.replace(new RegExp(`\\b${scope.replace('.', '\\.')}\\b`, 'g'), '?');
-      const result = (db.prepare(`SELECT (${sql}) AS v`).get(id) as { v: unknown }).v;
-      const value = derived.list
-        ? String(result ?? '')
-            .split(',')
-            .filter(Boolean)
-        : [Number(result ?? 0)];
-      response.set(
-        tag,
-        value.length > 0 ? (derived.list ? (value as string[]) : String(value[0])) : undefined,
-      );
-      continue;
-    }
-    const source = headerOf();
-    const fromHeader = source?.element(tag);
-    if (asked.vr === 'SQ') {
-      const query = request.identifier.sequence(tag)?.[0] ?? new DataSet();
-      const items = matchingItems(query, source?.sequence(tag), request.caseInsensitivePN ?? true).map(
-        (item) => {
-          const out = new DataSet(response);
-          for (const key of query.tags()) {
-            const values = item.values(key);
-            const vr = item.element(key)?.vr ?? query.element(key)!.vr;
-            if (values === undefined) out.set(key, undefined, vr);
-            else if (vrInfo(vr).usesCharset) out.set(key, values as string[], vr);
-            else out.add(item.element(key)!);
+  has(sopInstanceUid: string): boolean {
+    return (
+      this.#stmt('SELECT 1 FROM instances WHERE sop_instance_uid = ?').get(sopInstanceUid.trim()) !==
+      undefined
+    );
+  }
+
+  find(request: FindRequest): Iterable<DataSet> {
+    // Planned now, so a bad identifier throws here, before any response.
+    const plan = planFind(request, this.#dialect);
+    return this.#answers(plan);
+  }
+
+  *#answers(plan: FindPlan): Generator<DataSet> {
+    const ids = this.#stmt(plan.idsSql)
+      .pluck()
+      .all(...plan.params) as number[];
+    const entity = TABLES[plan.level].alias;
+    const entityKey = `${entity}__id`;
+    const representativeKey = plan.level === 'IMAGE' ? 'i__id' : `${entity}__last_instance`;
+    let yielded = 0;
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const chunk = ids.slice(start, start + CHUNK);
+      const rows = new Map<number, Row>();
+      for (const row of this.#stmt(plan.rowsSql(chunk.length)).all(...chunk) as Row[]) {
+        rows.set(row[entityKey] as number, row);
+      }
+      for (const id of chunk) {
+        const row = rows.get(id);
+        if (!row) continue; // removed while the caller was busy with earlier responses
+        let loaded = false;
+        let header: DataSet | undefined;
+        const headerOf = (): DataSet | undefined => {
+          if (!loaded) {
+            loaded = true;
+            const instance = row[representativeKey] as number | null;
+            header = instance === null ? undefined : this.#header(instance);
           }
-          return out;
-        },
-      );
-      response.set(tag, items, 'SQ');
-      continue;
-    }
-    if (fromHeader && vrInfo(fromHeader.vr).usesCharset) {
-      // Re-encoded: the header's character set may differ from the response's UTF-8.
-      response.set(tag, source!.values(tag) as string[], fromHeader.vr);
-    } else if (fromHeader) {
-      response.add(fromHeader);
-    } else {
-      response.set(tag, undefined, asked.vr === 'UN' ? undefined : asked.vr);
+          return header;
+        };
+        if (plan.residual.length > 0) {
+          const h = headerOf();
+          if (!h || !plan.residual.every((matches) => matches(h))) continue;
+        }
+        yield buildResponse(plan, { row, header: headerOf }, this.#retrieveAeTitle);
+        if (plan.limit !== undefined && ++yielded >= plan.limit) return;
+      }
     }
   }
-  return response;
+
+  locate(model: QueryModel, level: QueryLevel, identifier: DataSet): InstanceLocation[] {
+    const { where, params } = planLocate(model, level, identifier, this.#dialect);
+    const rows = this.#stmt(
+      `SELECT ${LOCATION_COLUMNS} FROM ${fromClause('IMAGE')} WHERE ${where} ORDER BY ${ORDER.IMAGE}`,
+    ).all(...params) as Row[];
+    return rows.map(location);
+  }
+
+  *paths(): Generator<string> {
+    // Pages by id, so no statement stays open between the caller's steps.
+    let after = 0;
+    for (;;) {
+      const rows = this.#stmt('SELECT id, path FROM instances WHERE id > ? ORDER BY id LIMIT 1000').all(
+        after,
+      ) as {
+        id: number;
+        path: string;
+      }[];
+      if (rows.length === 0) return;
+      for (const row of rows) yield row.path;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  statistics(): IndexStatistics {
+    const row = this.#stmt(
+      `SELECT count(*) AS patients, coalesce(sum(number_of_studies), 0) AS studies, coalesce(sum(number_of_series), 0) AS series,
+       coalesce(sum(number_of_instances), 0) AS instances, coalesce(sum(total_size), 0) AS bytes FROM patients`,
+    ).get() as IndexStatistics;
+    return { ...row };
+  }
+
+  optimize(): void {
+    this.#db.pragma('optimize');
+  }
+
+  close(): void {
+    if (!this.#db.open) return;
+    try {
+      this.#db.pragma('optimize');
+    } catch {
+      // best effort
+    }
+    this.#statements.clear();
+    this.#db.close();
+  }
 }

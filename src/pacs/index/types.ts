@@ -31,6 +31,14 @@ export interface FindRequest {
   caseInsensitivePN?: boolean;
   /** Stop after this many matches. */
   limit?: number;
+  /**
+   * Relational queries (PS3.4 §C.4.1.2.2.1, granted by extended negotiation; also what REST
+   * listings want): the unique keys of the levels above need not be given, and keys of the
+   * levels below match too (an entity matches when one of its descendants does). Default
+   * false: the hierarchical rules hold, a query breaking them fails with 0xA900, and keys
+   * below the query level are ignored.
+   */
+  relational?: boolean;
 }
 
 export interface InstanceLocation {
