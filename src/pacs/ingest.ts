@@ -62,6 +62,18 @@ export class IndexWriter {
   }
 }
 
+/**
+ * What ingest needs of a C-STORE request, or of a Part 10 file uploaded over HTTP: then
+ * `fileMeta` holds the file's own preamble and meta, stored as they came.
+ */
+export type IngestRequest = Pick<
+  StoreRequest,
+  'sopClassUid' | 'sopInstanceUid' | 'transferSyntax' | 'data'
+> & {
+  /** Bytes stored before the data set; default: a file meta written for the C-STORE. */
+  fileMeta?: Uint8Array;
+};
+
 export interface IngestOptions {
   storage: FileStorage;
   index: PacsIndex;
@@ -79,7 +91,7 @@ export interface IngestOptions {
  * they came, never re-encoded.
  */
 export async function ingest(
-  request: StoreRequest,
+  request: IngestRequest,
   sourceAeTitle: string,
   options: IngestOptions,
 ): Promise<StatusResult> {
@@ -102,7 +114,7 @@ export async function ingest(
     return Status.Success;
   }
   const ts = transferSyntax(request.transferSyntax);
-  const header = fileMetaHeader(request, sourceAeTitle);
+  const header = request.fileMeta ?? fileMetaHeader(request, sourceAeTitle);
   // Deflated data sets are parsed from the file afterwards; the others while they stream.
   const builder = new DataSetBuilder();
   const parser = ts.deflated
@@ -188,7 +200,7 @@ export async function ingest(
 }
 
 /** The data set must be the instance the command announced (PS3.4 §B.2.3: A900 otherwise). */
-function checkIdentity(header: DataSet, request: StoreRequest): void {
+function checkIdentity(header: DataSet, request: IngestRequest): void {
   const uid = header.string('SOPInstanceUID')?.trim();
   const sopClass = header.string('SOPClassUID')?.trim();
   if (uid !== request.sopInstanceUid) {
@@ -208,7 +220,7 @@ function checkIdentity(header: DataSet, request: StoreRequest): void {
   }
 }
 
-function fileMetaHeader(request: StoreRequest, sourceAeTitle: string): Uint8Array {
+function fileMetaHeader(request: IngestRequest, sourceAeTitle: string): Uint8Array {
   const meta = new DataSet();
   meta.set('FileMetaInformationGroupLength', 0);
   meta.set('FileMetaInformationVersion', new Uint8Array([0, 1]));

@@ -15,7 +15,7 @@ import {
 } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
 import type { PacsConfig } from './config.ts';
-import { startRest } from './http/rest.ts';
+import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, ingest } from './ingest.ts';
@@ -24,8 +24,9 @@ import { FileStorage } from './storage/filesystem.ts';
 export interface Pacs {
   config: PacsConfig;
   dicom: DicomServer;
-  /** The REST server when `http.enabled` (its port: `httpPort`). */
-  http: import('fastify').FastifyInstance | undefined;
+  /** The HTTP server (REST API) when `http.enabled`: `http.port`, `http.url`. */
+  http: PacsHttp | undefined;
+  /** `http.port`, or 0 without HTTP. */
   httpPort: number;
   index: PacsIndex;
   storage: FileStorage;
@@ -189,18 +190,21 @@ export async function startPacs(
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
-      await pacs.http?.close();
+      await pacs.http?.close(closeOptions);
       await dicom.close(closeOptions);
       index.close();
       writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
     },
   };
   if (config.http.enabled) {
-    // HTTP stays on loopback by default: there is no authentication yet (as Orthanc's RemoteAccessAllowed).
-    pacs.http = await startRest(pacs, { host: config.http.host, port: config.http.port });
-    const address = pacs.http.server.address();
-    pacs.httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-    logger.log('info', `REST API on http://${config.http.host}:${pacs.httpPort}`);
+    try {
+      pacs.http = await startHttp(pacs);
+    } catch (error) {
+      // The port is taken, say: stop what started rather than leave a half-running PACS.
+      await pacs.close({ abort: true });
+      throw error;
+    }
+    pacs.httpPort = pacs.http.port;
   }
   return pacs;
 }

@@ -1,0 +1,62 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IndexWriter } from '../ingest.ts';
+import type { Pacs } from '../server.ts';
+import { badRequest } from './errors.ts';
+
+/** What every route table gets: the PACS and the index writer uploads share. */
+export interface HttpContext {
+  pacs: Pacs;
+  writer: IndexWriter;
+}
+
+/** One row of a route table (Orthanc's OrthancRestApi registers its routes the same way, per domain). */
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+}
+
+export function params(request: FastifyRequest): Record<string, string> {
+  return request.params as Record<string, string>;
+}
+
+/** A query parameter, present without value (`?expand`) as ''. */
+export function queryParam(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `?limit=` and `?since=` as Orthanc's lists take them. */
+export function paging(request: FastifyRequest): { since: number; limit: number | undefined } {
+  const number = (name: string): number | undefined => {
+    const text = queryParam(request, name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text === '' || !Number.isInteger(value) || value < 0) {
+      throw badRequest(`${name} must be a whole number, not ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  return { since: number('since') ?? 0, limit: number('limit') || undefined };
+}
+
+/** The JSON body as Fastify parsed it ({} when there is none), or a 400 for anything not JSON. */
+export function jsonBody(request: FastifyRequest): unknown {
+  const body = request.body;
+  if (body === undefined || body === null) return {};
+  if (isStream(body)) throw badRequest('the body must be JSON (content-type: application/json)');
+  return body;
+}
+
+/** A JSON body that must be an object. */
+export function jsonObject(request: FastifyRequest): Record<string, unknown> {
+  const body = jsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+export function isStream(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}

@@ -1,0 +1,80 @@
+import { isValidUid } from '../../core/index.ts';
+import type { Keyword } from '../../dictionary/index.ts';
+import { DataSet } from '../../object/index.ts';
+import type { InstanceLocation, PacsIndex, QueryLevel } from '../index/types.ts';
+import { badRequest } from './errors.ts';
+
+/**
+ * The REST vocabulary of the four levels. Resources are named by their DICOM identifiers
+ * (Patient ID, Study/Series/SOP Instance UID), not by Orthanc's hashes; the rest follows
+ * Orthanc's names (routes, `Type`, `ParentStudy`...).
+ */
+export const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
+
+export const ROUTE: Record<QueryLevel, string> = {
+  PATIENT: 'patients',
+  STUDY: 'studies',
+  SERIES: 'series',
+  IMAGE: 'instances',
+};
+
+/** Orthanc's `Type` of a resource. */
+export const TYPE: Record<QueryLevel, string> = {
+  PATIENT: 'Patient',
+  STUDY: 'Study',
+  SERIES: 'Series',
+  IMAGE: 'Instance',
+};
+
+/** The key naming a resource of each level. */
+export const ID_KEY: Record<QueryLevel, Keyword> = {
+  PATIENT: 'PatientID',
+  STUDY: 'StudyInstanceUID',
+  SERIES: 'SeriesInstanceUID',
+  IMAGE: 'SOPInstanceUID',
+};
+
+export const PARENT: Partial<Record<QueryLevel, QueryLevel>> = {
+  STUDY: 'PATIENT',
+  SERIES: 'STUDY',
+  IMAGE: 'SERIES',
+};
+
+export const CHILD: Partial<Record<QueryLevel, QueryLevel>> = {
+  PATIENT: 'STUDY',
+  STUDY: 'SERIES',
+  SERIES: 'IMAGE',
+};
+
+/** A `Level` as Orthanc's API spells it (Patient, Study, Series, Instance) or as DICOM does (IMAGE). */
+export function parseLevel(value: unknown, key = 'Level'): QueryLevel {
+  const text = typeof value === 'string' ? value.trim().toUpperCase() : '';
+  if (text === 'INSTANCE' || text === 'IMAGE') return 'IMAGE';
+  if (text === 'PATIENT' || text === 'STUDY' || text === 'SERIES') return text;
+  throw badRequest(`${key} must be Patient, Study, Series or Instance, not ${JSON.stringify(value)}`);
+}
+
+/**
+ * Checks a resource identifier from a URL or a body. UIDs must be valid UIDs; a Patient ID
+ * must not hold C-FIND's wildcards or a backslash, which the index would take as a pattern
+ * or a list.
+ */
+export function checkId(level: QueryLevel, id: string): string {
+  if (level === 'PATIENT') {
+    if (id.trim() === '' || /[*?\\]/.test(id)) {
+      throw badRequest(`not a usable Patient ID: ${JSON.stringify(id)}`, 'ERR_INVALID_VALUE');
+    }
+    return id;
+  }
+  if (!isValidUid(id)) {
+    throw badRequest(`${ID_KEY[level]} is not a valid UID: ${JSON.stringify(id)}`, 'ERR_INVALID_VALUE');
+  }
+  return id;
+}
+
+/** The stored instances of a resource (a patient with the Patient Root model, the rest Study Root). */
+export function locateResource(index: PacsIndex, level: QueryLevel, id: string): InstanceLocation[] {
+  const identifier = new DataSet();
+  identifier.set(ID_KEY[level], id);
+  return index.locate(level === 'PATIENT' ? 'patient' : 'study', level, identifier);
+}

@@ -1,0 +1,344 @@
+import type { FastifyRequest } from 'fastify';
+import { isValidUid } from '../../core/index.ts';
+import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
+import type { ProposedContext } from '../../net/association/index.ts';
+import { DataSet } from '../../object/index.ts';
+import {
+  ApplicationEntity,
+  type Association,
+  QueryRetrieveModels,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+  verificationContext,
+} from '../../services/index.ts';
+import type { ModalityConfig } from '../config.ts';
+import type { InstanceLocation, QueryLevel } from '../index/types.ts';
+import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
+import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
+import { fillFromKeywords, needsUtf8, simplify } from './keywords.ts';
+import { ID_KEY, locateResource, parseLevel, TYPE } from './levels.ts';
+
+/**
+ * The modalities route table: the configured peers (`modalities` in the config) and, against
+ * one, the SCU operations of Orthanc's /modalities/{id}/...: echo, store (push resources),
+ * query (C-FIND, answers returned at once) and move (C-MOVE, by default into this PACS).
+ * A peer that refuses, fails or cannot be reached is a 502 naming it.
+ */
+
+/** At most this many presentation contexts in an A-ASSOCIATE-RQ (PS3.8 §9.3.2.2). */
+const MAX_CONTEXTS = 128;
+
+interface NamedModality extends ModalityConfig {
+  name: string;
+}
+
+function describeModality(m: ModalityConfig): Record<string, unknown> {
+  return {
+    AET: m.aeTitle,
+    Host: m.host,
+    Port: m.port,
+    AllowEcho: m.permissions.echo,
+    AllowStore: m.permissions.store,
+    AllowFind: m.permissions.find,
+    AllowMove: m.permissions.move,
+    AllowGet: m.permissions.get,
+  };
+}
+
+/** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
+function storeProposals(files: readonly InstanceLocation[]): ProposedContext[] {
+  const bySopClass = new Map<string, Set<string>>();
+  for (const file of files) {
+    let syntaxes = bySopClass.get(file.sopClassUid);
+    if (!syntaxes) bySopClass.set(file.sopClassUid, (syntaxes = new Set()));
+    syntaxes.add(file.transferSyntax);
+  }
+  const uncompressed: ProposedContext[] = [];
+  const stored: ProposedContext[] = [];
+  for (const [sopClass, syntaxes] of bySopClass) {
+    uncompressed.push({ abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+    for (const ts of syntaxes) {
+      if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts))
+        stored.push({ abstractSyntax: sopClass, transferSyntaxes: [ts] });
+    }
+  }
+  if (uncompressed.length > MAX_CONTEXTS) {
+    throw badRequest(
+      `the resources hold ${uncompressed.length} SOP classes; one association proposes at most ${MAX_CONTEXTS}`,
+    );
+  }
+  return [...uncompressed, ...stored].slice(0, MAX_CONTEXTS);
+}
+
+/** Orthanc's optional `Timeout` (seconds) for the network operations. */
+function timeoutOf(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null || !('Timeout' in body)) return undefined;
+  const value = (body as { Timeout: unknown }).Timeout;
+  if (typeof value !== 'number' || !(value > 0)) throw badRequest('Timeout must be a number of seconds > 0');
+  return value * 1000;
+}
+
+export function modalityRoutes(ctx: HttpContext): Route[] {
+  const { config, index, storage, logger } = ctx.pacs;
+
+  function modality(request: FastifyRequest): NamedModality {
+    const name = params(request).name!;
+    const m = Object.hasOwn(config.modalities, name) ? config.modalities[name] : undefined;
+    if (!m) {
+      const known = Object.keys(config.modalities);
+      throw notFound(`no modality ${name} (configured: ${known.length > 0 ? known.join(', ') : 'none'})`);
+    }
+    return { name, ...m };
+  }
+
+  function label(m: NamedModality): string {
+    return `modality ${m.name} (${m.aeTitle} at ${m.host}:${m.port})`;
+  }
+
+  /** Opens an association, runs `run`, releases; any failure is a 502 naming the modality. */
+  async function withAssociation<T>(
+    m: NamedModality,
+    contexts: readonly ProposedContext[],
+    timeout: number | undefined,
+    run: (association: Association) => Promise<T>,
+  ): Promise<T> {
+    const ae = new ApplicationEntity({
+      aeTitle: config.aeTitle,
+      maxPduLength: config.dicom.maxPduLength,
+      logger,
+      ...(timeout ? { timeouts: { connect: timeout, acse: timeout, dimse: timeout } } : {}),
+    });
+    let association: Association;
+    try {
+      association = await ae.associate({ host: m.host, port: m.port, calledAeTitle: m.aeTitle, contexts });
+    } catch (error) {
+      throw badGateway(label(m), error);
+    }
+    let result: T;
+    try {
+      result = await run(association);
+    } catch (error) {
+      await association.abort().catch(() => {});
+      throw badGateway(label(m), error);
+    }
+    await association.release().catch(() => association.abort().catch(() => {}));
+    return result;
+  }
+
+  /** A resource named in a store request: a study, series or instance UID, or a Patient ID. */
+  function resolve(id: string): { level: QueryLevel; files: InstanceLocation[] } {
+    const levels: QueryLevel[] = isValidUid(id) ? ['STUDY', 'SERIES', 'IMAGE', 'PATIENT'] : ['PATIENT'];
+    for (const level of levels) {
+      if (level === 'PATIENT' && /[*?\\]/.test(id)) continue;
+      const files = locateResource(index, level, id);
+      if (files.length > 0) return { level, files };
+    }
+    throw notFound(`no patient, study, series or instance ${id}`);
+  }
+
+  return [
+    {
+      method: 'GET',
+      url: '/modalities',
+      async handler(request) {
+        if (queryParam(request, 'expand') === undefined) return Object.keys(config.modalities);
+        return Object.fromEntries(
+          Object.entries(config.modalities).map(([n, m]) => [n, describeModality(m)]),
+        );
+      },
+    },
+    {
+      method: 'GET',
+      url: '/modalities/:name/configuration',
+      async handler(request) {
+        return describeModality(modality(request));
+      },
+    },
+    {
+      method: 'POST',
+      url: '/modalities/:name/echo',
+      async handler(request) {
+        const m = modality(request);
+        const timeout = timeoutOf(jsonBody(request));
+        await withAssociation(m, [verificationContext()], timeout, async (association) => {
+          const status = await association.echo();
+          if (status !== 0)
+            throw new HttpError(502, 'ERR_DIMSE_STATUS', `${label(m)}: C-ECHO status ${status}`);
+        });
+        logger.log('info', `REST: C-ECHO to ${label(m)}: success`);
+        return {};
+      },
+    },
+    {
+      // Body: { "Resources": [ids...] } (or the list alone, or one id), ids of any level.
+      method: 'POST',
+      url: '/modalities/:name/store',
+      async handler(request) {
+        const m = modality(request);
+        const body = jsonBody(request);
+        const list =
+          typeof body === 'string'
+            ? [body]
+            : Array.isArray(body)
+              ? body
+              : (body as { Resources?: unknown }).Resources;
+        if (
+          !Array.isArray(list) ||
+          list.length === 0 ||
+          !list.every((r) => typeof r === 'string' && r !== '')
+        ) {
+          throw badRequest(
+            'Resources must be a non-empty list of Patient IDs or study, series or instance UIDs',
+          );
+        }
+        const ids = list as string[];
+        const files = new Map<string, InstanceLocation>();
+        for (const id of ids) for (const file of resolve(id).files) files.set(file.sopInstanceUid, file);
+        const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
+        const contexts = storeProposals([...files.values()]);
+        const outcome = await withAssociation(m, contexts, timeoutOf(body), async (association) => {
+          let sent = 0;
+          const failed: { ID: string; message: string; code: string }[] = [];
+          for await (const result of association.storeMany(byPath.keys())) {
+            if (result.error) {
+              const code = (result.error as { code?: string }).code ?? 'ERR_NETWORK';
+              failed.push({ ID: byPath.get(result.source as string)!, message: result.error.message, code });
+            } else {
+              sent++;
+            }
+          }
+          return { sent, failed };
+        });
+        logger.log(
+          'info',
+          `REST: C-STORE to ${label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
+        );
+        const answer = {
+          Description: 'REST API',
+          LocalAet: config.aeTitle,
+          RemoteAet: m.aeTitle,
+          ParentResources: ids,
+          InstancesCount: outcome.sent,
+          FailedInstancesCount: outcome.failed.length,
+        };
+        if (outcome.failed.length > 0) {
+          const first = outcome.failed[0]!;
+          throw new HttpError(
+            502,
+            first.code,
+            `${label(m)}: ${outcome.failed.length} of ${files.size} instance(s) failed (${first.ID}: ${first.message})`,
+            { ...answer, FailedInstances: outcome.failed.map((f) => ({ ID: f.ID, Error: f.message })) },
+          );
+        }
+        return answer;
+      },
+    },
+    {
+      // Body: { "Level": "Study", "Query": { "PatientName": "DOE*", "StudyDate": "" }, "Limit"?: n }.
+      // Answers: DICOM JSON, or keyword: value with ?simplify.
+      method: 'POST',
+      url: '/modalities/:name/query',
+      async handler(request, reply) {
+        const m = modality(request);
+        const body = jsonObject(request);
+        const level = parseLevel(body.Level);
+        const query = body.Query ?? {};
+        if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+          throw badRequest('Query must be an object of keyword: value');
+        }
+        const limit = body.Limit;
+        if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
+          throw badRequest('Limit must be a whole number');
+        }
+        const identifier = new DataSet();
+        if (needsUtf8(query)) identifier.set('SpecificCharacterSet', 'ISO_IR 192');
+        fillFromKeywords(identifier, query as Record<string, unknown>);
+        identifier.set('QueryRetrieveLevel', level);
+        if (!identifier.has(ID_KEY[level])) identifier.set(ID_KEY[level], undefined);
+        const model = level === 'PATIENT' ? 'patient' : 'study';
+        const contexts = [
+          {
+            abstractSyntax: QueryRetrieveModels[model].find,
+            transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES,
+          },
+        ];
+        const matches = await withAssociation(m, contexts, timeoutOf(body), async (association) => {
+          const found: DataSet[] = [];
+          for await (const match of association.find(identifier, { model })) {
+            found.push(match);
+            // Leaving the loop sends C-CANCEL (PS3.7 §9.1.2.1.3).
+            if (limit && found.length >= limit) break;
+          }
+          return found;
+        });
+        logger.log('info', `REST: C-FIND ${level} at ${label(m)}: ${matches.length} match(es)`);
+        if (queryParam(request, 'simplify') !== undefined) return matches.map(simplify);
+        return reply
+          .type('application/json')
+          .send(dicomJsonToString(matches.map((match) => dataSetToJson(match))));
+      },
+    },
+    {
+      // Body: { "Level": "Study", "Resources": [ { "StudyInstanceUID": "..." } | "uid" ], "TargetAet"?: "..." }.
+      method: 'POST',
+      url: '/modalities/:name/move',
+      async handler(request) {
+        const m = modality(request);
+        const body = jsonObject(request);
+        const level = parseLevel(body.Level ?? 'Study');
+        const resources = body.Resources;
+        if (!Array.isArray(resources) || resources.length === 0) {
+          throw badRequest(`Resources must be a non-empty list of ${TYPE[level].toLowerCase()} keys or UIDs`);
+        }
+        const target = body.TargetAet ?? config.aeTitle;
+        if (typeof target !== 'string' || target.trim() === '' || target.length > 16) {
+          throw badRequest('TargetAet must be an AE title');
+        }
+        const identifiers = resources.map((resource, i) => {
+          const identifier = new DataSet();
+          if (typeof resource === 'string') {
+            identifier.set(ID_KEY[level], resource);
+          } else if (typeof resource === 'object' && resource !== null && !Array.isArray(resource)) {
+            fillFromKeywords(identifier, resource as Record<string, unknown>, `Resources[${i}]`);
+          } else {
+            throw badRequest(`Resources[${i}] must be an object of keyword: value or a UID`);
+          }
+          identifier.set('QueryRetrieveLevel', level);
+          return identifier;
+        });
+        const model = level === 'PATIENT' ? 'patient' : 'study';
+        const contexts = [
+          {
+            abstractSyntax: QueryRetrieveModels[model].move,
+            transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES,
+          },
+        ];
+        const totals = { completed: 0, failed: 0, warning: 0, failedUids: [] as string[] };
+        await withAssociation(m, contexts, timeoutOf(body), async (association) => {
+          for (const identifier of identifiers) {
+            const result = await association.move(identifier, target.trim(), { model });
+            totals.completed += result.completed;
+            totals.failed += result.failed;
+            totals.warning += result.warning;
+            totals.failedUids.push(...result.failedSopInstanceUids);
+          }
+        });
+        logger.log(
+          'info',
+          `REST: C-MOVE ${level} from ${label(m)} to ${target.trim()}: ${totals.completed} completed, ${totals.failed} failed`,
+        );
+        const answer: Record<string, unknown> = { Completed: totals.completed, Failed: totals.failed };
+        if (totals.warning > 0) answer.Warning = totals.warning;
+        if (totals.failedUids.length > 0) answer.FailedSopInstanceUids = totals.failedUids;
+        if (totals.failed > 0) {
+          throw new HttpError(
+            502,
+            'ERR_DIMSE_STATUS',
+            `${label(m)}: ${totals.failed} sub-operation(s) failed`,
+            answer,
+          );
+        }
+        return answer;
+      },
+    },
+  ];
+}

@@ -1,0 +1,358 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { PIXEL_DATA } from '../../core/index.ts';
+import type { Keyword } from '../../dictionary/index.ts';
+import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
+import { readDicomFile } from '../../object/file.node.ts';
+import { DataSet } from '../../object/index.ts';
+import type { InstanceLocation, QueryLevel } from '../index/types.ts';
+import { type HttpContext, paging, params, queryParam, type Route } from './context.ts';
+import { HttpError, notFound } from './errors.ts';
+import { simplify } from './keywords.ts';
+import { CHILD, checkId, ID_KEY, LEVELS, locateResource, PARENT, ROUTE, TYPE } from './levels.ts';
+import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
+
+/**
+ * The resources route table: patients, studies, series and instances as Orthanc lists and
+ * shows them (`/studies`, `/studies/{id}`, `/studies/{id}/series`...), the instance's file
+ * and tags, archives, and DELETE at any level. Everything is read from the index (main tags
+ * are its columns, counts its derived keys) except the file and its tags, read from disk.
+ */
+
+/** The attributes shown as MainDicomTags: the index's columns of each level. */
+const MAIN_TAGS: Record<QueryLevel, Keyword[]> = {
+  PATIENT: ['PatientID', 'IssuerOfPatientID', 'PatientName', 'PatientBirthDate', 'PatientSex'],
+  STUDY: [
+    'StudyInstanceUID',
+    'StudyDate',
+    'StudyTime',
+    'StudyID',
+    'StudyDescription',
+    'AccessionNumber',
+    'ReferringPhysicianName',
+    'ModalitiesInStudy',
+    // Also in PatientMainDicomTags (Orthanc's place); here too, so a study says whose it is.
+    'PatientID',
+    'PatientName',
+  ],
+  SERIES: ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'BodyPartExamined'],
+  IMAGE: ['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'],
+};
+
+/** Counts below a resource, from the index's derived keys (PS3.4 C.6.1.1.x). */
+const COUNTS: Record<QueryLevel, [Keyword, string][]> = {
+  PATIENT: [
+    ['NumberOfPatientRelatedStudies', 'CountStudies'],
+    ['NumberOfPatientRelatedSeries', 'CountSeries'],
+    ['NumberOfPatientRelatedInstances', 'CountInstances'],
+  ],
+  STUDY: [
+    ['NumberOfStudyRelatedSeries', 'CountSeries'],
+    ['NumberOfStudyRelatedInstances', 'CountInstances'],
+  ],
+  SERIES: [['NumberOfSeriesRelatedInstances', 'CountInstances']],
+  IMAGE: [],
+};
+
+/** Orthanc's name of the list of children. */
+const CHILDREN: Partial<Record<QueryLevel, string>> = {
+  PATIENT: 'Studies',
+  STUDY: 'Series',
+  SERIES: 'Instances',
+};
+
+const DEPTH: Record<QueryLevel, number> = { PATIENT: 0, STUDY: 1, SERIES: 2, IMAGE: 3 };
+
+function text(ds: DataSet, key: Keyword): string {
+  return (ds.strings(key) ?? []).map((v) => v.trim()).join('\\');
+}
+
+function pick(ds: DataSet, keys: readonly Keyword[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys) out[key] = text(ds, key);
+  return out;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** A path component of an archive entry: UIDs pass unchanged; nothing can climb out of the folder. */
+function safeName(part: string): string {
+  const cleaned = part.replace(/[^0-9A-Za-z._-]/g, '_');
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? '_' : cleaned;
+}
+
+export function resourceRoutes(ctx: HttpContext): Route[] {
+  const { index, storage, logger } = ctx.pacs;
+
+  /** Index rows at `level` with `keys`, all or those whose `match.key` is exactly `match.value`. */
+  function rows(
+    level: QueryLevel,
+    keys: readonly Keyword[],
+    match?: { key: Keyword; value: string },
+    limit?: number,
+  ): DataSet[] {
+    const identifier = new DataSet();
+    identifier.set('SpecificCharacterSet', 'ISO_IR 192');
+    identifier.set('QueryRetrieveLevel', level);
+    for (const key of keys) identifier.set(key, undefined);
+    if (match) identifier.set(match.key, match.value);
+    const found: DataSet[] = [];
+    for (const row of index.find({
+      model: level === 'PATIENT' ? 'patient' : 'study',
+      level,
+      identifier,
+      caseInsensitivePN: false,
+      // No hierarchical rules: a series is listed without naming its study.
+      relational: true,
+      ...(limit !== undefined && !match ? { limit } : {}),
+    })) {
+      // The index matches a Patient ID taken from a row as C-FIND would (wildcards): keep exact ones.
+      if (match && text(row, match.key) !== match.value) continue;
+      found.push(row);
+      if (limit !== undefined && found.length >= limit) break;
+    }
+    return found;
+  }
+
+  /** What a resource shows: its main tags and counts, the IDs of its parents (all) and children. */
+  function keysFor(level: QueryLevel): Keyword[] {
+    const keys = [...MAIN_TAGS[level], ...COUNTS[level].map(([key]) => key)];
+    if (level === 'STUDY') keys.push(...MAIN_TAGS.PATIENT);
+    for (let parent = PARENT[level]; parent; parent = PARENT[parent]) keys.push(ID_KEY[parent]);
+    return unique(keys) as Keyword[];
+  }
+
+  function one(level: QueryLevel, id: string, keys: readonly Keyword[] = keysFor(level)): DataSet {
+    const row = rows(level, keys, { key: ID_KEY[level], value: id })[0];
+    if (!row) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+    return row;
+  }
+
+  const locate = (level: QueryLevel, id: string): InstanceLocation[] => locateResource(index, level, id);
+
+  function describe(level: QueryLevel, row: DataSet): Record<string, unknown> {
+    const id = text(row, ID_KEY[level]);
+    const out: Record<string, unknown> = {
+      ID: id,
+      Type: TYPE[level],
+      MainDicomTags: pick(row, MAIN_TAGS[level]),
+    };
+    if (level === 'STUDY') out.PatientMainDicomTags = pick(row, MAIN_TAGS.PATIENT);
+    const parent = PARENT[level];
+    if (parent) out[`Parent${TYPE[parent]}`] = text(row, ID_KEY[parent]);
+    const child = CHILD[level];
+    if (child) {
+      const ids = unique(
+        rows(child, [ID_KEY[child]], { key: ID_KEY[level], value: id }).map((r) => text(r, ID_KEY[child])),
+      );
+      out[CHILDREN[level]!] = ids;
+      // The same list under one name at every level (what clients iterating levels use).
+      out.Children = ids;
+    }
+    for (const [key, name] of COUNTS[level]) out[name] = Number(text(row, key) || 0);
+    if (level === 'IMAGE') {
+      const file = locate('IMAGE', id)[0];
+      if (file) {
+        out.FileSize = file.size;
+        out.TransferSyntaxUID = file.transferSyntax;
+      }
+    }
+    return out;
+  }
+
+  function fileOf(id: string): InstanceLocation {
+    const location = locate('IMAGE', id)[0];
+    if (!location) throw notFound(`no instance ${id}`);
+    return location;
+  }
+
+  function unreadable(id: string, error: unknown): HttpError {
+    const message = (error as Error).message;
+    return new HttpError(500, 'ERR_IO', `instance ${id} is indexed but its file cannot be read: ${message}`);
+  }
+
+  /** Files first, then rows: a crash between leaves rows without files, which start-up removes. */
+  async function remove(level: QueryLevel, id: string): Promise<Record<string, unknown>> {
+    const located = locate(level, id);
+    if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+    const parent = PARENT[level];
+    const parentId = parent ? text(one(level, id, [ID_KEY[parent]]), ID_KEY[parent]) : undefined;
+    const unlinked = new Set<string>();
+    try {
+      for (const file of located) {
+        await storage.remove(file.path);
+        unlinked.add(file.path);
+      }
+    } catch (error) {
+      // Rows of the files already gone go too; the rest stay, with their files.
+      for (const file of located) if (unlinked.has(file.path)) index.remove('IMAGE', file.sopInstanceUid);
+      throw new HttpError(
+        500,
+        'ERR_IO',
+        `deleting ${TYPE[level].toLowerCase()} ${id}: ${(error as Error).message}`,
+      );
+    }
+    const removed = index.remove(level, id);
+    // Instances that arrived in between went with the rows: their files go too.
+    for (const file of removed) if (!unlinked.has(file.path)) await storage.remove(file.path);
+    logger.log('info', `REST: deleted ${TYPE[level].toLowerCase()} ${id} (${removed.length} instance(s))`);
+    const remains =
+      parent !== undefined &&
+      parentId !== undefined &&
+      rows(parent, [ID_KEY[parent]], { key: ID_KEY[parent], value: parentId }).length > 0;
+    return {
+      Deleted: removed.length,
+      RemainingAncestor: remains
+        ? { Type: TYPE[parent], ID: parentId, Path: `/${ROUTE[parent]}/${encodeURIComponent(parentId)}` }
+        : null,
+    };
+  }
+
+  const routes: Route[] = [];
+  for (const level of LEVELS) {
+    const route = ROUTE[level];
+    routes.push(
+      {
+        method: 'GET',
+        url: `/${route}`,
+        async handler(request) {
+          const { since, limit } = paging(request);
+          const expand = queryParam(request, 'expand') !== undefined;
+          const end = limit === undefined ? undefined : since + limit;
+          if (!expand) {
+            // Patients without an ID (one per study) cannot be named here; their studies can.
+            const ids = unique(rows(level, [ID_KEY[level]]).map((r) => text(r, ID_KEY[level]))).filter(
+              Boolean,
+            );
+            return ids.slice(since, end);
+          }
+          return rows(level, keysFor(level), undefined, end)
+            .slice(since, end)
+            .map((row) => describe(level, row));
+        },
+      },
+      {
+        method: 'GET',
+        url: `/${route}/:id`,
+        async handler(request) {
+          const id = checkId(level, params(request).id!);
+          return describe(level, one(level, id));
+        },
+      },
+      {
+        method: 'DELETE',
+        url: `/${route}/:id`,
+        async handler(request) {
+          return remove(level, checkId(level, params(request).id!));
+        },
+      },
+    );
+    // Descendants, expanded, as Orthanc's /patients/{id}/studies, /studies/{id}/instances...
+    for (const below of LEVELS.filter((l) => DEPTH[l] > DEPTH[level])) {
+      routes.push({
+        method: 'GET',
+        url: `/${route}/:id/${ROUTE[below]}`,
+        async handler(request) {
+          const id = checkId(level, params(request).id!);
+          const found = rows(below, keysFor(below), { key: ID_KEY[level], value: id });
+          if (found.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+          return found.map((row) => describe(below, row));
+        },
+      });
+    }
+    if (level !== 'IMAGE') {
+      routes.push({
+        method: 'GET',
+        url: `/${route}/:id/archive`,
+        async handler(request, reply) {
+          const id = checkId(level, params(request).id!);
+          const located = locate(level, id);
+          if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+          const entries: ZipEntry[] = [];
+          for (const file of located) {
+            const size = await storage.size(file.path);
+            if (size === undefined) {
+              throw new HttpError(
+                500,
+                'ERR_IO',
+                `instance ${file.sopInstanceUid} is indexed but its file is gone`,
+              );
+            }
+            const parts =
+              level === 'PATIENT'
+                ? [file.studyInstanceUid, file.seriesInstanceUid]
+                : level === 'STUDY'
+                  ? [file.seriesInstanceUid]
+                  : [];
+            const name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
+            entries.push({ name, path: storage.absolute(file.path), size });
+          }
+          let size: number;
+          try {
+            size = zipLayout(entries).size;
+          } catch (error) {
+            throw new HttpError(
+              413,
+              'ERR_VALUE_TOO_LARGE',
+              `${(error as Error).message}; download the ${level === 'SERIES' ? 'instances' : 'series'} one by one`,
+            );
+          }
+          const body = Readable.from(zipStream(entries));
+          body.on('error', (error) =>
+            logger.log(
+              'warn',
+              `REST: archive of ${TYPE[level].toLowerCase()} ${id} cut short: ${error.message}`,
+            ),
+          );
+          return reply
+            .header('content-type', 'application/zip')
+            .header('content-length', String(size))
+            .header('content-disposition', `attachment; filename="${safeName(id)}.zip"`)
+            .send(body);
+        },
+      });
+    }
+  }
+
+  routes.push(
+    {
+      method: 'GET',
+      url: '/instances/:id/file',
+      async handler(request, reply) {
+        const id = checkId('IMAGE', params(request).id!);
+        let handle: FileHandle;
+        try {
+          handle = await open(storage.absolute(fileOf(id).path), 'r');
+        } catch (error) {
+          throw error instanceof HttpError ? error : unreadable(id, error);
+        }
+        const size = (await handle.stat()).size;
+        return reply
+          .header('content-type', 'application/dicom')
+          .header('content-length', String(size))
+          .header('content-disposition', `attachment; filename="${id}.dcm"`)
+          .send(handle.createReadStream());
+      },
+    },
+    {
+      // The header as DICOM JSON (PS3.18 Annex F), or keyword: value with ?simplify.
+      method: 'GET',
+      url: '/instances/:id/tags',
+      async handler(request, reply) {
+        const id = checkId('IMAGE', params(request).id!);
+        const path = storage.absolute(fileOf(id).path);
+        let file: Awaited<ReturnType<typeof readDicomFile>>;
+        try {
+          file = await readDicomFile(path, { stopAtTag: PIXEL_DATA });
+        } catch (error) {
+          throw unreadable(id, error);
+        }
+        if (queryParam(request, 'simplify') !== undefined) return simplify(file.dataset);
+        return reply.type('application/json').send(dicomJsonToString(dataSetToJson(file.dataset)));
+      },
+    },
+  );
+  return routes;
+}

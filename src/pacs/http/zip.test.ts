@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dicomkit-zip-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(entries: ZipEntry[]): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of zipStream(entries, { modified: new Date(2024, 4, 17, 13, 45, 58) }))
+    parts.push(part);
+  return Buffer.concat(parts);
+}
+
+function file(name: string, bytes: Uint8Array): ZipEntry {
+  const path = join(dir, name.replace(/\//g, '_'));
+  writeFileSync(path, bytes);
+  return { name, path, size: bytes.length };
+}
+
+describe('stored ZIP writer', () => {
+  test('local headers, data, central directory and end record agree (APPNOTE 4.3)', async () => {
+    const big = new Uint8Array((8 << 20) + 12345).map((_, i) => (i * 31) & 0xff);
+    const entries = [
+      file('a/empty.dcm', new Uint8Array(0)),
+      file('a/small.dcm', new TextEncoder().encode('DICM and more')),
+      // Over the single-read size: CRC pass, then the bytes in pieces.
+      file('b/big.dcm', big),
+      file('é.dcm', new Uint8Array([1, 2, 3])),
+    ];
+    const zip = await collect(entries);
+    assert.equal(zip.length, zipLayout(entries).size);
+    const end = zip.length - 22;
+    assert.equal(zip.readUInt32LE(end), 0x06054b50);
+    assert.equal(zip.readUInt16LE(end + 10), entries.length);
+    let at = zip.readUInt32LE(end + 16);
+    assert.equal(at + zip.readUInt32LE(end + 12), end, 'central directory ends where the end record starts');
+    for (const entry of entries) {
+      assert.equal(zip.readUInt32LE(at), 0x02014b50);
+      assert.equal(zip.readUInt16LE(at + 8) & 0x0808, 0x0800, 'UTF-8 names, no data descriptor');
+      const nameLength = zip.readUInt16LE(at + 28);
+      assert.equal(zip.subarray(at + 46, at + 46 + nameLength).toString('utf8'), entry.name);
+      // 2024-05-17 13:45:58 in MS-DOS form.
+      assert.equal(zip.readUInt16LE(at + 14), ((2024 - 1980) << 9) | (5 << 5) | 17);
+      assert.equal(zip.readUInt16LE(at + 12), (13 << 11) | (45 << 5) | 29);
+      const local = zip.readUInt32LE(at + 42);
+      assert.equal(zip.readUInt32LE(local), 0x04034b50);
+      const start = local + 30 + zip.readUInt16LE(local + 26);
+      const data = zip.subarray(start, start + entry.size);
+      assert.equal(zip.readUInt32LE(local + 14), crc32(data));
+      assert.equal(zip.readUInt32LE(at + 16), crc32(data));
+      assert.equal(zip.readUInt32LE(local + 18), entry.size);
+      at += 46 + nameLength;
+    }
+    const bigAt = zip.indexOf(Buffer.from('b/big.dcm')) + 'b/big.dcm'.length;
+    assert.ok(zip.subarray(bigAt, bigAt + big.length).equals(big));
+  });
+
+  test('archives needing ZIP64 are refused before any byte', () => {
+    const huge = (n: number, size: number): ZipEntry[] =>
+      Array.from({ length: n }, (_, i) => ({ name: `${i}.dcm`, path: '/nonexistent', size }));
+    assert.throws(() => zipLayout(huge(3, 2 ** 31)), { code: 'ERR_VALUE_TOO_LARGE', message: /4 GiB/ });
+    assert.throws(() => zipLayout(huge(65_536, 1)), { code: 'ERR_VALUE_TOO_LARGE', message: /65,535/ });
+    assert.equal(zipLayout(huge(2, 2 ** 31 - 100)).size > 2 ** 32 - 300, true);
+  });
+
+  test('a file that changed since the archive was planned stops it (ERR_IO)', async () => {
+    const entry = file('changed.dcm', new Uint8Array(10));
+    await assert.rejects(collect([{ ...entry, size: 11 }]), { code: 'ERR_IO' });
+  });
+});

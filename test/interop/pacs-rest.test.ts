@@ -1,0 +1,594 @@
+// The PACS's REST API (issue 5: "REST lists, downloads and deletes what was stored"): files
+// uploaded with POST /instances and stored by a dicomkit SCU are listed at every level,
+// downloaded byte for byte, archived as a ZIP (checked by our own reader and by unzip -t) and
+// deleted with their rows; statistics follow. Against modalities: echo and store to a DCMTK
+// storescp, query and move against a second dicomkit PACS. Everything on 127.0.0.1, ports
+// from the OS.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
+import { DataSet, readDicom } from '../../src/object/index.ts';
+import { resolveConfig } from '../../src/pacs/config.ts';
+import { type Pacs, startPacs } from '../../src/pacs/server.ts';
+import { ApplicationEntity, storageContexts } from '../../src/services/index.ts';
+import { type BackgroundPeer, freePort, runPeerAsync, startPeer } from '../helpers/net-peers.ts';
+import { requirePeer } from '../helpers/peers.ts';
+
+for (const program of ['storescp', 'unzip']) requirePeer(program);
+
+const FIXTURES = 'test/fixtures/pydicom';
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-rest-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+const quiet = { debugEnabled: false, log() {} };
+
+/** A file of the test corpus with the attributes the expectations are computed from. */
+interface CorpusFile {
+  path: string;
+  bytes: Buffer;
+  patientId: string;
+  study: string;
+  series: string;
+  sop: string;
+  sopClass: string;
+}
+
+async function corpusFile(path: string): Promise<CorpusFile> {
+  const ds = (await readDicomFile(path, { stopAtTag: 0x7fe00010 })).dataset;
+  const get = (
+    k: 'PatientID' | 'StudyInstanceUID' | 'SeriesInstanceUID' | 'SOPInstanceUID' | 'SOPClassUID',
+  ) => ds.string(k)?.trim() ?? '';
+  return {
+    path,
+    bytes: readFileSync(path),
+    patientId: get('PatientID'),
+    study: get('StudyInstanceUID'),
+    series: get('SeriesInstanceUID'),
+    sop: get('SOPInstanceUID'),
+    sopClass: get('SOPClassUID'),
+  };
+}
+
+function newUid(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+}
+
+/** A copy of a fixture as another instance (and optionally another series) of its study. */
+async function copyAs(from: string, to: string, changes: Record<string, string | number>): Promise<string> {
+  const ds = (await readDicomFile(from)).dataset;
+  for (const [keyword, value] of Object.entries(changes)) ds.set(keyword as never, value);
+  await writeDicomFile(to, ds, { transferSyntax: '1.2.840.10008.1.2.1' });
+  return to;
+}
+
+/** The data set bytes of a Part 10 file (what a C-STORE carries; the file meta may differ). */
+function dataSetBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.subarray(readDicom(bytes, { stopAtTag: 0x00080000 }).dataSetOffset);
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** Reads a stored ZIP (APPNOTE 4.3) from its central directory, checking each entry's CRC-32. */
+function unzip(zip: Buffer): Map<string, Buffer> {
+  const end = zip.length - 22;
+  assert.equal(zip.readUInt32LE(end), 0x06054b50, 'end of central directory record');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, 'central directory header');
+    assert.equal(zip.readUInt16LE(at + 10), 0, 'stored, not compressed');
+    const crc = zip.readUInt32LE(at + 16);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extra = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    assert.equal(zip.readUInt32LE(local), 0x04034b50, `local header of ${name}`);
+    assert.equal(zip.readUInt32LE(local + 14), crc, `local CRC of ${name}`);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    assert.equal(crc32(data), crc, `CRC-32 of ${name}`);
+    files.set(name, data);
+    at += 46 + nameLength + extra;
+  }
+  return files;
+}
+
+describe('dicomkit pacs REST API', () => {
+  let pacs: Pacs;
+  let remote: Pacs;
+  let storescp: BackgroundPeer;
+  const storescpOut = join(work, 'storescp');
+  let base = '';
+  // The corpus: the CT study (three instances in two series, uploaded), odd files (uploaded),
+  // a J2K instance (C-STORE), a 9 MiB instance (uploaded), an MR study (on the remote PACS).
+  let ct: CorpusFile;
+  let ct2: CorpusFile;
+  let ct3: CorpusFile;
+  let rtplan: CorpusFile;
+  let deflated: CorpusFile;
+  let big: CorpusFile;
+  let j2k: CorpusFile;
+  let mr: CorpusFile;
+  let mr2: CorpusFile;
+
+  async function api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: unknown; bytes: Buffer; headers: Headers }> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : body instanceof Uint8Array
+          ? { body, headers }
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const type = response.headers.get('content-type') ?? '';
+    const json = type.startsWith('application/json') ? JSON.parse(bytes.toString('utf8')) : undefined;
+    return { status: response.status, json, bytes, headers: response.headers };
+  }
+
+  const stored = (p: Pacs, uid: string) => p.storage.absolute(p.storage.relativePath(uid));
+
+  before(async () => {
+    const corpus = join(work, 'corpus');
+    mkdirSync(corpus);
+    mkdirSync(storescpOut);
+    ct = await corpusFile(`${FIXTURES}/CT_small.dcm`);
+    ct2 = await corpusFile(await copyAs(ct.path, join(corpus, 'ct2.dcm'), { SOPInstanceUID: newUid() }));
+    ct3 = await corpusFile(
+      await copyAs(ct.path, join(corpus, 'ct3.dcm'), {
+        SOPInstanceUID: newUid(),
+        SeriesInstanceUID: newUid(),
+        SeriesNumber: 2,
+      }),
+    );
+    // Its file meta names another SOP instance than its data set does: the data set wins.
+    rtplan = await corpusFile(`${FIXTURES}/rtplan.dcm`);
+    deflated = await corpusFile(`${FIXTURES}/image_dfl.dcm`);
+    j2k = await corpusFile(`${FIXTURES}/JPEG2000.dcm`);
+    mr = await corpusFile(`${FIXTURES}/MR_small.dcm`);
+    mr2 = await corpusFile(await copyAs(mr.path, join(corpus, 'mr2.dcm'), { SOPInstanceUID: newUid() }));
+    const bigSet = new DataSet();
+    bigSet.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+    bigSet.set('SOPInstanceUID', newUid());
+    bigSet.set('PatientID', 'BIG');
+    bigSet.set('PatientName', 'Big^Upload');
+    bigSet.set('StudyInstanceUID', newUid());
+    bigSet.set('SeriesInstanceUID', newUid());
+    bigSet.set('Modality', 'OT');
+    bigSet.set('Rows', 3072);
+    bigSet.set('Columns', 3072);
+    bigSet.set('BitsAllocated', 8);
+    bigSet.set('BitsStored', 8);
+    bigSet.set('HighBit', 7);
+    bigSet.set('PixelRepresentation', 0);
+    bigSet.set('SamplesPerPixel', 1);
+    bigSet.set('PhotometricInterpretation', 'MONOCHROME2');
+    const pixels = new Uint8Array(3072 * 3072);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+    bigSet.set('PixelData', pixels, 'OB');
+    await writeDicomFile(join(corpus, 'big.dcm'), bigSet, { transferSyntax: '1.2.840.10008.1.2.1' });
+    big = await corpusFile(join(corpus, 'big.dcm'));
+
+    const storescpPort = await freePort();
+    storescp = await startPeer(
+      'storescp',
+      ['-aet', 'STORESCP', '+xa', '-pm', '+B', '+uf', '-od', storescpOut, String(storescpPort)],
+      storescpPort,
+    );
+    // The remote modality: a second dicomkit PACS holding the MR study.
+    remote = await startPacs(
+      resolveConfig({
+        aeTitle: 'REMOTE',
+        dicom: { host: '127.0.0.1', port: 0 },
+        http: { enabled: false },
+        storage: { path: join(work, 'remote'), fsync: false },
+      }),
+      { logger: quiet },
+    );
+    const loader = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
+      host: '127.0.0.1',
+      port: remote.dicom.port,
+      calledAeTitle: 'REMOTE',
+      contexts: storageContexts([mr.sopClass]),
+    });
+    for (const file of [mr, mr2]) await loader.store(file.path);
+    await loader.release();
+    const closedPort = await freePort();
+    pacs = await startPacs(
+      resolveConfig({
+        dicom: { host: '127.0.0.1', port: 0 },
+        http: { port: 0 },
+        storage: { path: join(work, 'data'), fsync: false },
+        modalities: {
+          storescp: { aeTitle: 'STORESCP', host: '127.0.0.1', port: storescpPort },
+          remote: { aeTitle: 'REMOTE', host: '127.0.0.1', port: remote.dicom.port },
+          dead: { aeTitle: 'DEAD', host: '127.0.0.1', port: closedPort },
+        },
+      }),
+      { logger: quiet },
+    );
+    // Our DICOM port is known only now: the remote learns where to send C-MOVEs to DICOMKIT
+    // (its destinations are read from its config at each request).
+    remote.config.modalities.dicomkit = {
+      aeTitle: 'DICOMKIT',
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      checkHost: true,
+      permissions: { echo: true, store: true, find: true, move: true, get: true },
+    };
+    base = pacs.http!.url;
+  });
+  after(async () => {
+    await pacs?.close({ abort: true });
+    await remote?.close({ abort: true });
+    await storescp?.stop();
+  });
+
+  test('HTTP listens on a port the OS chose, on loopback; /system says so', { timeout: 10_000 }, async () => {
+    assert.equal(pacs.http!.host, '127.0.0.1');
+    assert.ok(pacs.http!.port > 0);
+    assert.equal(pacs.httpPort, pacs.http!.port);
+    const { status, json } = await api('GET', '/system');
+    assert.equal(status, 200);
+    assert.equal((json as { DicomAet: string }).DicomAet, 'DICOMKIT');
+    assert.equal((json as { DicomPort: number }).DicomPort, pacs.dicom.port);
+    assert.equal((json as { HttpPort: number }).HttpPort, pacs.http!.port);
+  });
+
+  test('POST /instances stores Part 10 files as uploaded; again is AlreadyStored', {
+    timeout: 60_000,
+  }, async () => {
+    const uploads: [CorpusFile, Record<string, string>][] = [
+      [ct, { 'content-type': 'application/dicom' }],
+      [ct2, { 'content-type': 'application/octet-stream' }],
+      // What curl --data-binary sends.
+      [ct3, { 'content-type': 'application/x-www-form-urlencoded' }],
+      [rtplan, {}],
+      [deflated, { 'content-type': 'application/dicom' }],
+      // Larger than any JSON body limit: streamed to disk.
+      [big, { 'content-type': 'application/dicom' }],
+    ];
+    for (const [file, headers] of uploads) {
+      const { status, json } = await api('POST', '/instances', new Uint8Array(file.bytes), headers);
+      assert.equal(status, 200, `${file.path}: ${JSON.stringify(json)}`);
+      assert.deepEqual(json, { ID: file.sop, Status: 'Success' });
+      assert.ok(readFileSync(stored(pacs, file.sop)).equals(file.bytes), `${file.path} stored byte for byte`);
+    }
+    const again = await api('POST', '/instances', new Uint8Array(ct.bytes), {
+      'content-type': 'application/dicom',
+    });
+    assert.deepEqual([again.status, again.json], [200, { ID: ct.sop, Status: 'AlreadyStored' }]);
+    // Not DICOM, and DICOM cut short in its header: refused, nothing left behind.
+    const garbage = await api(
+      'POST',
+      '/instances',
+      new TextEncoder().encode('hello, not a DICOM file'.repeat(20)),
+    );
+    assert.equal(garbage.status, 400);
+    assert.equal((garbage.json as { code: string }).code, 'ERR_NOT_DICOM');
+    const cut = await api('POST', '/instances', new Uint8Array(mr.bytes.subarray(0, 200)));
+    assert.equal(cut.status, 400, JSON.stringify(cut.json));
+    assert.equal(typeof (cut.json as { error: string }).error, 'string');
+    assert.equal(pacs.index.has(mr.sop), false);
+    assert.deepEqual(pacs.storage.scan().leftovers, []);
+  });
+
+  test('a C-STORE from a dicomkit SCU and the uploads show in the lists', { timeout: 30_000 }, async () => {
+    const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      calledAeTitle: 'DICOMKIT',
+      contexts: [{ abstractSyntax: j2k.sopClass, transferSyntaxes: ['1.2.840.10008.1.2.4.91'] }],
+    });
+    assert.equal((await scu.store(j2k.path)).status, 0);
+    await scu.release();
+    const all = [ct, ct2, ct3, rtplan, deflated, big, j2k];
+    // Expectations from the files' own headers.
+    const lists: [string, string[]][] = [
+      ['/patients', sorted(all.map((f) => f.patientId).filter(Boolean))],
+      ['/studies', sorted(all.map((f) => f.study))],
+      ['/series', sorted(all.map((f) => f.series))],
+      ['/instances', sorted(all.map((f) => f.sop))],
+    ];
+    for (const [path, expected] of lists) {
+      const { status, json } = await api('GET', path);
+      assert.equal(status, 200, `${path}: ${JSON.stringify(json)}`);
+      assert.deepEqual(sorted(json as string[]), expected, path);
+    }
+    const page = (await api('GET', '/instances?since=2&limit=3')).json as string[];
+    assert.deepEqual(page, ((await api('GET', '/instances')).json as string[]).slice(2, 5));
+
+    type Resource = Record<string, unknown> & { MainDicomTags: Record<string, string> };
+    const studies = (await api('GET', '/studies?expand')).json as Resource[];
+    assert.equal(studies.length, lists[1]![1].length);
+    const study = studies.find((s) => s.ID === ct.study)!;
+    assert.equal(study.Type, 'Study');
+    assert.equal(study.MainDicomTags.StudyInstanceUID, ct.study);
+    assert.equal((study.PatientMainDicomTags as Record<string, string>).PatientID, '1CT1');
+    assert.equal(study.ParentPatient, '1CT1');
+    assert.deepEqual(sorted(study.Series as string[]), sorted([ct.series, ct3.series]));
+    assert.deepEqual(study.Children, study.Series);
+    assert.deepEqual([study.CountSeries, study.CountInstances], [2, 3]);
+    assert.deepEqual((await api('GET', `/studies/${ct.study}`)).json, study);
+
+    const patient = (await api('GET', '/patients/1CT1')).json as Resource;
+    assert.deepEqual([patient.Type, patient.Studies, patient.CountInstances], ['Patient', [ct.study], 3]);
+    const series = (await api('GET', `/series/${ct.series}`)).json as Resource;
+    assert.equal(series.ParentStudy, ct.study);
+    assert.deepEqual(sorted(series.Instances as string[]), sorted([ct.sop, ct2.sop]));
+    const instance = (await api('GET', `/instances/${j2k.sop}`)).json as Resource;
+    assert.equal(instance.ParentSeries, j2k.series);
+    assert.equal(instance.MainDicomTags.SOPClassUID, j2k.sopClass);
+    assert.equal(instance.FileSize, readFileSync(stored(pacs, j2k.sop)).length);
+    assert.equal(instance.TransferSyntaxUID, '1.2.840.10008.1.2.4.91');
+    const below = (await api('GET', `/studies/${ct.study}/instances`)).json as Resource[];
+    assert.deepEqual(sorted(below.map((i) => i.ID as string)), sorted([ct.sop, ct2.sop, ct3.sop]));
+    assert.ok(below.every((i) => i.Type === 'Instance'));
+  });
+
+  test('an instance downloads as stored; its tags come as DICOM JSON', { timeout: 30_000 }, async () => {
+    const file = await api('GET', `/instances/${ct.sop}/file`);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('content-type'), 'application/dicom');
+    assert.ok(file.bytes.equals(ct.bytes), 'the uploaded file, byte for byte');
+    // Stored from a C-STORE: the file on disk, whose data set is the one sent.
+    const sent = await api('GET', `/instances/${j2k.sop}/file`);
+    assert.ok(sent.bytes.equals(readFileSync(stored(pacs, j2k.sop))));
+    assert.ok(Buffer.from(dataSetBytes(sent.bytes)).equals(Buffer.from(dataSetBytes(j2k.bytes))));
+    const large = await api('GET', `/instances/${big.sop}/file`);
+    assert.ok(large.bytes.equals(big.bytes), 'the 9 MiB file, byte for byte');
+
+    const tags = (await api('GET', `/instances/${ct.sop}/tags`)).json as Record<
+      string,
+      { vr: string; Value?: unknown[] }
+    >;
+    assert.deepEqual(tags['00080018'], { vr: 'UI', Value: [ct.sop] });
+    assert.deepEqual(tags['00100010']!.Value, [{ Alphabetic: 'CompressedSamples^CT1' }]);
+    assert.equal(tags['7FE00010'], undefined, 'no pixel data');
+    const simple = (await api('GET', `/instances/${ct.sop}/tags?simplify`)).json as Record<string, unknown>;
+    assert.equal(simple.PatientName, 'CompressedSamples^CT1');
+    assert.equal(simple.SOPInstanceUID, ct.sop);
+  });
+
+  test('a study downloads as a ZIP of its files, which unzip -t accepts', { timeout: 60_000 }, async () => {
+    const { status, bytes, headers } = await api('GET', `/studies/${ct.study}/archive`);
+    assert.equal(status, 200);
+    assert.equal(headers.get('content-type'), 'application/zip');
+    assert.equal(Number(headers.get('content-length')), bytes.length);
+    const entries = unzip(bytes);
+    assert.deepEqual(sorted(entries.keys()), sorted([ct, ct2, ct3].map((f) => `${f.series}/${f.sop}.dcm`)));
+    for (const file of [ct, ct2, ct3])
+      assert.ok(entries.get(`${file.series}/${file.sop}.dcm`)!.equals(file.bytes));
+    const zipPath = join(work, 'ct.zip');
+    writeFileSync(zipPath, bytes);
+    const checked = await runPeerAsync('unzip', ['-t', zipPath], { timeoutMs: 20_000 });
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /No errors detected/);
+    // A file over the single-read size goes through the two-pass path (CRC, then bytes).
+    const large = await api('GET', `/studies/${big.study}/archive`);
+    assert.ok(unzip(large.bytes).get(`${big.series}/${big.sop}.dcm`)!.equals(big.bytes));
+    const series = unzip((await api('GET', `/series/${ct3.series}/archive`)).bytes);
+    assert.deepEqual([...series.keys()], [`${ct3.sop}.dcm`]);
+    const patient = unzip((await api('GET', '/patients/1CT1/archive')).bytes);
+    assert.equal(patient.size, 3);
+    assert.ok(patient.has(`${ct.study}/${ct.series}/${ct.sop}.dcm`));
+  });
+
+  test('errors answer JSON { error, code } with the right status', { timeout: 20_000 }, async () => {
+    const cases: [string, string, unknown, number, string][] = [
+      ['GET', `/studies/${newUid()}`, undefined, 404, 'ERR_NOT_FOUND'],
+      ['GET', `/studies/${newUid()}/archive`, undefined, 404, 'ERR_NOT_FOUND'],
+      ['GET', '/studies/not..a..uid', undefined, 400, 'ERR_INVALID_VALUE'],
+      ['GET', '/patients/1CT*', undefined, 400, 'ERR_INVALID_VALUE'],
+      ['DELETE', `/instances/${newUid()}`, undefined, 404, 'ERR_NOT_FOUND'],
+      ['GET', '/nowhere', undefined, 404, 'ERR_NO_ROUTE'],
+      ['GET', '/instances?limit=many', undefined, 400, 'ERR_BAD_REQUEST'],
+      ['POST', '/modalities/nope/echo', {}, 404, 'ERR_NOT_FOUND'],
+      ['POST', '/modalities/remote/query', { Level: 'Galaxy' }, 400, 'ERR_BAD_REQUEST'],
+      [
+        'POST',
+        '/modalities/remote/query',
+        { Level: 'Study', Query: { NoSuchKeyword: '' } },
+        400,
+        'ERR_UNKNOWN_KEYWORD',
+      ],
+      ['POST', '/modalities/remote/move', { Level: 'Study', Resources: [] }, 400, 'ERR_BAD_REQUEST'],
+      ['POST', '/modalities/storescp/store', { Resources: [newUid()] }, 404, 'ERR_NOT_FOUND'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const answer = await api(method, path, body);
+      assert.equal(answer.status, status, `${method} ${path}: ${JSON.stringify(answer.json)}`);
+      assert.equal((answer.json as { code: string }).code, code, `${method} ${path}`);
+      assert.equal(typeof (answer.json as { error: string }).error, 'string');
+    }
+    const badJson = await fetch(`${base}/modalities/remote/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{ not json',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(badJson.status, 400);
+    assert.equal(typeof ((await badJson.json()) as { code: string }).code, 'string');
+  });
+
+  test('DELETE removes files and rows together; statistics follow', { timeout: 30_000 }, async () => {
+    type Statistics = Record<
+      'CountPatients' | 'CountStudies' | 'CountSeries' | 'CountInstances' | 'TotalDiskSize',
+      number
+    >;
+    const before = (await api('GET', '/statistics')).json as Statistics;
+    const sizes = new Map([ct, ct2, ct3].map((f) => [f.sop, readFileSync(stored(pacs, f.sop)).length]));
+    // One instance of a series of two: the series remains.
+    const one = await api('DELETE', `/instances/${ct2.sop}`);
+    assert.equal(one.status, 200, JSON.stringify(one.json));
+    assert.deepEqual(one.json, {
+      Deleted: 1,
+      RemainingAncestor: { Type: 'Series', ID: ct.series, Path: `/series/${ct.series}` },
+    });
+    assert.equal(existsSync(stored(pacs, ct2.sop)), false);
+    // The rest of the study: the patient had only this one, so nothing remains above it.
+    const study = await api('DELETE', `/studies/${ct.study}`);
+    assert.equal(study.status, 200);
+    assert.deepEqual(study.json, { Deleted: 2, RemainingAncestor: null });
+    for (const file of [ct, ct2, ct3]) {
+      assert.equal(pacs.index.has(file.sop), false, `${file.sop} left the index`);
+      assert.equal(existsSync(stored(pacs, file.sop)), false, `${file.sop} left the disk`);
+      assert.equal((await api('GET', `/instances/${file.sop}`)).status, 404);
+    }
+    assert.equal((await api('GET', `/studies/${ct.study}`)).status, 404);
+    assert.equal((await api('DELETE', `/studies/${ct.study}`)).status, 404);
+    const after = (await api('GET', '/statistics')).json as Statistics;
+    assert.deepEqual(
+      {
+        patients: before.CountPatients - after.CountPatients,
+        studies: before.CountStudies - after.CountStudies,
+        series: before.CountSeries - after.CountSeries,
+        instances: before.CountInstances - after.CountInstances,
+        bytes: before.TotalDiskSize - after.TotalDiskSize,
+      },
+      {
+        patients: 1,
+        studies: 1,
+        series: 2,
+        instances: 3,
+        bytes: [...sizes.values()].reduce((a, b) => a + b),
+      },
+    );
+    assert.equal(after.CountInstances, pacs.index.statistics().instances);
+    // A patient, by Patient ID.
+    const patient = await api('DELETE', `/patients/${rtplan.patientId}`);
+    assert.deepEqual([patient.status, patient.json], [200, { Deleted: 1, RemainingAncestor: null }]);
+    assert.equal(existsSync(stored(pacs, rtplan.sop)), false);
+    assert.equal((await api('GET', `/patients/${rtplan.patientId}`)).status, 404);
+  });
+
+  test('modalities: echo and store to a DCMTK storescp', { timeout: 60_000 }, async () => {
+    assert.deepEqual((await api('GET', '/modalities')).json, ['storescp', 'remote', 'dead']);
+    const expanded = (await api('GET', '/modalities?expand')).json as Record<string, { AET: string }>;
+    assert.equal(expanded.storescp!.AET, 'STORESCP');
+    const echo = await api('POST', '/modalities/storescp/echo', {});
+    assert.deepEqual([echo.status, echo.json], [200, {}]);
+    const noBody = await fetch(`${base}/modalities/storescp/echo`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(noBody.status, 200);
+    const dead = await api('POST', '/modalities/dead/echo', { Timeout: 5 });
+    assert.equal(dead.status, 502);
+    assert.match((dead.json as { error: string }).error, /dead/);
+
+    const push = await api('POST', '/modalities/storescp/store', { Resources: [j2k.sop, big.study] });
+    assert.equal(push.status, 200, JSON.stringify(push.json));
+    assert.deepEqual(
+      {
+        ...(push.json as Record<string, unknown>),
+      },
+      {
+        Description: 'REST API',
+        LocalAet: 'DICOMKIT',
+        RemoteAet: 'STORESCP',
+        ParentResources: [j2k.sop, big.study],
+        InstancesCount: 2,
+        FailedInstancesCount: 0,
+      },
+    );
+    // storescp got the data sets as they are stored (the J2K one still in J2K).
+    const received = new Map<string, Buffer>();
+    for (const name of readdirSync(storescpOut)) {
+      const bytes = readFileSync(join(storescpOut, name));
+      received.set(
+        (await readDicomFile(join(storescpOut, name))).dataset.string('SOPInstanceUID')!.trim(),
+        bytes,
+      );
+    }
+    for (const file of [j2k, big]) {
+      const got = received.get(file.sop);
+      assert.ok(got, `storescp received ${file.sop}`);
+      const ours = readFileSync(stored(pacs, file.sop));
+      assert.ok(
+        Buffer.from(dataSetBytes(got)).equals(Buffer.from(dataSetBytes(ours))),
+        `${file.sop} data set`,
+      );
+    }
+  });
+
+  test('query and move against another PACS, into this one', { timeout: 60_000 }, async () => {
+    const studies = await api('POST', '/modalities/remote/query', {
+      Level: 'Study',
+      Query: {
+        PatientID: '4MR1',
+        StudyInstanceUID: '',
+        PatientName: null,
+        NumberOfStudyRelatedInstances: '',
+      },
+    });
+    assert.equal(studies.status, 200, JSON.stringify(studies.json));
+    const matches = studies.json as Record<string, { Value?: unknown[] }>[];
+    assert.equal(matches.length, 1);
+    assert.deepEqual(matches[0]!['0020000D']!.Value, [mr.study]);
+    assert.deepEqual(matches[0]!['00201208']!.Value, [2]);
+    const simple = (
+      await api('POST', '/modalities/remote/query?simplify', {
+        Level: 'Series',
+        Query: { StudyInstanceUID: mr.study, Modality: '' },
+      })
+    ).json as Record<string, string>[];
+    assert.deepEqual(
+      simple.map((s) => [s.SeriesInstanceUID, s.Modality, s.QueryRetrieveLevel]),
+      [[mr.series, 'MR', 'SERIES']],
+    );
+    const none = (
+      await api('POST', '/modalities/remote/query', { Level: 'Patient', Query: { PatientID: 'NOBODY' } })
+    ).json as unknown[];
+    assert.deepEqual(none, []);
+
+    assert.equal(pacs.index.has(mr.sop), false);
+    const move = await api('POST', '/modalities/remote/move', {
+      Level: 'Study',
+      Resources: [{ StudyInstanceUID: mr.study }],
+    });
+    assert.equal(move.status, 200, JSON.stringify(move.json));
+    assert.deepEqual(move.json, { Completed: 2, Failed: 0 });
+    for (const file of [mr, mr2]) {
+      assert.ok(pacs.index.has(file.sop), `${file.sop} moved in`);
+      const got = (await api('GET', `/instances/${file.sop}/file`)).bytes;
+      assert.ok(
+        Buffer.from(dataSetBytes(got)).equals(Buffer.from(dataSetBytes(file.bytes))),
+        'data set as sent',
+      );
+    }
+    const study = (await api('GET', `/studies/${mr.study}`)).json as Record<string, unknown>;
+    assert.equal(study.CountInstances, 2);
+    // The remote does not know that destination: A801, a 502 here.
+    const lost = await api('POST', '/modalities/remote/move', {
+      Level: 'Study',
+      Resources: [mr.study],
+      TargetAet: 'NOBODY',
+    });
+    assert.equal(lost.status, 502, JSON.stringify(lost.json));
+    assert.equal((lost.json as { code: string }).code, 'ERR_DIMSE_STATUS');
+    assert.match((lost.json as { error: string }).error, /A801|destination/i);
+  });
+});
