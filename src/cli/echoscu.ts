@@ -1,51 +1,57 @@
 import { Command } from 'commander';
+import type { Association } from '../services/index.ts';
 import { verificationContext } from '../services/index.ts';
+import { NET_EXIT } from './common/exit.ts';
 import {
-  addNetworkOptions,
+  addRequestorOptions,
   applicationEntity,
   Console,
-  clientTls,
+  closeAssociation,
   NETWORK_ALIASES,
   type NetworkCliOptions,
-  peerPort,
+  openAssociation,
+  repeatCount,
   reportFailure,
 } from './common/network.ts';
+import { statusText } from './common/status-text.ts';
 
-export const ECHOSCU_ALIASES = { ...NETWORK_ALIASES, '-r': '--repeat' };
+export const ECHOSCU_ALIASES = { ...NETWORK_ALIASES };
 
-/** `dicomkit echoscu peer port`: DCMTK's echoscu (C-ECHO, PS3.4 Annex A). */
+/**
+ * `dicomkit echoscu peer port`: DCMTK's echoscu (C-ECHO, PS3.4 Annex A). Exit codes as
+ * echoscu(1) documents them: 0, 1 (command line, association not made), 70 (the echo failed
+ * or the association was aborted).
+ */
 export function echoscuCommand(): Command {
-  return addNetworkOptions(
-    new Command('echoscu')
-      .description('send C-ECHO (Verification) to a DICOM peer, as DCMTK echoscu')
-      .argument('<peer>', 'host name or address of the peer')
-      .argument('<port>', 'TCP port of the peer')
-      .option('--repeat <n>', 'repeat the echo n times (DCMTK -r)', '1'),
-    { aet: 'ECHOSCU' },
-  ).action(async (peer: string, port: string, options: NetworkCliOptions & { repeat: string }) => {
-    const console = new Console(options);
-    try {
-      const ae = applicationEntity(options, console);
-      const tls = clientTls(options);
-      console.info('Requesting Association');
-      const assoc = await ae.associate({
-        ...peerPort(peer, port),
-        calledAeTitle: options.call,
-        contexts: [verificationContext()],
-        ...(tls ? { tls } : {}),
-      });
-      console.info(
-        `Association Accepted (Max Send PDV: ${assoc.peerMaxPduLength ? assoc.peerMaxPduLength - 6 : 'unlimited'})`,
-      );
-      for (let i = 1; i <= Number(options.repeat); i++) {
-        console.info(`Sending Echo Request (MsgID ${i})`);
-        await assoc.echo();
-        console.info('Received Echo Response (Success)');
+  const command = new Command('echoscu')
+    .description('DICOM verification (C-ECHO) SCU, as DCMTK echoscu')
+    .argument('<peer>', 'hostname of DICOM peer')
+    .argument('<port>', 'tcp/ip port number of peer');
+  return addRequestorOptions(command, { aet: 'ECHOSCU', repeat: true, abort: true }).action(
+    async (peer: string, port: string, options: NetworkCliOptions) => {
+      let console: Console | undefined;
+      let assoc: Association | undefined;
+      try {
+        console = new Console(options);
+        const ae = applicationEntity(options, console);
+        const repeat = repeatCount(options);
+        assoc = await openAssociation(
+          ae,
+          options,
+          { peer, port, contexts: [verificationContext()] },
+          console,
+        );
+        for (let i = 1; i <= repeat; i++) {
+          console.info(`Sending Echo Request (MsgID ${i})`);
+          const status = await assoc.echo();
+          console.info(`Received Echo Response (${statusText('C-ECHO', status)})`);
+        }
+        await closeAssociation(assoc, options, console);
+      } catch (error) {
+        const kind = reportFailure(console ?? new Console({}), error);
+        process.exitCode = assoc && kind !== 'usage' ? NET_EXIT.associationAborted : NET_EXIT.failure;
+        if (assoc?.isEstablished) await assoc.abort();
       }
-      console.info('Releasing Association');
-      await assoc.release();
-    } catch (error) {
-      process.exitCode = reportFailure(console, error);
-    }
-  });
+    },
+  );
 }

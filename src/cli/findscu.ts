@@ -1,191 +1,191 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { type Tag, tryParseTag } from '../core/index.ts';
-import { lookupKeyword, lookupTag } from '../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../json/index.ts';
-import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
-import { DataSet, dumpDataSet } from '../object/index.ts';
-import { QueryRetrieveModels } from '../services/index.ts';
+import { DimseStatusError } from '../net/dimse/index.ts';
+import { writeDicomFile } from '../object/file.node.ts';
+import { type Association, QueryRetrieveModels } from '../services/index.ts';
+import { dumpForLog } from './common/dataset-log.ts';
+import { NET_EXIT } from './common/exit.ts';
 import {
-  addNetworkOptions,
+  addRequestorOptions,
   applicationEntity,
   Console,
-  clientTls,
+  closeAssociation,
   NETWORK_ALIASES,
   type NetworkCliOptions,
-  peerPort,
+  openAssociation,
+  repeatCount,
   reportFailure,
+  UsageError,
 } from './common/network.ts';
+import { queryIdentifiers } from './common/query-keys.ts';
+import { statusText } from './common/status-text.ts';
+import { addProposalOptions, proposalAliases, proposalOf } from './common/transfer-syntaxes.ts';
+
+export { applyKey } from './common/query-keys.ts';
 
 export const FINDSCU_ALIASES = {
   ...NETWORK_ALIASES,
+  ...proposalAliases('query'),
+  '-W': '--worklist',
   '-P': '--patient',
   '-S': '--study',
-  '-W': '--worklist',
   '-O': '--psonly',
   '-k': '--key',
+  '+sr': '--show-responses',
+  '-sr': '--hide-responses',
   '-X': '--extract',
   '-od': '--output-directory',
 };
 
 interface FindscuOptions extends NetworkCliOptions {
+  worklist?: boolean;
   patient?: boolean;
   study?: boolean;
-  worklist?: boolean;
   psonly?: boolean;
   key?: string[];
+  showResponses?: boolean;
+  hideResponses?: boolean;
   extract?: boolean;
   outputDirectory: string;
   json?: boolean;
   cancel?: string;
 }
 
-function tagOfName(name: string): Tag {
-  const tag = tryParseTag(name.replace(/^\(|\)$/g, '')) ?? lookupKeyword(name)?.tag;
-  if (tag === undefined) throw new Error(`unknown attribute in -k: ${name}`);
-  return tag;
+function modelOf(options: FindscuOptions): string {
+  const chosen = [options.worklist, options.patient, options.study, options.psonly].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one information model: -W, -P, -S or -O');
+  if (options.patient) return QueryRetrieveModels.patient.find;
+  if (options.study) return QueryRetrieveModels.study.find;
+  if (options.psonly) return QueryRetrieveModels.patientStudyOnly.find;
+  return QueryRetrieveModels.worklist.find;
 }
 
 /**
- * Applies a DCMTK -k key: `Keyword`, `gggg,eeee` or `(gggg,eeee)`, optionally `=value`, and a
- * path into sequences such as `ScheduledProcedureStepSequence[0].Modality=CT`.
+ * `dicomkit findscu peer port [files...]`: DCMTK's findscu (C-FIND, PS3.4 Annex C and K).
+ * As DCMTK's: the worklist model by default; responses printed unless -X (or +sr/-sr say
+ * otherwise); exit code 1 when no association is made, 0 once the queries ran, even when the
+ * peer answered a failure (that is printed).
  */
-export function applyKey(identifier: DataSet, key: string): void {
-  const eq = key.indexOf('=');
-  const path = (eq >= 0 ? key.slice(0, eq) : key).trim();
-  const value = eq >= 0 ? key.slice(eq + 1) : undefined;
-  const steps = path.split('.');
-  let target = identifier;
-  for (const step of steps.slice(0, -1)) {
-    const m = /^(.+?)\[(\d+)\]$/.exec(step) ?? [step, step, '0'];
-    const tag = tagOfName(m[1]!);
-    const items = target.sequence(tag) ?? [];
-    const index = Number(m[2]);
-    while (items.length <= index) items.push(new DataSet(target));
-    if (!target.has(tag)) target.set(tag, items, 'SQ');
-    else target.element(tag)!.items = items;
-    target = items[index]!;
-  }
-  const last = steps[steps.length - 1]!;
-  const tag = tagOfName(last);
-  const vr = lookupTag(tag)?.vr;
-  if (vr === 'SQ') {
-    if (!target.has(tag)) target.set(tag, [], 'SQ');
-    return;
-  }
-  target.set(tag, value === undefined || value === '' ? undefined : value.split('\\'));
-}
-
-/** `dicomkit findscu peer port [files...]`: DCMTK's findscu (C-FIND, PS3.4 Annex C and K). */
 export function findscuCommand(): Command {
-  return addNetworkOptions(
-    new Command('findscu')
-      .description('query a DICOM peer with C-FIND, as DCMTK findscu')
-      .argument('<peer>', 'host name or address of the peer')
-      .argument('<port>', 'TCP port of the peer')
-      .argument('[files...]', 'query files (DICOM) to start from; -k keys override them')
-      .option('--patient', 'Patient Root information model (DCMTK -P)')
-      .option('--study', 'Study Root information model (DCMTK -S)')
-      .option('--worklist', 'Modality Worklist information model (DCMTK -W)')
-      .option('--psonly', 'Patient/Study Only information model (DCMTK -O, retired)')
-      .option(
-        '--key <key>',
-        'a query key: Keyword, gggg,eeee or (gggg,eeee), with =value or without; Seq[0].Keyword=value for sequences (DCMTK -k), repeatable',
-        (v, all: string[] = []) => [...all, v],
-      )
-      .option('--extract', 'write each response to rsp0001.dcm, rsp0002.dcm ... (DCMTK -X)')
-      .option('--output-directory <dir>', 'where -X writes (DCMTK -od)', '.')
-      .option('--json', 'print each response as DICOM JSON (PS3.18 Annex F) on stdout')
-      .option('--cancel <n>', 'send C-CANCEL after n responses (DCMTK --cancel)'),
-    { aet: 'FINDSCU' },
-  ).action(async (peer: string, port: string, files: string[], options: FindscuOptions) => {
-    const console = new Console(options);
-    try {
-      const model = options.worklist
-        ? 'worklist'
-        : options.patient
-          ? 'patient'
-          : options.psonly
-            ? 'patientStudyOnly'
-            : 'study';
-      const sopClass = QueryRetrieveModels[model].find;
-      const queries: DataSet[] = [];
-      for (const file of files.length > 0 ? files : [undefined]) {
-        const identifier = file ? (await readDicomFile(file)).dataset : new DataSet();
-        for (const key of options.key ?? []) applyKey(identifier, key);
-        queries.push(identifier);
-      }
-      const ae = applicationEntity(options, console);
-      const tls = clientTls(options);
-      console.info('Requesting Association');
-      const assoc = await ae.associate({
-        ...peerPort(peer, port),
-        calledAeTitle: options.call,
-        contexts: [
+  const command = new Command('findscu')
+    .description('DICOM query (C-FIND) SCU, as DCMTK findscu')
+    .argument('<peer>', 'hostname of DICOM peer')
+    .argument('<port>', 'tcp/ip port number of peer')
+    .argument('[dcmfile-in...]', 'DICOM query file(s); -k keys override their attributes')
+    .option(
+      '--key <key>',
+      'override matching key: gggg,eeee="str", (gggg,eeee)="str", a dictionary name, or a path such as ScheduledProcedureStepSequence[0].Modality=CT; without a value, a return key (DCMTK -k), repeatable',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--worklist', 'use modality worklist information model (DCMTK -W, default)')
+    .option('--patient', 'use patient root information model (DCMTK -P)')
+    .option('--study', 'use study root information model (DCMTK -S)')
+    .option('--psonly', 'use patient/study only information model (DCMTK -O)');
+  addProposalOptions(command, 'query')
+    .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
+    .option('--output-directory <dir>', 'write output files to existing directory dir (DCMTK -od)', '.')
+    .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
+    .option('--hide-responses', 'do not output responses to the logger (DCMTK -sr)')
+    .option('--extract', 'extract responses to DICOM files rsp0001.dcm... (DCMTK -X)')
+    .option('--json', 'print each response as DICOM JSON (PS3.18 Annex F) on stdout, one per line');
+  return addRequestorOptions(command, { aet: 'FINDSCU', repeat: true, abort: true }).action(
+    async (peer: string, port: string, files: string[], options: FindscuOptions) => {
+      let console = new Console({});
+      let assoc: Association | undefined;
+      try {
+        console = new Console(options);
+        const sopClass = modelOf(options);
+        const repeat = repeatCount(options);
+        const cancelAfter = options.cancel === undefined ? undefined : Number(options.cancel);
+        if (cancelAfter !== undefined && (!Number.isInteger(cancelAfter) || cancelAfter < 0))
+          throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
+        const queries = await queryIdentifiers(files, options.key);
+        // DCMTK's response logger: on by default, off with -X or -q, as the log level says otherwise.
+        const defaultLevel =
+          !options.quiet && !options.verbose && !options.debug && options.logLevel === undefined;
+        const showResponses = options.hideResponses
+          ? false
+          : options.showResponses || (!options.extract && (defaultLevel || console.enabled('info')));
+        const proposal = proposalOf(options as unknown as Record<string, unknown>, 'query');
+        const ae = applicationEntity(options, console);
+        assoc = await openAssociation(
+          ae,
+          options,
           {
-            abstractSyntax: sopClass,
-            transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2'],
+            peer,
+            port,
+            contexts: [
+              { abstractSyntax: sopClass, transferSyntaxes: [proposal.preferred, ...proposal.fallback] },
+            ],
           },
-        ],
-        ...(tls ? { tls } : {}),
-      });
-      console.info('Association Accepted');
-      let written = 0;
-      const cancelAfter = options.cancel ? Number(options.cancel) : undefined;
-      for (const [n, identifier] of queries.entries()) {
-        console.info(`Sending Find Request (MsgID ${n + 1})`);
-        console.info(
-          ['Request Identifiers:', '', '# Dicom-Data-Set', ...dumpDataSet(identifier), ''].join('\n'),
+          console,
         );
-        const controller = new AbortController();
-        const finder = assoc.find(identifier, { model: sopClass, signal: controller.signal });
-        let count = 0;
-        let final: number | undefined;
-        for (;;) {
-          const next = await finder.next();
-          if (next.done) {
-            final = next.value;
-            break;
-          }
-          count++;
-          const response = next.value;
-          if (!options.quiet) {
-            const lines = [
-              '---------------------------',
-              `Find Response: ${count} (Pending)`,
-              '',
-              '# Dicom-Data-Set',
-              ...dumpDataSet(response),
-              '',
-            ];
-            for (const line of lines) process.stderr.write(`I: ${line}\n`);
-          }
-          if (options.json) process.stdout.write(`${dicomJsonToString(dataSetToJson(response), 2)}\n`);
-          if (options.extract) {
-            mkdirSync(options.outputDirectory, { recursive: true });
-            const name = `rsp${String(++written).padStart(4, '0')}.dcm`;
-            await writeDicomFile(join(options.outputDirectory, name), response, {
-              transferSyntax: '1.2.840.10008.1.2.1',
-            });
-          }
-          if (cancelAfter !== undefined && count === cancelAfter) {
-            console.info(`Sending Cancel Request (MsgID ${n + 1})`);
-            controller.abort();
+        const context = assoc.findContext(sopClass);
+        let responses = 0;
+        let messageId = 0;
+        for (const query of queries) {
+          for (let n = 0; n < repeat; n++) {
+            const id = ++messageId;
+            console.info(`Sending Find Request (MsgID ${id})`);
+            console.info(`Request Identifiers:\n${dumpForLog(query.identifier, query.transferSyntax)}`);
+            const controller = new AbortController();
+            const finder = assoc.find(query.identifier, { model: sopClass, signal: controller.signal });
+            let final: number;
+            try {
+              for (;;) {
+                const next = await finder.next();
+                if (next.done) {
+                  final = next.value;
+                  break;
+                }
+                const response = next.value;
+                responses++;
+                if (showResponses) {
+                  process.stderr.write(
+                    `${[
+                      '---------------------------',
+                      `Find Response: ${responses} (Pending)`,
+                      dumpForLog(response, context.transferSyntax!),
+                    ]
+                      .join('\n')
+                      .split('\n')
+                      .map((line) => `I: ${line}`)
+                      .join('\n')}\n`,
+                  );
+                } else {
+                  console.info(`Received Find Response ${responses} (Pending)`);
+                }
+                if (options.json) process.stdout.write(`${dicomJsonToString(dataSetToJson(response))}\n`);
+                if (options.extract) {
+                  mkdirSync(options.outputDirectory, { recursive: true });
+                  const path = join(options.outputDirectory, `rsp${String(responses).padStart(4, '0')}.dcm`);
+                  console.info(`Writing response dataset to file: ${path}`);
+                  await writeDicomFile(path, response, { transferSyntax: '1.2.840.10008.1.2.1' });
+                }
+                if (cancelAfter === responses) {
+                  console.info(`Sending Cancel Request (MsgID ${id}, PresID ${context.id})`);
+                  controller.abort();
+                }
+              }
+            } catch (error) {
+              if (!(error instanceof DimseStatusError)) throw error;
+              // A failure status ends this query, not the run (DCMTK goes on and exits 0).
+              const line = `Received Final Find Response (${statusText('C-FIND', error.status)})${error.errorComment ? `: ${error.errorComment}` : ''}`;
+              if (console.verbose) console.info(line);
+              else console.warn(line);
+              continue;
+            }
+            console.info(`Received Final Find Response (${statusText('C-FIND', final)})`);
           }
         }
-        const status =
-          final === 0
-            ? 'Success'
-            : final === 0xfe00
-              ? 'Cancel: MatchingTerminatedDueToCancelRequest'
-              : `0x${(final ?? 0).toString(16)}`;
-        console.info(`Received Final Find Response (${status})`);
+        await closeAssociation(assoc, options, console);
+      } catch (error) {
+        reportFailure(console, error);
+        process.exitCode = NET_EXIT.failure;
+        if (assoc?.isEstablished) await assoc.abort();
       }
-      console.info('Releasing Association');
-      await assoc.release();
-    } catch (error) {
-      process.exitCode = reportFailure(console, error);
-    }
-  });
+    },
+  );
 }

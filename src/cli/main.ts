@@ -1,20 +1,20 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { translateDcmtkArgs } from './common/dcmtk-args.ts';
-import { translateTls } from './common/network.ts';
+import { type DcmtkAliases, translateDcmtkArgs } from './common/dcmtk-args.ts';
 import { DUMP_ALIASES, dumpCommand } from './dump.ts';
 import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
 import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
 import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
+import { GETSCU_ALIASES, getscuCommand } from './getscu.ts';
 import { json2dcmCommand, jsonCommand } from './json.ts';
+import { MOVESCU_ALIASES, movescuCommand } from './movescu.ts';
 import { mprCommand } from './mpr.ts';
 import { pacsCommand } from './pacs.ts';
 import { renderCommand, transcodeCommand } from './pixel.ts';
-import { GETSCU_ALIASES, getscuCommand, MOVESCU_ALIASES, movescuCommand } from './retrieve.ts';
 import { STORESCP_ALIASES, storescpCommand } from './storescp.ts';
 import { STORESCU_ALIASES, storescuCommand } from './storescu.ts';
 
-const ALIASES: Record<string, Readonly<Record<string, string>>> = {
+const ALIASES: Record<string, DcmtkAliases> = {
   dump: DUMP_ALIASES,
   dump2dcm: DUMP2DCM_ALIASES,
   echoscu: ECHOSCU_ALIASES,
@@ -26,9 +26,6 @@ const ALIASES: Record<string, Readonly<Record<string, string>>> = {
 };
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const aliases = command ? ALIASES[command] : undefined;
-  const args = aliases ? [command!, ...translateDcmtkArgs(translateTls(rest), aliases)] : [...argv];
   const program = new Command('dicomkit')
     .description('DICOM toolkit and PACS: files, network tools compatible with DCMTK, and a PACS server')
     .version('0.1.0')
@@ -45,9 +42,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addCommand(movescuCommand())
     .addCommand(getscuCommand())
     .addCommand(renderCommand())
-    .addCommand(transcodeCommand())
-    .addCommand(mprCommand());
+    .addCommand(mprCommand())
+    .addCommand(transcodeCommand());
   program.exitOverride();
+  // DCMTK's spellings become long options; an option's value is never taken for a spelling.
+  const [command, ...rest] = argv;
+  const aliases = command ? ALIASES[command] : undefined;
+  const sub = program.commands.find((c) => c.name() === command);
+  const takesValue = (long: string): boolean =>
+    sub?.options.some((o) => o.long === long && (o.required || o.optional)) ?? false;
+  const args = aliases ? [command!, ...translateDcmtkArgs(rest, aliases, takesValue)] : [...argv];
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (error) {

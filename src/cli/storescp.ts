@@ -1,120 +1,267 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { lookupUid } from '../dictionary/index.ts';
-import { DataStream } from '../net/dimse/index.ts';
-import { readDataSet } from '../object/index.ts';
-import { ApplicationEntity, type StoreRequest, writeReceivedFile } from '../services/index.ts';
-import { Console, NETWORK_ALIASES, type NetworkCliOptions } from './common/network.ts';
+import { generateUid } from '../core/index.ts';
+import { type AccessControl, Reject, reject } from '../net/association/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
+import { NET_EXIT } from './common/exit.ts';
+import { isSafeUid, modalityOf, receivedFileName } from './common/file-names.ts';
+import {
+  addAcceptorOptions,
+  BASE_NETWORK_ALIASES,
+  Console,
+  type NetworkCliOptions,
+  reportFailure,
+  serverTls,
+  UsageError,
+} from './common/network.ts';
+import { logServerEvents } from './common/server-events.ts';
+import { acceptedSyntaxes, addPreferenceOptions, preferenceAliases } from './common/transfer-syntaxes.ts';
 
 export const STORESCP_ALIASES = {
-  ...NETWORK_ALIASES,
+  ...BASE_NETWORK_ALIASES,
+  ...preferenceAliases(),
+  '-vc': '--verify-peer-cert',
   '-od': '--output-directory',
+  '-ss': '--sort-conc-studies',
   '-su': '--sort-on-study-uid',
   '-sp': '--sort-on-patientname',
   '-uf': '--default-filenames',
   '+uf': '--unique-filenames',
+  '-fe': '--filename-extension',
+  '-B': '--normal',
+  '+B': '--bit-preserving',
 };
-
-/** DCMTK's file name prefixes by SOP class name (dcmSOPClassUIDToModality's spirit). */
-const PREFIXES: [RegExp, string][] = [
-  [/^CT /, 'CT'],
-  [/^Enhanced CT/, 'CT'],
-  [/^MR /, 'MR'],
-  [/^Enhanced MR/, 'MR'],
-  [/^Ultrasound/, 'US'],
-  [/^Secondary Capture/, 'SC'],
-  [/^Multi-frame .*Secondary Capture/, 'SC'],
-  [/^Computed Radiography/, 'CR'],
-  [/^Digital X-Ray/, 'DX'],
-  [/^Digital Mammography/, 'MG'],
-  [/^Nuclear Medicine/, 'NM'],
-  [/^Positron Emission/, 'PT'],
-  [/^RT Image/, 'RI'],
-  [/^RT Dose/, 'RD'],
-  [/^RT Structure/, 'RS'],
-  [/^RT Plan/, 'RP'],
-  [/SR Storage|Structured Report|SR$/, 'SR'],
-  [/^X-Ray Angio/, 'XA'],
-  [/^Encapsulated PDF/, 'PDF'],
-  [/^Grayscale Softcopy Presentation/, 'PS'],
-  [/Waveform|ECG/, 'WV'],
-];
-
-function prefixOf(sopClassUid: string): string {
-  const name = lookupUid(sopClassUid)?.name ?? '';
-  return PREFIXES.find(([re]) => re.test(name))?.[1] ?? 'OT';
-}
 
 interface StorescpOptions extends NetworkCliOptions {
   outputDirectory: string;
+  sortConcStudies?: string;
   sortOnStudyUid?: string;
   sortOnPatientname?: boolean;
   uniqueFilenames?: boolean;
+  filenameExtension?: string;
+  ignore?: boolean;
+  refuse?: boolean;
   host: string;
 }
 
-/** `dicomkit storescp port`: DCMTK's storescp, every storage SOP class and syntax we can store. */
+/** --refuse: every request gets A-ASSOCIATE-RJ permanent, service user, no reason given (as DCMTK). */
+const REFUSE_ALL: AccessControl = {
+  check: () => ({
+    allowed: false,
+    rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven),
+    why: 'refusing association (--refuse)',
+  }),
+};
+
+const STUDY_INSTANCE_UID = 0x0020000d;
+const PATIENT_NAME = 0x00100010;
+
+/** DCMTK's storescp maps a patient's name to a directory name with this Latin-1 table. */
+function asciiName(name: string): string {
+  const table =
+    '________________________________________________0123456789______' +
+    '_ABCDEFGHIJKLMNOPQRSTUVWXYZ______abcdefghijklmnopqrstuvwxyz_____';
+  const high: Record<number, string> = {
+    196: 'Ae',
+    214: 'Oe',
+    220: 'Ue',
+    223: 'ss',
+    228: 'ae',
+    246: 'oe',
+    252: 'ue',
+  };
+  const upper = 'AAAA_AACEEEEIIIIDNOOOOO_OUUU_Y__aaaa_aaceeeeiiiidnooooo_ouuu_y_y';
+  let out = '';
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (c < 128) out += table[c];
+    else if (high[c]) out += high[c];
+    else if (c >= 192 && c <= 255) out += upper[c - 192] ?? '_';
+    else out += '_';
+  }
+  return out;
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * Where DCMTK's storescp puts a received object under -ss, -su or -sp: a subdirectory per
+ * study, started anew whenever the Study Instance UID changes (with a timestamp for -ss and
+ * -sp, named after the UID for -su).
+ */
+class StudySorter {
+  #lastStudy: string | undefined;
+  #current: string | undefined;
+  constructor(
+    readonly root: string,
+    readonly options: StorescpOptions,
+  ) {}
+  get active(): boolean {
+    return (
+      this.options.sortConcStudies !== undefined ||
+      this.options.sortOnStudyUid !== undefined ||
+      this.options.sortOnPatientname === true
+    );
+  }
+  directoryFor(study: string, patientName: string | undefined, console: Console): string {
+    if (this.#current !== undefined && study === this.#lastStudy) return this.#current;
+    this.#lastStudy = study;
+    const prefixed = (prefix: string, rest: string) => (prefix ? `${prefix}_${rest}` : rest);
+    let name: string;
+    if (this.options.sortOnPatientname) {
+      if (!patientName)
+        console.warn(
+          "element PatientName (0010,0010) absent or empty in data set, using 'ANONYMOUS' instead",
+        );
+      name = `${asciiName(patientName || 'ANONYMOUS')}_${timestamp()}`;
+    } else if (this.options.sortOnStudyUid !== undefined) {
+      name = prefixed(this.options.sortOnStudyUid, study);
+    } else {
+      name = prefixed(this.options.sortConcStudies ?? '', timestamp());
+    }
+    const dir = join(this.root, name);
+    if (existsSync(dir)) console.info(`using existing subdirectory for study: ${dir}`);
+    else {
+      mkdirSync(dir);
+      console.info(`created new subdirectory for study: ${dir}`);
+    }
+    this.#current = dir;
+    return dir;
+  }
+}
+
+/**
+ * `dicomkit storescp port`: DCMTK's storescp. Accepts every storage SOP class and, unless a
+ * +x flag narrows it, every transfer syntax dicomkit can store; writes each object as it
+ * arrives (bit-preserving), named as DCMTK names it (`CT.1.2.3...`).
+ */
 export function storescpCommand(): Command {
-  return new Command('storescp')
+  const command = new Command('storescp')
     .description(
-      'receive C-STORE as DCMTK storescp: every storage SOP class, every transfer syntax, files named like DCMTK',
+      'DICOM storage (C-STORE) SCP, as DCMTK storescp: every storage SOP class and transfer syntax, files named like DCMTK',
     )
-    .argument('<port>', 'TCP port to listen on')
-    .option('--aetitle <aetitle>', 'our AE title (DCMTK -aet)', 'STORESCP')
-    .option('--output-directory <dir>', 'where files go (DCMTK -od)', '.')
-    .option('--sort-on-study-uid <prefix>', 'a subdirectory per study: prefix_StudyInstanceUID (DCMTK -su)')
-    .option('--sort-on-patientname', 'a subdirectory per patient name (DCMTK -sp)')
-    .option('--unique-filenames', 'never overwrite: add a counter (DCMTK +uf)')
-    .option('--default-filenames', 'name files MODALITY.SOPInstanceUID (DCMTK -uf, default)')
-    .option('--host <address>', 'address to listen on (DCMTK listens on all)', '0.0.0.0')
-    .option('-v, --verbose', 'print what happens')
-    .option('-d, --debug', 'also print every PDU and DIMSE message')
-    .option('-q, --quiet', 'print only errors')
-    .action(async (port: string, options: StorescpOptions) => {
-      const console = new Console(options);
-      let counter = 0;
-      const ae = new ApplicationEntity({ aeTitle: options.aetitle, logger: console.logger });
-      const server = await ae.listen({
-        port: Number(port),
-        host: options.host,
-        handlers: {
-          echo: () => undefined,
-          store: async (req: StoreRequest, ctx) => {
-            const name = `${prefixOf(req.sopClassUid)}.${req.sopInstanceUid}${options.uniqueFilenames ? `.${++counter}` : ''}`;
-            if (options.sortOnStudyUid === undefined && !options.sortOnPatientname) {
-              mkdirSync(options.outputDirectory, { recursive: true });
-              console.info(`storing DICOM file: ${join(options.outputDirectory, name)}`);
-              return req.writeFile(join(options.outputDirectory, name));
-            }
-            // Sorting needs two attributes before the file can be placed: buffer this instance.
-            const bytes = await req.data.bytes();
-            const ds = readDataSet(bytes, req.transferSyntax);
-            const dir = join(
-              options.outputDirectory,
-              options.sortOnPatientname
-                ? (ds.string('PatientName')?.trim() || 'ANONYMOUS').replace(/[^A-Za-z0-9^._-]/g, '_')
-                : `${options.sortOnStudyUid}_${ds.string('StudyInstanceUID')?.trim() ?? 'UNKNOWN'}`,
-            );
-            mkdirSync(dir, { recursive: true });
-            const stream = new DataStream();
-            void stream.push(bytes);
-            stream.end();
-            console.info(`storing DICOM file: ${join(dir, name)}`);
-            await writeReceivedFile(join(dir, name), stream, {
-              sopClassUid: req.sopClassUid,
-              sopInstanceUid: req.sopInstanceUid,
-              transferSyntax: req.transferSyntax,
-              sourceAeTitle: ctx.association.remoteAeTitle,
-            });
+    .argument('<port>', 'tcp/ip port number to listen on')
+    .option(
+      '--host <address>',
+      'address to listen on: all interfaces as DCMTK, or 127.0.0.1 for this machine only',
+      '0.0.0.0',
+    )
+    .option('--output-directory <dir>', 'write received objects to existing directory dir (DCMTK -od)', '.')
+    .option('--sort-conc-studies <prefix>', 'sort studies using prefix and a timestamp (DCMTK -ss)')
+    .option(
+      '--sort-on-study-uid <prefix>',
+      'sort studies using prefix and the Study Instance UID (DCMTK -su)',
+    )
+    .option('--sort-on-patientname', "sort studies using the Patient's Name and a timestamp (DCMTK -sp)")
+    .option('--default-filenames', 'generate filename from instance UID: MODALITY.UID (DCMTK -uf, default)')
+    .option('--unique-filenames', 'generate unique filenames: MODALITY.X.NEWUID (DCMTK +uf)')
+    .option('--filename-extension <ext>', 'append ext to all filenames (DCMTK -fe)')
+    .option('--ignore', 'ignore store data, receive but do not store (DCMTK --ignore)')
+    .option('--refuse', 'refuse association (DCMTK --refuse)')
+    .option('--normal', 'accepted for DCMTK compatibility (DCMTK -B): objects are always written as received')
+    .option('--bit-preserving', 'write data exactly as read (DCMTK +B, always the case here)')
+    .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
+    .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
+  addPreferenceOptions(command, ', default here; DCMTK default +x=');
+  return addAcceptorOptions(command, { aet: 'STORESCP' }).action(
+    async (port: string, options: StorescpOptions) => {
+      let console = new Console({});
+      try {
+        console = new Console(options);
+        const listenPort = Number(port);
+        if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535)
+          throw new UsageError(`invalid port: ${port}`);
+        const root = options.outputDirectory;
+        if (!options.ignore && (!existsSync(root) || !statSync(root).isDirectory()))
+          throw new UsageError(`specified output directory does not exist: ${root}`);
+        const sorter = new StudySorter(root, options);
+        const extension = options.filenameExtension ?? '';
+        const store = async (req: StoreRequest, ctx: RequestContext) => {
+          console.info(
+            `Received Store Request (MsgID ${ctx.messageId}, ${modalityOf(req.sopClassUid, 'OT')})`,
+          );
+          if (options.ignore) {
+            req.data.discard();
             return undefined;
-          },
-        },
-      });
-      console.info(`listening on ${options.host}:${server.port} as ${options.aetitle}`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => void server.close({ abort: true }).then(resolve));
-        process.once('SIGTERM', () => void server.close({ abort: true }).then(resolve));
-      });
-    });
+          }
+          let name: string;
+          try {
+            name = options.uniqueFilenames
+              ? `${modalityOf(req.sopClassUid)}.X.${generateUid()}${extension}`
+              : receivedFileName(req.sopClassUid, req.sopInstanceUid, extension);
+          } catch (error) {
+            req.data.discard();
+            console.error((error as Error).message);
+            return { status: 0xc000, errorComment: (error as Error).message };
+          }
+          if (!sorter.active) {
+            const path = join(root, name);
+            console.info(`storing DICOM file: ${path}`);
+            return req.writeFile(path);
+          }
+          // The subdirectory depends on the data set: stream it to a hidden file first, then
+          // read its header and move it into place.
+          const incoming = join(
+            root,
+            `.incoming.${process.pid}.${ctx.association.remotePort}.${ctx.messageId}`,
+          );
+          const written = await req.writeFile(incoming);
+          try {
+            const head = await readDicomFile(incoming, { stopAtTag: STUDY_INSTANCE_UID + 1 });
+            const study = head.dataset.string(STUDY_INSTANCE_UID)?.trim();
+            if (!study || !isSafeUid(study)) {
+              console.error('element StudyInstanceUID (0020,000d) absent, empty or not a UID in data set');
+              rmSync(incoming, { force: true });
+              return { status: 0xc000, errorComment: 'Study Instance UID absent, empty or not a UID' };
+            }
+            const dir = sorter.directoryFor(study, head.dataset.string(PATIENT_NAME)?.trim(), console);
+            const path = join(dir, name);
+            renameSync(incoming, path);
+            console.info(`storing DICOM file: ${path}`);
+            return { ...written, path };
+          } catch (error) {
+            rmSync(incoming, { force: true });
+            throw error;
+          }
+        };
+        const ae = new ApplicationEntity({
+          aeTitle: options.aetitle,
+          logger: console.logger,
+          ...(options.maxPdu ? { maxPduLength: Number(options.maxPdu) } : {}),
+        });
+        const tls = serverTls(options);
+        let server: Awaited<ReturnType<ApplicationEntity['listen']>>;
+        try {
+          server = await ae.listen({
+            port: listenPort,
+            host: options.host,
+            handlers: { echo: () => undefined, store },
+            storageTransferSyntaxes: acceptedSyntaxes(options as unknown as Record<string, unknown>, 'all'),
+            ...(options.refuse ? { accessControl: REFUSE_ALL } : {}),
+            ...(tls ? { tls } : {}),
+          });
+        } catch (error) {
+          console.fatal(`cannot create network: ${(error as Error).message}`);
+          process.exitCode = NET_EXIT.failure;
+          return;
+        }
+        logServerEvents(server, console);
+        console.info(`listening on ${options.host}:${server.port} as ${options.aetitle}`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => void server.close({ abort: true }).then(resolve, resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      } catch (error) {
+        reportFailure(console, error);
+        process.exitCode = NET_EXIT.failure;
+      }
+    },
+  );
 }

@@ -1,85 +1,80 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { transferSyntax } from '../encoding/index.ts';
+import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
+import { DimseStatusError } from '../net/dimse/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import type { DicomFile } from '../object/index.ts';
+import { closeCodecWorkers, registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
+import { compressPixelData, decompressPixelData, defaultCodecs } from '../pixel/index.ts';
+import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
+import { NET_EXIT } from './common/exit.ts';
+import { modalityOf } from './common/file-names.ts';
 import {
-  EXPLICIT_VR_BIG_ENDIAN,
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  IMPLICIT_VR_LITTLE_ENDIAN,
-} from '../encoding/index.ts';
-import type { ProposedContext } from '../net/association/index.ts';
-import { type PreparedInstance, prepareSource } from '../services/index.ts';
-import {
-  addNetworkOptions,
+  addRequestorOptions,
   applicationEntity,
   Console,
-  clientTls,
+  closeAssociation,
   NETWORK_ALIASES,
   type NetworkCliOptions,
-  peerPort,
+  openAssociation,
+  repeatCount,
   reportFailure,
+  UsageError,
 } from './common/network.ts';
+import { statusText } from './common/status-text.ts';
+import {
+  addProposalOptions,
+  DEFLATED,
+  EBE,
+  ELE,
+  ILE,
+  type Proposal,
+  proposalAliases,
+  proposalOf,
+  syntaxName,
+} from './common/transfer-syntaxes.ts';
 
 export const STORESCU_ALIASES = {
   ...NETWORK_ALIASES,
+  ...proposalAliases('storage'),
+  '+f': '--read-file',
   '+sd': '--scan-directories',
   '+sp': '--scan-pattern',
   '-r': '--no-recurse',
   '+r': '--recurse',
-  '-nh': '--no-halt',
+  '-rn': '--no-rename',
+  '+rn': '--rename',
   '-R': '--required',
-  '-x=': '--propose-uncompr',
-  '-xe': '--propose-little',
-  '-xb': '--propose-big',
-  '-xi': '--propose-implicit',
-  '-xs': '--propose-lossless',
-  '-xv': '--propose-j2k-lossless',
-  '-xw': '--propose-j2k-lossy',
-  '-xt': '--propose-jls-lossless',
-  '-xu': '--propose-jls-lossy',
-  '-xr': '--propose-rle',
-  '-xd': '--propose-deflated',
+  '+C': '--combine',
+  '-nh': '--no-halt',
 };
 
 interface StorescuOptions extends NetworkCliOptions {
   scanDirectories?: boolean;
   scanPattern?: string;
   recurse?: boolean;
-  halt?: boolean;
+  rename?: boolean;
   required?: boolean;
-  proposeUncompr?: boolean;
-  proposeLittle?: boolean;
-  proposeBig?: boolean;
-  proposeImplicit?: boolean;
-  proposeLossless?: boolean;
-  proposeJ2kLossless?: boolean;
-  proposeJ2kLossy?: boolean;
-  proposeJlsLossless?: boolean;
-  proposeJlsLossy?: boolean;
-  proposeRle?: boolean;
-  proposeDeflated?: boolean;
+  combine?: boolean;
+  halt?: boolean;
   progress?: boolean;
 }
 
-const UNCOMPRESSED = [EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN];
+/** PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255, so 128 per association. */
+const MAX_CONTEXTS = 128;
 
-/** The preferred syntaxes DCMTK's proposal flags select (storescu "proposed transmission transfer syntaxes"). */
-function preferred(options: StorescuOptions): string[] {
-  if (options.proposeImplicit) return [IMPLICIT_VR_LITTLE_ENDIAN];
-  if (options.proposeBig)
-    return [EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN];
-  const compressed: [boolean | undefined, string][] = [
-    [options.proposeLossless, '1.2.840.10008.1.2.4.70'],
-    [options.proposeJ2kLossless, '1.2.840.10008.1.2.4.90'],
-    [options.proposeJ2kLossy, '1.2.840.10008.1.2.4.91'],
-    [options.proposeJlsLossless, '1.2.840.10008.1.2.4.80'],
-    [options.proposeJlsLossy, '1.2.840.10008.1.2.4.81'],
-    [options.proposeRle, '1.2.840.10008.1.2.5'],
-    [options.proposeDeflated, '1.2.840.10008.1.2.1.99'],
-  ];
-  const chosen = compressed.find(([on]) => on);
-  return chosen ? [chosen[1]] : UNCOMPRESSED;
-}
+/** Lossless syntaxes whose encoding keeps the instance (and its UID) as it is. */
+const LOSSLESS_ENCODINGS = new Set([
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.70',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.201',
+  '1.2.840.10008.1.2.5',
+]);
 
 function glob(pattern: string): RegExp {
   return new RegExp(
@@ -90,9 +85,14 @@ function glob(pattern: string): RegExp {
   );
 }
 
-function expand(paths: string[], options: StorescuOptions): string[] {
+/** The input files, as DCMTK's storescu determines them (directories only with +sd). */
+function inputFiles(paths: readonly string[], options: StorescuOptions, console: Console): string[] {
+  if (options.scanPattern !== undefined && !options.scanDirectories)
+    throw new UsageError('--scan-pattern (+sp) needs --scan-directories (+sd)');
+  if (options.recurse && !options.scanDirectories)
+    throw new UsageError('--recurse (+r) needs --scan-directories (+sd)');
   const out: string[] = [];
-  const pattern = options.scanPattern ? glob(options.scanPattern) : undefined;
+  const pattern = options.scanPattern !== undefined ? glob(options.scanPattern) : undefined;
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
@@ -103,10 +103,11 @@ function expand(paths: string[], options: StorescuOptions): string[] {
       }
     }
   };
+  if (options.scanDirectories) console.info('determining input files ...');
   for (const path of paths) {
-    if (statSync(path).isDirectory()) {
-      if (!options.scanDirectories) throw new Error(`${path} is a directory (use +sd to scan it)`);
-      walk(path);
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      if (options.scanDirectories) walk(path);
+      else console.warn(`ignoring directory because option --scan-directories is not set: ${path}`);
     } else {
       out.push(path);
     }
@@ -115,155 +116,296 @@ function expand(paths: string[], options: StorescuOptions): string[] {
 }
 
 /**
- * Presentation contexts for what is actually being sent: per SOP class, the preferred syntaxes;
- * and each stored syntax outside them in a context of its own, so a file goes as it is when
- * the peer takes it (and is decoded when it does not). With -R, only the stored syntaxes.
+ * The presentation contexts DCMTK's storescu proposes, for the SOP classes actually sent: per
+ * class the preferred syntax in one context and the uncompressed fallback in another (one
+ * context with both under +C); and each stored compressed syntax in a context of its own, so
+ * a compressed file goes as it lies on disk when the peer takes it. Groups of at most 128
+ * contexts, one association each.
  */
-function contextsFor(instances: readonly PreparedInstance[], options: StorescuOptions): ProposedContext[][] {
+export function storageProposals(
+  instances: readonly PreparedInstance[],
+  proposal: Proposal,
+  combine: boolean,
+): ProposedContext[][] {
   const bySopClass = new Map<string, Set<string>>();
   for (const i of instances) {
     if (!bySopClass.has(i.sopClassUid)) bySopClass.set(i.sopClassUid, new Set());
     bySopClass.get(i.sopClassUid)!.add(i.transferSyntax.uid);
   }
-  const wanted = preferred(options);
+  const offered = new Set([proposal.preferred, ...proposal.fallback]);
   const groups: ProposedContext[][] = [];
   let current: ProposedContext[] = [];
-  for (const [sopClass, stored] of bySopClass) {
-    const proposals: ProposedContext[] = [];
-    if (!options.required) {
-      proposals.push({ abstractSyntax: sopClass, transferSyntaxes: wanted });
-      if (!UNCOMPRESSED.some((ts) => wanted.includes(ts))) {
-        proposals.push({ abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED });
-      }
-    }
-    for (const ts of stored) {
-      if (options.required || !wanted.includes(ts))
-        proposals.push({ abstractSyntax: sopClass, transferSyntaxes: [ts] });
-    }
-    // At most 128 contexts per association (PS3.8 §9.3.2.2): more SOP classes, more associations.
-    if (current.length + proposals.length > 128) {
+  for (const [abstractSyntax, stored] of bySopClass) {
+    const contexts: ProposedContext[] = combine
+      ? [{ abstractSyntax, transferSyntaxes: [proposal.preferred, ...proposal.fallback] }]
+      : [
+          { abstractSyntax, transferSyntaxes: [proposal.preferred] },
+          ...(proposal.fallback.length > 0 ? [{ abstractSyntax, transferSyntaxes: proposal.fallback }] : []),
+        ];
+    for (const ts of stored) if (!offered.has(ts)) contexts.push({ abstractSyntax, transferSyntaxes: [ts] });
+    if (current.length + contexts.length > MAX_CONTEXTS) {
       groups.push(current);
       current = [];
     }
-    current.push(...proposals);
+    current.push(...contexts);
   }
   if (current.length > 0) groups.push(current);
   return groups;
 }
 
+/**
+ * The accepted context DCMTK picks for a file (ASC_findAcceptedPresentationContextID): its own
+ * syntax, else explicit VR uncompressed, else implicit VR, else any accepted one. A native file
+ * looks for deflated first when deflated is preferred (-xd).
+ */
+export function chooseContext(
+  contexts: readonly NegotiatedContext[],
+  sopClassUid: string,
+  stored: string,
+  preferred: string,
+): NegotiatedContext | undefined {
+  const accepted = contexts.filter(
+    (c) => c.accepted && c.abstractSyntax === sopClassUid && c.scuRole !== false,
+  );
+  const native = [ELE, EBE, ILE, DEFLATED].includes(stored);
+  const wanted = native && preferred === DEFLATED ? DEFLATED : stored;
+  return (
+    accepted.find((c) => c.transferSyntax === wanted) ??
+    accepted.find((c) => c.transferSyntax === ELE || c.transferSyntax === EBE) ??
+    accepted.find((c) => c.transferSyntax === ILE) ??
+    accepted[0]
+  );
+}
+
+/**
+ * A file to be sent in a compressed syntax other than its own: decoded if need be and encoded
+ * losslessly here (DCMTK compresses on the fly too). Lossy targets are refused: the result
+ * would be a new instance with a new UID, which a C-STORE of this one must not invent.
+ */
+async function encodedFor(path: string, target: string): Promise<DicomFile> {
+  if (!LOSSLESS_ENCODINGS.has(target)) {
+    throw new Error(
+      `the peer accepted only ${syntaxName(target)}, a lossy syntax: convert the file with dicomkit transcode first`,
+    );
+  }
+  registerNodeCodecs(defaultCodecs);
+  const file = await readDicomFile(path);
+  const source = file.transferSyntax.encapsulated ? await decompressPixelData(file) : file.dataset;
+  const dataset = await compressPixelData(source, target);
+  return { ...file, dataset, transferSyntax: transferSyntax(target) };
+}
+
+interface Tally {
+  sent: number;
+  failed: number;
+  warnings: number;
+  bytes: number;
+  /** The status of the last unsuccessful store, for DCMTK's exit code. */
+  lastFailure?: number;
+}
+
+function renameDone(
+  path: string,
+  suffix: '.done' | '.bad',
+  options: StorescuOptions,
+  console: Console,
+): void {
+  if (!options.rename) return;
+  try {
+    renameSync(path, `${path}${suffix}`);
+  } catch (error) {
+    console.warn(`cannot rename ${path}: ${(error as Error).message}`);
+  }
+}
+
 /** `dicomkit storescu peer port files...`: DCMTK's storescu. */
 export function storescuCommand(): Command {
-  return addNetworkOptions(
-    new Command('storescu')
-      .description(
-        'send DICOM files with C-STORE, as DCMTK storescu (files as they are stored when the peer takes their syntax)',
-      )
-      .argument('<peer>', 'host name or address of the peer')
-      .argument('<port>', 'TCP port of the peer')
-      .argument('<files...>', 'DICOM files, or directories with +sd')
-      .option('--scan-directories', 'scan directories for input files (DCMTK +sd)')
-      .option('--scan-pattern <pattern>', 'only file names matching this pattern (DCMTK +sp, with +sd)')
-      .option('--recurse', 'recurse into subdirectories (DCMTK +r)')
-      .option('--no-recurse', 'do not recurse (DCMTK -r, default)')
-      .option('--no-halt', 'go on after a failed store (DCMTK -nh)')
-      .option('--required', 'propose only the syntaxes the files are stored in (DCMTK -R)')
-      .option(
-        '--propose-uncompr',
-        'propose the uncompressed syntaxes, explicit little endian first (DCMTK -x=, default)',
-      )
-      .option(
-        '--propose-little',
-        'propose the uncompressed syntaxes, explicit little endian first (DCMTK -xe)',
-      )
-      .option('--propose-big', 'propose the uncompressed syntaxes, explicit big endian first (DCMTK -xb)')
-      .option('--propose-implicit', 'propose implicit VR little endian only (DCMTK -xi)')
-      .option('--propose-lossless', 'propose JPEG Lossless SV1 (DCMTK -xs)')
-      .option('--propose-j2k-lossless', 'propose JPEG 2000 lossless (DCMTK -xv)')
-      .option('--propose-j2k-lossy', 'propose JPEG 2000 (DCMTK -xw)')
-      .option('--propose-jls-lossless', 'propose JPEG-LS lossless (DCMTK -xt)')
-      .option('--propose-jls-lossy', 'propose JPEG-LS near-lossless (DCMTK -xu)')
-      .option('--propose-rle', 'propose RLE lossless (DCMTK -xr)')
-      .option('--propose-deflated', 'propose deflated explicit VR little endian (DCMTK -xd)')
-      .option('--progress', 'show a progress bar even when stderr is not a terminal')
-      .option('--no-progress', 'never show a progress bar'),
-    { aet: 'STORESCU' },
-  ).action(async (peer: string, port: string, files: string[], options: StorescuOptions) => {
-    const console = new Console(options);
-    const halt = options.halt !== false;
-    let sent = 0;
-    let failed = 0;
-    let warnings = 0;
-    try {
-      console.info('checking input files ...');
-      const instances: PreparedInstance[] = [];
-      for (const path of expand(files, options)) {
-        try {
-          instances.push(await prepareSource(path));
-        } catch (error) {
-          if (halt) throw new Error(`${path}: ${(error as Error).message}`);
-          console.warn(`ignoring ${path}: ${(error as Error).message}`);
-          failed++;
-        }
-      }
-      const ae = applicationEntity(options, console);
-      const tls = clientTls(options);
-      const showBar =
-        !options.quiet &&
-        (options.progress === true || (options.progress !== false && process.stderr.isTTY === true));
-      const bar = showBar
-        ? new cliProgress.SingleBar(
-            {
-              format: ' {bar} {value}/{total} files | {rate} files/s | {mbps} MB/s',
-              stream: process.stderr,
-              hideCursor: true,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-      const start = performance.now();
-      let bytes = 0;
-      bar?.start(instances.length, 0, { rate: '0', mbps: '0.0' });
-      for (const contexts of contextsFor(instances, options)) {
-        const classes = new Set(contexts.map((c) => c.abstractSyntax));
-        const batch = instances.filter((i) => classes.has(i.sopClassUid));
-        console.info('Requesting Association');
-        const assoc = await ae.associate({
-          ...peerPort(peer, port),
-          calledAeTitle: options.call,
-          contexts,
-          ...(tls ? { tls } : {}),
-        });
-        console.info('Association Accepted');
-        for (const instance of batch) {
-          console.info(`Sending file: ${instance.label}`);
-          try {
-            const result = await assoc.store(instance);
-            if (result.status !== 0) warnings++;
-            sent++;
-            console.info(
-              `Received Store Response (${result.status === 0 ? 'Success' : `Warning 0x${result.status.toString(16)}`})`,
-            );
-            bytes += statSync(instance.label).size;
-          } catch (error) {
-            failed++;
-            console.error(`Store Failed, file: ${instance.label}: ${(error as Error).message}`);
-            if (!assoc.isEstablished) throw error;
-            if (halt) {
-              await assoc.release();
-              throw error;
+  const command = new Command('storescu')
+    .description(
+      'DICOM storage (C-STORE) SCU, as DCMTK storescu: files go as they are stored when the peer takes their syntax',
+    )
+    .argument('<peer>', 'hostname of DICOM peer')
+    .argument('<port>', 'tcp/ip port number of peer')
+    .argument('<dcmfile-in...>', 'DICOM file or directory to be transmitted')
+    .option('--read-file', 'read file format or data set (DCMTK +f, default)')
+    .option('--scan-directories', 'scan directories for input files (DCMTK +sd)')
+    .option('--scan-pattern <pattern>', 'pattern for filename matching, wildcards * ? (DCMTK +sp, with +sd)')
+    // The positive option first: commander then leaves the value undefined unless one is given.
+    .option('--recurse', 'recurse within specified directories (DCMTK +r)')
+    .option('--no-recurse', 'do not recurse within directories (DCMTK -r, default)')
+    .option('--rename', 'append .done/.bad to processed files (DCMTK +rn)')
+    .option('--no-rename', 'do not rename processed files (DCMTK -rn, default)');
+  addProposalOptions(command, 'storage')
+    .option(
+      '--required',
+      'propose only required presentation contexts (DCMTK -R; dicomkit always proposes only the SOP classes and syntaxes of the files)',
+    )
+    .option('--combine', 'combine proposed transfer syntaxes in one context (DCMTK +C)')
+    .option('--no-halt', 'do not halt if unsuccessful store encountered (DCMTK -nh, default: do halt)')
+    .option('--progress', 'show the progress bar even when stderr is not a terminal')
+    .option('--no-progress', 'never show the progress bar (default when stderr is not a terminal)');
+  return addRequestorOptions(command, { aet: 'STORESCU', repeat: true, abort: true }).action(
+    async (peer: string, port: string, paths: string[], options: StorescuOptions) => {
+      let console = new Console({});
+      const halt = options.halt !== false;
+      const tally: Tally = { sent: 0, failed: 0, warnings: 0, bytes: 0 };
+      let bar: cliProgress.SingleBar | undefined;
+      let exitCode: number = NET_EXIT.ok;
+      let summary = false;
+      try {
+        console = new Console(options);
+        const repeat = repeatCount(options);
+        const files = inputFiles(paths, options, console);
+        if (files.length === 0) throw new UsageError('no input files to be sent');
+        console.info('checking input files ...');
+        const instances: PreparedInstance[] = [];
+        for (const path of files) {
+          const problem = !existsSync(path) ? `cannot access file: ${path}` : undefined;
+          let instance: PreparedInstance | undefined;
+          let reason = problem;
+          if (!problem) {
+            try {
+              instance = await prepareSource(path);
+            } catch (error) {
+              reason = `bad DICOM file: ${path}: ${(error as Error).message}`;
             }
           }
-          const seconds = (performance.now() - start) / 1000;
-          bar?.increment(1, { rate: (sent / seconds).toFixed(0), mbps: (bytes / 1e6 / seconds).toFixed(1) });
+          if (instance) {
+            instances.push(instance);
+            continue;
+          }
+          if (halt) throw new UsageError(reason!);
+          console.warn(`${reason}, ignoring file`);
+          tally.failed++;
         }
-        console.info('Releasing Association');
-        await assoc.release();
+        const ae = applicationEntity(options, console);
+        const proposal = proposalOf(options as unknown as Record<string, unknown>, 'storage');
+        summary = true;
+        const showBar =
+          !console.verbose &&
+          console.enabled('warn') &&
+          (options.progress === true || (options.progress !== false && process.stderr.isTTY === true));
+        bar = showBar
+          ? new cliProgress.SingleBar(
+              {
+                format: ' {bar} {value}/{total} files | {rate} files/s | {mbps} MB/s',
+                stream: process.stderr,
+                hideCursor: true,
+                // Redraw at most 10 times a second; the last state is drawn on stop().
+                fps: 10,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+        const start = performance.now();
+        bar?.start(instances.length * repeat, 0, { rate: '0', mbps: '0.0' });
+        for (const contexts of storageProposals(instances, proposal, options.combine === true)) {
+          const classes = new Set(contexts.map((c) => c.abstractSyntax));
+          const batch = instances.filter((i) => classes.has(i.sopClassUid));
+          let assoc: Association;
+          try {
+            assoc = await openAssociation(ae, options, { peer, port, contexts }, console);
+          } catch (error) {
+            reportFailure(console, error);
+            exitCode = NET_EXIT.failure;
+            break;
+          }
+          let ended = false;
+          let messageId = 0;
+          for (const instance of batch) {
+            let succeeded = true;
+            for (let n = 0; n < repeat && !ended; n++) {
+              const outcome = await storeOne(assoc, instance, proposal, tally, console, ++messageId);
+              if (outcome !== 'ok') succeeded = false;
+              if (outcome === 'aborted') {
+                exitCode = halt ? NET_EXIT.storeNetworkFailure : NET_EXIT.failure;
+                ended = true;
+              } else if (outcome === 'local' && halt) {
+                console.info('Aborting Association');
+                await assoc.abort();
+                exitCode = NET_EXIT.failure;
+                ended = true;
+              }
+              const seconds = Math.max((performance.now() - start) / 1000, 1e-3);
+              bar?.increment(1, {
+                rate: (tally.sent / seconds).toFixed(0),
+                mbps: (tally.bytes / 1e6 / seconds).toFixed(1),
+              });
+            }
+            renameDone(instance.label, succeeded ? '.done' : '.bad', options, console);
+            if (ended) break;
+          }
+          if (ended) break;
+          await closeAssociation(assoc, options, console);
+        }
+        bar?.stop();
+        bar = undefined;
+        if (exitCode === NET_EXIT.ok && halt && tally.lastFailure !== undefined) {
+          // DCMTK's storescu: the high byte of the failed store's status (0xA700 -> 167).
+          exitCode = tally.lastFailure >> 8 || NET_EXIT.storeNetworkFailure;
+        }
+      } catch (error) {
+        bar?.stop();
+        reportFailure(console, error);
+        exitCode = NET_EXIT.failure;
+      } finally {
+        await closeCodecWorkers();
       }
-      bar?.stop();
-    } catch (error) {
-      process.exitCode = reportFailure(console, error);
+      if (summary && console.enabled('warn')) {
+        process.stderr.write(`I: sent ${tally.sent}, failed ${tally.failed}, warnings ${tally.warnings}\n`);
+      }
+      process.exitCode = exitCode;
+    },
+  );
+}
+
+/** One C-STORE as DCMTK's storeSCU does it; the outcome decides whether to go on. */
+async function storeOne(
+  assoc: Association,
+  instance: PreparedInstance,
+  proposal: Proposal,
+  tally: Tally,
+  console: Console,
+  messageId: number,
+): Promise<'ok' | 'status' | 'local' | 'aborted'> {
+  const path = instance.label;
+  console.info(`Sending file: ${path}`);
+  const stored = instance.transferSyntax.uid;
+  const context = chooseContext(assoc.contexts, instance.sopClassUid, stored, proposal.preferred);
+  if (!context) {
+    console.error(
+      `No presentation context for: (${modalityOf(instance.sopClassUid, 'OT')}) ${instance.sopClassUid}`,
+    );
+    tally.failed++;
+    return 'local';
+  }
+  const target = context.transferSyntax!;
+  console.info(`Converting transfer syntax: ${syntaxName(stored)} -> ${syntaxName(target)}`);
+  try {
+    const source =
+      target !== stored && transferSyntax(target).encapsulated ? await encodedFor(path, target) : instance;
+    console.info(`Sending Store Request (MsgID ${messageId}, ${modalityOf(instance.sopClassUid, 'OT')})`);
+    const result = await assoc.store(source);
+    tally.sent++;
+    tally.bytes += statSync(path).size;
+    if (result.status !== 0) tally.warnings++;
+    console.info(`Received Store Response (${statusText('C-STORE', result.status)})`);
+    return 'ok';
+  } catch (error) {
+    tally.failed++;
+    if (error instanceof DimseStatusError) {
+      tally.lastFailure = error.status;
+      console.error(
+        `Store Failed, file: ${path}: ${statusText('C-STORE', error.status)}${error.errorComment ? ` (${error.errorComment})` : ''}`,
+      );
+      return 'status';
     }
-    if (!options.quiet) process.stderr.write(`I: sent ${sent}, failed ${failed}, warnings ${warnings}\n`);
-    if (failed > 0 && !process.exitCode) process.exitCode = 1;
-  });
+    if (!assoc.isEstablished) {
+      tally.lastFailure = 0;
+      reportFailure(console, error);
+      return 'aborted';
+    }
+    console.error(`Store Failed, file: ${path}: ${(error as Error).message}`);
+    return 'local';
+  }
 }

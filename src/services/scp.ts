@@ -6,6 +6,7 @@ import type { NegotiatedContext, ProposedContext } from '../net/association/inde
 import {
   type CommandFields,
   type DataStream,
+  DimseStatusError,
   type IncomingMessage,
   responseField,
   Status,
@@ -143,10 +144,17 @@ function failure(
   error: unknown,
   status: number = Status.ProcessingFailure,
 ): { status: number; errorComment: string } {
-  const text = error instanceof Error ? error.message : String(error);
+  // A status error already names its status; its own comment says more in 64 characters.
+  const text =
+    error instanceof DimseStatusError && error.errorComment
+      ? error.errorComment
+      : error instanceof Error
+        ? error.message
+        : String(error);
   // LO: 64 characters of the default repertoire.
   return {
-    status,
+    // A handler that throws a status error chose the status (e.g. 0xA900 for a bad identifier).
+    status: error instanceof DimseStatusError ? error.status : status,
     errorComment: text
       .replace(/[^\x20-\x7e]/g, '?')
       .replace(/\\/g, '/')

@@ -1,66 +1,135 @@
-// The DCMTK-compatible network tools (issue 4): the seed walkthrough with `dicomkit` in front
-// against a DCMTK dcmqrscp the test configures; DCMTK's storescu against `dicomkit storescp`;
-// help, unknown flags, and the progress bar on a terminal only.
+// The DCMTK-compatible network tools (issue 4). The seed walkthrough runs twice over, with
+// `dicomkit` in front and with DCMTK's own tools, against a DCMTK dcmqrscp the test configures
+// and against `dicomkit pacs`; C-MOVE destinations are `dicomkit storescp` and DCMTK's
+// storescp. What each run prints (log lines, find responses) and writes (file names, data set
+// bytes) is compared between the tools, and with what the archives hold. Then: DCMTK's and
+// dicomkit's storescu into both storescps, TLS both ways, every tool's help and unknown flags,
+// DCMTK's exit codes, and the progress bar on a terminal only.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Command } from 'commander';
+import { ECHOSCU_ALIASES, echoscuCommand } from '../../src/cli/echoscu.ts';
+import { FINDSCU_ALIASES, findscuCommand } from '../../src/cli/findscu.ts';
+import { GETSCU_ALIASES, getscuCommand } from '../../src/cli/getscu.ts';
+import { MOVESCU_ALIASES, movescuCommand } from '../../src/cli/movescu.ts';
+import { STORESCP_ALIASES, storescpCommand } from '../../src/cli/storescp.ts';
+import { STORESCU_ALIASES, storescuCommand } from '../../src/cli/storescu.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
 import { DataSet } from '../../src/object/index.ts';
-import { type BackgroundPeer, freePort, runPeerAsync, startPeer, waitForPort } from '../helpers/net-peers.ts';
+import { ApplicationEntity } from '../../src/services/index.ts';
+import {
+  dataSetBytes,
+  findResponses,
+  logLines,
+  receivedFiles,
+  runTool,
+  startDicomkit,
+  TOOLS,
+} from '../helpers/cli-runs.ts';
+import {
+  type BackgroundPeer,
+  freePort,
+  type PeerResult,
+  runPeerAsync,
+  startPeer,
+} from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 
-for (const program of ['dcmqrscp', 'storescu', 'script']) requirePeer(program);
+for (const program of [
+  'dcmqrscp',
+  'storescp',
+  'storescu',
+  'echoscu',
+  'findscu',
+  'movescu',
+  'getscu',
+  'dcmdjpeg',
+  'script',
+  'openssl',
+])
+  requirePeer(program);
 
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-cli-net-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-const CT = 'test/fixtures/pydicom/CT_small.dcm';
-const MR = 'test/fixtures/pydicom/MR_small.dcm';
+const FIXTURES = resolve('test/fixtures/pydicom');
+const CT = join(FIXTURES, 'CT_small.dcm');
+const MR = join(FIXTURES, 'MR_small.dcm');
+const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
 
-function dicomkit(args: string[], timeoutMs = 30_000) {
-  return runPeerAsync(process.execPath, ['bin/dicomkit.js', ...args], { timeoutMs });
+function fresh(name: string): string {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
-describe('the seed walkthrough against DCMTK dcmqrscp', () => {
-  let port = 0;
-  let qr: BackgroundPeer;
-  const db = join(work, 'db');
+/** The file under `dir` whose name ends with `.dcm` and holds this SOP Instance UID. */
+async function storedCopy(dir: string, sopInstanceUid: string): Promise<string> {
+  const found: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.dcm')) {
+        if (
+          (await readDicomFile(p, { stopAtTag: 0x00080019 })).dataset.string('SOPInstanceUID')?.trim() ===
+          sopInstanceUid
+        )
+          found.push(p);
+      }
+    }
+  };
+  await walk(dir);
+  assert.equal(found.length, 1, `${dir} holds ${sopInstanceUid} once`);
+  return found[0]!;
+}
 
-  let storescpPort = 0;
-  let storescp: ChildProcess;
-  const moved = join(work, 'moved');
+interface Scp {
+  name: 'dcmqrscp' | 'pacs';
+  port: number;
+  /** Where the archive keeps its files, to find the copy of an instance it sends back. */
+  store: string;
+}
+
+describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp and dicomkit pacs', () => {
+  const scps: Scp[] = [];
+  const peers: BackgroundPeer[] = [];
+  let dkScpDir = '';
+  let dtScpDir = '';
+  let moveScuPort = 0;
+  const ct = { study: '', series: '', sop: '' };
+  const mr = { study: '', sop: '' };
 
   before(async () => {
-    mkdirSync(db);
-    port = await freePort();
-    storescpPort = await freePort();
-    storescp = spawn(
-      process.execPath,
-      [
-        'bin/dicomkit.js',
-        'storescp',
-        '-aet',
-        'STORESCP',
-        '--host',
-        '127.0.0.1',
-        '-od',
-        moved,
-        String(storescpPort),
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitForPort(storescpPort, 20_000);
-    const config = join(work, 'dcmqrscp.cfg');
+    const [qrPort, pacsPort, dkPort, dtPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    moveScuPort = await freePort();
+    dkScpDir = fresh('rx-dicomkit-storescp');
+    dtScpDir = fresh('rx-dcmtk-storescp');
+    const db = fresh('dcmqrscp-db');
+    const pacsData = join(work, 'pacs-data');
+    const destinations = [
+      ['STORESCP', dkPort],
+      ['DCMTKSCP', dtPort],
+      ['MOVESCU', moveScuPort],
+    ] as const;
+    const qrConfig = join(work, 'dcmqrscp.cfg');
     writeFileSync(
-      config,
+      qrConfig,
       [
-        `NetworkTCPPort = ${port}`,
+        `NetworkTCPPort = ${qrPort}`,
         'MaxPDUSize = 16384',
         'MaxAssociations = 16',
         'HostTable BEGIN',
-        `storescp = (STORESCP, 127.0.0.1, ${storescpPort})`,
+        ...destinations.map(([aet, port]) => `${aet.toLowerCase()} = (${aet}, 127.0.0.1, ${port})`),
         'HostTable END',
         'VendorTable BEGIN',
         'VendorTable END',
@@ -70,150 +139,240 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
         '',
       ].join('\n'),
     );
-    qr = await startPeer('dcmqrscp', ['-c', config, String(port)], port);
+    const pacsConfig = join(work, 'pacs.json');
+    writeFileSync(
+      pacsConfig,
+      JSON.stringify({
+        aeTitle: 'ANY-SCP',
+        dicom: { host: '127.0.0.1', port: pacsPort },
+        http: { enabled: false },
+        storage: { path: pacsData },
+        logLevel: 'warn',
+        modalities: Object.fromEntries(
+          destinations.map(([aeTitle, port]) => [
+            aeTitle.toLowerCase(),
+            { aeTitle, host: '127.0.0.1', port },
+          ]),
+        ),
+      }),
+    );
+    peers.push(
+      ...(await Promise.all([
+        startDicomkit(
+          ['storescp', '-aet', 'STORESCP', '--host', '127.0.0.1', '-od', dkScpDir, String(dkPort)],
+          dkPort,
+        ),
+        startPeer('storescp', ['-aet', 'DCMTKSCP', '+xa', '+B', '-od', dtScpDir, String(dtPort)], dtPort),
+        // Forking: Debian's 3.6.7 crashes after a release in --single-process mode.
+        startPeer('dcmqrscp', ['-c', qrConfig, String(qrPort)], qrPort),
+        startDicomkit(['pacs', '-c', pacsConfig], pacsPort),
+      ])),
+    );
+    scps.push(
+      { name: 'dcmqrscp', port: qrPort, store: db },
+      { name: 'pacs', port: pacsPort, store: pacsData },
+    );
+    const ctSet = (await readDicomFile(CT)).dataset;
+    ct.study = ctSet.string('StudyInstanceUID')!.trim();
+    ct.series = ctSet.string('SeriesInstanceUID')!.trim();
+    ct.sop = ctSet.string('SOPInstanceUID')!.trim();
+    const mrSet = (await readDicomFile(MR)).dataset;
+    mr.study = mrSet.string('StudyInstanceUID')!.trim();
+    mr.sop = mrSet.string('SOPInstanceUID')!.trim();
   });
   after(async () => {
-    storescp.kill('SIGTERM');
-    await qr.stop();
+    await Promise.all(peers.map((p) => p.stop()));
   });
+
+  /** Runs the same command with both tools against one archive; checks both exit with `status`. */
+  async function both(program: string, args: (port: string) => string[], scp: Scp, status = 0) {
+    const [dicomkit, dcmtk] = await Promise.all(
+      TOOLS.map((tool) => runTool(tool, program, args(String(scp.port)))),
+    );
+    assert.equal(dicomkit!.status, status, `dicomkit ${program} -> ${scp.name}: ${dicomkit!.stderr}`);
+    assert.equal(dcmtk!.status, status, `${program} -> ${scp.name}: ${dcmtk!.stdout}${dcmtk!.stderr}`);
+    return { dicomkit: dicomkit!, dcmtk: dcmtk! };
+  }
 
   test('echoscu -v localhost PORT', { timeout: 30_000 }, async () => {
-    const r = await dicomkit(['echoscu', '-v', 'localhost', String(port)]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /Received Echo Response \(Success\)/);
+    await Promise.all(
+      scps.map(async (scp) => {
+        const r = await both('echoscu', (port) => ['-v', 'localhost', port], scp);
+        assert.deepEqual(logLines(r.dicomkit), logLines(r.dcmtk), `echoscu -v lines, ${scp.name}`);
+        assert.ok(logLines(r.dicomkit).includes('I: Received Echo Response (Success)'));
+      }),
+    );
   });
 
-  test('storescu -xs localhost PORT file.dcm (twice: CT and MR)', { timeout: 30_000 }, async () => {
-    for (const file of [CT, MR]) {
-      const r = await dicomkit(['storescu', '-xs', 'localhost', String(port), file]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stderr, /sent 1, failed 0, warnings 0/);
-    }
-    // dcmqrscp re-encodes what it stores (it is not bit-preserving): compare the content.
-    const stored = readdirSync(db).filter((n) => n !== 'index.dat');
-    assert.equal(stored.length, 2);
-    const uids = new Map<string, Uint8Array | undefined>();
-    for (const file of [CT, MR]) {
-      const ds = (await readDicomFile(file)).dataset;
-      uids.set(ds.string('SOPInstanceUID')!, ds.bytes('PixelData'));
-    }
-    for (const name of stored) {
-      const ds = (await readDicomFile(join(db, name))).dataset;
-      const pixels = uids.get(ds.string('SOPInstanceUID')!);
-      assert.ok(pixels, `${name} is one of the files`);
-      assert.ok(Buffer.from(ds.bytes('PixelData')!).equals(Buffer.from(pixels)), `${name}: same pixels`);
-    }
+  test('storescu -xs localhost PORT file.dcm, for CT and MR', { timeout: 40_000 }, async () => {
+    await Promise.all(
+      scps.map(async (scp) => {
+        for (const file of [CT, MR]) {
+          const said: string[][] = [];
+          for (const tool of TOOLS) {
+            const r = await runTool(tool, 'storescu', ['-v', '-xs', 'localhost', String(scp.port), file]);
+            assert.equal(r.status, 0, `${tool} storescu -> ${scp.name}: ${r.stdout}${r.stderr}`);
+            assert.ok(logLines(r).includes('I: Received Store Response (Success)'), logLines(r).join('\n'));
+            if (tool === 'dicomkit') assert.match(r.stderr, /^I: sent 1, failed 0, warnings 0$/m);
+            said.push(logLines(r));
+          }
+          // The two storescus say the same, line for line (contexts, conversion, message IDs).
+          assert.deepEqual(said[0], said[1], `storescu -v ${file} -> ${scp.name}`);
+        }
+        // Each archive holds each instance once, its pixels as sent (dcmqrscp re-encodes what it
+        // stores; the PACS keeps the bytes it received, here the file's own).
+        for (const [file, sop] of [
+          [CT, ct.sop],
+          [MR, mr.sop],
+        ] as const) {
+          const copy = await storedCopy(scp.store, sop);
+          const original = (await readDicomFile(file)).dataset.bytes('PixelData')!;
+          assert.ok(
+            Buffer.from((await readDicomFile(copy)).dataset.bytes('PixelData')!).equals(
+              Buffer.from(original),
+            ),
+          );
+          if (scp.name === 'pacs')
+            assert.ok(dataSetBytes(copy).equals(dataSetBytes(file)), `${copy} as sent`);
+        }
+      }),
+    );
   });
+
+  /** Runs a findscu command with both tools against both archives and compares the responses. */
+  async function findEverywhere(args: string[], expect: { responses: number; final?: string }) {
+    const byScp = await Promise.all(
+      scps.map(async (scp) => {
+        const r = await both('findscu', (port) => [...args, 'localhost', port], scp);
+        // The same response blocks, line for line, whichever tool asked.
+        const blocks = (x: typeof r.dicomkit) =>
+          logLines(x).filter((l) => !/^I: (Requesting|Association|Releasing)/.test(l));
+        assert.deepEqual(blocks(r.dicomkit), blocks(r.dcmtk), `findscu ${args.join(' ')} -> ${scp.name}`);
+        const responses = findResponses(r.dicomkit);
+        assert.equal(responses.length, expect.responses, `${scp.name}: ${r.dicomkit.stderr}`);
+        if (expect.final)
+          assert.ok(logLines(r.dicomkit).includes(`I: Received Final Find Response (${expect.final})`));
+        return responses;
+      }),
+    );
+    // Both archives answer the requested keys alike (the PACS adds Specific Character Set and
+    // returns requested keys it has no value for empty; dcmqrscp leaves those out).
+    const requested = (m: Map<string, string>) =>
+      [...m].filter(([tag, value]) => tag !== '(0008,0005)' && value !== '').sort();
+    assert.deepEqual(byScp[0]!.map(requested), byScp[1]!.map(requested));
+    return byScp[0]!;
+  }
 
   test('findscu -v -P -k "(0008,0052)=PATIENT" -k PatientID="1CT1" localhost PORT', {
     timeout: 30_000,
   }, async () => {
-    const r = await dicomkit([
-      'findscu',
-      '-v',
-      '-P',
-      '-k',
-      '(0008,0052)=PATIENT',
-      '-k',
-      'PatientID=1CT1',
-      'localhost',
-      String(port),
-    ]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal((r.stderr.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, 1);
-    assert.match(r.stderr, /\(0010,0020\) LO \[1CT1\]/);
-    assert.match(r.stderr, /Received Final Find Response \(Success\)/);
+    const [response] = await findEverywhere(
+      ['-v', '-P', '-k', '(0008,0052)=PATIENT', '-k', 'PatientID=1CT1'],
+      {
+        responses: 1,
+        final: 'Success',
+      },
+    );
+    assert.equal(response!.get('(0010,0020)'), '1CT1');
   });
 
-  test('findscu -P ... -k PatientName, then PatientName="Compressed*", then an IMAGE query', {
+  test('findscu -P -k "(0008,0052)=PATIENT" -k PatientID="1CT1" -k PatientName localhost PORT', {
     timeout: 30_000,
   }, async () => {
-    const named = await dicomkit([
-      'findscu',
-      '-P',
-      '-k',
-      '(0008,0052)=PATIENT',
-      '-k',
-      'PatientID=4MR1',
-      '-k',
-      'PatientName',
-      'localhost',
-      String(port),
-    ]);
-    assert.equal(named.status, 0, named.stderr);
-    assert.match(named.stderr, /\(0010,0010\) PN \[CompressedSamples\^MR1\]/);
-    const wild = await dicomkit([
-      'findscu',
-      '-v',
-      '-P',
-      '-k',
-      '0008,0052=PATIENT',
-      '-k',
-      'PatientID',
-      '-k',
-      'PatientName=Compressed*',
-      'localhost',
-      String(port),
-    ]);
-    assert.equal((wild.stderr.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, 2, wild.stderr);
-    const ct = (await readDicomFile(CT)).dataset;
-    const image = await dicomkit([
-      'findscu',
-      '-v',
-      '-P',
-      '-k',
-      '0008,0052=IMAGE',
-      '-k',
-      '0010,0020=1CT1',
-      '-k',
-      `0020,000D=${ct.string('StudyInstanceUID')}`,
-      '-k',
-      `0020,000E=${ct.string('SeriesInstanceUID')}`,
-      '-k',
-      `0008,0018=${ct.string('SOPInstanceUID')}`,
-      '-k',
-      'Modality',
-      '-k',
-      'PatientName',
-      'localhost',
-      String(port),
-    ]);
-    assert.equal(image.status, 0, image.stderr);
-    assert.equal((image.stderr.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, 1, image.stderr);
-    assert.match(image.stderr, /\(0008,0060\) CS \[CT\]/);
+    const [response] = await findEverywhere(
+      ['-P', '-k', '(0008,0052)=PATIENT', '-k', 'PatientID=1CT1', '-k', 'PatientName'],
+      { responses: 1 },
+    );
+    assert.equal(response!.get('(0010,0010)'), 'CompressedSamples^CT1');
   });
 
-  test('findscu -X writes the responses; --json prints DICOM JSON', { timeout: 30_000 }, async () => {
-    const out = join(work, 'rsp');
-    const r = await dicomkit([
-      'findscu',
-      '-S',
-      '-X',
-      '-od',
-      out,
+  test('findscu -v -P -k PatientID -k PatientName="Compressed*" localhost PORT (and with a level)', {
+    timeout: 30_000,
+  }, async () => {
+    // As written, without Query/Retrieve Level: both archives refuse it, both tools say so.
+    await findEverywhere(['-v', '-P', '-k', 'PatientID', '-k', 'PatientName=Compressed*'], {
+      responses: 0,
+      final: 'Error: DataSetDoesNotMatchSOPClass',
+    });
+    const responses = await findEverywhere(
+      ['-v', '-P', '-k', '0008,0052=PATIENT', '-k', 'PatientID', '-k', 'PatientName=Compressed*'],
+      { responses: 2, final: 'Success' },
+    );
+    assert.deepEqual(responses.map((r) => r.get('(0010,0020)')).sort(), ['1CT1', '4MR1']);
+  });
+
+  test('findscu -v -P -k 0008,0052="IMAGE" -k 0010,0020=... -k 0020,000D=... -k 0020,000E=... -k 0008,0018=... -k Modality ...', {
+    timeout: 30_000,
+  }, async () => {
+    const [response] = await findEverywhere(
+      [
+        '-v',
+        '-P',
+        '-k',
+        '0008,0052=IMAGE',
+        '-k',
+        '0010,0020=1CT1',
+        '-k',
+        `0020,000D=${ct.study}`,
+        '-k',
+        `0020,000E=${ct.series}`,
+        '-k',
+        `0008,0018=${ct.sop}`,
+        '-k',
+        'Modality',
+        '-k',
+        'PerformedProcedureStepDescription',
+        '-k',
+        'PatientName',
+        '-k',
+        'PatientID',
+      ],
+      { responses: 1, final: 'Success' },
+    );
+    assert.equal(response!.get('(0008,0060)'), 'CT');
+    assert.equal(response!.get('(0008,0018)'), ct.sop);
+  });
+
+  test('findscu -X writes rsp0001.dcm... as DCMTK does; --json prints DICOM JSON', {
+    timeout: 30_000,
+  }, async () => {
+    const scp = scps[0]!;
+    const args = ['-S', '-X', '-k', 'QueryRetrieveLevel=STUDY', '-k', 'StudyInstanceUID', '-k', 'PatientID'];
+    const dirs = { dicomkit: fresh('rsp-dicomkit'), dcmtk: fresh('rsp-dcmtk') };
+    await Promise.all(
+      TOOLS.map(async (tool) => {
+        const r = await runTool(tool, 'findscu', [...args, '-od', dirs[tool], 'localhost', String(scp.port)]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(findResponses(r).length, 0, 'no response printed with -X');
+      }),
+    );
+    assert.deepEqual(readdirSync(dirs.dicomkit).sort(), ['rsp0001.dcm', 'rsp0002.dcm']);
+    const studies = async (dir: string) =>
+      Promise.all(
+        readdirSync(dir).map(async (n) =>
+          (await readDicomFile(join(dir, n))).dataset.string('StudyInstanceUID')?.trim(),
+        ),
+      );
+    assert.deepEqual((await studies(dirs.dicomkit)).sort(), (await studies(dirs.dcmtk)).sort());
+    const json = await runTool('dicomkit', 'findscu', [
+      ...args.slice(0, 1),
       '--json',
-      '-k',
-      'QueryRetrieveLevel=STUDY',
-      '-k',
-      'StudyInstanceUID',
+      ...args.slice(2),
       'localhost',
-      String(port),
+      String(scp.port),
     ]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(readdirSync(out).sort(), ['rsp0001.dcm', 'rsp0002.dcm']);
-    const json = JSON.parse(`[${r.stdout.trim().replace(/\}\n\{/g, '},{')}]`) as Record<
-      string,
-      { vr: string }
-    >[];
-    assert.equal(json.length, 2);
-    assert.equal(json[0]!['0020000D']!.vr, 'UI');
+    const objects = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, { vr: string; Value?: string[] }>);
+    assert.equal(objects.length, 2);
+    assert.deepEqual(objects.map((o) => o['0020000D']!.Value![0]).sort(), [ct.study, mr.study].sort());
   });
 
-  test('movescu -v -P -k 0008,0052="PATIENT" -k PatientID="1CT1" -aem STORESCP: dicomkit storescp receives', {
-    timeout: 30_000,
+  test('movescu -v -P -k 0008,0052="PATIENT" -k PatientID="1CT1" -aem STORESCP: dicomkit storescp and DCMTK storescp receive the same', {
+    timeout: 40_000,
   }, async () => {
-    const r = await dicomkit([
-      'movescu',
+    const args = (aem: string, port: string) => [
       '-v',
       '-P',
       '-k',
@@ -221,114 +380,456 @@ describe('the seed walkthrough against DCMTK dcmqrscp', () => {
       '-k',
       'PatientID=1CT1',
       '-aem',
-      'STORESCP',
+      aem,
       'localhost',
-      String(port),
-    ]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /Received Final Move Response \(Success; .*completed 1/);
-    const ct = (await readDicomFile(CT)).dataset;
-    const received = (await readDicomFile(join(moved, `CT.${ct.string('SOPInstanceUID')}`))).dataset;
-    assert.ok(Buffer.from(received.bytes('PixelData')!).equals(Buffer.from(ct.bytes('PixelData')!)));
+      port,
+    ];
+    for (const scp of scps) {
+      // What the archive sends is its stored copy's data set, byte for byte.
+      const expected = dataSetBytes(await storedCopy(scp.store, ct.sop));
+      const received: Buffer[] = [];
+      for (const tool of TOOLS) {
+        for (const [aem, dir] of [
+          ['STORESCP', dkScpDir],
+          ['DCMTKSCP', dtScpDir],
+        ] as const) {
+          if (tool === 'dcmtk' && aem === 'DCMTKSCP') continue;
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir);
+          const r = await runTool(tool, 'movescu', args(aem, String(scp.port)));
+          assert.equal(r.status, 0, `${tool} movescu -> ${scp.name}: ${r.stdout}${r.stderr}`);
+          assert.ok(
+            logLines(r).includes('I: Received Final Move Response (Success)'),
+            logLines(r).join('\n'),
+          );
+          const files = receivedFiles(dir);
+          assert.deepEqual(
+            [...files.keys()],
+            [`CT.${ct.sop}`],
+            `${aem} got the file, named as DCMTK names it`,
+          );
+          received.push(files.get(`CT.${ct.sop}`)!);
+        }
+      }
+      for (const bytes of received) assert.ok(bytes.equals(expected), `${scp.name}: byte-identical data set`);
+    }
   });
 
-  test('getscu -v localhost PORT query.dcm, with query.dcm made by dicomkit dump2dcm', {
+  test('movescu --port: the mover receives the sub-operations itself, as DCMTK movescu +P', {
     timeout: 30_000,
   }, async () => {
-    const mr = (await readDicomFile(MR)).dataset;
+    for (const scp of scps) {
+      const expected = dataSetBytes(await storedCopy(scp.store, mr.sop));
+      for (const tool of TOOLS) {
+        // +B: as received. DCMTK 3.6.7's movescu then writes to the working directory whatever
+        // -od says, so both run in the output directory.
+        const dir = fresh(`movescu-port-${tool}`);
+        const r = await runTool(
+          tool,
+          'movescu',
+          [
+            '-S',
+            '-k',
+            '0008,0052=STUDY',
+            '-k',
+            `StudyInstanceUID=${mr.study}`,
+            '-aet',
+            'MOVESCU',
+            '+B',
+            '--port',
+            String(moveScuPort),
+            '-od',
+            dir,
+            'localhost',
+            String(scp.port),
+          ],
+          { cwd: dir },
+        );
+        assert.equal(r.status, 0, `${tool} movescu --port -> ${scp.name}: ${r.stdout}${r.stderr}`);
+        const files = receivedFiles(dir);
+        assert.deepEqual([...files.keys()], [`MR.${mr.sop}`], `${tool} from ${scp.name}`);
+        assert.ok(files.get(`MR.${mr.sop}`)!.equals(expected), `${tool} from ${scp.name}: byte-identical`);
+      }
+    }
+  });
+
+  test('getscu -v localhost PORT query.dcm, query.dcm made by dicomkit dump2dcm', {
+    timeout: 30_000,
+  }, async () => {
     const dump = join(work, 'query.txt');
     writeFileSync(
       dump,
-      ['(0008,0052) CS [STUDY]', `(0020,000d) UI [${mr.string('StudyInstanceUID')}]`, ''].join('\n'),
+      ['(0008,0052) CS [STUDY]', '(0010,0020) LO [4MR1]', `(0020,000d) UI [${mr.study}]`, ''].join('\n'),
     );
     const query = join(work, 'query.dcm');
-    const made = await dicomkit(['dump2dcm', dump, query]);
+    const made = await runTool('dicomkit', 'dump2dcm', [dump, query]);
     assert.equal(made.status, 0, made.stderr);
-    const out = join(work, 'got');
-    const r = await dicomkit(['getscu', '-v', '-od', out, 'localhost', String(port), query]);
-    assert.equal(r.status, 0, r.stderr);
-    const files = readdirSync(out);
-    assert.deepEqual(files, [`MR.${mr.string('SOPInstanceUID')}`]);
-    const got = (await readDicomFile(join(out, files[0]!))).dataset;
-    assert.ok(Buffer.from(got.bytes('PixelData')!).equals(Buffer.from(mr.bytes('PixelData')!)));
+    const runs = scps.flatMap((scp) => TOOLS.map((tool) => ({ scp, tool })));
+    await Promise.all(
+      runs.map(async ({ scp, tool }) => {
+        const expected = dataSetBytes(await storedCopy(scp.store, mr.sop));
+        // Verbatim: no -od, so the files land in the working directory.
+        const cwd = fresh(`get-${scp.name}-${tool}`);
+        const r = await runTool(tool, 'getscu', ['-v', 'localhost', String(scp.port), query], { cwd });
+        assert.equal(r.status, 0, `${tool} getscu -> ${scp.name}: ${r.stdout}${r.stderr}`);
+        assert.ok(logLines(r).includes('I: Received C-GET Response (Success)'), logLines(r).join('\n'));
+        const files = receivedFiles(cwd);
+        assert.deepEqual([...files.keys()], [`MR.${mr.sop}`]);
+        assert.ok(
+          files.get(`MR.${mr.sop}`)!.equals(expected),
+          `${tool} getscu from ${scp.name}: byte-identical`,
+        );
+      }),
+    );
   });
 
-  test('nested sequence keys reach the identifier', async () => {
-    const { applyKey } = await import('../../src/cli/findscu.ts');
-    const identifier = new DataSet();
-    applyKey(identifier, 'ScheduledProcedureStepSequence[0].Modality=CT');
-    applyKey(identifier, 'ScheduledProcedureStepSequence[0].ScheduledStationAETitle');
-    applyKey(identifier, '(0010,0010)=DOE^*');
-    const item = identifier.sequence('ScheduledProcedureStepSequence')![0]!;
-    assert.equal(item.string('Modality'), 'CT');
-    assert.ok(item.has('ScheduledStationAETitle'));
-    assert.equal(identifier.string('PatientName'), 'DOE^*');
+  test('failures: one clear line each and DCMTK exit codes, the same from both tools', {
+    timeout: 30_000,
+  }, async () => {
+    const scp = scps[0]!;
+    const closed = await freePort();
+    const cases: { program: string; args: string[]; status: number; line: RegExp }[] = [
+      {
+        program: 'echoscu',
+        args: ['localhost', String(closed)],
+        status: 1,
+        line: /Association Request Failed/,
+      },
+      {
+        program: 'echoscu',
+        args: ['-aec', 'NOBODY', 'localhost', String(scp.port)],
+        status: 1,
+        line: /Rejected/i,
+      },
+      {
+        program: 'movescu',
+        args: ['-aec', 'NOBODY', '-k', 'PatientID=1CT1', 'localhost', String(scp.port)],
+        status: 61,
+        line: /Rejected/i,
+      },
+      {
+        program: 'movescu',
+        args: [
+          '-P',
+          '-k',
+          '0008,0052=PATIENT',
+          '-k',
+          'PatientID=1CT1',
+          '-aem',
+          'NOWHERE',
+          'localhost',
+          String(scp.port),
+        ],
+        status: 69,
+        line: /Move response with error status \(Refused: MoveDestinationUnknown\)/,
+      },
+      {
+        program: 'findscu',
+        args: ['-P', 'localhost', String(closed)],
+        status: 1,
+        line: /Association Request Failed/,
+      },
+      {
+        program: 'storescu',
+        args: ['localhost', String(scp.port), join(work, 'missing.dcm')],
+        status: 1,
+        line: /cannot access file/,
+      },
+    ];
+    const outcomes = new Map<string, PeerResult>();
+    await Promise.all(
+      cases.map(async (c) => {
+        const r = await Promise.all(TOOLS.map((tool) => runTool(tool, c.program, c.args)));
+        outcomes.set(`${c.program} ${c.args[0]}`, r[0]!);
+        for (const [i, tool] of TOOLS.entries()) {
+          assert.equal(
+            r[i]!.status,
+            c.status,
+            `${tool} ${c.program} ${c.args.join(' ')}: ${r[i]!.stdout}${r[i]!.stderr}`,
+          );
+        }
+        const lines = logLines(r[0]!).filter((l) => /^[WEF]: /.test(l));
+        assert.ok(
+          lines.length >= 1 && lines.some((l) => c.line.test(l)),
+          `${c.program}: ${lines.join('\n')}`,
+        );
+        // One line for the failure (the rejection reason in words, not a stack).
+        assert.ok(lines.length <= 2, lines.join('\n'));
+      }),
+    );
+    const rejected = outcomes.get('echoscu -aec')!;
+    assert.match(
+      rejected.stderr,
+      /^F: Association Rejected: rejected-permanent, source: DICOM UL service-user, reason: called-AE-title-not-recognized$/m,
+    );
   });
 });
 
-describe('DCMTK storescu against dicomkit storescp', () => {
-  test('files arrive named like DCMTK names them (MODALITY.SOPInstanceUID)', {
+describe('storescu into storescp: dicomkit and DCMTK, each way', () => {
+  const files = [
+    'CT_small.dcm',
+    'MR_small.dcm',
+    'rtplan.dcm',
+    'rtdose.dcm',
+    'waveform_ecg.dcm',
+    'reportsi.dcm',
+    'ExplVR_BigEnd.dcm',
+  ].map((f) => join(FIXTURES, f));
+
+  test('same file names (MODALITY.SOPInstanceUID) and data sets whichever storescu sends to whichever storescp', {
+    timeout: 40_000,
+  }, async () => {
+    const [dkPort, dtPort] = await Promise.all([freePort(), freePort()]);
+    const dkDir = fresh('pair-dicomkit');
+    const dtDir = fresh('pair-dcmtk');
+    const scps = await Promise.all([
+      startDicomkit(['storescp', '--host', '127.0.0.1', '-od', dkDir, String(dkPort)], dkPort),
+      startPeer('storescp', ['+xa', '+B', '-od', dtDir, String(dtPort)], dtPort),
+    ]);
+    try {
+      const results = new Map<string, Map<string, Buffer>>();
+      for (const [scp, port, dir] of [
+        ['dicomkit', dkPort, dkDir],
+        ['dcmtk', dtPort, dtDir],
+      ] as const) {
+        for (const tool of TOOLS) {
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir);
+          const r = await runTool(tool, 'storescu', ['127.0.0.1', String(port), ...files]);
+          assert.equal(r.status, 0, `${tool} storescu -> ${scp} storescp: ${r.stdout}${r.stderr}`);
+          results.set(`${tool} -> ${scp}`, receivedFiles(dir));
+        }
+      }
+      // Both storescps write what arrives, so for one sender they hold the same bytes; dicomkit's
+      // storescu sends each file's data set as it lies on disk (DCMTK's re-encodes it).
+      const names = [...results.get('dcmtk -> dcmtk')!.keys()];
+      assert.equal(names.length, files.length);
+      assert.ok(names.includes('RP.1.2.777.777.77.7.7777.7777.20030903150023'));
+      for (const [combination, got] of results) assert.deepEqual([...got.keys()], names, combination);
+      for (const sender of TOOLS) {
+        const [a, b] = [results.get(`${sender} -> dicomkit`)!, results.get(`${sender} -> dcmtk`)!];
+        for (const name of names) assert.ok(a.get(name)!.equals(b.get(name)!), `${sender} storescu: ${name}`);
+      }
+      const originals = new Map<string, Buffer>();
+      for (const file of files) {
+        const ds = (await readDicomFile(file, { stopAtTag: 0x00080019 })).dataset;
+        originals.set(ds.string('SOPInstanceUID')!.trim(), dataSetBytes(file));
+      }
+      for (const [name, bytes] of results.get('dicomkit -> dicomkit')!) {
+        const original = originals.get(name.replace(/^[A-Za-z]+\./, ''))!;
+        // Files in a syntax the peer took go as stored; implicit VR ones are converted (PS3.5 §10).
+        if (!/^R[PD]\./.test(name)) assert.ok(bytes.equals(original), `${name} as stored`);
+      }
+    } finally {
+      await Promise.all(scps.map((s) => s.stop()));
+    }
+  });
+
+  test('storescp -su PREFIX sorts into PREFIX_StudyInstanceUID; a refused store exits with its status byte', {
     timeout: 30_000,
   }, async () => {
-    const out = join(work, 'storescp-out');
-    mkdirSync(out);
     const port = await freePort();
-    const scp: ChildProcess = spawn(
-      process.execPath,
-      ['bin/dicomkit.js', 'storescp', '--host', '127.0.0.1', '-od', out, String(port)],
-      {
-        stdio: 'ignore',
-      },
+    const dir = fresh('sorted');
+    const scp = await startDicomkit(
+      ['storescp', '--host', '127.0.0.1', '-od', dir, '-su', 'ST', String(port)],
+      port,
     );
     try {
-      await waitForPort(port, 20_000);
-      const r = await runPeerAsync('storescu', ['127.0.0.1', String(port), CT, MR]);
+      const r = await runTool('dicomkit', 'storescu', ['127.0.0.1', String(port), CT, MR]);
       assert.equal(r.status, 0, r.stderr);
-      const ct = (await readDicomFile(CT)).dataset.string('SOPInstanceUID');
-      const mr = (await readDicomFile(MR)).dataset.string('SOPInstanceUID');
-      assert.deepEqual(readdirSync(out).sort(), [`CT.${ct}`, `MR.${mr}`].sort());
+      const ctSet = (await readDicomFile(CT)).dataset;
+      const mrSet = (await readDicomFile(MR)).dataset;
+      assert.deepEqual(
+        [...receivedFiles(dir).keys()],
+        [
+          `ST_${ctSet.string('StudyInstanceUID')!.trim()}/CT.${ctSet.string('SOPInstanceUID')!.trim()}`,
+          `ST_${mrSet.string('StudyInstanceUID')!.trim()}/MR.${mrSet.string('SOPInstanceUID')!.trim()}`,
+        ].sort(),
+      );
+      // A SOP Instance UID that is no UID never becomes a file name: the store is refused with
+      // 0xC000, and storescu (both) exits with its high byte, as DCMTK's storescu does.
+      const bad = new DataSet();
+      bad.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+      bad.set('SOPInstanceUID', '1.2.3.4.5.bad..uid');
+      bad.set('StudyInstanceUID', '1.2.3');
+      const badFile = join(work, 'bad-uid.dcm');
+      await writeDicomFile(badFile, bad, { transferSyntax: '1.2.840.10008.1.2.1' });
+      for (const tool of TOOLS) {
+        const refused = await runTool(tool, 'storescu', ['127.0.0.1', String(port), badFile]);
+        assert.equal(refused.status, 0xc0, `${tool}: ${refused.stdout}${refused.stderr}`);
+      }
+      assert.equal(readdirSync(dir).filter((n) => !n.startsWith('ST_')).length, 0, 'nothing left behind');
     } finally {
-      scp.kill('SIGTERM');
+      await scp.stop();
     }
   });
 });
 
-describe('help, errors, progress', () => {
-  test('--help documents the DCMTK flags; an unknown flag is a clear error', {
+describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
+  test('the file is compressed on the fly, losslessly, as DCMTK storescu does', {
     timeout: 30_000,
   }, async () => {
-    const help = await dicomkit(['storescu', '--help']);
-    for (const flag of [
-      '+sd',
-      '+r',
-      '-xs',
-      '-xe',
-      '-xb',
-      '-xi',
-      '-nh',
-      '-R',
-      '-aet',
-      '-aec',
-      '-to',
-      '-ta',
-      '-td',
-      '-pdu',
-      '+tls',
-      '+cf',
-      '-ic',
-    ]) {
-      assert.ok(help.stdout.includes(flag), `storescu --help mentions ${flag}`);
+    const out = join(fresh('jpeg-only'), 'received.dcm');
+    const server = await new ApplicationEntity({ aeTitle: 'JPEGONLY' }).listen({
+      port: 0,
+      contexts: [{ abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: [JPEG_LOSSLESS] }],
+      handlers: { store: (req) => req.writeFile(out) },
+    });
+    try {
+      const r = await runTool('dicomkit', 'storescu', ['-v', '-xs', '127.0.0.1', String(server.port), CT]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(
+        logLines(r).includes(
+          'I: Converting transfer syntax: Little Endian Explicit -> JPEG Lossless, Non-hierarchical, 1st Order Prediction',
+        ),
+        r.stderr,
+      );
+    } finally {
+      await server.close({ abort: true });
     }
-    const bad = await dicomkit(['echoscu', '--frobnicate', 'localhost', '104']);
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /unknown option '--frobnicate'/);
+    const received = await readDicomFile(out);
+    assert.equal(received.transferSyntax.uid, JPEG_LOSSLESS);
+    assert.equal(
+      received.dataset.string('SOPInstanceUID')?.trim(),
+      (await readDicomFile(CT)).dataset.string('SOPInstanceUID')?.trim(),
+    );
+    // DCMTK decodes it to the very pixels of the file.
+    const decoded = join(work, 'jpeg-only', 'decoded.dcm');
+    const d = await runPeerAsync('dcmdjpeg', [out, decoded]);
+    assert.equal(d.status, 0, d.stderr);
+    const pixels = (path: string) =>
+      readDicomFile(path).then((f) => Buffer.from(f.dataset.bytes('PixelData')!));
+    assert.ok((await pixels(decoded)).equals(await pixels(CT)));
+  });
+});
+
+describe('TLS options of the tools', () => {
+  let key = '';
+  let cert = '';
+  before(() => {
+    const dir = fresh('tls');
+    key = join(dir, 'key.pem');
+    cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
   });
 
-  test('storescu of 1,000 files: a progress bar on a terminal, none when piped', {
-    timeout: 120_000,
+  test('DCMTK echoscu/storescu +tls into dicomkit storescp +tls; dicomkit echoscu +tls into DCMTK storescp; +tla refused', {
+    timeout: 30_000,
   }, async () => {
-    const dir = join(work, 'thousand');
-    mkdirSync(dir);
+    const [dkPort, dtPort] = await Promise.all([freePort(), freePort()]);
+    const dkDir = fresh('tls-rx');
+    const scps = await Promise.all([
+      startDicomkit(
+        ['storescp', '--host', '127.0.0.1', '+tls', key, cert, '+cf', cert, '-od', dkDir, String(dkPort)],
+        dkPort,
+      ),
+      startPeer(
+        'storescp',
+        ['+tls', key, cert, '+cf', cert, '-od', fresh('tls-rx-dcmtk'), String(dtPort)],
+        dtPort,
+      ),
+    ]);
+    try {
+      const tlsArgs = ['+tls', key, cert, '+cf', cert];
+      const runs = await Promise.all([
+        ...TOOLS.map((tool) => runTool(tool, 'echoscu', [...tlsArgs, '127.0.0.1', String(dkPort)])),
+        ...TOOLS.map((tool) => runTool(tool, 'echoscu', [...tlsArgs, '127.0.0.1', String(dtPort)])),
+        runTool('dcmtk', 'storescu', [...tlsArgs, '127.0.0.1', String(dkPort), MR]),
+      ]);
+      for (const r of runs) assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.deepEqual(
+        [...receivedFiles(dkDir).keys()],
+        [`MR.${(await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim()}`],
+      );
+      // Our storescp asks for a client certificate: an anonymous client cannot get in.
+      const anonymous = await runTool('dicomkit', 'echoscu', [
+        '+tla',
+        '+cf',
+        cert,
+        '127.0.0.1',
+        String(dkPort),
+      ]);
+      assert.equal(anonymous.status, 1);
+      assert.equal(anonymous.stderr.trim().split('\n').length, 1, anonymous.stderr);
+    } finally {
+      await Promise.all(scps.map((s) => s.stop()));
+    }
+  });
+});
+
+describe('help, unknown flags, progress', () => {
+  const tools: Record<string, { command: () => Command; aliases: Readonly<Record<string, unknown>> }> = {
+    echoscu: { command: echoscuCommand, aliases: ECHOSCU_ALIASES },
+    storescu: { command: storescuCommand, aliases: STORESCU_ALIASES },
+    findscu: { command: findscuCommand, aliases: FINDSCU_ALIASES },
+    movescu: { command: movescuCommand, aliases: MOVESCU_ALIASES },
+    getscu: { command: getscuCommand, aliases: GETSCU_ALIASES },
+    storescp: { command: storescpCommand, aliases: STORESCP_ALIASES },
+  };
+
+  test('the help of every tool documents every flag it takes, with its DCMTK spelling', async () => {
+    for (const [tool, { command, aliases }] of Object.entries(tools)) {
+      const cmd = command();
+      const help = cmd.helpInformation();
+      for (const option of cmd.options) {
+        assert.ok(help.includes(option.flags), `${tool}: ${option.flags}`);
+        assert.ok(option.description.length > 10, `${tool}: ${option.flags} is described`);
+      }
+      for (const [spelling, long] of Object.entries(aliases)) {
+        if (spelling === '-h') continue;
+        assert.ok(help.includes(spelling), `${tool} help mentions ${spelling}`);
+        for (const l of typeof long === 'string' ? [long] : (long as string[]))
+          assert.ok(help.includes(l), `${tool} help lists ${l}`);
+      }
+      // An unknown flag is refused by the parser, not taken for an argument.
+      let message = '';
+      const refused = command()
+        .exitOverride()
+        .configureOutput({ writeErr: (text) => (message += text), writeOut: () => {} });
+      await assert.rejects(refused.parseAsync(['--frobnicate', 'localhost', '104'], { from: 'user' }));
+      assert.match(message, /unknown option '--frobnicate'/, tool);
+    }
+  });
+
+  test('dicomkit <tool> -h prints the help; an unknown flag is one clear line and exit code 1', {
+    timeout: 30_000,
+  }, async () => {
+    const [help, unknown, unknownDcmtk] = await Promise.all([
+      runTool('dicomkit', 'storescu', ['-h']),
+      runTool('dicomkit', 'echoscu', ['--frobnicate', 'localhost', '104']),
+      runTool('dicomkit', 'storescp', ['-frobnicate', '104']),
+    ]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /Usage: dicomkit storescu \[options\] <peer> <port> <dcmfile-in\.\.\.>/);
+    assert.ok(help.stdout.includes('--propose-lossless') && help.stdout.includes('(DCMTK -xs)'));
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /^error: unknown option '--frobnicate'$/m);
+    assert.equal(unknownDcmtk.status, 1);
+    assert.match(unknownDcmtk.stderr, /unknown option '-frobnicate'/);
+  });
+
+  test('storescu of 1,000 files: a progress bar on a terminal, none when piped; the summary line both times', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = fresh('thousand');
     for (let i = 0; i < 1000; i++) {
       const ds = new DataSet();
       ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
@@ -339,16 +840,11 @@ describe('help, errors, progress', () => {
       await writeDicomFile(join(dir, `f${i}.dcm`), ds, { transferSyntax: '1.2.840.10008.1.2.1' });
     }
     const port = await freePort();
-    const scp = spawn(
-      process.execPath,
-      ['bin/dicomkit.js', 'storescp', '--host', '127.0.0.1', '-od', join(work, 'sink'), String(port)],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const scp = await startPeer('storescp', ['-od', fresh('sink'), String(port)], port);
     try {
-      await waitForPort(port, 20_000);
-      const piped = await dicomkit(['storescu', '+sd', '127.0.0.1', String(port), dir], 90_000);
+      const piped = await runTool('dicomkit', 'storescu', ['+sd', '127.0.0.1', String(port), dir], {
+        timeoutMs: 50_000,
+      });
       assert.equal(piped.status, 0, piped.stderr);
       assert.doesNotMatch(piped.stderr, /files\/s/);
       assert.match(piped.stderr, /sent 1000, failed 0, warnings 0/);
@@ -356,12 +852,13 @@ describe('help, errors, progress', () => {
       const tty = await runPeerAsync(
         'script',
         ['-qefc', `${process.execPath} bin/dicomkit.js storescu +sd 127.0.0.1 ${port} ${dir}`, '/dev/null'],
-        { timeoutMs: 90_000 },
+        { timeoutMs: 50_000 },
       );
       assert.equal(tty.status, 0, tty.stdout);
       assert.match(tty.stdout, /1000\/1000 files \| \d+ files\/s \| [\d.]+ MB\/s/);
+      assert.match(tty.stdout, /sent 1000, failed 0, warnings 0/);
     } finally {
-      scp.kill('SIGTERM');
+      await scp.stop();
     }
   });
 });

@@ -1,21 +1,37 @@
 /**
  * DCMTK spells options `+P`, `-Un`, `-aet`: words after one dash or a plus, which
  * commander would read as bundles of one-letter flags. Each tool lists its DCMTK spellings
- * here and they are rewritten to the long options commander knows before it parses.
+ * here and they are rewritten to the long options commander knows before it parses. An
+ * option taking several values (`+tls KEY CERT`) maps to one long option per value.
  */
-export type DcmtkAliases = Readonly<Record<string, string>>;
+export type DcmtkAliases = Readonly<Record<string, string | readonly string[]>>;
 
-export function translateDcmtkArgs(args: readonly string[], aliases: DcmtkAliases): string[] {
+/**
+ * Rewrites DCMTK spellings to long options. `takesValue(long)` says whether a long option
+ * reads the next argument, which is then copied as it is (so `-aet -v` keeps `-v` as a title).
+ */
+export function translateDcmtkArgs(
+  args: readonly string[],
+  aliases: DcmtkAliases,
+  takesValue: (long: string) => boolean = () => false,
+): string[] {
   const out: string[] = [];
-  let afterDoubleDash = false;
-  for (const arg of args) {
-    if (afterDoubleDash) {
-      out.push(arg);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const long = Object.hasOwn(aliases, arg) ? aliases[arg]! : arg;
+    if (typeof long === 'string') {
+      out.push(long);
+      if (takesValue(long) && i + 1 < args.length) out.push(args[++i]!);
       continue;
     }
-    if (arg === '--') afterDoubleDash = true;
-    const long = aliases[arg];
-    out.push(long ?? arg);
+    for (const option of long) {
+      out.push(option);
+      if (i + 1 < args.length) out.push(args[++i]!);
+    }
   }
   return out;
 }

@@ -1,129 +1,219 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { Command } from 'commander';
-import { createLogger, type Logger } from '../../core/index.ts';
+import { createLogger, type Logger, type LogLevel } from '../../core/index.ts';
+import type { ProposedContext } from '../../net/association/index.ts';
 import { DimseStatusError } from '../../net/dimse/index.ts';
 import { rejectReasonText } from '../../net/pdu/index.ts';
-import { ApplicationEntity, AssociationRejectedError } from '../../services/index.ts';
+import {
+  ApplicationEntity,
+  type Association,
+  AssociationRejectedError,
+  type ServiceHandlers,
+} from '../../services/index.ts';
 import { COMMON_ALIASES, type DcmtkAliases } from './dcmtk-args.ts';
 
-/** DCMTK's spellings of the options every network tool shares. */
-export const NETWORK_ALIASES: DcmtkAliases = {
+/** DCMTK's spellings of the logging, timeout, PDU and TLS options every network tool shares. */
+export const BASE_NETWORK_ALIASES: DcmtkAliases = {
   ...COMMON_ALIASES,
-  '-aet': '--aetitle',
-  '-aec': '--call',
-  '-to': '--timeout',
+  '-ll': '--log-level',
+  '+v': '--verbose-pc',
   '-ta': '--acse-timeout',
   '-td': '--dimse-timeout',
+  '-ts': '--socket-timeout',
   '-pdu': '--max-pdu',
-  '+tla': '--anonymous-tls',
-  '+cf': '--add-cert-file',
-  '-ic': '--ignore-peer-cert',
-  '-rc': '--require-peer-cert',
+  '-aet': '--aetitle',
   '-tls': '--disable-tls',
+  '+tls': ['--tls-key', '--tls-cert'],
+  '--enable-tls': ['--tls-key', '--tls-cert'],
+  '+pw': '--use-passwd',
+  '-pw': '--null-passwd',
+  '-pem': '--pem-keys',
+  '+cf': '--add-cert-file',
+  '+cd': '--add-cert-dir',
+  '-rc': '--require-peer-cert',
+  '-ic': '--ignore-peer-cert',
 };
 
-/** `+tls key cert` takes two values, which commander cannot: rewrite it first. */
-export function translateTls(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '+tls' || args[i] === '--enable-tls') {
-      out.push('--tls-key', args[i + 1] ?? '', '--tls-cert', args[i + 2] ?? '');
-      i += 2;
-    } else {
-      out.push(args[i]!);
-    }
-  }
-  return out;
-}
+/** ...and those of the tools that request associations (echoscu, storescu, findscu, movescu, getscu). */
+export const NETWORK_ALIASES: DcmtkAliases = {
+  ...BASE_NETWORK_ALIASES,
+  '-aec': '--call',
+  '-to': '--timeout',
+  '+tla': '--anonymous-tls',
+};
 
 export interface NetworkCliOptions {
   aetitle: string;
   call: string;
   timeout?: string;
+  socketTimeout?: string;
   acseTimeout?: string;
   dimseTimeout?: string;
   maxPdu?: string;
+  disableTls?: boolean;
   tlsKey?: string;
   tlsCert?: string;
+  usePasswd?: string;
+  nullPasswd?: boolean;
   anonymousTls?: boolean;
   addCertFile?: string[];
+  addCertDir?: string[];
   ignorePeerCert?: boolean;
+  verifyPeerCert?: boolean;
+  verbosePc?: boolean;
+  logLevel?: string;
   verbose?: boolean;
   debug?: boolean;
   quiet?: boolean;
+  repeat?: string;
+  abort?: boolean;
 }
 
-/** Adds the shared options (DCMTK names in parentheses in the help). */
-export function addNetworkOptions(command: Command, defaults: { aet: string; call?: string }): Command {
+const collect = (v: string, all: string[] = []): string[] => [...all, v];
+
+/** -q, -v, -d, -ll, +v: DCMTK's logging options. */
+export function addLogOptions(command: Command): Command {
   return command
-    .option('--aetitle <aetitle>', `our AE title (DCMTK -aet, default ${defaults.aet})`, defaults.aet)
-    .option(
-      '--call <aetitle>',
-      `the peer's AE title (DCMTK -aec, default ${defaults.call ?? 'ANY-SCP'})`,
-      defaults.call ?? 'ANY-SCP',
-    )
-    .option('--timeout <seconds>', 'connection timeout (DCMTK -to)')
-    .option('--acse-timeout <seconds>', 'ACSE timeout (DCMTK -ta, default 30)')
-    .option('--dimse-timeout <seconds>', 'DIMSE timeout (DCMTK -td, default 60)')
-    .option('--max-pdu <bytes>', 'maximum PDU we receive (DCMTK -pdu, default 1048576)')
-    .option('--tls-key <file>', 'TLS private key (DCMTK +tls KEY CERT)')
-    .option('--tls-cert <file>', 'TLS certificate (DCMTK +tls KEY CERT)')
-    .option('--anonymous-tls', 'TLS without a certificate of our own (DCMTK +tla)')
-    .option(
-      '--add-cert-file <file>',
-      'trust this certificate (DCMTK +cf), repeatable',
-      (v, all: string[] = []) => [...all, v],
-    )
-    .option('--ignore-peer-cert', "do not verify the peer's certificate (DCMTK -ic)")
-    .option('--require-peer-cert', "verify the peer's certificate (DCMTK -rc, default)")
-    .option('--disable-tls', 'plain TCP (DCMTK -tls, default)')
-    .option('-v, --verbose', 'print what happens (DCMTK -v)')
-    .option('-d, --debug', 'also print every PDU and DIMSE message (DCMTK -d)')
-    .option('-q, --quiet', 'print only errors (DCMTK -q)');
+    .option('-q, --quiet', 'quiet mode, print no warnings and errors (DCMTK -q)')
+    .option('-v, --verbose', 'verbose mode, print processing details (DCMTK -v)')
+    .option('-d, --debug', 'debug mode: also every PDU and DIMSE message (DCMTK -d)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option('--verbose-pc', 'show presentation contexts in verbose mode (DCMTK +v)');
 }
 
-/** Prints DCMTK-style "I: ..." lines at -v, "D: ..." at -d; errors always. */
+/** Timeouts, PDU size and TLS, shared by requestors and acceptors. */
+function addTransportOptions(command: Command, role: 'requestor' | 'acceptor'): Command {
+  command
+    .option('--socket-timeout <seconds>', 'abort an association silent for this long (DCMTK -ts)')
+    .option('--acse-timeout <seconds>', 'timeout for ACSE messages (DCMTK -ta, default 30)')
+    .option('--dimse-timeout <seconds>', 'timeout for DIMSE messages (DCMTK -td, default 60)')
+    .option('--max-pdu <bytes>', 'set max receive pdu to n bytes, 4096.. (DCMTK -pdu, default 1048576)')
+    .option('--disable-tls', 'use normal TCP/IP connection (DCMTK -tls, default)')
+    .option('--tls-key <file>', 'TLS private key, PEM (DCMTK +tls / --enable-tls KEY CERT)')
+    .option('--tls-cert <file>', 'TLS certificate, PEM (DCMTK +tls / --enable-tls KEY CERT)');
+  if (role === 'requestor') {
+    command.option('--anonymous-tls', 'use secure TLS connection without certificate (DCMTK +tla)');
+  }
+  command
+    .option('--use-passwd <password>', 'password of the private key (DCMTK +pw)')
+    .option('--null-passwd', 'use empty string as password (DCMTK -pw)')
+    .option('--pem-keys', 'read keys and certificates as PEM file (DCMTK -pem, the only format)')
+    .option('--add-cert-file <file>', 'add certificate file to list of certificates (DCMTK +cf)', collect)
+    .option('--add-cert-dir <dir>', 'add certificates in dir to list of certificates (DCMTK +cd)', collect)
+    .option('--require-peer-cert', 'verify peer certificate, fail if absent (DCMTK -rc, default)')
+    .option('--ignore-peer-cert', "don't verify peer certificate (DCMTK -ic)");
+  if (role === 'acceptor') {
+    command.option('--verify-peer-cert', 'verify peer certificate if present (DCMTK -vc)');
+  }
+  return command;
+}
+
+/** The options of the tools that request associations, DCMTK names in the help. */
+export function addRequestorOptions(
+  command: Command,
+  defaults: { aet: string; repeat?: boolean; abort?: boolean },
+): Command {
+  addLogOptions(command)
+    .option('--aetitle <aetitle>', 'set my calling AE title (DCMTK -aet)', defaults.aet)
+    .option('--call <aetitle>', 'set called AE title of peer (DCMTK -aec)', 'ANY-SCP')
+    .option('--timeout <seconds>', 'timeout for connection requests (DCMTK -to, default 30)');
+  addTransportOptions(command, 'requestor');
+  if (defaults.repeat) command.option('--repeat <n>', 'repeat n times (DCMTK --repeat)');
+  if (defaults.abort) command.option('--abort', 'abort association instead of releasing it (DCMTK --abort)');
+  return command;
+}
+
+/** The options of acceptors (storescp; movescu's --port listener shares the requestor's). */
+export function addAcceptorOptions(command: Command, defaults: { aet: string }): Command {
+  addLogOptions(command).option('--aetitle <aetitle>', 'set my AE title (DCMTK -aet)', defaults.aet);
+  return addTransportOptions(command, 'acceptor');
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = (typeof LEVELS)[number];
+
+/** Prints DCMTK-style "I: ..." lines at -v, "D: ..." at -d, "W:", "E:", "F:" from -q up. */
 export class Console {
-  readonly verbose: boolean;
+  readonly #level: number;
   readonly logger: Logger;
-  constructor(options: NetworkCliOptions) {
-    this.verbose = Boolean(options.verbose || options.debug);
-    // The library's own lines join ours at -d only; at -v the tool speaks for itself.
-    this.logger = createLogger(options.debug ? 'debug' : 'error', (line) =>
-      process.stderr.write(`${line}\n`),
-    );
+  constructor(options: Pick<NetworkCliOptions, 'verbose' | 'debug' | 'quiet' | 'logLevel'>) {
+    let level: Level = 'warn';
+    if (options.logLevel !== undefined) {
+      if (!(LEVELS as readonly string[]).includes(options.logLevel)) {
+        throw new UsageError(`--log-level: '${options.logLevel}' is not one of ${LEVELS.join(', ')}`);
+      }
+      level = options.logLevel as Level;
+    } else if (options.debug) level = 'debug';
+    else if (options.verbose) level = 'info';
+    else if (options.quiet) level = 'fatal';
+    this.#level = LEVELS.indexOf(level);
+    // The library's own lines join ours at -d: every PDU and DIMSE message, readably.
+    const libraryLevel: LogLevel = this.#level <= 1 ? 'debug' : 'error';
+    this.logger =
+      this.#level <= 3
+        ? createLogger(libraryLevel, (line) => process.stderr.write(`${line}\n`))
+        : { debugEnabled: false, log() {} };
   }
-  info(line: string): void {
-    if (this.verbose) for (const l of line.split('\n')) process.stderr.write(`I: ${l}\n`);
+  get verbose(): boolean {
+    return this.#level <= 2;
   }
-  warn(line: string): void {
-    process.stderr.write(`W: ${line}\n`);
+  enabled(level: Level): boolean {
+    return LEVELS.indexOf(level) >= this.#level;
   }
-  error(line: string): void {
-    process.stderr.write(`E: ${line}\n`);
+  #write(level: Level, prefix: string, text: string): void {
+    if (!this.enabled(level)) return;
+    for (const line of text.split('\n')) process.stderr.write(`${prefix}: ${line}\n`);
   }
-  fatal(line: string): void {
-    process.stderr.write(`F: ${line}\n`);
+  debug(text: string): void {
+    this.#write('debug', 'D', text);
+  }
+  info(text: string): void {
+    this.#write('info', 'I', text);
+  }
+  warn(text: string): void {
+    this.#write('warn', 'W', text);
+  }
+  error(text: string): void {
+    this.#write('error', 'E', text);
+  }
+  fatal(text: string): void {
+    this.#write('fatal', 'F', text);
   }
 }
+
+/** A command line the tool cannot act on: DCMTK's exit code 1 and one line saying why. */
+export class UsageError extends Error {}
 
 function seconds(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of seconds`);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name}: '${value}' is not a number of seconds`);
   return n * 1000;
 }
 
 export function applicationEntity(options: NetworkCliOptions, console: Console): ApplicationEntity {
   const timeouts: Record<string, number> = {};
-  const connect = seconds(options.timeout, '--timeout');
-  const acse = seconds(options.acseTimeout, '--acse-timeout');
-  const dimse = seconds(options.dimseTimeout, '--dimse-timeout');
-  if (connect !== undefined) timeouts.connect = connect;
-  if (acse !== undefined) timeouts.acse = acse;
-  if (dimse !== undefined) timeouts.dimse = dimse;
-  const maxPduLength = options.maxPdu ? Number(options.maxPdu) : undefined;
+  const set = (key: string, value: number | undefined): void => {
+    if (value !== undefined) timeouts[key] = value;
+  };
+  set('connect', seconds(options.timeout, '--timeout'));
+  set('acse', seconds(options.acseTimeout, '--acse-timeout'));
+  set('dimse', seconds(options.dimseTimeout, '--dimse-timeout'));
+  set('idle', seconds(options.socketTimeout, '--socket-timeout'));
+  let maxPduLength: number | undefined;
+  if (options.maxPdu !== undefined) {
+    maxPduLength = Number(options.maxPdu);
+    if (!Number.isInteger(maxPduLength) || maxPduLength < 4096 || maxPduLength > 0xffffffff) {
+      throw new UsageError(`--max-pdu: '${options.maxPdu}' is not a number of bytes from 4096`);
+    }
+  }
+  if (!/^[ -[\]-~]{1,16}$/.test(options.aetitle) || options.aetitle.trim() === '') {
+    throw new UsageError(
+      `--aetitle: '${options.aetitle}' is not an AE title (1-16 characters, no backslash)`,
+    );
+  }
   return new ApplicationEntity({
     aeTitle: options.aetitle,
     timeouts,
@@ -132,14 +222,32 @@ export function applicationEntity(options: NetworkCliOptions, console: Console):
   });
 }
 
+function certificates(options: NetworkCliOptions): Buffer[] {
+  const files = [...(options.addCertFile ?? [])];
+  for (const dir of options.addCertDir ?? []) {
+    for (const name of readdirSync(dir).sort()) {
+      if (statSync(join(dir, name)).isFile()) files.push(join(dir, name));
+    }
+  }
+  return files.map((f) => readFileSync(f));
+}
+
+function keyAndCert(options: NetworkCliOptions): { key: Buffer; cert: Buffer; passphrase?: string } {
+  if (!options.tlsCert) throw new UsageError('+tls needs a private key file and a certificate file');
+  return {
+    key: readFileSync(options.tlsKey!),
+    cert: readFileSync(options.tlsCert),
+    ...(options.usePasswd !== undefined ? { passphrase: options.usePasswd } : {}),
+    ...(options.nullPasswd ? { passphrase: '' } : {}),
+  };
+}
+
 /** Client TLS options from DCMTK's flags, or undefined for plain TCP. */
 export function clientTls(options: NetworkCliOptions): ConnectionOptions | undefined {
-  if (!options.tlsKey && !options.anonymousTls) return undefined;
-  const ca = (options.addCertFile ?? []).map((f) => readFileSync(f));
+  if (options.disableTls || (!options.tlsKey && !options.anonymousTls)) return undefined;
+  const ca = certificates(options);
   return {
-    ...(options.tlsKey
-      ? { key: readFileSync(options.tlsKey), cert: readFileSync(options.tlsCert ?? '') }
-      : {}),
+    ...(options.tlsKey ? keyAndCert(options) : {}),
     ...(ca.length > 0 ? { ca } : {}),
     rejectUnauthorized: !options.ignorePeerCert,
     // DCMTK checks the certificate chain, not the host name.
@@ -147,29 +255,150 @@ export function clientTls(options: NetworkCliOptions): ConnectionOptions | undef
   };
 }
 
-/** One clear line for a failed association or operation, and DCMTK's exit code for it. */
-export function reportFailure(console: Console, error: unknown): number {
-  if (error instanceof AssociationRejectedError) {
-    console.fatal(`Association Rejected: ${rejectReasonText(error.result, error.source, error.reason)}`);
-    return 1;
-  }
-  if (error instanceof DimseStatusError) {
-    console.error(error.message);
-    return 1;
-  }
-  const e = error as { code?: string; message?: string };
-  if (e.code === 'ERR_ASSOCIATION_ABORTED') {
-    console.fatal(`Association Aborted: ${e.message}`);
-    return 70;
-  }
-  console.fatal(
-    `${e.code === 'ERR_NETWORK' || e.code === 'ERR_TIMEOUT' ? 'Association Request Failed: ' : ''}${e.message ?? String(error)}`,
-  );
-  return 1;
+/** Server TLS options: our key and certificate; clients must show one unless -ic / -vc. */
+export function serverTls(options: NetworkCliOptions): TlsOptions | undefined {
+  if (options.disableTls || !options.tlsKey) return undefined;
+  const ca = certificates(options);
+  return {
+    ...keyAndCert(options),
+    ...(ca.length > 0 ? { ca } : {}),
+    requestCert: !options.ignorePeerCert,
+    rejectUnauthorized: !options.ignorePeerCert && !options.verifyPeerCert,
+  };
 }
 
 export function peerPort(peer: string, port: string): { host: string; port: number } {
   const n = Number(port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid port: ${port}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`invalid port: ${port}`);
   return { host: peer, port: n };
+}
+
+/** How an association attempt or an operation ended badly. */
+export type FailureKind = 'usage' | 'rejected' | 'connect' | 'no-context' | 'aborted' | 'status' | 'other';
+
+/** One clear line for a failure (the reject reason in words, the status name) and its kind. */
+export function reportFailure(console: Console, error: unknown): FailureKind {
+  if (error instanceof UsageError) {
+    console.fatal(error.message);
+    return 'usage';
+  }
+  if (error instanceof AssociationRejectedError) {
+    console.fatal(`Association Rejected: ${rejectReasonText(error.result, error.source, error.reason)}`);
+    return 'rejected';
+  }
+  if (error instanceof DimseStatusError) {
+    console.error(error.message);
+    return 'status';
+  }
+  const e = error as { code?: string; message?: string };
+  // One line: OpenSSL's messages end with a newline, some carry several.
+  const message = (e.message ?? String(error)).trim().replace(/\s*\n\s*/g, '; ');
+  switch (e.code) {
+    case 'ERR_NETWORK':
+    case 'ERR_TIMEOUT':
+      console.fatal(`Association Request Failed: ${message}`);
+      return 'connect';
+    case 'ERR_ASSOCIATION_ABORTED':
+    case 'ERR_ASSOCIATION_CLOSED':
+      console.fatal(`Association Aborted: ${message}`);
+      return 'aborted';
+    case 'ERR_NO_PRESENTATION_CONTEXT':
+      console.fatal(`No Acceptable Presentation Contexts: ${message}`);
+      return 'no-context';
+    default:
+      console.fatal(message);
+      return 'other';
+  }
+}
+
+export interface OpenOptions {
+  peer: string;
+  port: string;
+  contexts: readonly ProposedContext[];
+  handlers?: ServiceHandlers;
+}
+
+/**
+ * Requests an association as DCMTK's tools do and says so at -v; "No Acceptable Presentation
+ * Contexts" when the peer took none (the association is then aborted and this throws).
+ */
+export async function openAssociation(
+  ae: ApplicationEntity,
+  options: NetworkCliOptions,
+  request: OpenOptions,
+  console: Console,
+): Promise<Association> {
+  const tls = clientTls(options);
+  const address = peerPort(request.peer, request.port);
+  if (options.verbosePc && console.verbose) {
+    console.info(['Request Parameters:', ...describeProposals(request.contexts)].join('\n'));
+  }
+  console.info('Requesting Association');
+  let assoc: Association;
+  try {
+    assoc = await ae.associate({
+      ...address,
+      calledAeTitle: options.call,
+      contexts: request.contexts,
+      ...(request.handlers ? { handlers: request.handlers } : {}),
+      ...(tls ? { tls } : {}),
+    });
+  } catch (error) {
+    // Before an association exists, any ending (refused connection, TLS handshake, a peer that
+    // hangs up) is DCMTK's "Association Request Failed"; a rejection keeps its reason.
+    if (error instanceof AssociationRejectedError) throw error;
+    throw Object.assign(new Error((error as Error).message), { code: 'ERR_NETWORK' });
+  }
+  if (options.verbosePc && console.verbose) {
+    console.info(
+      [
+        'Association Parameters Negotiated:',
+        ...assoc.contexts.map(
+          (c) =>
+            `  Context ID ${c.id} ${c.abstractSyntax}: ${c.accepted ? `Accepted, ${c.transferSyntax}` : 'Rejected'}`,
+        ),
+      ].join('\n'),
+    );
+  }
+  if (!assoc.contexts.some((c) => c.accepted)) {
+    await assoc.abort();
+    throw Object.assign(new Error('the peer accepted none of the proposed presentation contexts'), {
+      code: 'ERR_NO_PRESENTATION_CONTEXT',
+    });
+  }
+  console.info(
+    `Association Accepted (Max Send PDV: ${assoc.peerMaxPduLength > 12 ? assoc.peerMaxPduLength - 12 : 'unlimited'})`,
+  );
+  return assoc;
+}
+
+function describeProposals(contexts: readonly ProposedContext[]): string[] {
+  return contexts.map(
+    (c, i) =>
+      `  Context ID ${2 * i + 1}: ${c.abstractSyntax} [${c.transferSyntaxes.join(', ')}]${c.scpRole ? ' (SCP role)' : ''}`,
+  );
+}
+
+/** Releases, or aborts with --abort, as DCMTK's tools end an association. */
+export async function closeAssociation(
+  assoc: Association,
+  options: NetworkCliOptions,
+  console: Console,
+): Promise<void> {
+  if (options.abort) {
+    console.info('Aborting Association');
+    await assoc.abort();
+    return;
+  }
+  console.info('Releasing Association');
+  await assoc.release();
+}
+
+/** --repeat n (DCMTK): a positive count, 1 when absent. */
+export function repeatCount(options: NetworkCliOptions): number {
+  if (options.repeat === undefined) return 1;
+  const n = Number(options.repeat);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--repeat: '${options.repeat}' is not a positive number`);
+  return n;
 }
