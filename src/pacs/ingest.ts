@@ -1,6 +1,3 @@
-import { closeSync, fdatasync as fdatasyncCallback, openSync, writevSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import {
   DicomError,
   IMPLEMENTATION_CLASS_UID,
@@ -12,14 +9,9 @@ import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { concatParts, DataSet, DataSetBuilder, DataSetEncoder, dataSetParser } from '../object/index.ts';
-import type { StatusResult, StoreRequest } from '../services/index.ts';
+import { PartFile, type StatusResult, type StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
 import type { FileStorage } from './storage/filesystem.ts';
-
-const WRITE_BATCH = 256 * 1024;
-/** Data sets up to this size are written with synchronous calls once complete. */
-const SYNC_LIMIT = 64 * 1024;
-const fdatasync = promisify(fdatasyncCallback);
 
 /**
  * Index rows of concurrent associations go in one transaction: adds queued in the same turn
@@ -129,47 +121,17 @@ export async function ingest(
       parseError = error as Error;
     }
   };
-  let size = header.length;
-  // Most instances are small and complete in memory at once: synchronous writes take
-  // microseconds where each thread-pool round trip costs far more; only the fsync is async.
-  const first = await request.data.collect(SYNC_LIMIT);
-  for (const chunk of first.chunks) feed(chunk);
-  size += first.bytes;
-  if (first.complete) {
-    const fd = openSync(target.temporary, 'w');
-    try {
-      writevSync(fd, [header, ...first.chunks]);
-      if (options.fsync) await fdatasync(fd);
-    } catch (error) {
-      closeSync(fd);
-      await storage.discard(target.temporary);
-      throw error;
+  const file = new PartFile(target.temporary);
+  try {
+    await file.write(header);
+    for await (const chunk of request.data) {
+      feed(chunk);
+      await file.write(chunk);
     }
-    closeSync(fd);
-  } else {
-    const handle = await open(target.temporary, 'w');
-    try {
-      let batch: Uint8Array[] = [header, ...first.chunks];
-      let batchBytes = header.length + first.bytes;
-      for await (const chunk of request.data) {
-        feed(chunk);
-        size += chunk.length;
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH) {
-          await handle.writev(batch);
-          batch = [];
-          batchBytes = 0;
-        }
-      }
-      if (batch.length > 0) await handle.writev(batch);
-      if (options.fsync) await handle.datasync();
-      await handle.close();
-    } catch (error) {
-      await handle.close().catch(() => {});
-      await storage.discard(target.temporary);
-      throw error;
-    }
+  } catch (error) {
+    // The association failed or the disk did: nothing is kept, the caller reports it.
+    file.discard();
+    throw error;
   }
   let headerDataSet: DataSet;
   try {
@@ -178,24 +140,34 @@ export async function ingest(
       if (!parser.stopped) parser.end();
       headerDataSet = builder.root;
     } else {
+      await file.finish(false);
       headerDataSet = (await readDicomFile(target.temporary, { stopAtTag: PIXEL_DATA })).dataset;
     }
     checkIdentity(headerDataSet, request);
   } catch (error) {
-    await storage.discard(target.temporary);
+    file.discard();
     const message = (error as Error).message;
     options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${message}`);
     return { status: Status.CannotUnderstand, errorComment: message };
   }
-  storage.commitSync(target.temporary, target.path);
-  await options.writer.add({
-    header: headerDataSet,
-    path: target.relativePath,
-    size,
-    transferSyntax: ts.uid,
-    sourceAeTitle,
-    receivedAt: Date.now(),
-  });
+  try {
+    await file.finish(options.fsync);
+    // The rename happens at once; the directory's fsync and the index commit then run together.
+    await Promise.all([
+      file.commit(target.path, options.fsync),
+      options.writer.add({
+        header: headerDataSet,
+        path: target.relativePath,
+        size: file.size,
+        transferSyntax: ts.uid,
+        sourceAeTitle,
+        receivedAt: Date.now(),
+      }),
+    ]);
+  } catch (error) {
+    file.discard();
+    throw error;
+  }
   return Status.Success;
 }
 

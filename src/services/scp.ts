@@ -1,5 +1,3 @@
-import { closeSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { DicomError, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../core/index.ts';
 import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
@@ -26,16 +24,13 @@ import type {
   StoreRequest,
   WrittenFile,
 } from './handlers.ts';
+import { PartFile } from './part-file.ts';
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
-
-/** Bytes gathered before a write while streaming a received data set to disk. */
-const WRITE_BATCH = 256 * 1024;
-/** Data sets up to this size are written with synchronous calls once complete; larger ones stream. */
-const SYNC_WRITE_LIMIT = 64 * 1024;
 
 export interface WriteFileOptions {
   /**
-   * fsync before the rename, so a Success sent after it survives a power cut. Off by default,
+   * fsync of the data before the rename and of the directory after it, so a Success sent
+   * after it survives a power cut. Off by default,
    * as in DCMTK's storescp; the PACS turns it on (ARCHITECTURE.md: durable before Success).
    */
   fsync?: boolean;
@@ -253,7 +248,7 @@ async function serveStore(
 /**
  * Writes a received data set as a Part 10 file: preamble, DICM, file meta (PS3.10 §7.1) from
  * the command and context, then the data set bytes exactly as received. The data goes to
- * `path.part` in batches as it arrives, is fsynced, and renamed into place.
+ * a unique `.part` file as it arrives, is fsynced when asked, and renamed into place.
  */
 export async function writeReceivedFile(
   path: string,
@@ -275,55 +270,21 @@ export async function writeReceivedFile(
     new Uint8Array([0x44, 0x49, 0x43, 0x4d]),
     ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
   ]);
-  const temporary = `${path}.part`;
-  // Small data sets (most of them) are complete in memory almost at once: write them with
-  // synchronous calls, which take microseconds, instead of four thread-pool round trips.
-  const first = await data.collect(SYNC_WRITE_LIMIT);
-  // An fsync can take milliseconds: never on the event loop.
-  if (first.complete && !options.fsync) {
-    const fd = openSync(temporary, 'w');
-    try {
-      writevSync(fd, [header, ...first.chunks]);
-    } catch (error) {
-      closeSync(fd);
-      unlinkSync(temporary);
-      throw error;
-    }
-    closeSync(fd);
-    renameSync(temporary, path);
-    return header.length + first.bytes;
-  }
-  const handle = await open(temporary, 'w');
-  let written = 0;
+  // A unique temporary name: two associations may receive the same instance at once.
+  const file = new PartFile(`${path}.${process.pid}.${(partCounter++).toString(36)}.part`);
   try {
-    // Written in batches while the rest arrives, so little is left to do once the last
-    // fragment is in; the header goes out with the first batch.
-    let batch: Uint8Array[] = [header, ...first.chunks];
-    let batchBytes = header.length + first.bytes;
-    for await (const chunk of data) {
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= WRITE_BATCH) {
-        await handle.writev(batch);
-        written += batchBytes;
-        batch = [];
-        batchBytes = 0;
-      }
-    }
-    if (batch.length > 0) {
-      await handle.writev(batch);
-      written += batchBytes;
-    }
-    if (options.fsync) await handle.sync();
+    await file.write(header);
+    for await (const chunk of data) await file.write(chunk);
+    await file.finish(options.fsync ?? false);
+    await file.commit(path, options.fsync ?? false);
   } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(temporary).catch(() => {});
+    file.discard();
     throw error;
   }
-  // POSIX lets an open file be renamed: both at once saves a thread-pool round trip.
-  await Promise.all([handle.close(), rename(temporary, path)]);
-  return written;
+  return file.size;
 }
+
+let partCounter = 0;
 
 async function readIdentifier(message: IncomingMessage, ts: string): Promise<DataSet> {
   if (!message.data) throw new DicomError('ERR_DIMSE', `${message.command.info.name} without an identifier`);

@@ -48,28 +48,6 @@ export class FileStorage {
     return { relativePath, path, temporary };
   }
 
-  /** Makes a written .part file durable and visible (fsync, rename). */
-  async commit(temporary: string, path: string, fsync: boolean): Promise<void> {
-    if (fsync) {
-      const handle = await open(temporary, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    await rename(temporary, path);
-  }
-
-  /** The rename that makes a written (and, when asked, synced) .part file visible. */
-  commitSync(temporary: string, path: string): void {
-    renameSync(temporary, path);
-  }
-
-  async discard(temporary: string): Promise<void> {
-    await unlink(temporary).catch(() => {});
-  }
-
   async size(relativePath: string): Promise<number | undefined> {
     try {
       return (await stat(this.absolute(relativePath))).size;
