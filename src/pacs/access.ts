@@ -72,6 +72,11 @@ export class PacsAccess implements AccessControl {
     return this.#config.allowUnknownCallers;
   }
 
+  /** Whether an address is loopback or one of the config's `localAddresses`. */
+  isLocal(remoteAddress: string): Promise<boolean> {
+    return this.#isLocal(remoteAddress);
+  }
+
   async #isLocal(remoteAddress: string): Promise<boolean> {
     const decision = await this.#local.check({ callingAeTitle: '', calledAeTitle: '', remoteAddress });
     return decision.allowed;

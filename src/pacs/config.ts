@@ -24,7 +24,18 @@ export interface PacsConfig {
   /** Our AE title (ARCHITECTURE.md defaults: DICOMKIT). */
   aeTitle: string;
   dicom: { host: string; port: number; maxAssociations: number; maxPduLength: number };
-  http: { host: string; port: number; enabled: boolean };
+  http: {
+    host: string;
+    port: number;
+    enabled: boolean;
+    /**
+     * Serve requests from addresses outside `localAddresses` (Orthanc's RemoteAccessAllowed).
+     * Needs `users`: the REST API can read and delete everything.
+     */
+    remoteAccessAllowed: boolean;
+    /** HTTP Basic authentication, name -> password (Orthanc's RegisteredUsers); empty: none. */
+    users: Record<string, string>;
+  };
   /** Where the files and the index live. */
   storage: { path: string; fsync: boolean };
   index: { path: string | undefined; caseInsensitivePN: boolean };
@@ -41,7 +52,7 @@ export interface PacsConfig {
 export const DEFAULT_CONFIG: PacsConfig = {
   aeTitle: 'DICOMKIT',
   dicom: { host: '0.0.0.0', port: 4242, maxAssociations: 64, maxPduLength: 1 << 20 },
-  http: { host: '127.0.0.1', port: 8042, enabled: true },
+  http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true },
   index: { path: undefined, caseInsensitivePN: true },
   duplicates: 'ignore',
@@ -113,10 +124,31 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   }
   if (input.http !== undefined) {
     const h = object(input.http, 'http');
-    checkKeys(h, 'http', ['host', 'port', 'enabled']);
+    checkKeys(h, 'http', ['host', 'port', 'enabled', 'remoteAccessAllowed', 'users']);
     if (h.host !== undefined) config.http.host = string(h.host, 'http.host');
     if (h.port !== undefined) config.http.port = port(h.port, 'http.port');
     if (h.enabled !== undefined) config.http.enabled = boolean(h.enabled, 'http.enabled');
+    if (h.remoteAccessAllowed !== undefined)
+      config.http.remoteAccessAllowed = boolean(h.remoteAccessAllowed, 'http.remoteAccessAllowed');
+    if (h.users !== undefined) {
+      const users = object(h.users, 'http.users');
+      for (const [name, password] of Object.entries(users)) {
+        // RFC 7617 §2: the user-id cannot contain a colon.
+        if (name === '' || name.includes(':'))
+          throw new ConfigError(
+            'http.users',
+            `user name ${JSON.stringify(name)} must be non-empty, without ':'`,
+          );
+        config.http.users[name] = string(password, `http.users.${name}`);
+      }
+    }
+    if (config.http.remoteAccessAllowed && Object.keys(config.http.users).length === 0) {
+      // ARCHITECTURE.md / issue 5: HTTP stays local until authentication is configured.
+      throw new ConfigError(
+        'http.remoteAccessAllowed',
+        'remote access to the REST API needs authentication: set http.users (name -> password)',
+      );
+    }
   }
   if (input.storage !== undefined) {
     const s = object(input.storage, 'storage');

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { IndexWriter } from '../ingest.ts';
 import type { Pacs } from '../server.ts';
@@ -25,10 +26,32 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./.test(host);
 }
 
+/** Password check in constant time, so its duration says nothing about the password. */
+function samePassword(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The user of a valid `Authorization: Basic` header (RFC 7617), or undefined. */
+function basicUser(header: string | undefined, users: Record<string, string>): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  const name = decoded.slice(0, colon);
+  const expected = Object.hasOwn(users, name) ? users[name]! : undefined;
+  // Compare even for an unknown name, so timing does not tell which names exist.
+  const ok = samePassword(decoded.slice(colon + 1), expected ?? '\0unknown');
+  return ok && expected !== undefined ? name : undefined;
+}
+
 /**
- * Starts the REST API on `config.http.host`: loopback by default. There is no authentication
- * yet, so another address is served with a warning naming the config key (Orthanc refuses
- * remote access unless `RemoteAccessAllowed`; here the bind address is that choice).
+ * Starts the REST API on `config.http.host`: loopback by default. As Orthanc does with
+ * `RemoteAccessAllowed` and `RegisteredUsers`: requests from outside `localAddresses` are
+ * refused (403) unless `http.remoteAccessAllowed`, which the config accepts only with
+ * `http.users`; with users, every request needs HTTP Basic authentication (401 otherwise).
  */
 export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
   const { config, logger } = pacs;
@@ -51,15 +74,39 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
       `REST ${request.method} ${request.url} from ${request.ip}: ${reply.statusCode} (${Math.round(reply.elapsedTime)} ms)`,
     );
   });
+  const users = config.http.users;
+  const authenticate = Object.keys(users).length > 0;
+  app.addHook('onRequest', async (request, reply) => {
+    if (
+      !config.http.remoteAccessAllowed &&
+      !(await pacs.access.isLocal(request.socket.remoteAddress ?? ''))
+    ) {
+      logger.log(
+        'warn',
+        `REST ${request.method} ${request.url} from ${request.ip} refused: not a local address (config keys http.remoteAccessAllowed with http.users, or localAddresses)`,
+      );
+      return reply.code(403).send({
+        error: 'remote access is not allowed (http.remoteAccessAllowed)',
+        code: 'ERR_REMOTE_ACCESS',
+      });
+    }
+    if (authenticate && !basicUser(request.headers.authorization, users)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Basic realm="dicomkit", charset="UTF-8"')
+        .send({ error: 'authentication required', code: 'ERR_UNAUTHORIZED' });
+    }
+    return undefined;
+  });
   const ctx: HttpContext = { pacs, writer: new IndexWriter(pacs.index, config.duplicates === 'overwrite') };
   const table = [...systemRoutes(ctx), ...resourceRoutes(ctx), ...uploadRoutes(ctx), ...modalityRoutes(ctx)];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
 
   const host = config.http.host;
-  if (!isLoopback(host)) {
+  if (!isLoopback(host) && !config.http.remoteAccessAllowed) {
     logger.log(
-      'warn',
-      `the REST API listens on ${host} without authentication: whoever reaches it can read and delete everything (config key http.host; 127.0.0.1 keeps it local)`,
+      'info',
+      `the REST API listens on ${host} but serves local addresses only (config key http.remoteAccessAllowed, with http.users)`,
     );
   }
   await app.listen({ host, port: config.http.port });
