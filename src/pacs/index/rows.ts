@@ -98,10 +98,20 @@ export function attributeValues(a: AttributeColumn, ds: DataSet): SqlValue[] {
   }
 }
 
+const LEVEL_ATTRIBUTES: Readonly<Record<QueryLevel, readonly AttributeColumn[]>> = {
+  PATIENT: ATTRIBUTES.filter((a) => a.level === 'PATIENT'),
+  STUDY: ATTRIBUTES.filter((a) => a.level === 'STUDY'),
+  SERIES: ATTRIBUTES.filter((a) => a.level === 'SERIES'),
+  IMAGE: ATTRIBUTES.filter((a) => a.level === 'IMAGE'),
+};
+
 /** Values for `attributeColumns(level)`, in the same order. */
 export function levelValues(level: QueryLevel, ds: DataSet): SqlValue[] {
   const out: SqlValue[] = [];
-  for (const a of ATTRIBUTES) if (a.level === level) out.push(...attributeValues(a, ds));
+  for (const a of LEVEL_ATTRIBUTES[level]) {
+    const values = attributeValues(a, ds);
+    for (let i = 0; i < values.length; i++) out.push(values[i]!);
+  }
   return out;
 }
 
@@ -181,7 +191,7 @@ function needsCompacting(header: DataSet): boolean {
     const tag = element.tag;
     if (tag >>> 16 === 0x0002 || tag >= PIXEL_DATA || (tag & 0xffff) === 0) return true;
     if (element.items || element.bulk || element.fragments) return true;
-    if (vrInfo(element.vr).kind === 'bytes' && (element.bytes?.length ?? 0) > HEADER_BINARY_LIMIT)
+    if ((element.bytes?.length ?? 0) > HEADER_BINARY_LIMIT && vrInfo(element.vr).kind === 'bytes')
       return true;
   }
   return false;

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { DataSet } from '../../object/index.ts';
+import { attributeColumns } from './catalogue.ts';
+import { mergeList } from './changes.ts';
+import { decodeHeader, levelValues } from './rows.ts';
 import { openSqliteIndex } from './sqlite.ts';
 import type { StoredInstance } from './types.ts';
 
@@ -210,5 +217,306 @@ describe('SQLite index', () => {
     assert.equal(index.remove('STUDY', '2.25.1').length, 2);
     assert.deepEqual(index.statistics(), { patients: 3, studies: 3, series: 3, instances: 3, bytes: 300 });
     assert.equal(index.has('2.25.1.1.1'), false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Aggregates kept incrementally, checked against a recomputation from the instance rows.
+
+interface Item {
+  sop: string;
+  series: string;
+  study: string;
+  patient: string;
+  modality: string;
+  sopClass: string;
+  size: number;
+  studyDescription?: string;
+  patientName?: string;
+}
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const ENHANCED_CT = '1.2.840.10008.5.1.4.1.1.2.1';
+const MR = '1.2.840.10008.5.1.4.1.1.4';
+const PET = '1.2.840.10008.5.1.4.1.1.128';
+const BASIC_SR = '1.2.840.10008.5.1.4.1.1.88.11';
+const KO = '1.2.840.10008.5.1.4.1.1.88.59';
+const SC = '1.2.840.10008.5.1.4.1.1.7';
+
+function item(i: Item): StoredInstance {
+  const h = new DataSet();
+  h.set('SpecificCharacterSet', 'ISO_IR 192');
+  h.set('SOPClassUID', i.sopClass);
+  h.set('SOPInstanceUID', i.sop);
+  h.set('PatientID', i.patient);
+  h.set('PatientName', i.patientName ?? `NAME^${i.patient}`);
+  h.set('StudyInstanceUID', i.study);
+  h.set('StudyDate', '20240301');
+  h.set('StudyDescription', i.studyDescription ?? `study ${i.study}`);
+  h.set('SeriesInstanceUID', i.series);
+  h.set('Modality', i.modality);
+  h.set('SeriesNumber', Number(i.series.split('.').at(-1)));
+  return {
+    header: h,
+    path: `files/${i.sop}.dcm`,
+    size: i.size,
+    transferSyntax: '1.2.840.10008.1.2.1',
+    receivedAt: 0,
+  };
+}
+
+/** `n` instances of a series, numbered from `from`. */
+function items(n: number, base: Omit<Item, 'sop' | 'size'>, from = 1): Item[] {
+  return Array.from({ length: n }, (_, k) => ({
+    ...base,
+    sop: `${base.series}.${from + k}`,
+    size: 100 + from + k,
+  }));
+}
+
+type Values = Record<string, unknown>;
+
+/**
+ * Every derived column of every entity, recomputed from the instances (counts, sizes, lists,
+ * newest instance) and from the newest instance's header (attribute columns), beside what the
+ * index holds; entities left without instances must be gone.
+ */
+function audit(path: string): void {
+  const db = new Database(path, { readonly: true });
+  try {
+    const list = (values: string[]): string => [...new Set(values.filter((v) => v !== ''))].sort().join('\\');
+    const attributes = (level: 'PATIENT' | 'STUDY' | 'SERIES', row: Values): void => {
+      const header = db
+        .prepare('SELECT header FROM instance_headers WHERE instance = ?')
+        .pluck()
+        .get(row.last_instance);
+      const expected = levelValues(level, decodeHeader(header as Uint8Array));
+      const actual = attributeColumns(level).map((c) => row[c]);
+      assert.deepEqual(actual, expected, `${level} ${row.id}: attributes of the newest instance`);
+    };
+    const check = (
+      level: 'PATIENT' | 'STUDY' | 'SERIES',
+      table: string,
+      expected: (id: number) => Values,
+    ): void => {
+      for (const row of db.prepare(`SELECT * FROM ${table}`).all() as Values[]) {
+        const want = expected(row.id as number);
+        assert.ok((want.number_of_instances as number) > 0, `${level} ${row.id} is empty and should be gone`);
+        const got = Object.fromEntries(Object.keys(want).map((k) => [k, row[k]]));
+        assert.deepEqual(got, want, `${level} ${row.id}: aggregates`);
+        attributes(level, row);
+      }
+    };
+    const one = (sql: string, id: number): Values => db.prepare(sql).get(id) as Values;
+    check('SERIES', 'series', (id) =>
+      one(
+        `SELECT count(*) AS number_of_instances, coalesce(sum(size), 0) AS total_size, max(id) AS last_instance
+         FROM instances WHERE series = ?`,
+        id,
+      ),
+    );
+    check('STUDY', 'studies', (id) => {
+      const a = one(
+        `SELECT count(DISTINCT se.id) AS number_of_series, count(i.id) AS number_of_instances,
+         coalesce(sum(i.size), 0) AS total_size, max(i.id) AS last_instance
+         FROM series se LEFT JOIN instances i ON i.series = se.id WHERE se.study = ?`,
+        id,
+      );
+      const modalities = db
+        .prepare('SELECT modality FROM series WHERE study = ?')
+        .pluck()
+        .all(id) as string[];
+      const classes = db
+        .prepare(
+          'SELECT i.sop_class_uid FROM series se JOIN instances i ON i.series = se.id WHERE se.study = ?',
+        )
+        .pluck()
+        .all(id) as string[];
+      return { ...a, modalities_in_study: list(modalities), sop_classes_in_study: list(classes) };
+    });
+    check('PATIENT', 'patients', (id) =>
+      one(
+        `SELECT count(DISTINCT st.id) AS number_of_studies, count(DISTINCT se.id) AS number_of_series,
+         count(i.id) AS number_of_instances, coalesce(sum(i.size), 0) AS total_size, max(i.id) AS last_instance
+         FROM studies st LEFT JOIN series se ON se.study = st.id LEFT JOIN instances i ON i.series = se.id
+         WHERE st.patient = ?`,
+        id,
+      ),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite index: aggregates kept incrementally', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomkit-index-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'index.sqlite');
+  const index = openSqliteIndex(path);
+  after(() => index.close());
+  const add = (list: Item[], replace = false): number => index.add(list.map(item), { replace });
+  const study = (uid: string): Values => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db
+        .prepare(
+          'SELECT modalities_in_study, sop_classes_in_study, number_of_series, number_of_instances, study_description FROM studies WHERE study_instance_uid = ?',
+        )
+        .get(uid) as Values;
+    } finally {
+      db.close();
+    }
+  };
+
+  test('the lists keep their sorted, backslash-joined form', () => {
+    assert.equal(mergeList('', ['SR', '', 'CT', 'SR']), 'CT\\SR');
+    assert.equal(mergeList('CT\\SR', ['MR']), 'CT\\MR\\SR');
+    const stored = 'CT\\SR';
+    assert.equal(mergeList(stored, ['SR', '']), stored);
+  });
+
+  test('batches of new studies, series and instances', () => {
+    const s1 = { study: '9.1', patient: 'P1' };
+    assert.equal(
+      add([
+        ...items(3, { ...s1, series: '9.1.1', modality: 'CT', sopClass: CT }),
+        ...items(1, { study: '9.2', patient: 'P1', series: '9.2.1', modality: 'MR', sopClass: MR }),
+      ]),
+      4,
+    );
+    audit(path);
+    // One new study with two series, several modalities and SOP classes; more instances of an
+    // existing series (a new SOP class, a new StudyDescription) and a new series of its study;
+    // a new patient whose name changes within the batch.
+    const s3 = { study: '9.3', patient: 'P2' };
+    assert.equal(
+      add([
+        ...items(2, { ...s3, series: '9.3.1', modality: 'CT', sopClass: CT }),
+        ...items(1, { ...s3, series: '9.3.2', modality: 'SR', sopClass: BASIC_SR }),
+        ...items(2, { ...s1, series: '9.1.2', modality: 'PT', sopClass: PET }),
+        ...items(
+          1,
+          { ...s1, series: '9.1.1', modality: 'CT', sopClass: ENHANCED_CT, studyDescription: 'revised' },
+          4,
+        ),
+        ...items(1, { ...s3, series: '9.3.2', modality: 'SR', sopClass: KO }, 2),
+        ...items(1, { study: '9.4', patient: 'P3', series: '9.4.1', modality: 'US', sopClass: SC }),
+        ...items(
+          1,
+          {
+            study: '9.4',
+            patient: 'P3',
+            series: '9.4.1',
+            modality: 'US',
+            sopClass: SC,
+            patientName: 'NEW^NAME',
+          },
+          2,
+        ),
+      ]),
+      9,
+    );
+    audit(path);
+    assert.deepEqual(study('9.3'), {
+      modalities_in_study: 'CT\\SR',
+      sop_classes_in_study: [CT, BASIC_SR, KO].sort().join('\\'),
+      number_of_series: 2,
+      number_of_instances: 4,
+      study_description: 'study 9.3',
+    });
+    assert.deepEqual(study('9.1'), {
+      modalities_in_study: 'CT\\PT',
+      sop_classes_in_study: [CT, ENHANCED_CT, PET].sort().join('\\'),
+      number_of_series: 2,
+      number_of_instances: 6,
+      study_description: 'revised',
+    });
+    assert.equal(add(items(1, { ...s3, series: '9.3.1', modality: 'CT', sopClass: CT })), 0, 'a duplicate');
+    audit(path);
+  });
+
+  test('attribute columns are written only when their values change', () => {
+    const db = new Database(path);
+    try {
+      db.exec(`CREATE TABLE written (what TEXT);
+        CREATE TRIGGER study_written AFTER UPDATE OF study_description ON studies
+          BEGIN INSERT INTO written VALUES ('study'); END;
+        CREATE TRIGGER series_written AFTER UPDATE OF modality ON series
+          BEGIN INSERT INTO written VALUES ('series'); END;
+        CREATE TRIGGER patient_written AFTER UPDATE OF patient_name ON patients
+          BEGIN INSERT INTO written VALUES ('patient'); END;`);
+      const written = (): string[] => db.prepare('SELECT what FROM written').pluck().all() as string[];
+      const base = { study: '9.3', patient: 'P2', series: '9.3.1', modality: 'CT', sopClass: CT };
+      assert.equal(add(items(1, base, 3)), 1);
+      assert.deepEqual(written(), []);
+      assert.equal(add(items(1, { ...base, studyDescription: 'other' }, 4)), 1);
+      assert.deepEqual(written(), ['study']);
+      assert.equal(add(items(1, base, 5)), 1, 'and back');
+      assert.deepEqual(written(), ['study', 'study']);
+      audit(path);
+      index.remove('IMAGE', '9.3.1.3');
+      index.remove('IMAGE', '9.3.1.4');
+      index.remove('IMAGE', '9.3.1.5');
+      audit(path);
+      db.exec(
+        'DROP TABLE written; DROP TRIGGER study_written; DROP TRIGGER series_written; DROP TRIGGER patient_written',
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  test('replacements: counts go down, an emptied series goes, the same instance twice in a batch', () => {
+    assert.equal(
+      add(
+        [
+          // Same series, another SOP class and size.
+          {
+            ...items(1, { study: '9.3', patient: 'P2', series: '9.3.1', modality: 'CT', sopClass: SC })[0]!,
+            size: 7,
+          },
+          // Moved to another series of its study: 9.2.1 is left empty.
+          {
+            ...items(1, { study: '9.2', patient: 'P1', series: '9.2.1', modality: 'MR', sopClass: MR })[0]!,
+            series: '9.2.9',
+            modality: 'OT',
+          },
+          // More of a series, same attributes.
+          ...items(1, { study: '9.4', patient: 'P3', series: '9.4.1', modality: 'US', sopClass: SC }, 3),
+          // New, then replaced within the batch.
+          ...items(1, { study: '9.5', patient: 'P4', series: '9.5.1', modality: 'XA', sopClass: SC }),
+          {
+            ...items(1, { study: '9.5', patient: 'P4', series: '9.5.1', modality: 'XA', sopClass: SC })[0]!,
+            size: 1,
+          },
+        ],
+        true,
+      ),
+      2,
+    );
+    audit(path);
+    assert.equal(study('9.2').modalities_in_study, 'OT');
+    assert.equal(study('9.3').sop_classes_in_study, [CT, BASIC_SR, KO, SC].sort().join('\\'));
+    assert.deepEqual(index.statistics(), { patients: 4, studies: 5, series: 7, instances: 15, bytes: 1333 });
+  });
+
+  test('a series whose Modality changes leaves ModalitiesInStudy', () => {
+    assert.equal(
+      add(items(1, { study: '9.1', patient: 'P1', series: '9.1.1', modality: 'OT', sopClass: CT }, 5)),
+      1,
+    );
+    audit(path);
+    assert.equal(study('9.1').modalities_in_study, 'OT\\PT');
+  });
+
+  test('removals', () => {
+    assert.equal(index.remove('IMAGE', '9.3.2.1').length, 1);
+    audit(path);
+    assert.equal(index.remove('SERIES', '9.1.2').length, 2);
+    audit(path);
+    assert.equal(study('9.1').modalities_in_study, 'OT');
+    assert.equal(index.remove('STUDY', '9.4').length, 3);
+    audit(path);
+    assert.deepEqual(index.statistics(), { patients: 3, studies: 4, series: 5, instances: 10, bytes: 828 });
   });
 });

@@ -1,7 +1,19 @@
 import Database from 'better-sqlite3';
 import { DicomError } from '../../core/index.ts';
 import type { DataSet } from '../../object/index.ts';
-import { AGGREGATE_COLUMNS, attributeColumns, DEPTH, TABLES } from './catalogue.ts';
+import { attributeColumns, DEPTH, TABLES } from './catalogue.ts';
+import {
+  ATTRIBUTE_COUNT,
+  type Change,
+  Changes,
+  ENTITY_LEVELS,
+  ENTITY_STATEMENTS,
+  type EntityLevel,
+  MODALITY_COLUMN,
+  mergeList,
+  SOP_CLASS_COLUMN,
+  sameValues,
+} from './changes.ts';
 import { type SqlDialect, type SqlValue, sqliteDialect } from './dialect.ts';
 import { type FindPlan, fromClause, ORDER, planFind, planLocate } from './query.ts';
 import { buildResponse } from './response.ts';
@@ -32,9 +44,13 @@ import type {
  *
  * Writes: add() and remove() run in one IMMEDIATE transaction each; the PACS batches the rows
  * of concurrent associations into one add(). Derived attributes (counts, ModalitiesInStudy,
- * SOPClassesInStudy) and the entity attributes are refreshed once per touched entity per
- * transaction. Entity attributes follow the most recently indexed instance of the entity
- * ("latest wins"), which is also the one whose header answers the keys without a column.
+ * SOPClassesInStudy) and the entity attributes are written once per touched entity per
+ * transaction (changes.ts): incrementally when instances were only added, so an insert costs
+ * the same in a study of ten instances as in one of ten thousand; recomputed from the rows
+ * below when the entity lost instances (removals, replaced duplicates). Entity attributes
+ * follow the most recently indexed instance of the entity ("latest wins"), which is also the
+ * one whose header answers the keys without a column; a column is rewritten only when its
+ * value changes.
  * A series keeps the study it was first indexed in, and a study its patient, even when a
  * later instance names other parents.
  *
@@ -101,12 +117,6 @@ interface Ancestors {
   study: number;
   patient: number;
 }
-/** Entities whose aggregates and attributes need refreshing, with the header to take them from. */
-interface Touched {
-  series: Map<number, DataSet | undefined>;
-  studies: Map<number, DataSet | undefined>;
-  patients: Map<number, DataSet | undefined>;
-}
 interface Prepared {
   instance: StoredInstance;
   keys: InstanceKeys;
@@ -127,9 +137,13 @@ function location(row: Row): InstanceLocation {
   };
 }
 
-function sameValues(a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
+const IMAGE_COLUMNS = attributeColumns('IMAGE');
+const INSERT_INSTANCE = `INSERT INTO instances (series, ${IMAGE_COLUMNS.join(', ')}, path, size, transfer_syntax_uid, source_ae_title, received_at)
+  VALUES (${Array(IMAGE_COLUMNS.length + 6)
+    .fill('?')
+    .join(', ')})`;
+const PATIENT_COLUMNS = attributeColumns('PATIENT');
+const INSERT_PATIENT = `INSERT INTO patients (patient_key, ${PATIENT_COLUMNS.join(', ')}) VALUES (?, ${PATIENT_COLUMNS.map(() => '?').join(', ')})`;
 
 class SqlitePacsIndex implements SqliteIndex {
   readonly path: string;
@@ -182,16 +196,9 @@ class SqlitePacsIndex implements SqliteIndex {
   }
 
   #addAll(prepared: readonly Prepared[], replace: boolean): number {
-    const touched: Touched = { series: new Map(), studies: new Map(), patients: new Map() };
-    const created = new Map<string, SqlValue[]>();
+    const changes = new Changes();
     const cache = new Map<string, Ancestors>();
-    const imageColumns = attributeColumns('IMAGE');
-    const insertInstance = this.#stmt(
-      `INSERT INTO instances (series, ${imageColumns.join(', ')}, path, size, transfer_syntax_uid, source_ae_title, received_at)
-       VALUES (${Array(imageColumns.length + 6)
-         .fill('?')
-         .join(', ')})`,
-    );
+    const insertInstance = this.#stmt(INSERT_INSTANCE);
     const insertHeader = this.#stmt('INSERT INTO instance_headers (instance, header) VALUES (?, ?)');
     const existing = this.#stmt('SELECT id, series FROM instances WHERE sop_instance_uid = ?');
     const deleteInstance = this.#stmt('DELETE FROM instances WHERE id = ?');
@@ -201,38 +208,34 @@ class SqlitePacsIndex implements SqliteIndex {
       const old = existing.get(keys.sopInstanceUid) as { id: number; series: number } | undefined;
       if (old) {
         if (!replace) continue;
-        this.#touchAncestors(old.series, touched);
+        // Counts go down: the old instance's series, study and patient are recomputed.
+        const ancestors = this.#ancestors(old.series);
+        if (ancestors) changes.lost(ancestors);
         deleteInstance.run(old.id);
       }
-      const ids = this.#resolveSeries(keys, header, cache, created);
-      const result = insertInstance.run(
+      const ids = this.#resolveSeries(keys, header, cache, changes);
+      const values = levelValues('IMAGE', header);
+      const id = insertInstance.run(
         ids.series,
-        ...levelValues('IMAGE', header),
+        ...values,
         instance.path,
         instance.size,
         instance.transferSyntax,
         instance.sourceAeTitle ?? '',
         instance.receivedAt,
-      );
-      insertHeader.run(result.lastInsertRowid, encodeHeader(header));
-      touched.series.set(ids.series, header);
-      touched.studies.set(ids.study, header);
-      touched.patients.set(ids.patient, header);
+      ).lastInsertRowid;
+      insertHeader.run(id, encodeHeader(header));
+      changes.instance(ids, Number(id), instance.size, header, values[SOP_CLASS_COLUMN] as string);
       if (!old) added++;
     }
-    this.#refresh(touched, created);
+    this.#write(changes);
     return added;
   }
 
-  /** Marks a series and its parents for refreshing, without a header of their own. */
-  #touchAncestors(seriesId: number, touched: Touched): void {
-    const row = this.#stmt(
+  #ancestors(seriesId: number): Ancestors | undefined {
+    return this.#stmt(
       'SELECT se.id AS series, se.study AS study, st.patient AS patient FROM series se JOIN studies st ON st.id = se.study WHERE se.id = ?',
     ).get(seriesId) as Ancestors | undefined;
-    if (!row) return;
-    if (!touched.series.has(row.series)) touched.series.set(row.series, undefined);
-    if (!touched.studies.has(row.study)) touched.studies.set(row.study, undefined);
-    if (!touched.patients.has(row.patient)) touched.patients.set(row.patient, undefined);
   }
 
   /** The series (and study, patient) rows of an instance, created when new. */
@@ -240,7 +243,7 @@ class SqlitePacsIndex implements SqliteIndex {
     keys: InstanceKeys,
     header: DataSet,
     cache: Map<string, Ancestors>,
-    created: Map<string, SqlValue[]>,
+    changes: Changes,
   ): Ancestors {
     const cached = cache.get(`se:${keys.seriesInstanceUid}`);
     if (cached) return cached;
@@ -248,11 +251,11 @@ class SqlitePacsIndex implements SqliteIndex {
       'SELECT se.id AS series, se.study AS study, st.patient AS patient FROM series se JOIN studies st ON st.id = se.study WHERE se.series_instance_uid = ?',
     ).get(keys.seriesInstanceUid) as Ancestors | undefined;
     if (!ids) {
-      const { study, patient } = this.#resolveStudy(keys, header, cache, created);
+      const { study, patient } = this.#resolveStudy(keys, header, cache, changes);
       const values = levelValues('SERIES', header);
       const series = Number(this.#insert('SERIES', study, values));
-      created.set(`SERIES:${series}`, values);
       ids = { series, study, patient };
+      changes.seriesCreated(ids, values);
     }
     cache.set(`se:${keys.seriesInstanceUid}`, ids);
     return ids;
@@ -262,7 +265,7 @@ class SqlitePacsIndex implements SqliteIndex {
     keys: InstanceKeys,
     header: DataSet,
     cache: Map<string, Ancestors>,
-    created: Map<string, SqlValue[]>,
+    changes: Changes,
   ): { study: number; patient: number } {
     const key = `st:${keys.studyInstanceUid}`;
     const cached = cache.get(key);
@@ -279,18 +282,13 @@ class SqlitePacsIndex implements SqliteIndex {
       )?.id;
       if (patient === undefined) {
         const values = levelValues('PATIENT', header);
-        const columns = attributeColumns('PATIENT');
-        patient = Number(
-          this.#stmt(
-            `INSERT INTO patients (patient_key, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`,
-          ).run(identity, ...values).lastInsertRowid,
-        );
-        created.set(`PATIENT:${patient}`, values);
+        patient = Number(this.#stmt(INSERT_PATIENT).run(identity, ...values).lastInsertRowid);
+        changes.patientCreated(patient, values);
       }
       const values = levelValues('STUDY', header);
       const study = Number(this.#insert('STUDY', patient, values));
-      created.set(`STUDY:${study}`, values);
       ids = { study, patient };
+      changes.studyCreated(ids, values);
     }
     cache.set(key, { ...ids, series: 0 });
     return ids;
@@ -305,85 +303,125 @@ class SqlitePacsIndex implements SqliteIndex {
   }
 
   /**
-   * Recomputes counts, sizes, lists and the representative instance of every touched entity,
-   * deepest first, deleting those left empty; sets their attributes from the given header or,
-   * when none (after a removal), from the new representative instance's header.
+   * Writes what a transaction changed above the instances, deepest level first, one UPDATE
+   * per touched entity: stale entities are recomputed, the others grow by what was added.
    */
-  #refresh(touched: Touched, created: ReadonlyMap<string, SqlValue[]> = new Map()): void {
-    for (const [id, header] of touched.series) {
-      const a = this.#stmt(
+  #write(changes: Changes): void {
+    for (const level of ENTITY_LEVELS) {
+      const stale = changes.stale[level];
+      for (const id of stale) this.#recompute(level, id, changes.added[level].get(id)?.header, changes);
+      for (const [id, change] of changes.added[level]) {
+        if (!stale.has(id)) this.#increment(level, id, change, changes);
+      }
+    }
+  }
+
+  /**
+   * The stored attribute columns of an entity (then, for a study, its two lists): the values
+   * it was created with in this transaction, or its row.
+   */
+  #stored(level: EntityLevel, id: number, changes: Changes): unknown[] | undefined {
+    const created = changes.created[level].get(id);
+    if (created) return level === 'STUDY' ? [...created, '', ''] : created;
+    return this.#stmt(ENTITY_STATEMENTS[level].read).raw().get(id) as unknown[] | undefined;
+  }
+
+  /** Adds a transaction's new instances to an entity that lost none. */
+  #increment(level: EntityLevel, id: number, change: Change, changes: Changes): void {
+    const row = this.#stored(level, id, changes);
+    if (!row || !change.header) return;
+    const values = levelValues(level, change.header);
+    const changed = !sameValues(values, row);
+    let aggregates: SqlValue[];
+    if (level === 'SERIES') {
+      const study = changes.change('STUDY', change.parent, 0);
+      const modality = values[MODALITY_COLUMN] as string;
+      study.modalities.add(modality);
+      const before = row[MODALITY_COLUMN] as string;
+      if (before !== modality && before !== '' && !changes.created.SERIES.has(id))
+        study.modalityChanged = true;
+      aggregates = [change.instances, change.bytes, change.last];
+    } else if (level === 'STUDY') {
+      const n = ATTRIBUTE_COUNT.STUDY;
+      const modalities = change.modalityChanged
+        ? this.#modalities(id)
+        : mergeList(row[n] as string, change.modalities);
+      const sopClasses = mergeList(row[n + 1] as string, change.sopClasses);
+      aggregates = [modalities, sopClasses, change.series, change.instances, change.bytes, change.last];
+    } else {
+      aggregates = [change.studies, change.series, change.instances, change.bytes, change.last];
+    }
+    const statement = ENTITY_STATEMENTS[level].increment[changed ? 1 : 0];
+    if (changed) this.#stmt(statement).run(...values, ...aggregates, id);
+    else this.#stmt(statement).run(...aggregates, id);
+  }
+
+  /** ModalitiesInStudy from the study's series rows. */
+  #modalities(study: number): string {
+    return this.#list('SELECT DISTINCT modality FROM series WHERE study = ?', study);
+  }
+
+  #list(sql: string, id: number): string {
+    return (this.#stmt(sql).pluck().all(id) as string[])
+      .filter((v) => v !== '')
+      .sort()
+      .join('\\');
+  }
+
+  /**
+   * Recomputes the counts, sizes, lists and representative instance of an entity that lost
+   * instances from the rows below it (deleting it when left empty), and sets its attributes
+   * from the given header or, when none, from the new representative instance's header.
+   */
+  #recompute(level: EntityLevel, id: number, header: DataSet | undefined, changes: Changes): void {
+    let a: { n: number; last: number | null };
+    let aggregates: SqlValue[];
+    if (level === 'SERIES') {
+      const s = this.#stmt(
         'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, max(id) AS last FROM instances WHERE series = ?',
       ).get(id) as { n: number; bytes: number; last: number | null };
-      if (a.n === 0) {
-        this.#stmt('DELETE FROM series WHERE id = ?').run(id);
-        continue;
-      }
-      this.#update('SERIES', id, [a.n, a.bytes, a.last], header, a.last, created);
-    }
-    for (const [id, header] of touched.studies) {
-      const a = this.#stmt(
+      a = s;
+      aggregates = [s.n, s.bytes, s.last];
+    } else if (level === 'STUDY') {
+      const s = this.#stmt(
         `SELECT count(*) AS n, coalesce(sum(number_of_instances), 0) AS instances, coalesce(sum(total_size), 0) AS bytes,
          max(last_instance) AS last FROM series WHERE study = ?`,
       ).get(id) as { n: number; instances: number; bytes: number; last: number | null };
-      if (a.n === 0) {
-        this.#stmt('DELETE FROM studies WHERE id = ?').run(id);
-        continue;
-      }
-      const list = (sql: string): string =>
-        (this.#stmt(sql).pluck().all(id) as string[])
-          .filter((v) => v !== '')
-          .sort()
-          .join('\\');
-      const modalities = list('SELECT DISTINCT modality FROM series WHERE study = ?');
-      const sopClasses = list(
-        'SELECT DISTINCT i.sop_class_uid FROM series se JOIN instances i ON i.series = se.id WHERE se.study = ?',
-      );
-      this.#update(
-        'STUDY',
-        id,
-        [modalities, sopClasses, a.n, a.instances, a.bytes, a.last],
-        header,
-        a.last,
-        created,
-      );
-    }
-    for (const [id, header] of touched.patients) {
-      const a = this.#stmt(
+      a = s;
+      aggregates =
+        s.n === 0
+          ? []
+          : [
+              this.#modalities(id),
+              this.#list(
+                'SELECT DISTINCT i.sop_class_uid FROM series se JOIN instances i ON i.series = se.id WHERE se.study = ?',
+                id,
+              ),
+              s.n,
+              s.instances,
+              s.bytes,
+              s.last,
+            ];
+    } else {
+      const s = this.#stmt(
         `SELECT count(*) AS n, coalesce(sum(number_of_series), 0) AS series, coalesce(sum(number_of_instances), 0) AS instances,
          coalesce(sum(total_size), 0) AS bytes, max(last_instance) AS last FROM studies WHERE patient = ?`,
       ).get(id) as { n: number; series: number; instances: number; bytes: number; last: number | null };
-      if (a.n === 0) {
-        this.#stmt('DELETE FROM patients WHERE id = ?').run(id);
-        continue;
-      }
-      this.#update('PATIENT', id, [a.n, a.series, a.instances, a.bytes, a.last], header, a.last, created);
+      a = s;
+      aggregates = [s.n, s.series, s.instances, s.bytes, s.last];
     }
-  }
-
-  /** Writes an entity's aggregates, and its attributes unless they are what it was just created with. */
-  #update(
-    level: Exclude<QueryLevel, 'IMAGE'>,
-    id: number,
-    aggregates: SqlValue[],
-    header: DataSet | undefined,
-    last: number | null,
-    created: ReadonlyMap<string, SqlValue[]>,
-  ): void {
-    const table = TABLES[level].table;
-    const aggregateColumns = AGGREGATE_COLUMNS[level];
-    let source = header;
-    if (!source && last !== null) source = this.#header(last);
+    if (a.n === 0) {
+      this.#stmt(`DELETE FROM ${TABLES[level].table} WHERE id = ?`).run(id);
+      return;
+    }
+    const source = header ?? (a.last === null ? undefined : this.#header(a.last));
     const values = source ? levelValues(level, source) : undefined;
-    const initial = created.get(`${level}:${id}`);
-    const columns = values && !(initial && sameValues(initial, values)) ? attributeColumns(level) : [];
-    const set = [...columns, ...aggregateColumns].map((c) => `${c} = ?`).join(', ');
-    this.#stmt(`UPDATE ${table} SET ${set} WHERE id = ?`).run(
-      ...(columns.length > 0 ? values! : []),
-      ...aggregates,
-      id,
-    );
+    const row = values ? this.#stored(level, id, changes) : undefined;
+    const changed = values !== undefined && row !== undefined && !sameValues(values, row);
+    const statement = ENTITY_STATEMENTS[level].assign[changed ? 1 : 0];
+    if (changed) this.#stmt(statement).run(...values, ...aggregates, id);
+    else this.#stmt(statement).run(...aggregates, id);
   }
-
   #header(instanceId: number): DataSet | undefined {
     const row = this.#stmt('SELECT header FROM instance_headers WHERE instance = ?').get(instanceId) as
       | { header: Uint8Array }
@@ -417,13 +455,13 @@ class SqlitePacsIndex implements SqliteIndex {
         const remove = this.#stmt(`DELETE FROM ${table} WHERE id = ?`);
         for (const id of doomed) remove.run(id);
         // Parents of what was deleted: their aggregates and attributes change.
-        const touched: Touched = { series: new Map(), studies: new Map(), patients: new Map() };
+        const changes = new Changes();
         for (const r of rows) {
-          if (DEPTH[level] > 2) touched.series.set(r.se_id as number, undefined);
-          if (DEPTH[level] > 1) touched.studies.set(r.st_id as number, undefined);
-          if (DEPTH[level] > 0) touched.patients.set(r.p_id as number, undefined);
+          if (DEPTH[level] > 2) changes.stale.SERIES.add(r.se_id as number);
+          if (DEPTH[level] > 1) changes.stale.STUDY.add(r.st_id as number);
+          if (DEPTH[level] > 0) changes.stale.PATIENT.add(r.p_id as number);
         }
-        this.#refresh(touched);
+        this.#write(changes);
         return rows.map(location);
       })
       .immediate();
@@ -434,7 +472,7 @@ class SqlitePacsIndex implements SqliteIndex {
 
   has(sopInstanceUid: string): boolean {
     return (
-      this.#stmt('SELECT 1 FROM instances WHERE sop_instance_uid = ?').get(sopInstanceUid.trim()) !==
+      this.#stmt('SELECT 1 FROM instances WHERE sop_instance_uid = ?').pluck().get(sopInstanceUid.trim()) !==
       undefined
     );
   }

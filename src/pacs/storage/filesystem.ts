@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkedUid } from '../config.ts';
 
