@@ -5,7 +5,7 @@
  * 1. Ingest: DCMTK storescu sends ~520 KB CT and ~5 KB instances, one association each, into
  *    `dicomkit pacs` (durable: fsync per file, indexed), into Orthanc (its default SQLite
  *    config) and into DCMTK storescp (no index: the baseline). Instances/s and ratios.
- * 2. Index at scale: synthetic instances added in batches to an on-disk index; the insert rate
+ * 2. Index at scale (bench/pacs-index.ts): synthetic instances added in batches to an on-disk index; the insert rate
  *    at the start and at the end, then the median latency of study-level C-FIND for a PatientName
  *    wildcard, a StudyDate range and an AccessionNumber.
  */
@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
-import { openSqliteIndex } from '../src/pacs/index/sqlite.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
 
 const args = process.argv.slice(2);
@@ -170,68 +169,13 @@ if (!args.includes('--skip-ingest')) {
 }
 
 if (!args.includes('--skip-index')) {
+  // The index at scale has its own script (also runnable alone: npm run bench:pacs-index).
   const total = option('--instances', 1_000_000);
-  const batch = 2000;
-  const index = openSqliteIndex(join(work, 'scale.sqlite'), { retrieveAeTitle: 'DICOMKIT' });
-  const rates: number[] = [];
-  const window = Math.max(batch, Math.floor(total / 20));
-  let windowStart = performance.now();
-  for (let done = 0; done < total; ) {
-    const rows = [];
-    for (let k = 0; k < batch && done < total; k++, done++) {
-      const header = instance(done, false);
-      header.delete('PixelData');
-      rows.push({
-        header,
-        path: `files/x/${done}.dcm`,
-        size: 5000,
-        transferSyntax: '1.2.840.10008.1.2.1',
-        receivedAt: Date.now(),
-      });
-    }
-    index.add(rows);
-    if (done % window === 0 || done === total) {
-      const seconds = (performance.now() - windowStart) / 1000;
-      rates.push(window / seconds);
-      windowStart = performance.now();
-      process.stderr.write(`indexed ${done} (${(window / seconds).toFixed(0)}/s)\n`);
-    }
-  }
-  const counts: number[] = [];
-  const latency = (keys: Record<string, string>): string => {
-    const times: number[] = [];
-    counts.length = 0;
-    for (let i = 0; i < 21; i++) {
-      const identifier = new DataSet();
-      identifier.set('QueryRetrieveLevel', 'STUDY');
-      identifier.set('StudyInstanceUID', '');
-      identifier.set('PatientName', '');
-      for (const [k, v] of Object.entries(keys)) identifier.set(k as never, v.replace('%i', String(i)));
-      const start = performance.now();
-      // Drain the iterator: the rows are read lazily.
-      let rows = 0;
-      for (const _ of index.find({ model: 'study', level: 'STUDY', identifier, limit: 1000 })) rows++;
-      times.push(performance.now() - start);
-      counts.push(rows);
-    }
-    const median = times.sort((a, b) => a - b)[10]!;
-    return `${median.toFixed(2)} (${Math.min(...counts)}-${Math.max(...counts)} matches)`;
-  };
-  const stats = index.statistics();
-  console.log(`\nindex: ${stats.instances} instances in ${stats.studies} studies`);
-  console.log('| measure | value |');
-  console.log('|---|---:|');
-  console.log(`| insert rate, first ${window} | ${rates[0]!.toFixed(0)} instances/s |`);
-  console.log(`| insert rate, last ${window} | ${rates[rates.length - 1]!.toFixed(0)} instances/s |`);
-  console.log(`| last / first | ${(rates[rates.length - 1]! / rates[0]!).toFixed(2)}x |`);
-  console.log(
-    `| C-FIND STUDY PatientName=BENCH^PATIENT1%i* (median ms) | ${latency({ PatientName: 'BENCH^PATIENT1%i*' })} |`,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/pacs-index.ts', '--instances', String(total)],
+    { stdio: 'inherit' },
   );
-  console.log(
-    `| C-FIND STUDY StudyDate=20250101-20250110 (median ms, first 1000 rows) | ${latency({ StudyDate: '20250101-20250110' })} |`,
-  );
-  console.log(
-    `| C-FIND STUDY AccessionNumber=ACC12%i (median ms) | ${latency({ AccessionNumber: 'ACC12%i' })} |`,
-  );
-  index.close();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bench/pacs-index.ts exited with ${code}`);
 }
