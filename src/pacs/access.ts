@@ -23,6 +23,7 @@ export class PacsAccess implements AccessControl {
   readonly #config: PacsConfig;
   readonly #logger: Logger;
   readonly #local: AccessControl;
+  readonly #localCache = new Map<string, boolean>();
   readonly #addresses = new Map<string, Promise<string[]>>();
 
   constructor(config: PacsConfig, logger: Logger) {
@@ -78,7 +79,13 @@ export class PacsAccess implements AccessControl {
   }
 
   async #isLocal(remoteAddress: string): Promise<boolean> {
+    // Asked for every operation of every association: parsing the CIDR blocks each time
+    // showed in profiles of small C-STOREs. A few distinct callers, bounded anyway.
+    const known = this.#localCache.get(remoteAddress);
+    if (known !== undefined) return known;
     const decision = await this.#local.check({ callingAeTitle: '', calledAeTitle: '', remoteAddress });
+    if (this.#localCache.size >= 4096) this.#localCache.clear();
+    this.#localCache.set(remoteAddress, decision.allowed);
     return decision.allowed;
   }
 

@@ -121,7 +121,7 @@ export async function ingest(
       parseError = error as Error;
     }
   };
-  const file = new PartFile(target.temporary);
+  const file = await PartFile.create(target.temporary);
   try {
     await file.write(header);
     for await (const chunk of request.data) {

@@ -1,10 +1,21 @@
-import { closeSync, fdatasync, fsync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fsync,
+  open,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writev,
+  writevSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 const writevAsync = promisify(writev);
+const openAsync = promisify(open);
 
 /**
  * The first bytes of a file are written with synchronous calls. A write into the page cache
@@ -32,10 +43,17 @@ export class PartFile {
   #written = 0;
   #closed = false;
 
-  /** Creates the temporary file (synchronously: an open is cheaper than a round trip). */
-  constructor(temporary: string) {
+  private constructor(temporary: string, fd: number) {
     this.temporary = temporary;
-    this.#fd = openSync(temporary, 'w');
+    this.#fd = fd;
+  }
+
+  /**
+   * Creates the temporary file. The open is the one call kept off the event loop: creating a
+   * file waits for the file system's journal when it is committing, for milliseconds at times.
+   */
+  static async create(temporary: string): Promise<PartFile> {
+    return new PartFile(temporary, await openAsync(temporary, 'w'));
   }
 
   /** Bytes handed to `write()` so far. */

@@ -271,7 +271,7 @@ export async function writeReceivedFile(
     ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
   ]);
   // A unique temporary name: two associations may receive the same instance at once.
-  const file = new PartFile(`${path}.${process.pid}.${(partCounter++).toString(36)}.part`);
+  const file = await PartFile.create(`${path}.${process.pid}.${(partCounter++).toString(36)}.part`);
   try {
     await file.write(header);
     for await (const chunk of data) await file.write(chunk);

@@ -272,50 +272,94 @@ export interface Command extends CommandFields {
   readonly dataset: DataSet;
 }
 
-/** Decodes a command set and checks its Command Field and mandatory elements. */
+/** Command elements by tag, for the decoder. */
+const ELEMENT_BY_TAG = new Map<number, [keyof CommandFields, 'UI' | 'US' | 'AE' | 'AT' | 'LO']>(
+  (
+    Object.entries(COMMAND_ELEMENTS) as [keyof CommandFields, [number, 'UI' | 'US' | 'AE' | 'AT' | 'LO']][]
+  ).map(([key, [tag, vr]]) => [tag, [key, vr]]),
+);
+
+function commandError(message: string): DicomError {
+  return new DicomError('ERR_DIMSE', `command set cannot be parsed: ${message}`);
+}
+
+/**
+ * Decodes a command set and checks its Command Field and mandatory elements. Read directly
+ * (flat, Implicit VR Little Endian, PS3.7 §6.3.1): this runs for every message, and the
+ * generic parser cost more than the rest of a small C-STORE. Elements we do not model are
+ * skipped; `dataset` parses the whole set on demand.
+ */
 export function decodeCommand(bytes: Uint8Array): Command {
-  let ds: DataSet;
-  try {
-    ds = readDataSet(bytes, IMPLICIT_LE);
-  } catch (error) {
-    throw new DicomError('ERR_DIMSE', `command set cannot be parsed: ${(error as Error).message}`, {
-      cause: error,
-    });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Record<string, unknown> = {};
+  const present = new Set<string>();
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 8 > bytes.length) throw commandError(`${bytes.length - at} stray bytes at offset ${at}`);
+    const tag = ((view.getUint16(at, true) << 16) | view.getUint16(at + 2, true)) >>> 0;
+    const length = view.getUint32(at + 4, true);
+    at += 8;
+    if (length === 0xffffffff || at + length > bytes.length) {
+      throw commandError(
+        `element (${(tag >>> 16).toString(16).padStart(4, '0')},${(tag & 0xffff).toString(16).padStart(4, '0')}) of length ${length} overruns the ${bytes.length} bytes`,
+      );
+    }
+    const known = ELEMENT_BY_TAG.get(tag);
+    if (known) {
+      const [key, vr] = known;
+      present.add(key);
+      out[key] = decodeCommandValue(view, at, length, vr);
+    }
+    at += length;
   }
-  const field = ds.number('CommandField');
+  const field = out.CommandField as number | undefined;
   if (field === undefined) throw new DicomError('ERR_DIMSE', 'command set has no Command Field (0000,0100)');
   const info = commandInfo(field);
   if (!info) {
     throw new DicomError('ERR_DIMSE', `unknown Command Field 0x${field.toString(16).padStart(4, '0')}`);
   }
-  const out: Record<string, unknown> = {};
-  for (const key of FIELD_ORDER) {
-    if (!ds.has(key)) continue;
-    if (key === 'OffendingElement' || key === 'AttributeIdentifierList') out[key] = ds.numbers(key);
-    else if (typeof numberOrString(key) === 'number') out[key] = ds.number(key);
-    else out[key] = ds.string(key)?.trim();
-  }
   for (const key of info.required) {
-    if (out[key] === undefined && !(key === 'CommandDataSetType' && ds.has(key))) {
+    if (out[key] === undefined && !(key === 'CommandDataSetType' && present.has(key))) {
       throw new DicomError('ERR_DIMSE', `${info.name} lacks mandatory ${key}`);
     }
   }
   const dataSetType = (out.CommandDataSetType as number | undefined) ?? NO_DATA_SET;
-  return { ...(out as unknown as CommandFields), info, hasDataSet: dataSetType !== NO_DATA_SET, dataset: ds };
+  let parsed: DataSet | undefined;
+  const command = {
+    ...(out as unknown as CommandFields),
+    info,
+    hasDataSet: dataSetType !== NO_DATA_SET,
+  } as Command;
+  Object.defineProperty(command, 'dataset', {
+    enumerable: false,
+    get: () => {
+      parsed ??= readDataSet(bytes, IMPLICIT_LE);
+      return parsed;
+    },
+  });
+  return command;
 }
 
-const STRING_FIELDS = new Set<string>([
-  'AffectedSOPClassUID',
-  'RequestedSOPClassUID',
-  'AffectedSOPInstanceUID',
-  'RequestedSOPInstanceUID',
-  'ErrorComment',
-  'MoveDestination',
-  'MoveOriginatorApplicationEntityTitle',
-]);
-
-function numberOrString(key: string): number | string {
-  return STRING_FIELDS.has(key) ? '' : 0;
+function decodeCommandValue(
+  view: DataView,
+  at: number,
+  length: number,
+  vr: 'UI' | 'US' | 'AE' | 'AT' | 'LO',
+): number | number[] | string | undefined {
+  if (vr === 'US') return length >= 2 ? view.getUint16(at, true) : undefined;
+  if (vr === 'AT') {
+    // Tags as group, element pairs (PS3.5 §6.2, AT).
+    const tags: number[] = [];
+    for (let i = 0; i + 4 <= length; i += 4) {
+      tags.push(((view.getUint16(at + i, true) << 16) | view.getUint16(at + i + 2, true)) >>> 0);
+    }
+    return tags;
+  }
+  // UI, AE, LO in the default repertoire: one byte a character; padding and spaces trimmed.
+  let text = '';
+  for (let i = 0; i < length; i++) text += String.fromCharCode(view.getUint8(at + i));
+  const trimmed = text.replace(/\0+$/, '').trim();
+  return trimmed === '' && length === 0 ? undefined : trimmed;
 }
 
 const PRIORITY_NAMES: Record<number, string> = { 0: 'MEDIUM', 1: 'HIGH', 2: 'LOW' };

@@ -84,6 +84,38 @@ describe('command sets', () => {
     assert.deepEqual(encodeCommand(fields), concatParts(new DataSetEncoder().encode(ds, IMPLICIT_LE)));
   });
 
+  test('the direct decoder reads what the generic parser reads; damaged command sets are refused', () => {
+    const fields = {
+      CommandField: 0x8021,
+      MessageIDBeingRespondedTo: 9,
+      AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
+      Status: 0xb000,
+      ErrorComment: 'odd one',
+      OffendingElement: [0x00100010, 0x00100020],
+      NumberOfRemainingSuboperations: 0,
+      NumberOfCompletedSuboperations: 3,
+      NumberOfFailedSuboperations: 1,
+      NumberOfWarningSuboperations: 0,
+      MoveOriginatorApplicationEntityTitle: 'ABC',
+      CommandDataSetType: 0x0102,
+    };
+    const bytes = encodeCommand(fields);
+    const command = decodeCommand(bytes);
+    for (const [key, value] of Object.entries(fields)) {
+      assert.deepEqual(command[key as keyof typeof fields], value, key);
+    }
+    // The whole set, parsed on demand, holds the same values.
+    assert.equal(command.dataset.string('ErrorComment')?.trim(), 'odd one');
+    assert.deepEqual(command.dataset.numbers('OffendingElement'), [0x00100010, 0x00100020]);
+    for (const cut of [3, 10, bytes.length - 1]) {
+      assert.throws(
+        () => decodeCommand(bytes.subarray(0, cut)),
+        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_DIMSE',
+        `cut at ${cut}`,
+      );
+    }
+  });
+
   test('a command without its mandatory elements or with an unknown field is refused', () => {
     assert.throws(
       () => decodeCommand(encodeCommand({ CommandField: 0x0001, MessageID: 1 })),
