@@ -1,9 +1,18 @@
 import { DicomError } from '../../core/errors.ts';
 import type { PixelDescription } from '../description.ts';
+import {
+  CPRL,
+  type MergeOptions,
+  mergeComponents,
+  RPCL,
+  readSiz,
+  setSigned,
+  splitComponents,
+} from './j2k-codestream.ts';
 import { fullResolutionPhotometric } from './jpeg.ts';
 import type { CodecEncodeOptions, DecodedFrame, EncodedImage, PixelCodec } from './registry.ts';
 import { encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
-import { runDecoder, runEncoder, type WasmFrameInfo, type WasmLibrary } from './wasm.ts';
+import { runDecoder, runEncoder, type WasmEncoder, type WasmFrameInfo, type WasmLibrary } from './wasm.ts';
 
 /**
  * JPEG 2000 (ISO 15444-1) with OpenJPEG: Lossless Only (1.2.840.10008.1.2.4.90) and
@@ -12,9 +21,13 @@ import { runDecoder, runEncoder, type WasmFrameInfo, type WasmLibrary } from './
  * §A.4.6, §8.2.4: colour coded with the multiple-component transformation is YBR_RCT
  * (reversible) or YBR_ICT (irreversible); decoders undo it and hand back RGB.
  *
- * What the published WASM wrappers do not do, and these codecs therefore refuse: more than
- * 8 bits with several components (OpenJPEG decoding and both encoders read or write only
- * the first component then), and signed 8-bit samples (clamped to 0..255).
+ * What the published WASM wrappers do not do is done around them at the marker level
+ * (j2k-codestream.ts): signed samples of 8 bits or fewer, which they clamp to 0..255, are
+ * coded as unsigned with the sign bit of SIZ set afterwards; several components of more
+ * than 8 bits, of which both encoders read only the first, are coded one component at a
+ * time and merged, without a colour transform (so RGB stays RGB). OpenJPEG's decoder
+ * returns only the first such component, so those codestreams are split into one per
+ * component first; OpenJPH's decodes them whole.
  */
 
 /** Where the codestream starts (SOC followed by SIZ), skipping a JP2 wrapper. */
@@ -58,19 +71,91 @@ interface Flavour {
 const OPENJPEG = { library: 'openjpeg', decoder: 'J2KDecoder', encoder: 'J2KEncoder' } as const;
 const OPENJPH = { library: 'openjph', decoder: 'HTJ2KDecoder', encoder: 'HTJ2KEncoder' } as const;
 
+/** Two's complement of `bits`-bit signed samples decoded as unsigned (u = s + 2^(bits-1)), in place. */
+function unsignedToSigned(decoded: Uint8Array, bits: number): void {
+  const offset = 2 ** (bits - 1);
+  for (let i = 0; i < decoded.length; i++) decoded[i] = (decoded[i]! - offset) & 0xff;
+}
+
+/**
+ * OpenJPEG on a codestream of several components over 8 bits: one decode per component
+ * (splitComponents refuses, with the reason, what it cannot take apart), interleaved.
+ */
+async function decodeByComponent(
+  name: string,
+  frame: Uint8Array,
+): Promise<{ info: WasmFrameInfo; decoded: Uint8Array }> {
+  let parts: Uint8Array[];
+  try {
+    parts = splitComponents(frame);
+  } catch (error) {
+    if (!(error instanceof DicomError) || error.code !== 'ERR_UNSUPPORTED_TRANSFER_SYNTAX') throw error;
+    throw new DicomError(
+      error.code,
+      `${name}: OpenJPEG's WASM build decodes only the first of several components over 8 bits, and ${error.message}`,
+      { cause: error },
+    );
+  }
+  const results = [];
+  for (const part of parts) results.push(await runDecoder('openjpeg', OPENJPEG.decoder, part));
+  const count = parts.length;
+  const first = results[0]!.info;
+  const samples = first.width * first.height;
+  const decoded = new Uint8Array(samples * count * 2);
+  results.forEach(({ info, decoded: plane }, c) => {
+    if (info.width !== first.width || info.height !== first.height || plane.length < samples * 2) {
+      throw new DicomError('ERR_MALFORMED', `JPEG 2000: component ${c} decodes to another size`);
+    }
+    for (let i = 0, at = 2 * c; i < samples; i++, at += 2 * count) {
+      decoded[at] = plane[2 * i]!;
+      decoded[at + 1] = plane[2 * i + 1]!;
+    }
+  });
+  return { info: { ...first, componentCount: count, isUsingColorTransform: false }, decoded };
+}
+
+/**
+ * OpenJPH's wrapper decodes several components without a colour transform in planar mode
+ * (all lines of component 0, then of 1, ...) but stores the k-th line it pulls as row
+ * floor(k / n), sample k mod n: this puts every line back where it belongs.
+ */
+function unscrambleOpenJphLines(
+  decoded: Uint8Array,
+  info: WasmFrameInfo,
+  bytesPerSample: number,
+): Uint8Array {
+  const { width, height, componentCount: n } = info;
+  const out = new Uint8Array(decoded.length);
+  const pixel = n * bytesPerSample;
+  for (let k = 0; k < n * height; k++) {
+    const from = Math.floor(k / n) * width * pixel + (k % n) * bytesPerSample;
+    const to = (k % height) * width * pixel + Math.floor(k / height) * bytesPerSample;
+    for (let x = 0; x < width; x++) {
+      for (let b = 0; b < bytesPerSample; b++) out[to + x * pixel + b] = decoded[from + x * pixel + b]!;
+    }
+  }
+  return out;
+}
+
 async function decode(flavour: Flavour, frame: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
-  const { info, decoded } = await runDecoder(flavour.library, flavour.decoder, frame);
+  const siz = readSiz(frame);
+  const components = siz?.components ?? [];
+  // Both wrappers clamp 8-bit output to 0..255: decode signed samples as unsigned ones.
+  const signedBits =
+    components.length > 0 &&
+    components.every((c) => c.signed && c.precision <= 8 && c.precision === components[0]!.precision)
+      ? components[0]!.precision
+      : undefined;
+  const stream = signedBits ? setSigned(frame, false) : frame;
+  const byComponent = flavour.library === 'openjpeg' && components.length > 1 && components[0]!.precision > 8;
+  let { info, decoded } = byComponent
+    ? await decodeByComponent(flavour.name, stream)
+    : await runDecoder(flavour.library, flavour.decoder, stream);
   const name = flavour.name;
   if (info.width !== d.columns || info.height !== d.rows || info.componentCount !== d.samplesPerPixel) {
     throw new DicomError(
       'ERR_MALFORMED',
       `${name}: the codestream holds ${info.width}x${info.height} with ${info.componentCount} component(s); the data set says ${d.columns}x${d.rows} with ${d.samplesPerPixel}`,
-    );
-  }
-  if (info.isSigned && info.bitsPerSample <= 8) {
-    throw new DicomError(
-      'ERR_UNSUPPORTED_TRANSFER_SYNTAX',
-      `${name}: signed 8-bit codestreams are not supported`,
     );
   }
   const bytesPerSample = info.bitsPerSample <= 8 ? 1 : 2;
@@ -83,6 +168,10 @@ async function decode(flavour: Flavour, frame: Uint8Array, d: PixelDescription):
         : `${name}: ${info.componentCount} components of ${info.bitsPerSample} bits are not supported`,
     );
   }
+  if (flavour.library === 'openjph' && info.componentCount > 1 && !info.isUsingColorTransform) {
+    decoded = unscrambleOpenJphLines(decoded, info, bytesPerSample);
+  }
+  if (signedBits) unsignedToSigned(decoded, signedBits);
   const result: DecodedFrame = {
     bytes: nativeFromDecoded(decoded, bytesPerSample, d),
     planarConfiguration: 0,
@@ -99,28 +188,69 @@ async function decode(flavour: Flavour, frame: Uint8Array, d: PixelDescription):
   return result;
 }
 
-/** What both wrappers can encode: any 8-bit unsigned image, or one component of up to 16 bits. */
+/** What the codecs encode: 1 or 3 samples per pixel of up to 16 bits. */
 function checkEncodable(name: string, d: PixelDescription): void {
   const problem =
     d.bitsStored > 16
       ? `${d.bitsStored}-bit samples`
-      : d.bitsStored > 8 && d.samplesPerPixel > 1
-        ? `${d.samplesPerPixel} samples per pixel of ${d.bitsStored} bits`
-        : d.bitsStored <= 8 && d.pixelRepresentation === 1
-          ? 'signed 8-bit samples'
-          : d.samplesPerPixel !== 1 && d.samplesPerPixel !== 3
-            ? `${d.samplesPerPixel} samples per pixel`
-            : undefined;
+      : d.samplesPerPixel !== 1 && d.samplesPerPixel !== 3
+        ? `${d.samplesPerPixel} samples per pixel`
+        : undefined;
   if (problem) {
     throw new DicomError('ERR_UNSUPPORTED_TRANSFER_SYNTAX', `the ${name} encoder cannot code ${problem}`);
   }
 }
 
-/** RGB is coded with the colour transform: YBR_RCT when reversible, YBR_ICT when not. */
+/** Whether the codecs code a colour image with the multiple-component transformation: at 8 bits or fewer. */
+const colourTransformed = (d: PixelDescription) =>
+  d.samplesPerPixel === 3 && d.photometricInterpretation === 'RGB' && d.bitsStored <= 8;
+
+/**
+ * Runs a wrapper's encoder on one frame: a signed image of 8 bits or fewer as its unsigned
+ * twin, then marked signed; several components over 8 bits one at a time, then merged as
+ * `merge` says (see j2k-codestream.ts). `setup` sets the encoder's parameters, told
+ * whether it codes one component of several.
+ */
+async function encodeFrame(
+  library: WasmLibrary,
+  className: string,
+  pixels: Uint8Array,
+  d: PixelDescription,
+  merge: MergeOptions,
+  setup: (encoder: WasmEncoder, singleComponent: boolean) => void,
+): Promise<Uint8Array> {
+  const samples = encoderSamples(pixels, d, true);
+  const signedSmall = d.pixelRepresentation === 1 && d.bitsStored <= 8;
+  if (signedSmall) {
+    // Two's complement to offset binary: u = s + 2^(B-1) flips bit B-1 of the B-bit pattern.
+    const top = 2 ** (d.bitsStored - 1);
+    for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! ^ top;
+  }
+  const info = frameInfo(d, colourTransformed(d));
+  if (signedSmall) info.isSigned = false;
+  if (d.samplesPerPixel === 1 || d.bitsStored <= 8) {
+    const out = await runEncoder(library, className, info, samplesBytes(samples), (e) => setup(e, false));
+    return signedSmall ? setSigned(out, true) : out;
+  }
+  const count = d.samplesPerPixel;
+  const streams: Uint8Array[] = [];
+  for (let c = 0; c < count; c++) {
+    const plane = samples.slice(0, d.rows * d.columns);
+    for (let i = 0, at = c; i < plane.length; i++, at += count) plane[i] = samples[at]!;
+    const one = { ...info, componentCount: 1, isUsingColorTransform: false };
+    streams.push(await runEncoder(library, className, one, samplesBytes(plane), (e) => setup(e, true)));
+  }
+  return mergeComponents(streams, merge);
+}
+
+/** RGB of 8 bits or fewer is coded with the colour transform: YBR_RCT when reversible, YBR_ICT when not. */
 function encodedImage(d: PixelDescription, reversible: boolean): EncodedImage {
-  const rgb = d.samplesPerPixel === 3 && d.photometricInterpretation === 'RGB';
   return {
-    photometricInterpretation: rgb ? (reversible ? 'YBR_RCT' : 'YBR_ICT') : d.photometricInterpretation,
+    photometricInterpretation: colourTransformed(d)
+      ? reversible
+        ? 'YBR_RCT'
+        : 'YBR_ICT'
+      : d.photometricInterpretation,
     planarConfiguration: 0,
   };
 }
@@ -163,12 +293,14 @@ function makeJ2kCodec(lossless: boolean): PixelCodec {
       checkEncodable(flavour.name, d);
       // Lossy: option compressionRatio (default 10), the rate of the single quality layer.
       const ratio = lossless ? 0 : numberOption(options, 'compressionRatio', 10);
-      const samples = encoderSamples(pixels, d, true);
-      // The wrapper applies the colour transform to every multi-component image.
-      return runEncoder(flavour.library, flavour.encoder, frameInfo(d, true), samplesBytes(samples), (e) => {
+      // The wrapper applies the colour transform to every multi-component image it codes,
+      // and cannot divide tile-parts: components coded apart are merged in CPRL, which
+      // keeps each component's packets together.
+      return encodeFrame(flavour.library, flavour.encoder, pixels, d, { progression: CPRL }, (e, single) => {
         e.setDecompositions!(decompositions(d));
         e.setQuality!(lossless, 1);
         e.setCompressionRatio!(0, ratio);
+        if (single) e.setProgressionOrder!(CPRL);
       });
     },
     isFrameStart: isJ2kStart,
@@ -181,9 +313,6 @@ function makeJ2kCodec(lossless: boolean): PixelCodec {
 export const jpeg2000LosslessCodec = makeJ2kCodec(true);
 /** JPEG 2000 Image Compression, 1.2.840.10008.1.2.4.91: encodes with the irreversible 9/7 wavelet. */
 export const jpeg2000Codec = makeJ2kCodec(false);
-
-/** OpenJPH's progression orders (HTJ2KEncoder.hpp). */
-const RPCL = 2;
 
 function makeHtj2kCodec(mode: 'lossless' | 'rpcl' | 'lossy'): PixelCodec {
   const lossless = mode !== 'lossy';
@@ -199,15 +328,17 @@ function makeHtj2kCodec(mode: 'lossless' | 'rpcl' | 'lossy'): PixelCodec {
       // Lossy: option quantizationStep, relative to the sample range; smaller keeps more.
       // Default 2^-Bits Stored (at most 2^-12): OpenJPH's own default at 8 bits.
       const step = lossless ? 0 : numberOption(options, 'quantizationStep', 2 ** -Math.min(d.bitsStored, 12));
-      const samples = encoderSamples(pixels, d, true);
-      const rgb = d.samplesPerPixel === 3 && d.photometricInterpretation === 'RGB';
-      return runEncoder('openjph', 'HTJ2KEncoder', frameInfo(d, rgb), samplesBytes(samples), (e) => {
+      // RPCL throughout; several components over 8 bits are coded with tile-parts divided
+      // at resolutions, which mergeComponents interleaves resolution by resolution.
+      // 1.2.840.10008.1.2.4.202 asks for RPCL and TLM marker segments (PS3.5 §A.4.6).
+      const tlm = mode === 'rpcl';
+      return encodeFrame('openjph', 'HTJ2KEncoder', pixels, d, { progression: RPCL, tlm }, (e, single) => {
         // OpenJPH takes 5 levels on any size (and with 0 levels decodes 0 as 2^(P-1)).
         e.setDecompositions!(5);
         e.setQuality!(lossless, step);
         e.setProgressionOrder!(RPCL);
-        // 1.2.840.10008.1.2.4.202 asks for RPCL and TLM marker segments (PS3.5 §A.4.6).
-        if (mode === 'rpcl') e.setTLMMarker!(true);
+        if (single) e.setTilePartDivisionsAtResolutions!(true);
+        else if (tlm) e.setTLMMarker!(true);
       });
     },
     isFrameStart: isJ2kStart,

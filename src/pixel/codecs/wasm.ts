@@ -42,6 +42,7 @@ export interface WasmEncoder extends Deletable {
   setCompressionRatio?(layer: number, ratio: number): void;
   setProgressionOrder?(order: number): void;
   setTLMMarker?(on: boolean): void;
+  setTilePartDivisionsAtResolutions?(on: boolean): void;
   setDecompositions?(n: number): void;
 }
 
