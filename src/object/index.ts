@@ -3,6 +3,7 @@ export { DataSet, resolveTag, type SetValue, type TagKey, type ValueOf, type Val
 export { type DumpOptions, dumpDataSet, dumpFile, elementName, formatValue } from './dump.ts';
 export { type ParsedDump, parseDump } from './dump-parse.ts';
 export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';
+export { type ReceivedFileIdentity, receivedFileMeta } from './file-meta.ts';
 export {
   type DicomFile,
   dataSetParser,

@@ -1,14 +1,8 @@
-import {
-  DicomError,
-  IMPLEMENTATION_CLASS_UID,
-  IMPLEMENTATION_VERSION_NAME,
-  type Logger,
-  PIXEL_DATA,
-} from '../core/index.ts';
-import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
+import { DicomError, type Logger, PIXEL_DATA } from '../core/index.ts';
+import { transferSyntax } from '../encoding/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { concatParts, DataSet, DataSetBuilder, DataSetEncoder, dataSetParser } from '../object/index.ts';
+import { type DataSet, DataSetBuilder, dataSetParser, receivedFileMeta } from '../object/index.ts';
 import { PartFile, type StatusResult, type StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
 import type { FileStorage } from './storage/filesystem.ts';
@@ -106,7 +100,14 @@ export async function ingest(
     return Status.Success;
   }
   const ts = transferSyntax(request.transferSyntax);
-  const header = request.fileMeta ?? fileMetaHeader(request, sourceAeTitle);
+  const header =
+    request.fileMeta ??
+    receivedFileMeta({
+      sopClassUid: request.sopClassUid,
+      sopInstanceUid: request.sopInstanceUid,
+      transferSyntax: request.transferSyntax,
+      sourceAeTitle,
+    });
   // Deflated data sets are parsed from the file afterwards; the others while they stream.
   const builder = new DataSetBuilder();
   const parser = ts.deflated
@@ -190,21 +191,4 @@ function checkIdentity(header: DataSet, request: IngestRequest): void {
   for (const key of ['StudyInstanceUID', 'SeriesInstanceUID'] as const) {
     if (!header.string(key)?.trim()) throw new DicomError('ERR_INVALID_VALUE', `no ${key}`);
   }
-}
-
-function fileMetaHeader(request: IngestRequest, sourceAeTitle: string): Uint8Array {
-  const meta = new DataSet();
-  meta.set('FileMetaInformationGroupLength', 0);
-  meta.set('FileMetaInformationVersion', new Uint8Array([0, 1]));
-  meta.set('MediaStorageSOPClassUID', request.sopClassUid);
-  meta.set('MediaStorageSOPInstanceUID', request.sopInstanceUid);
-  meta.set('TransferSyntaxUID', request.transferSyntax);
-  meta.set('ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
-  meta.set('ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
-  if (sourceAeTitle) meta.set('SourceApplicationEntityTitle', sourceAeTitle);
-  return concatParts([
-    new Uint8Array(128),
-    new Uint8Array([0x44, 0x49, 0x43, 0x4d]),
-    ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
-  ]);
 }

@@ -128,7 +128,7 @@ export class Association extends EventEmitter {
   readonly #channel: DimseChannel;
   readonly #pending = new Map<number, PendingRequest>();
   /** Requests being served, by message ID, for C-CANCEL. */
-  readonly operations = new Map<number, AbortController>();
+  readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
   #nextMessageId = 1;
   #status: 'established' | 'releasing' | 'released' | 'aborted' = 'established';

@@ -1,5 +1,5 @@
-import { DicomError, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../core/index.ts';
-import { EXPLICIT_LE, transferSyntax } from '../encoding/index.ts';
+import { DicomError } from '../core/index.ts';
+import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
 import {
   type CommandFields,
@@ -10,7 +10,7 @@ import {
   Status,
   statusCategory,
 } from '../net/dimse/index.ts';
-import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
+import { DataSet, readDataSet, receivedFileMeta } from '../object/index.ts';
 import { type Association, encodeDataSet } from './association.ts';
 import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
 import type {
@@ -72,15 +72,17 @@ export async function serveRequest(association: Association, message: IncomingMe
     return;
   }
   const messageId = command.MessageID ?? 0;
-  const controller = new AbortController();
-  association.operations.set(messageId, controller);
+  const cancel = new LazyAbort();
+  association.operations.set(messageId, cancel);
   const ctx: RequestContext = {
     association,
     contextId,
     abstractSyntax: context.abstractSyntax,
     transferSyntax: context.transferSyntax!,
     messageId,
-    signal: controller.signal,
+    get signal() {
+      return cancel.signal;
+    },
   };
   const respond: Respond = (fields, data) =>
     association.sendMessage(
@@ -111,6 +113,35 @@ export async function serveRequest(association: Association, message: IncomingMe
   } finally {
     association.operations.delete(messageId);
     if (message.data && !message.data.ended) message.data.discard();
+  }
+}
+
+/**
+ * An AbortController made only when a handler looks at its signal: most C-STOREs never do,
+ * and creating one (an EventTarget) showed in profiles of small instances. A cancel or an
+ * abort that comes first is remembered and applied when the signal is made.
+ */
+export class LazyAbort {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#controller) {
+      this.#controller.abort(reason);
+      return;
+    }
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
   }
 }
 
@@ -256,20 +287,7 @@ export async function writeReceivedFile(
   identity: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; sourceAeTitle?: string },
   options: WriteFileOptions = {},
 ): Promise<number> {
-  const meta = new DataSet();
-  meta.set('FileMetaInformationGroupLength', 0);
-  meta.set('FileMetaInformationVersion', new Uint8Array([0, 1]));
-  meta.set('MediaStorageSOPClassUID', identity.sopClassUid);
-  meta.set('MediaStorageSOPInstanceUID', identity.sopInstanceUid);
-  meta.set('TransferSyntaxUID', identity.transferSyntax);
-  meta.set('ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
-  meta.set('ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
-  if (identity.sourceAeTitle) meta.set('SourceApplicationEntityTitle', identity.sourceAeTitle);
-  const header = concatParts([
-    new Uint8Array(128),
-    new Uint8Array([0x44, 0x49, 0x43, 0x4d]),
-    ...new DataSetEncoder().encode(meta, EXPLICIT_LE),
-  ]);
+  const header = receivedFileMeta(identity);
   // A unique temporary name: two associations may receive the same instance at once.
   const file = await PartFile.create(`${path}.${process.pid}.${(partCounter++).toString(36)}.part`);
   try {
