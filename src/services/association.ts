@@ -27,6 +27,8 @@ export interface AssociationTimeouts {
   dimse?: number;
 }
 
+/** Files storeMany reads ahead of the one on the wire. */
+const READ_AHEAD = 4;
 /** Results of a C-STORE. Failure statuses throw DimseStatusError instead. */
 export interface StoreResult {
   status: number;
@@ -330,13 +332,15 @@ export class Association extends EventEmitter {
         (instance) => ({ source, instance }),
         (error: Error) => ({ source, error }),
       );
-    let next: ReturnType<typeof prepare> | undefined;
+    // Several files ahead: reading one takes four thread-pool round trips (open, stat, read,
+    // close), which a single file of look-ahead did not always hide behind a small store.
+    // Files over 8 MiB are not preloaded, so this holds 40 MiB at the most (four ahead, one sent).
+    const ahead: ReturnType<typeof prepare>[] = [];
     for await (const source of sources) {
-      const current = next;
-      next = prepare(source);
-      if (current) yield await this.#storePrepared(await current, options);
+      ahead.push(prepare(source));
+      if (ahead.length > READ_AHEAD) yield await this.#storePrepared(await ahead.shift()!, options);
     }
-    if (next) yield await this.#storePrepared(await next, options);
+    while (ahead.length > 0) yield await this.#storePrepared(await ahead.shift()!, options);
   }
 
   async #storePrepared(
