@@ -33,8 +33,11 @@ const paths = readdirSync(dir)
   .filter((name) => !name.startsWith('.'))
   .sort()
   .map((name) => join(dir, name));
+// Headers read 16 at a time, as dicomkit storescu checks its input files.
 const instances: PreparedInstance[] = [];
-for (const path of paths) instances.push(await prepareSource(path));
+for (let at = 0; at < paths.length; at += 16) {
+  instances.push(...(await Promise.all(paths.slice(at, at + 16).map((path) => prepareSource(path)))));
+}
 const sopClasses = [...new Set(instances.map((i) => i.sopClassUid))];
 
 const ae = new ApplicationEntity({ aeTitle: 'DKSCU', maxPduLength });
