@@ -313,6 +313,70 @@ describe('dicomkit pacs with DCMTK peers', () => {
     assert.deepEqual(distinct(list.map((d) => d.string('StudyInstanceUID')?.trim())), two);
   });
 
+  test('findscu: sequence matching (PS3.4 §C.2.2.2.6), at PATIENT and IMAGE level', {
+    timeout: 60_000,
+  }, async () => {
+    // An item matches when all its keys match; the response carries the matching items.
+    const itemHas = (file: CorpusFile, sequence: Keyword, key: Keyword, value: string) =>
+      (file.header.sequence(sequence) ?? []).some((item) => item.string(key)?.trim() === value);
+    const patients = await findscu('-P', [
+      'QueryRetrieveLevel=PATIENT',
+      'PatientID',
+      'OtherPatientIDsSequence[0].PatientID=ABCD1234',
+    ]);
+    const expectedPatients = distinct(
+      files()
+        .filter((f) => itemHas(f, 'OtherPatientIDsSequence', 'PatientID', 'ABCD1234'))
+        .map((f) => top(f, 'PatientID')),
+    );
+    assert.ok(expectedPatients.length > 0, 'the corpus has OtherPatientIDsSequence (CT_small.dcm)');
+    assert.deepEqual(distinct(patients.map((d) => d.string('PatientID')?.trim())), expectedPatients);
+    for (const d of patients) {
+      const items = d.sequence('OtherPatientIDsSequence') ?? [];
+      assert.ok(items.length > 0 && items.every((i) => i.string('PatientID')?.trim() === 'ABCD1234'));
+    }
+    assert.deepEqual(
+      await findscu('-P', [
+        'QueryRetrieveLevel=PATIENT',
+        'PatientID',
+        'OtherPatientIDsSequence[0].PatientID=NOBODY',
+      ]),
+      [],
+    );
+    // IMAGE level, without the upper levels' keys (universal there): every lossy-derived image.
+    const images = await findscu('-S', [
+      'QueryRetrieveLevel=IMAGE',
+      'SOPInstanceUID',
+      'DerivationCodeSequence[0].CodeValue=113040',
+      'DerivationCodeSequence[0].CodingSchemeDesignator=DCM',
+    ]);
+    const expectedImages = distinct(
+      files()
+        .filter((f) =>
+          (f.header.sequence('DerivationCodeSequence') ?? []).some(
+            (item) =>
+              item.string('CodeValue')?.trim() === '113040' &&
+              item.string('CodingSchemeDesignator')?.trim() === 'DCM',
+          ),
+        )
+        .map((f) => top(f, 'SOPInstanceUID')),
+    );
+    // Several corpus files are one lossy-derived image in other syntaxes (one SOP Instance UID).
+    assert.ok(expectedImages.length >= 1, 'the corpus has a lossy-derived image');
+    assert.ok(files().length > expectedImages.length * 10, 'and many images that are not');
+    assert.deepEqual(distinct(images.map((d) => d.string('SOPInstanceUID')?.trim())), expectedImages);
+    // Both keys must hold in one item: the right code in another scheme matches nothing.
+    assert.deepEqual(
+      await findscu('-S', [
+        'QueryRetrieveLevel=IMAGE',
+        'SOPInstanceUID',
+        'DerivationCodeSequence[0].CodeValue=113040',
+        'DerivationCodeSequence[0].CodingSchemeDesignator=SRT',
+      ]),
+      [],
+    );
+  });
+
   test('movescu to a DCMTK storescp modality: byte-identical files; unknown destination A801', {
     timeout: 60_000,
   }, async () => {
