@@ -18,7 +18,7 @@ import type { PacsConfig } from './config.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
-import { IndexWriter, ingest } from './ingest.ts';
+import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { FileStorage } from './storage/filesystem.ts';
 
 export interface Pacs {
@@ -32,6 +32,11 @@ export interface Pacs {
   storage: FileStorage;
   access: PacsAccess;
   logger: Logger;
+  /**
+   * How instances are stored, for C-STORE and REST uploads alike: one index writer, so rows
+   * from both share transactions.
+   */
+  ingestOptions: IngestOptions;
   /** Stops listening, waits for open associations (or aborts them), closes the index. */
   close(options?: { abort?: boolean }): Promise<void>;
 }
@@ -71,7 +76,15 @@ export async function startPacs(
   rmSync(cleanMark, { force: true });
   await reconcile(storage, index, logger, wasClean);
   const access = new PacsAccess(config, logger);
-  const writer = new IndexWriter(index, config.duplicates === 'overwrite');
+  const ingestOptions: IngestOptions = {
+    storage,
+    index,
+    writer: new IndexWriter(index, config.duplicates === 'overwrite'),
+    fsync: config.storage.fsync,
+    duplicates: config.duplicates,
+    aeTitle: config.aeTitle,
+    logger,
+  };
 
   const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
@@ -89,15 +102,7 @@ export async function startPacs(
         request.data.discard();
         return { status: Status.NotAuthorized, errorComment: 'store not permitted for this modality' };
       }
-      const result = await ingest(request, ctx.association.remoteAeTitle, {
-        storage,
-        index,
-        writer,
-        fsync: config.storage.fsync,
-        duplicates: config.duplicates,
-        aeTitle: config.aeTitle,
-        logger,
-      });
+      const result = await ingest(request, ctx.association.remoteAeTitle, ingestOptions);
       if (result === Status.Success) {
         logger.log('info', `C-STORE ${request.sopInstanceUid} from ${ctx.association.remoteAeTitle}: stored`);
       }
@@ -187,6 +192,7 @@ export async function startPacs(
     storage,
     access,
     logger,
+    ingestOptions,
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;

@@ -1,6 +1,7 @@
 import { DicomError } from '../core/errors.ts';
 import type { DataSet } from '../object/dataset.ts';
 import { Element, type Fragment } from '../object/element.ts';
+import { concatParts } from '../object/writer.ts';
 import { type BulkDataSource, NO_BULK_SOURCE, readRange } from './bulk-source.ts';
 import { type CodecRegistry, defaultCodecs, frameStartTest } from './codecs/registry.ts';
 import { EXTENDED_OFFSET_TABLE, EXTENDED_OFFSET_TABLE_LENGTHS, PIXEL_DATA } from './description.ts';
@@ -234,19 +235,9 @@ export async function frameSpanBytes(
 ): Promise<Uint8Array> {
   if (span.count === 1) return fragmentBytes(fragments[span.first]!, source, span.length);
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for (let k = span.first; k < span.first + span.count; k++) {
-    const part = await fragmentBytes(fragments[k]!, source);
-    parts.push(part);
-    total += part.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  for (let k = span.first; k < span.first + span.count; k++)
+    parts.push(await fragmentBytes(fragments[k]!, source));
+  return concatParts(parts);
 }
 
 export interface EncapsulateOptions {

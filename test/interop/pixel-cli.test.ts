@@ -9,11 +9,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { DataSet } from '../../src/object/dataset.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
 import { runPeerAsync } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
+import { pngPixels } from '../helpers/png.ts';
 
 requirePeer('gdcmconv');
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-pixel-cli-'));
@@ -23,49 +23,6 @@ type Vec3 = [number, number, number];
 
 function dicomkit(...args: string[]) {
   return runPeerAsync(process.execPath, ['bin/dicomkit.js', ...args]);
-}
-
-/** The 8-bit grey pixels of a PNG, its filters (ISO 15948 §9.2) undone. */
-function pngPixels(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  let at = 8;
-  let width = 0;
-  let height = 0;
-  const idat: Uint8Array[] = [];
-  while (at < bytes.length) {
-    const length = view.getUint32(at);
-    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    const body = bytes.subarray(at + 8, at + 8 + length);
-    if (type === 'IHDR') {
-      width = view.getUint32(at + 8);
-      height = view.getUint32(at + 12);
-      assert.equal(body[8], 8, '8-bit');
-      assert.equal(body[9], 0, 'grey');
-    }
-    if (type === 'IDAT') idat.push(body);
-    at += 12 + length;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (width + 1)]!;
-    for (let x = 0; x < width; x++) {
-      const value = raw[y * (width + 1) + 1 + x]!;
-      const a = x > 0 ? data[y * width + x - 1]! : 0;
-      const b = y > 0 ? data[(y - 1) * width + x]! : 0;
-      const c = x > 0 && y > 0 ? data[(y - 1) * width + x - 1]! : 0;
-      const p = a + b - c;
-      const paeth =
-        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
-          ? a
-          : Math.abs(p - b) <= Math.abs(p - c)
-            ? b
-            : c;
-      const predictor = [0, a, b, (a + b) >> 1, paeth][filter]!;
-      data[y * width + x] = (value + predictor) & 0xff;
-    }
-  }
-  return { width, height, data };
 }
 
 /** Fisher-Yates with a fixed seed: the same shuffle on every run. */

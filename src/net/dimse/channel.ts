@@ -1,4 +1,5 @@
 import { DicomError, type Logger, SILENT_LOGGER } from '../../core/index.ts';
+import { concatParts } from '../../object/index.ts';
 import { encodePDataHeader, type PDataTf } from '../pdu/index.ts';
 import {
   type Command,
@@ -102,7 +103,9 @@ export class DimseChannel {
     this.#commandContext = contextId;
     this.#commandParts.push(data);
     if (!isLast) return;
-    const bytes = concat(this.#commandParts);
+    // Command sets are seldom fragmented: one part needs no copy.
+    const parts = this.#commandParts;
+    const bytes = parts.length === 1 ? parts[0]! : concatParts(parts);
     this.#commandParts = [];
     const command = decodeCommand(bytes);
     if (this.#logger.debugEnabled)
@@ -212,17 +215,4 @@ export class DimseChannel {
     this.#incoming?.stream.fail(reason);
     this.#incoming = undefined;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -292,7 +292,6 @@ function commandError(message: string): DicomError {
 export function decodeCommand(bytes: Uint8Array): Command {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, unknown> = {};
-  const present = new Set<string>();
   let at = 0;
   while (at < bytes.length) {
     if (at + 8 > bytes.length) throw commandError(`${bytes.length - at} stray bytes at offset ${at}`);
@@ -307,7 +306,6 @@ export function decodeCommand(bytes: Uint8Array): Command {
     const known = ELEMENT_BY_TAG.get(tag);
     if (known) {
       const [key, vr] = known;
-      present.add(key);
       out[key] = decodeCommandValue(view, at, length, vr);
     }
     at += length;
@@ -319,7 +317,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
     throw new DicomError('ERR_DIMSE', `unknown Command Field 0x${field.toString(16).padStart(4, '0')}`);
   }
   for (const key of info.required) {
-    if (out[key] === undefined && !(key === 'CommandDataSetType' && present.has(key))) {
+    if (out[key] === undefined && !(key === 'CommandDataSetType' && key in out)) {
       throw new DicomError('ERR_DIMSE', `${info.name} lacks mandatory ${key}`);
     }
   }

@@ -1,4 +1,5 @@
 import { DicomError } from '../../core/index.ts';
+import { concatParts } from '../../object/index.ts';
 
 /**
  * The data set of a DIMSE message as it arrives: an async iterable of byte chunks with a
@@ -100,19 +101,8 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   /** The whole data set in one buffer: for identifiers and other small data sets. */
   async bytes(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
-    let length = 0;
-    for await (const chunk of this) {
-      parts.push(chunk);
-      length += chunk.length;
-    }
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    for await (const chunk of this) parts.push(chunk);
+    return parts.length === 1 ? parts[0]! : concatParts(parts);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

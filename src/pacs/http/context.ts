@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IndexWriter } from '../ingest.ts';
 import type { Pacs } from '../server.ts';
 import { badRequest } from './errors.ts';
 
-/** What every route table gets: the PACS and the index writer uploads share. */
+/** What every route table gets. */
 export interface HttpContext {
   pacs: Pacs;
-  writer: IndexWriter;
 }
 
 /** One row of a route table (Orthanc's OrthancRestApi registers its routes the same way, per domain). */

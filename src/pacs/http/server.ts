@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { IndexWriter } from '../ingest.ts';
 import type { Pacs } from '../server.ts';
 import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
@@ -98,7 +97,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     }
     return undefined;
   });
-  const ctx: HttpContext = { pacs, writer: new IndexWriter(pacs.index, config.duplicates === 'overwrite') };
+  const ctx: HttpContext = { pacs };
   const table = [...systemRoutes(ctx), ...resourceRoutes(ctx), ...uploadRoutes(ctx), ...modalityRoutes(ctx)];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
 

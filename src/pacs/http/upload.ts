@@ -147,8 +147,8 @@ async function drain(chunks: AsyncIterator<unknown>): Promise<void> {
 }
 
 export function uploadRoutes(ctx: HttpContext): Route[] {
-  const { pacs, writer } = ctx;
-  const { config, index, storage, logger } = pacs;
+  const { pacs } = ctx;
+  const { config, index, logger } = pacs;
   return [
     {
       method: 'POST',
@@ -200,15 +200,7 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
               fileMeta: head.fileMeta,
             },
             '',
-            {
-              storage,
-              index,
-              writer,
-              fsync: config.storage.fsync,
-              duplicates: config.duplicates,
-              aeTitle: config.aeTitle,
-              logger,
-            },
+            pacs.ingestOptions,
           );
         } catch (error) {
           data.discard();
