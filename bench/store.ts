@@ -12,9 +12,12 @@
  * a few ms, node's with tsx a few hundred: the dicomkit SCU's in-process time is shown too).
  * Peak RSS is VmHWM of the SCP (from /proc before it is stopped) and the SCU's maxrss (from
  * /usr/bin/time). Both sides advertise the same maximum PDU; each PDU size is a separate run.
- * Each case runs `--reps` times; the median run is reported.
+ * Each case runs `--reps` times; the median run is reported. An SCP is a long-running server, so
+ * each one (DCMTK's too) first receives an untimed warm-up pass (`--warmup N` instances; default
+ * all of them, 0 for none): the table shows steady state, not a JIT warming up. Repetitions
+ * go round the scenarios, so the machine's drift spreads over all of them.
  *
- * Options: --ct N, --small N (instance counts), --reps N, --pdu 16384,131072, --only ct|small,
+ * Options: --ct N, --small N (instance counts), --reps N, --warmup N, --pdu 16384,131072, --only ct|small,
  * --profile DIR (node children run with --cpu-prof into DIR), --keep (keep the temp folder).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -33,6 +36,7 @@ const option = (name: string, fallback: string): string => {
 const ctCount = Number(option('--ct', '300'));
 const smallCount = Number(option('--small', '2000'));
 const reps = Number(option('--reps', '3'));
+const warmupOption = option('--warmup', 'all');
 const pduSizes = option('--pdu', '16384,131072').split(',').map(Number);
 const only = option('--only', '');
 const profileDir = option('--profile', '');
@@ -189,6 +193,7 @@ async function runScu(
   dataDir: string,
   pdu: number,
   scratch: string,
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<ScuRun> {
   const timeFile = join(scratch, 'time.txt');
   const command =
@@ -203,7 +208,7 @@ async function runScu(
           String(pdu),
           '127.0.0.1',
           String(scp.port),
-          ...readdirSync(dataDir).sort(),
+          ...readdirSync(dataDir).sort().slice(0, limit),
         ]
       : [
           process.execPath,
@@ -264,7 +269,8 @@ const SCENARIOS: Array<{ scenario: string; scu: 'dicomkit' | 'dcmtk'; scp: Scp['
   { scenario: 'dicomkit SCU -> storescp', scu: 'dicomkit', scp: 'dcmtk' },
 ];
 
-async function runCase(
+/** One timed run of a scenario. */
+async function runOnce(
   data: string,
   dataDir: string,
   count: number,
@@ -272,38 +278,39 @@ async function runCase(
   c: (typeof SCENARIOS)[number],
   scratch: string,
 ): Promise<Result> {
-  const runs: Result[] = [];
-  for (let rep = 0; rep < reps; rep++) {
-    const outDir = join(scratch, 'received');
-    rmSync(outDir, { recursive: true, force: true });
-    mkdirSync(outDir);
-    const scp = await startScp(c.scp, outDir, pdu);
-    const scpIdleKb = rssKb(scp.child.pid!, 'VmRSS');
-    let scu: ScuRun;
-    try {
-      scu = await runScu(c.scu, scp, dataDir, pdu, scratch);
-    } catch (error) {
-      await stopScp(scp);
-      throw error;
-    }
-    const scpRssKb = await stopScp(scp);
-    const received = readdirSync(outDir).filter((f) => !f.endsWith('.part')).length;
-    if (received !== count) throw new Error(`${c.scenario}: ${received} of ${count} instances received`);
-    runs.push({
-      data,
-      pdu,
-      ...c,
-      seconds: scu.seconds,
-      ...(scu.inProcessSeconds !== undefined ? { inProcessSeconds: scu.inProcessSeconds } : {}),
-      scpRssKb,
-      scpIdleKb,
-      scuRssKb: scu.maxRssKb,
-      received,
-    });
+  const outDir = join(scratch, 'received');
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir);
+  const scp = await startScp(c.scp, outDir, pdu);
+  const scpIdleKb = rssKb(scp.child.pid!, 'VmRSS');
+  const warmup = warmupOption === 'all' ? count : Number(warmupOption);
+  if (warmup > 0) {
+    await runScu('dcmtk', scp, dataDir, pdu, scratch, warmup);
+    // Received files go; an SCP's own hidden spare files (.part) stay where it made them.
+    for (const name of readdirSync(outDir)) if (!name.endsWith('.part')) rmSync(join(outDir, name));
   }
-  rmSync(join(scratch, 'received'), { recursive: true, force: true });
-  runs.sort((a, b) => a.seconds - b.seconds);
-  return runs[Math.floor(runs.length / 2)]!;
+  let scu: ScuRun;
+  try {
+    scu = await runScu(c.scu, scp, dataDir, pdu, scratch);
+  } catch (error) {
+    await stopScp(scp);
+    throw error;
+  }
+  const scpRssKb = await stopScp(scp);
+  const received = readdirSync(outDir).filter((f) => !f.endsWith('.part')).length;
+  if (received !== count) throw new Error(`${c.scenario}: ${received} of ${count} instances received`);
+  rmSync(outDir, { recursive: true, force: true });
+  return {
+    data,
+    pdu,
+    ...c,
+    seconds: scu.seconds,
+    ...(scu.inProcessSeconds !== undefined ? { inProcessSeconds: scu.inProcessSeconds } : {}),
+    scpRssKb,
+    scpIdleKb,
+    scuRssKb: scu.maxRssKb,
+    received,
+  };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-bench-store-'));
@@ -321,7 +328,8 @@ try {
     datasets.push({ data, dir, count, bytes });
   }
   console.log(
-    `node ${process.version}, ${execVersion()}, ${reps} run(s) per case (median), TCP_NODELAY=1 for DCMTK`,
+    `node ${process.version}, ${execVersion()}, ${reps} run(s) per case (median), TCP_NODELAY=1 for DCMTK, ` +
+      `each SCP warmed up with ${warmupOption === 'all' ? 'one pass of the same instances' : `${warmupOption} instances`} (not timed)`,
   );
   for (const d of datasets) {
     console.log(
@@ -337,10 +345,19 @@ try {
   const results: Result[] = [];
   for (const d of datasets) {
     for (const pdu of pduSizes) {
+      // Repetitions go round the scenarios, so that the machine's drift (page cache, journal,
+      // neighbours) spreads over all of them instead of favouring one.
+      const runs = new Map<string, Result[]>(SCENARIOS.map((c) => [c.scenario, []]));
+      for (let rep = 0; rep < reps; rep++) {
+        for (const c of SCENARIOS) {
+          const r = await runOnce(d.data, d.dir, d.count, pdu, c, work);
+          runs.get(c.scenario)!.push(r);
+          process.stderr.write(`  ${d.data}, PDU ${pdu}, ${c.scenario}: ${r.seconds.toFixed(2)} s\n`);
+        }
+      }
       for (const c of SCENARIOS) {
-        const r = await runCase(d.data, d.dir, d.count, pdu, c, work);
-        results.push(r);
-        process.stderr.write(`  ${d.data}, PDU ${pdu}, ${c.scenario}: ${r.seconds.toFixed(2)} s\n`);
+        const sorted = runs.get(c.scenario)!.sort((a, b) => a.seconds - b.seconds);
+        results.push(sorted[Math.floor(sorted.length / 2)]!);
       }
     }
   }

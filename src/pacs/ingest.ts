@@ -3,7 +3,7 @@ import { transferSyntax } from '../encoding/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { type DataSet, DataSetBuilder, dataSetParser, receivedFileMeta } from '../object/index.ts';
-import { PartFile, type StatusResult, type StoreRequest } from '../services/index.ts';
+import type { StatusResult, StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
 import type { FileStorage } from './storage/filesystem.ts';
 
@@ -122,7 +122,7 @@ export async function ingest(
       parseError = error as Error;
     }
   };
-  const file = await PartFile.create(target.temporary);
+  const file = await storage.incoming.take();
   try {
     await file.write(header);
     for await (const chunk of request.data) {
@@ -142,7 +142,7 @@ export async function ingest(
       headerDataSet = builder.root;
     } else {
       await file.finish(false);
-      headerDataSet = (await readDicomFile(target.temporary, { stopAtTag: PIXEL_DATA })).dataset;
+      headerDataSet = (await readDicomFile(file.temporary, { stopAtTag: PIXEL_DATA })).dataset;
     }
     checkIdentity(headerDataSet, request);
   } catch (error) {

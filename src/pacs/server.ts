@@ -198,6 +198,7 @@ export async function startPacs(
       closed = true;
       await pacs.http?.close(closeOptions);
       await dicom.close(closeOptions);
+      storage.close();
       index.close();
       writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
     },

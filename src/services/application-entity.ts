@@ -47,6 +47,7 @@ import {
   VERIFICATION,
 } from './contexts.ts';
 import type { MoveDestination, ServiceHandlers } from './handlers.ts';
+import { closeSpareFiles } from './part-file.ts';
 import type { MoveResolver } from './scp.ts';
 
 export interface Timeouts extends UpperLayerTimeouts, AssociationTimeouts {}
@@ -372,6 +373,8 @@ export class DicomServer extends EventEmitter {
     }
     await Promise.all([...this.associations].map((a) => a.closed()));
     await closed;
+    // Spare files made for StoreRequest.writeFile are removed (a server still running makes new ones).
+    closeSpareFiles();
   }
 
   #onConnection(socket: Socket): void {

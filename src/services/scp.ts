@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { DicomError } from '../core/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
@@ -24,7 +25,7 @@ import type {
   StoreRequest,
   WrittenFile,
 } from './handlers.ts';
-import { PartFile } from './part-file.ts';
+import { sparesIn } from './part-file.ts';
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
 export interface WriteFileOptions {
@@ -288,8 +289,8 @@ export async function writeReceivedFile(
   options: WriteFileOptions = {},
 ): Promise<number> {
   const header = receivedFileMeta(identity);
-  // A unique temporary name: two associations may receive the same instance at once.
-  const file = await PartFile.create(`${path}.${process.pid}.${(partCounter++).toString(36)}.part`);
+  // A spare of the directory (unique names: two associations may receive one instance at once).
+  const file = await sparesIn(dirname(path)).take();
   try {
     await file.write(header);
     for await (const chunk of data) await file.write(chunk);
@@ -301,8 +302,6 @@ export async function writeReceivedFile(
   }
   return file.size;
 }
-
-let partCounter = 0;
 
 async function readIdentifier(message: IncomingMessage, ts: string): Promise<DataSet> {
   if (!message.data) throw new DicomError('ERR_DIMSE', `${message.command.info.name} without an identifier`);

@@ -38,6 +38,7 @@ import {
   startPeer,
 } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
+import { isSpare, storedNames } from '../helpers/stored-files.ts';
 
 for (const program of [
   'dcmqrscp',
@@ -74,7 +75,7 @@ async function storedCopy(dir: string, sopInstanceUid: string): Promise<string> 
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.dcm')) {
+      else if (e.name.endsWith('.dcm') && !isSpare(e.name)) {
         if (
           (await readDicomFile(p, { stopAtTag: 0x00080019 })).dataset.string('SOPInstanceUID')?.trim() ===
           sopInstanceUid
@@ -346,10 +347,10 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
         assert.equal(findResponses(r).length, 0, 'no response printed with -X');
       }),
     );
-    assert.deepEqual(readdirSync(dirs.dicomkit).sort(), ['rsp0001.dcm', 'rsp0002.dcm']);
+    assert.deepEqual(storedNames(dirs.dicomkit), ['rsp0001.dcm', 'rsp0002.dcm']);
     const studies = async (dir: string) =>
       Promise.all(
-        readdirSync(dir).map(async (n) =>
+        storedNames(dir).map(async (n) =>
           (await readDicomFile(join(dir, n))).dataset.string('StudyInstanceUID')?.trim(),
         ),
       );
@@ -658,7 +659,7 @@ describe('storescu into storescp: dicomkit and DCMTK, each way', () => {
         const refused = await runTool(tool, 'storescu', ['127.0.0.1', String(port), badFile]);
         assert.equal(refused.status, 0xc0, `${tool}: ${refused.stdout}${refused.stderr}`);
       }
-      assert.equal(readdirSync(dir).filter((n) => !n.startsWith('ST_')).length, 0, 'nothing left behind');
+      assert.equal(storedNames(dir).filter((n) => !n.startsWith('ST_')).length, 0, 'nothing left behind');
     } finally {
       await scp.stop();
     }

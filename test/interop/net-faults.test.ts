@@ -6,7 +6,7 @@
 // survives, and that it then still serves a normal association. The last group turns it round:
 // a dicomkit SCU against a raw acceptor that misbehaves. Everything listens on 127.0.0.1, port 0.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -35,6 +35,7 @@ import {
   rawAcceptor,
   within,
 } from '../helpers/raw-dul-peer.ts';
+import { storedNames } from '../helpers/stored-files.ts';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 const CT_IMAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -601,7 +602,7 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
     const error = await within(call.outcome, 3000, 'the store handler');
     assert.ok(error, 'writeFile() rejects: the data stream failed');
     assert.equal((error as DicomError).code, 'ERR_ASSOCIATION_ABORTED');
-    assert.deepEqual(readdirSync(storeDir), [], 'neither the .part file nor the final file remains');
+    assert.deepEqual(storedNames(storeDir), [], 'neither the .part file nor the final file remains');
     await assertStillServes();
   });
 
@@ -622,7 +623,7 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
     peer.socket.resetAndDestroy();
     const error = await within(storeCalls.find((c) => c.uid === uid)!.outcome, 3000, 'the store handler');
     assert.ok(error, 'writeFile() rejects');
-    assert.deepEqual(readdirSync(storeDir), []);
+    assert.deepEqual(storedNames(storeDir), []);
     await assertStillServes();
   });
 
@@ -661,7 +662,7 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
       const response = await peer.expectPdu(3000);
       assert.equal(response.pdu?.type, 'P-DATA-TF');
       assert.equal(await within(storeCalls.find((c) => c.uid === uid)!.outcome, 3000, 'store'), undefined);
-      assert.deepEqual(readdirSync(storeDir), [`${uid}.dcm`]);
+      assert.deepEqual(storedNames(storeDir), [`${uid}.dcm`]);
       rmSync(join(storeDir, `${uid}.dcm`));
       await peer.send({ type: 'A-RELEASE-RQ' });
       assert.equal((await peer.expectPdu(2000)).pdu?.type, 'A-RELEASE-RP');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { SpareFiles } from '../../services/index.ts';
 import { checkedUid } from '../config.ts';
 
 /**
@@ -14,13 +15,21 @@ import { checkedUid } from '../config.ts';
 export class FileStorage {
   readonly root: string;
   readonly filesRoot: string;
+  /**
+   * Where instances are written before they are renamed into place: files created ahead of
+   * need (SpareFiles) in one directory of the same file system, whichever of the 256 a store
+   * goes to. Under files/, so that a crash's leftovers are found by `scan`.
+   */
+  readonly incoming: SpareFiles;
   /** Directories known to exist (256 at most). */
   readonly #directories = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
     this.filesRoot = join(root, 'files');
-    mkdirSync(this.filesRoot, { recursive: true });
+    const incoming = join(this.filesRoot, '.incoming');
+    mkdirSync(incoming, { recursive: true });
+    this.incoming = new SpareFiles(incoming);
   }
 
   /** The path (relative to the root) an instance is stored at. */
@@ -34,8 +43,8 @@ export class FileStorage {
     return join(this.root, relativePath);
   }
 
-  /** Creates the directory of a new instance; returns its absolute path and the .part path to write. */
-  async prepare(sopInstanceUid: string): Promise<{ relativePath: string; path: string; temporary: string }> {
+  /** Creates the directory of a new instance; returns its path, relative and absolute. */
+  async prepare(sopInstanceUid: string): Promise<{ relativePath: string; path: string }> {
     const relativePath = this.relativePath(sopInstanceUid);
     const path = this.absolute(relativePath);
     const dir = join(path, '..');
@@ -43,9 +52,7 @@ export class FileStorage {
       await mkdir(dir, { recursive: true });
       this.#directories.add(dir);
     }
-    // A unique temporary name: two associations may send the same instance at once.
-    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
-    return { relativePath, path, temporary };
+    return { relativePath, path };
   }
 
   async size(relativePath: string): Promise<number | undefined> {
@@ -82,6 +89,11 @@ export class FileStorage {
     };
     walk(this.filesRoot);
     return { files, leftovers };
+  }
+
+  /** Removes the spare files; stores after this create their file on demand. */
+  close(): void {
+    this.incoming.close();
   }
 
   removeLeftovers(leftovers: readonly string[]): void {
