@@ -33,11 +33,9 @@ const paths = readdirSync(dir)
   .filter((name) => !name.startsWith('.'))
   .sort()
   .map((name) => join(dir, name));
-// Headers read 16 at a time, as dicomkit storescu checks its input files.
+// Headers read with blocking calls, as dicomkit storescu checks its input files.
 const instances: PreparedInstance[] = [];
-for (let at = 0; at < paths.length; at += 16) {
-  instances.push(...(await Promise.all(paths.slice(at, at + 16).map((path) => prepareSource(path)))));
-}
+for (const path of paths) instances.push(await prepareSource(path, { blocking: true }));
 const sopClasses = [...new Set(instances.map((i) => i.sopClassUid))];
 
 const ae = new ApplicationEntity({ aeTitle: 'DKSCU', maxPduLength });
@@ -49,7 +47,9 @@ const association = await ae.associate({
 });
 const storeStart = performance.now();
 // storeMany reads the next file while the current one is on the wire, as a pipeline.
-for await (const outcome of association.storeMany(paths)) if (outcome.error) throw outcome.error;
+// Blocking reads, as dicomkit storescu reads ahead (PrepareOptions.blocking).
+for await (const outcome of association.storeMany(paths, { blocking: true }))
+  if (outcome.error) throw outcome.error;
 const storeSeconds = (performance.now() - storeStart) / 1000;
 await association.release();
 const seconds = (performance.now() - start) / 1000;

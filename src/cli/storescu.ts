@@ -63,8 +63,6 @@ interface StorescuOptions extends NetworkCliOptions {
   progress?: boolean;
 }
 
-/** Input files whose headers are read at once while checking them. */
-const CHECK_CONCURRENCY = 16;
 /** Files read ahead of the one being sent. */
 const READ_AHEAD = 4;
 /** PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255, so 128 per association. */
@@ -266,24 +264,22 @@ export function storescuCommand(): Command {
         const check = async (path: string): Promise<PreparedInstance | string> => {
           if (!existsSync(path)) return `cannot access file: ${path}`;
           try {
-            return await prepareSource(path);
+            // Nothing else to do before the association: blocking reads are the fastest.
+            return await prepareSource(path, { blocking: true });
           } catch (error) {
             return `bad DICOM file: ${path}: ${(error as Error).message}`;
           }
         };
-        // Headers are read several at a time (each read is a few thread-pool round trips);
-        // the outcomes are taken in the files' order, as DCMTK reports them.
-        for (let at = 0; at < files.length; at += CHECK_CONCURRENCY) {
-          const checked = await Promise.all(files.slice(at, at + CHECK_CONCURRENCY).map(check));
-          for (const outcome of checked) {
-            if (typeof outcome !== 'string') {
-              instances.push(outcome);
-              continue;
-            }
-            if (halt) throw new UsageError(outcome);
-            console.warn(`${outcome}, ignoring file`);
-            tally.failed++;
+        // In the files' order, as DCMTK reports them.
+        for (const path of files) {
+          const outcome = await check(path);
+          if (typeof outcome !== 'string') {
+            instances.push(outcome);
+            continue;
           }
+          if (halt) throw new UsageError(outcome);
+          console.warn(`${outcome}, ignoring file`);
+          tally.failed++;
         }
         const ae = applicationEntity(options, console);
         const proposal = proposalOf(options as unknown as Record<string, unknown>, 'storage');
@@ -319,14 +315,15 @@ export function storescuCommand(): Command {
           }
           let ended = false;
           let messageId = 0;
-          // The next files are read whole (up to 8 MiB each) while one is on the wire.
+          // The next files are read whole (up to 8 MiB each) while one is on the wire, with
+          // blocking reads: a tool has nothing else for its event loop to do meanwhile.
           const preloaded = new Map<number, Promise<PreparedInstance>>();
           const preload = (index: number): void => {
             const next = batch[index];
             if (!next || preloaded.has(index)) return;
             preloaded.set(
               index,
-              prepareSource(next.label, { preload: true }).catch(() => next),
+              prepareSource(next.label, { preload: true, blocking: true }).catch(() => next),
             );
           };
           for (const [index, listed] of batch.entries()) {

@@ -321,14 +321,15 @@ export class Association extends EventEmitter {
   /**
    * Stores many sources through this association, reading the next file while the current
    * one is on the wire (its header, and the whole file when small). Yields one outcome per
-   * source, in order; a failed store does not stop the rest.
+   * source, in order; a failed store does not stop the rest. `blocking` reads the files with
+   * blocking calls (PrepareOptions.blocking): for tools, not for servers.
    */
   async *storeMany(
     sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
-    options: { priority?: number } = {},
+    options: { priority?: number; blocking?: boolean } = {},
   ): AsyncGenerator<{ source: StoreSource; result?: StoreResult; error?: Error }> {
     const prepare = (source: StoreSource) =>
-      prepareSource(source, { preload: true }).then(
+      prepareSource(source, { preload: true, blocking: options.blocking ?? false }).then(
         (instance) => ({ source, instance }),
         (error: Error) => ({ source, error }),
       );

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { DicomError, DicomParseError } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
@@ -54,12 +55,23 @@ export interface PreparedInstance {
   data(ts: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
+export interface PrepareOptions {
+  /** Reads a file up to 8 MiB whole now, for sending soon (else its data is read when sent). */
+  preload?: boolean;
+  /**
+   * Reads a file's header with blocking calls: 5-10x faster than the thread pool's round
+   * trips for a small read from the page cache, but the event loop waits on the disk. For a
+   * tool with nothing else to do meanwhile (storescu checking its inputs), not for a server.
+   */
+  blocking?: boolean;
+}
+
 /** Reads what a C-STORE needs to know about a source, without loading a file's bulk data. */
 export async function prepareSource(
   source: StoreSource,
-  options: { preload?: boolean } = {},
+  options: PrepareOptions = {},
 ): Promise<PreparedInstance> {
-  if (typeof source === 'string') return prepareFile(source, options.preload ?? false);
+  if (typeof source === 'string') return prepareFile(source, options);
   if ('data' in source && 'sopInstanceUid' in source) return fromStream(source);
   const file: DicomFile | undefined = source instanceof DataSet ? undefined : source;
   const dataset = file ? file.dataset : (source as DataSet);
@@ -67,8 +79,11 @@ export async function prepareSource(
   return fromDataSet(dataset, stored, file?.meta, 'data set');
 }
 
-async function prepareFile(path: string, preload: boolean): Promise<PreparedInstance> {
-  const { head, whole: preloaded } = await readHeader(path, preload);
+async function prepareFile(path: string, options: PrepareOptions): Promise<PreparedInstance> {
+  const preload = options.preload ?? false;
+  const { head, whole: preloaded } = options.blocking
+    ? await readHeaderBlocking(path, preload)
+    : await readHeader(path, preload);
   // The data set's own UIDs are what the C-STORE names (PS3.4 §B.2.3); the meta may disagree.
   const sopClassUid = head.dataset.string(SOP_CLASS_UID)?.trim() || head.meta.string(0x00020002)?.trim();
   const sopInstanceUid =
@@ -129,36 +144,77 @@ async function prepareFile(path: string, preload: boolean): Promise<PreparedInst
  * read 16 KB and grow only when the parser runs out, instead of a fixed large read per file.
  * With `preload`, a file up to 8 MiB is read whole in the same go, for sending soon.
  */
-async function readHeader(path: string, preload: boolean): Promise<{ head: DicomFile; whole?: Uint8Array }> {
+async function readHeader(path: string, preload: boolean): Promise<Header> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new DicomError('ERR_IO', `cannot open ${path}: ${(error as Error).message}`, { cause: error });
+    throw cannotOpen(path, error);
   }
   try {
     const size = (await handle.stat()).size;
-    const first = preload && size <= PRELOAD_LIMIT ? size : Math.min(size, HEADER_READ);
-    for (let want = first; ; want = Math.min(size, want * 4)) {
-      const bytes = new Uint8Array(want);
-      const { bytesRead } = await handle.read(bytes, 0, want, 0);
-      try {
-        const head = readDicom(bytes.subarray(0, bytesRead), {
-          stopAtTag: SOP_INSTANCE_UID + 1,
-          source: path,
-        });
-        return bytesRead === size && preload ? { head, whole: bytes } : { head };
-      } catch (error) {
-        const partialRead = bytesRead < size;
-        // Gzip and anything odd: let the full reader decide.
-        if (!partialRead || !(error instanceof DicomParseError) || error.code !== 'ERR_UNEXPECTED_END') {
-          if (partialRead) return { head: await readDicomFile(path, { stopAtTag: SOP_INSTANCE_UID + 1 }) };
-          throw error;
-        }
-      }
-    }
+    return await headerFrom(
+      path,
+      size,
+      preload,
+      async (bytes) => (await handle.read(bytes, 0, bytes.length, 0)).bytesRead,
+    );
   } finally {
     await handle.close();
+  }
+}
+
+/** readHeader with blocking calls (PrepareOptions.blocking). */
+async function readHeaderBlocking(path: string, preload: boolean): Promise<Header> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw cannotOpen(path, error);
+  }
+  try {
+    return await headerFrom(path, fstatSync(fd).size, preload, (bytes) =>
+      readSync(fd, bytes, 0, bytes.length, 0),
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Header {
+  head: DicomFile;
+  whole?: Uint8Array;
+}
+
+function cannotOpen(path: string, error: unknown): DicomError {
+  return new DicomError('ERR_IO', `cannot open ${path}: ${(error as Error).message}`, { cause: error });
+}
+
+/** Reads from the start of the file, more each time, until the header parses. */
+async function headerFrom(
+  path: string,
+  size: number,
+  preload: boolean,
+  readFromStart: (bytes: Uint8Array) => number | Promise<number>,
+): Promise<Header> {
+  const first = preload && size <= PRELOAD_LIMIT ? size : Math.min(size, HEADER_READ);
+  for (let want = first; ; want = Math.min(size, want * 4)) {
+    const bytes = new Uint8Array(want);
+    const bytesRead = await readFromStart(bytes);
+    try {
+      const head = readDicom(bytes.subarray(0, bytesRead), {
+        stopAtTag: SOP_INSTANCE_UID + 1,
+        source: path,
+      });
+      return bytesRead === size && preload ? { head, whole: bytes } : { head };
+    } catch (error) {
+      const partialRead = bytesRead < size;
+      // Gzip and anything odd: let the full reader decide.
+      if (!partialRead || !(error instanceof DicomParseError) || error.code !== 'ERR_UNEXPECTED_END') {
+        if (partialRead) return { head: await readDicomFile(path, { stopAtTag: SOP_INSTANCE_UID + 1 }) };
+        throw error;
+      }
+    }
   }
 }
 

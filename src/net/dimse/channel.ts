@@ -39,6 +39,12 @@ export interface DimseChannelOptions {
 /** Bytes of P-DATA PDUs written per batch before waiting for the socket. */
 const BATCH_BYTES = 256 * 1024;
 
+/** PDU parts gathered for one socket write. */
+interface Batch {
+  parts: Uint8Array[];
+  bytes: number;
+}
+
 /**
  * DIMSE messages over P-DATA (PS3.7 §6.3, PS3.8 Annex E): splits a command and its data set
  * into PDVs no larger than the peer accepts, and puts the PDVs received back together into a
@@ -153,35 +159,44 @@ export class DimseChannel {
         const shown = { ...fields, CommandDataSetType: data === undefined ? NO_DATA_SET : DATA_SET_PRESENT };
         this.#logger.log('debug', `sending ${describeCommand(shown, contextId)}`);
       }
-      await this.#sendFragments(contextId, true, [command]);
-      if (data !== undefined) await this.#sendFragments(contextId, false, data);
+      // The command and the first data PDUs go out in one write: a small instance is then one
+      // syscall (and one wake-up of the peer) instead of two.
+      const batch: Batch = { parts: [], bytes: 0 };
+      await this.#sendFragments(batch, contextId, true, [command]);
+      if (data !== undefined) await this.#sendFragments(batch, contextId, false, data);
+      await this.#flush(batch);
     };
     const next = this.#sendChain.then(run, run);
     this.#sendChain = next.catch(() => {});
     return next;
   }
 
-  async #sendFragments(contextId: number, isCommand: boolean, source: MessageData): Promise<void> {
+  async #flush(batch: Batch): Promise<void> {
+    if (batch.parts.length === 0) return;
+    const parts = batch.parts;
+    batch.parts = [];
+    batch.bytes = 0;
+    if (this.#closed)
+      throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed during a transfer');
+    await this.#options.send(parts);
+  }
+
+  /** Adds the PDUs of a command or data set to `batch`, writing whenever it is full. */
+  async #sendFragments(
+    batch: Batch,
+    contextId: number,
+    isCommand: boolean,
+    source: MessageData,
+  ): Promise<void> {
     const max = this.#maxPdvData;
-    let batch: Uint8Array[] = [];
-    let batchBytes = 0;
     let pending: Uint8Array[] = [];
     let pendingLength = 0;
-    const flushBatch = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const parts = batch;
-      batch = [];
-      batchBytes = 0;
-      if (this.#closed)
-        throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed during a transfer');
-      await this.#options.send(parts);
-    };
     const emit = async (isLast: boolean): Promise<void> => {
-      batch.push(encodePDataHeader(pendingLength, contextId, isCommand, isLast), ...pending);
-      batchBytes += pendingLength + 12;
+      batch.parts.push(encodePDataHeader(pendingLength, contextId, isCommand, isLast), ...pending);
+      batch.bytes += pendingLength + 12;
       pending = [];
       pendingLength = 0;
-      if (batchBytes >= BATCH_BYTES || isLast) await flushBatch();
+      if (batch.bytes >= BATCH_BYTES) await this.#flush(batch);
     };
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
