@@ -1,53 +1,76 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { type DcmtkAliases, translateDcmtkArgs } from './common/dcmtk-args.ts';
-import { DUMP_ALIASES, dumpCommand } from './dump.ts';
-import { DUMP2DCM_ALIASES, dump2dcmCommand } from './dump2dcm.ts';
-import { ECHOSCU_ALIASES, echoscuCommand } from './echoscu.ts';
-import { FINDSCU_ALIASES, findscuCommand } from './findscu.ts';
-import { GETSCU_ALIASES, getscuCommand } from './getscu.ts';
-import { json2dcmCommand, jsonCommand } from './json.ts';
-import { MOVESCU_ALIASES, movescuCommand } from './movescu.ts';
-import { mprCommand } from './mpr.ts';
-import { pacsCommand } from './pacs.ts';
-import { renderCommand, transcodeCommand } from './pixel.ts';
-import { STORESCP_ALIASES, storescpCommand } from './storescp.ts';
-import { STORESCU_ALIASES, storescuCommand } from './storescu.ts';
 
-const ALIASES: Record<string, DcmtkAliases> = {
-  dump: DUMP_ALIASES,
-  dump2dcm: DUMP2DCM_ALIASES,
-  echoscu: ECHOSCU_ALIASES,
-  storescu: STORESCU_ALIASES,
-  findscu: FINDSCU_ALIASES,
-  storescp: STORESCP_ALIASES,
-  movescu: MOVESCU_ALIASES,
-  getscu: GETSCU_ALIASES,
+interface CommandModule {
+  command(): Command;
+  /** DCMTK's spellings of the command's options. */
+  aliases?: DcmtkAliases;
+}
+
+/**
+ * Every command, in the order `--help` lists them, loaded on demand: a run loads only its own
+ * command's modules (the pixel codecs are not parsed for a storescu), which shortens start-up.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  dump: async () => {
+    const m = await import('./dump.ts');
+    return { command: m.dumpCommand, aliases: m.DUMP_ALIASES };
+  },
+  dump2dcm: async () => {
+    const m = await import('./dump2dcm.ts');
+    return { command: m.dump2dcmCommand, aliases: m.DUMP2DCM_ALIASES };
+  },
+  json: async () => ({ command: (await import('./json.ts')).jsonCommand }),
+  json2dcm: async () => ({ command: (await import('./json.ts')).json2dcmCommand }),
+  pacs: async () => ({ command: (await import('./pacs.ts')).pacsCommand }),
+  echoscu: async () => {
+    const m = await import('./echoscu.ts');
+    return { command: m.echoscuCommand, aliases: m.ECHOSCU_ALIASES };
+  },
+  storescu: async () => {
+    const m = await import('./storescu.ts');
+    return { command: m.storescuCommand, aliases: m.STORESCU_ALIASES };
+  },
+  findscu: async () => {
+    const m = await import('./findscu.ts');
+    return { command: m.findscuCommand, aliases: m.FINDSCU_ALIASES };
+  },
+  storescp: async () => {
+    const m = await import('./storescp.ts');
+    return { command: m.storescpCommand, aliases: m.STORESCP_ALIASES };
+  },
+  movescu: async () => {
+    const m = await import('./movescu.ts');
+    return { command: m.movescuCommand, aliases: m.MOVESCU_ALIASES };
+  },
+  getscu: async () => {
+    const m = await import('./getscu.ts');
+    return { command: m.getscuCommand, aliases: m.GETSCU_ALIASES };
+  },
+  render: async () => ({ command: (await import('./pixel.ts')).renderCommand }),
+  mpr: async () => ({ command: (await import('./mpr.ts')).mprCommand }),
+  transcode: async () => ({ command: (await import('./pixel.ts')).transcodeCommand }),
 };
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('dicomkit')
     .description('DICOM toolkit and PACS: files, network tools compatible with DCMTK, and a PACS server')
     .version('0.1.0')
-    .showHelpAfterError()
-    .addCommand(dumpCommand())
-    .addCommand(dump2dcmCommand())
-    .addCommand(jsonCommand())
-    .addCommand(json2dcmCommand())
-    .addCommand(pacsCommand())
-    .addCommand(echoscuCommand())
-    .addCommand(storescuCommand())
-    .addCommand(findscuCommand())
-    .addCommand(storescpCommand())
-    .addCommand(movescuCommand())
-    .addCommand(getscuCommand())
-    .addCommand(renderCommand())
-    .addCommand(mprCommand())
-    .addCommand(transcodeCommand());
+    .showHelpAfterError();
+  const [command, ...rest] = argv;
+  // A known command loads alone, --version none; anything else (help, a typo) needs the list.
+  const names =
+    command !== undefined && Object.hasOwn(COMMANDS, command)
+      ? [command]
+      : argv.length === 1 && (command === '--version' || command === '-V')
+        ? []
+        : Object.keys(COMMANDS);
+  const loaded = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const m of loaded) program.addCommand(m.command());
   program.exitOverride();
   // DCMTK's spellings become long options; an option's value is never taken for a spelling.
-  const [command, ...rest] = argv;
-  const aliases = command ? ALIASES[command] : undefined;
+  const aliases = names.length === 1 ? loaded[0]!.aliases : undefined;
   const sub = program.commands.find((c) => c.name() === command);
   const takesValue = (long: string): boolean =>
     sub?.options.some((o) => o.long === long && (o.required || o.optional)) ?? false;
