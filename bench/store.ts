@@ -289,6 +289,9 @@ async function runOnce(
     // Received files go; an SCP's own hidden spare files (.part) stay where it made them.
     for (const name of readdirSync(outDir)) if (!name.endsWith('.part')) rmSync(join(outDir, name));
   }
+  // Every timed run starts with nothing dirty in the page cache or the journal: otherwise the
+  // write-back of earlier runs lands on whichever scenario comes next (10x swings seen).
+  spawnSync('sync');
   let scu: ScuRun;
   try {
     scu = await runScu(c.scu, scp, dataDir, pdu, scratch);

@@ -44,6 +44,8 @@ export class PartFile {
   #pendingBytes = 0;
   #written = 0;
   #closed = false;
+  /** Called once the file is committed or discarded (SpareFiles refills then). */
+  onSettled: (() => void) | undefined;
 
   private constructor(temporary: string, fd: number) {
     this.temporary = temporary;
@@ -105,8 +107,15 @@ export class PartFile {
       this.#copyTo(path, durable);
     } finally {
       this.#close();
+      this.#settled();
     }
     if (durable) await syncDirectory(dirname(path));
+  }
+
+  #settled(): void {
+    const onSettled = this.onSettled;
+    this.onSettled = undefined;
+    onSettled?.();
   }
 
   #copyTo(path: string, durable: boolean): void {
@@ -139,6 +148,7 @@ export class PartFile {
     } catch {
       // nothing to remove
     }
+    this.#settled();
   }
 
   #close(): void {
@@ -171,11 +181,16 @@ export class SpareFiles {
   async take(): Promise<PartFile> {
     if (this.#closed) return this.#create();
     const spare = this.#ready.shift();
-    this.#refill();
-    if (!spare) return this.#create();
+    if (!spare) {
+      this.#refill();
+      return this.#create();
+    }
     try {
       const file = await spare;
       unusedSpares.delete(file);
+      // The next spare is made once this file is renamed: made meanwhile, its creation would
+      // contend with the rename for the directory's lock and the journal.
+      file.onSettled = () => this.#refill();
       return file;
     } catch {
       // The spare failed when it was made (its directory was missing then): try once more.
@@ -198,7 +213,7 @@ export class SpareFiles {
   }
 
   #refill(): void {
-    while (this.#ready.length < this.#depth) {
+    while (this.#ready.length < this.#depth && !this.#closed) {
       const spare = this.#create();
       spare.then(
         (file) => unusedSpares.add(file),
