@@ -1,6 +1,6 @@
 import { DicomError, type Logger, SILENT_LOGGER } from '../../core/index.ts';
 import { concatParts } from '../../object/index.ts';
-import { encodePDataHeader, type PDataTf } from '../pdu/index.ts';
+import { encodePDataHeader, type PDataTf, pdvPieces } from '../pdu/index.ts';
 import {
   type Command,
   type CommandFields,
@@ -78,10 +78,15 @@ export class DimseChannel {
     const waits: Promise<void>[] = [];
     for (const pdv of pdu.pdvs) {
       try {
-        const r = pdv.isCommand
-          ? this.#commandFragment(pdv.contextId, pdv.data, pdv.isLast)
-          : this.#dataFragment(pdv.contextId, pdv.data, pdv.isLast);
-        if (r) waits.push(r);
+        // A fragment that arrived across socket reads comes in pieces; each is passed on as is.
+        const pieces = pdvPieces(pdv);
+        for (let i = 0; i < pieces.length; i++) {
+          const isLast = pdv.isLast && i === pieces.length - 1;
+          const r = pdv.isCommand
+            ? this.#commandFragment(pdv.contextId, pieces[i]!, isLast)
+            : this.#dataFragment(pdv.contextId, pieces[i]!, isLast);
+          if (r) waits.push(r);
+        }
       } catch (error) {
         const e = error instanceof DicomError ? error : new DicomError('ERR_DIMSE', String(error));
         this.close(e);

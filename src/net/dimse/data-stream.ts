@@ -16,6 +16,7 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   #iterating = false;
   #consumerWake: (() => void) | undefined;
   #producerWake: (() => void) | undefined;
+  #producerWait: Promise<void> | undefined;
   #doneWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Bytes pushed so far. */
   received = 0;
@@ -37,9 +38,11 @@ export class DataStream implements AsyncIterable<Uint8Array> {
     this.#buffered += chunk.length;
     this.#wakeConsumer();
     if (this.#buffered <= this.#highWaterMark) return;
-    return new Promise<void>((resolve) => {
+    // One wait for all the pushes made while over the mark (several pieces of one PDU).
+    this.#producerWait ??= new Promise<void>((resolve) => {
       this.#producerWake = resolve;
     });
+    return this.#producerWait;
   }
 
   end(): void {
@@ -138,6 +141,7 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   #wakeProducer(): void {
     const wake = this.#producerWake;
     this.#producerWake = undefined;
+    this.#producerWait = undefined;
     wake?.();
   }
 

@@ -163,6 +163,20 @@ describe('DataStream', () => {
     discarded.end();
     await discarded.whenEnded();
   });
+
+  test('several pushes over the mark share one wait, released once the reader catches up', async () => {
+    // The pieces of one PDU received across socket reads are pushed one after the other.
+    const stream = new DataStream(4);
+    stream.push(new Uint8Array(4));
+    const first = stream.push(new Uint8Array(4));
+    const second = stream.push(new Uint8Array(4));
+    assert.ok(first instanceof Promise);
+    assert.equal(second, first);
+    const all = stream.bytes();
+    await Promise.all([first, second]);
+    stream.end();
+    assert.equal((await all).length, 12);
+  });
 });
 
 describe('DimseChannel', () => {

@@ -1,5 +1,6 @@
 import { lookupUid } from '../../dictionary/index.ts';
 import { encodePdu } from './codec.ts';
+import { pdvLength } from './p-data.ts';
 import type { AssociateAc, AssociateRq, Pdu, UserInformation } from './types.ts';
 import { hex } from './user-information.ts';
 
@@ -112,7 +113,7 @@ export function describePdu(pdu: Pdu, direction?: 'sent' | 'received'): string {
       pdu.pdvs.forEach((pdv, i) => {
         const kind = pdv.isCommand ? 'command' : 'data set';
         const last = pdv.isLast ? 'last fragment' : 'more fragments follow';
-        lines.push(`  PDV ${i + 1}: context ${pdv.contextId}, ${kind}, ${last}, ${pdv.data.length} bytes`);
+        lines.push(`  PDV ${i + 1}: context ${pdv.contextId}, ${kind}, ${last}, ${pdvLength(pdv)} bytes`);
       });
       break;
     default:
@@ -210,7 +211,7 @@ function pduLength(pdu: Pdu): number | undefined {
   switch (pdu.type) {
     case 'P-DATA-TF':
       // Summed rather than encoded: a debug line must not copy megabytes of data.
-      return pdu.pdvs.reduce((sum, pdv) => sum + 6 + pdv.data.length, 0);
+      return pdu.pdvs.reduce((sum, pdv) => sum + 6 + pdvLength(pdv), 0);
     case 'A-ASSOCIATE-RQ':
     case 'A-ASSOCIATE-AC':
       try {

@@ -19,7 +19,7 @@ export {
 } from './constants.ts';
 export { abortReasonText, contextResultText, describePdu, rejectReasonText } from './describe.ts';
 export { checkAeTitle } from './fields.ts';
-export { encodePDataHeader } from './p-data.ts';
+export { decodePDataParts, encodePDataHeader, pdvLength, pdvPieces } from './p-data.ts';
 export { isPduError, PduError } from './pdu-error.ts';
 export type * from './types.ts';
 export { emptyUserInformation } from './user-information.ts';

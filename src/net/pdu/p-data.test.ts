@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DicomError } from '../../core/index.ts';
-import { ABORT_REASON, decodePdu, encodePDataHeader, encodePdu, type PDataTf } from './index.ts';
+import {
+  ABORT_REASON,
+  decodePDataParts,
+  decodePdu,
+  encodePDataHeader,
+  encodePdu,
+  type PDataTf,
+  type Pdu,
+  pdvLength,
+  pdvPieces,
+} from './index.ts';
 import { ascii, bytes, DCMTK_ECHO_PDATA, DCMTK_ECHO_RSP_PDATA, pduError } from './test-buffers.ts';
 
 const INVALID = pduError(ABORT_REASON.INVALID_PDU_PARAMETER_VALUE);
@@ -134,6 +144,90 @@ describe('P-DATA-TF (PS3.8 §9.3.5)', () => {
 
     it('rejects a P-DATA-TF without a PDV', () => {
       assert.throws(() => decodePdu(bytes('04 00 00000000')), INVALID);
+    });
+  });
+
+  describe('across socket reads (decodePDataParts)', () => {
+    /** `bytes` cut at `cuts` (offsets), as the reads of a socket would deliver it. */
+    const cut = (whole: Uint8Array, cuts: number[]): Uint8Array[] => {
+      const parts: Uint8Array[] = [];
+      let from = 0;
+      for (const at of [...cuts, whole.length]) {
+        parts.push(whole.subarray(from, at));
+        from = at;
+      }
+      return parts;
+    };
+    const joined = (pdu: Pdu): PDataTf => {
+      assert.equal(pdu.type, 'P-DATA-TF');
+      const p = pdu as PDataTf;
+      return { type: 'P-DATA-TF', pdvs: p.pdvs.map(({ pieces: _, ...pdv }) => ({ ...pdv, data: pdv.data })) };
+    };
+    const many: PDataTf = {
+      type: 'P-DATA-TF',
+      pdvs: Array.from({ length: 40 }, (_, i) => ({
+        contextId: 1 + 2 * (i % 7),
+        isCommand: i % 5 === 0,
+        isLast: i % 3 === 0,
+        data: Uint8Array.from({ length: (i * 37) % 300 }, (_, k) => (k * 7 + i) & 0xff),
+      })),
+    };
+    const wire = encodePdu(many);
+
+    it('decodes what decodePData decodes, wherever the reads end, headers split included', () => {
+      let seed = 7;
+      const random = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % n;
+      };
+      for (let round = 0; round < 200; round++) {
+        const cuts = [
+          ...new Set(Array.from({ length: 1 + random(12) }, () => 1 + random(wire.length - 1))),
+        ].sort((a, b) => a - b);
+        const decoded = decodePDataParts(cut(wire, cuts));
+        assert.deepEqual(joined(decoded), many, `cuts ${cuts.join(',')}`);
+      }
+      // Every single cut point, so each byte of each PDV header is split once.
+      for (let at = 1; at < wire.length; at++)
+        assert.deepEqual(joined(decodePDataParts(cut(wire, [at]))), many);
+    });
+
+    it('hands out a fragment split across reads as views on them, joined only when asked', () => {
+      const data = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+      const pdu = encodePdu({
+        type: 'P-DATA-TF',
+        pdvs: [{ contextId: 3, isCommand: false, isLast: true, data }],
+      });
+      const parts = cut(pdu, [100, 600]);
+      const [pdv] = decodePDataParts(parts).pdvs;
+      const pieces = pdvPieces(pdv!);
+      assert.deepEqual(
+        pieces.map((p) => [p.buffer === pdu.buffer, p.byteOffset, p.length]),
+        [
+          [true, 12, 88],
+          [true, 100, 500],
+          [true, 600, 412],
+        ],
+      );
+      assert.equal(pdvLength(pdv!), 1000);
+      assert.deepEqual(pdv!.data, data);
+      // Within one read: a plain view, no pieces.
+      const single = decodePDataParts(cut(pdu, [8])).pdvs[0]!;
+      assert.equal(single.pieces, undefined);
+      assert.equal(single.data.byteOffset, 12);
+    });
+
+    it('rejects what decodePData rejects', () => {
+      for (const bad of [
+        '04 00 00000006 00000001 01 03',
+        '04 00 00000008 00000005 01 03 aabb',
+        '04 00 00000008 ffffffff 01 03 aabb',
+        '04 00 00000009 00000003 01 03 aa 0000 00',
+        '04 00 00000000',
+      ]) {
+        const whole = bytes(bad);
+        assert.throws(() => decodePDataParts(cut(whole, [3, whole.length - 1])), INVALID, bad);
+      }
     });
   });
 });

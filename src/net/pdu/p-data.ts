@@ -121,3 +121,141 @@ export function decodePData(bytes: Uint8Array): PDataTf {
   }
   return { type: 'P-DATA-TF', pdvs };
 }
+
+/** The bytes of a PDV's fragment without copying them: one piece, or several. */
+export function pdvPieces(pdv: Pdv): readonly Uint8Array[] {
+  return pdv.pieces ?? [pdv.data];
+}
+
+/** The length of a PDV's fragment, without joining its pieces. */
+export function pdvLength(pdv: Pdv): number {
+  if (!pdv.pieces) return pdv.data.length;
+  let length = 0;
+  for (const piece of pdv.pieces) length += piece.length;
+  return length;
+}
+
+/**
+ * decodePData for a PDU that lies across several buffers (socket reads), as `parts` in order:
+ * the PDV headers are read across the boundaries and the fragments handed out as views on the
+ * parts, so a large PDU is never copied into one buffer. Same checks, same errors.
+ */
+export function decodePDataParts(parts: readonly Uint8Array[]): PDataTf {
+  const cursor = new PartsCursor(parts);
+  const end = cursor.length;
+  cursor.skip(6);
+  const pdvs: Pdv[] = [];
+  let pos = 6;
+  while (pos < end) {
+    if (end - pos < 4) {
+      throw new PduError(
+        `${end - pos} trailing bytes cannot hold a PDV item length`,
+        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
+        pos,
+      );
+    }
+    const itemLength = cursor.uint32();
+    if (itemLength < 2) {
+      throw new PduError(
+        `PDV item length ${itemLength} is below 2`,
+        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
+        pos,
+      );
+    }
+    if (itemLength > end - pos - 4) {
+      throw new PduError(
+        `PDV item length ${itemLength} runs past the end of the PDU (${end - pos - 4} bytes left)`,
+        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
+        pos,
+      );
+    }
+    const contextId = cursor.byte();
+    const control = cursor.byte();
+    const pieces = cursor.take(itemLength - 2);
+    const isCommand = (control & COMMAND_BIT) !== 0;
+    const isLast = (control & LAST_BIT) !== 0;
+    pdvs.push(
+      pieces.length === 1
+        ? { contextId, isCommand, isLast, data: pieces[0]! }
+        : piecedPdv(contextId, isCommand, isLast, pieces),
+    );
+    pos += 4 + itemLength;
+  }
+  if (pdvs.length === 0) {
+    throw new PduError('P-DATA-TF PDU without a PDV item', ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 2);
+  }
+  return { type: 'P-DATA-TF', pdvs };
+}
+
+function piecedPdv(contextId: number, isCommand: boolean, isLast: boolean, pieces: Uint8Array[]): Pdv {
+  let joined: Uint8Array | undefined;
+  return {
+    contextId,
+    isCommand,
+    isLast,
+    pieces,
+    get data(): Uint8Array {
+      if (!joined) {
+        joined = new Uint8Array(pdvLength(this));
+        let at = 0;
+        for (const piece of pieces) {
+          joined.set(piece, at);
+          at += piece.length;
+        }
+      }
+      return joined;
+    },
+  };
+}
+
+/** Reads bytes across a list of buffers as if they were one. */
+class PartsCursor {
+  readonly #parts: readonly Uint8Array[];
+  readonly length: number;
+  #index = 0;
+  #offset = 0;
+
+  constructor(parts: readonly Uint8Array[]) {
+    this.#parts = parts;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.length = length;
+  }
+
+  byte(): number {
+    let part = this.#parts[this.#index]!;
+    while (this.#offset >= part.length) {
+      part = this.#parts[++this.#index]!;
+      this.#offset = 0;
+    }
+    return part[this.#offset++]!;
+  }
+
+  uint32(): number {
+    return ((this.byte() << 24) | (this.byte() << 16) | (this.byte() << 8) | this.byte()) >>> 0;
+  }
+
+  skip(n: number): void {
+    this.take(n);
+  }
+
+  /** The next `n` bytes as views on the parts. */
+  take(n: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    while (n > 0) {
+      const part = this.#parts[this.#index]!;
+      const available = part.length - this.#offset;
+      if (available === 0) {
+        this.#index++;
+        this.#offset = 0;
+        continue;
+      }
+      const count = Math.min(available, n);
+      out.push(part.subarray(this.#offset, this.#offset + count));
+      this.#offset += count;
+      n -= count;
+    }
+    if (out.length === 0) out.push(new Uint8Array(0));
+    return out;
+  }
+}

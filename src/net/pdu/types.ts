@@ -127,6 +127,12 @@ export interface Pdv {
   isLast: boolean;
   /** On decode, a subarray view of the input (no copy): copy it if the input buffer is reused. */
   data: Uint8Array;
+  /**
+   * Set when the fragment arrived split across socket reads: its bytes as they lie in those
+   * reads, uncopied. `data` then joins them (a copy, made on first use): readers on the hot
+   * path take the pieces instead (see pdvPieces).
+   */
+  pieces?: readonly Uint8Array[];
 }
 
 /** P-DATA-TF (PS3.8 §9.3.5). */

@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
 import { DicomError } from '../../core/index.ts';
-import { decodePdu, encodePdu, PDU_TYPE, type Pdu, PduError, readPduHeader } from '../pdu/index.ts';
+import {
+  decodePDataParts,
+  decodePdu,
+  encodePdu,
+  PDU_TYPE,
+  type Pdu,
+  PduError,
+  readPduHeader,
+} from '../pdu/index.ts';
 
 /** What the reader hands up: a decoded PDU, or the error that made the byte stream unusable. */
 export interface PduSocketHandlers {
@@ -107,10 +115,15 @@ export class PduSocket {
       }
       const total = HEADER + header.length;
       if (this.#buffered < total) break;
-      const bytes = this.#take(total);
       let pdu: Pdu;
       try {
-        pdu = decodePdu(bytes);
+        // A P-DATA-TF across several socket reads is decoded where it lies: a large PDU
+        // (maximum length 128 KB, reads of 64 KB) was copied whole before, and the copies
+        // doubled what the garbage collector had to free.
+        pdu =
+          header.type === PDU_TYPE.P_DATA_TF && this.#chunks[0]!.length < total
+            ? decodePDataParts(this.#takeParts(total))
+            : decodePdu(this.#take(total));
       } catch (error) {
         this.#fail(error instanceof PduError ? error : new PduError(String((error as Error).message), 6));
         return;
@@ -170,6 +183,26 @@ export class PduSocket {
       return out;
     }
     return this.#gather(n, true);
+  }
+
+  /** Consumes `n` bytes as views on the buffered chunks, without copying. */
+  #takeParts(n: number): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    let needed = n;
+    while (needed > 0) {
+      const chunk = this.#chunks[0]!;
+      if (chunk.length <= needed) {
+        parts.push(chunk);
+        needed -= chunk.length;
+        this.#chunks.shift();
+      } else {
+        parts.push(chunk.subarray(0, needed));
+        this.#chunks[0] = chunk.subarray(needed);
+        needed = 0;
+      }
+    }
+    this.#buffered -= n;
+    return parts;
   }
 
   #gather(n: number, consume: boolean): Uint8Array {
