@@ -182,30 +182,30 @@ const FIELD_ORDER: readonly (keyof CommandFields)[] = [
  * presentation context says, with Command Group Length first (PS3.7 §6.3.1, §E.1).
  */
 export function encodeCommand(fields: CommandFields): Uint8Array {
-  // Written directly: group 0000 has a handful of VRs and this runs for every message.
-  const values: [number, 'UI' | 'US' | 'AE' | 'AT' | 'LO', string | number | number[]][] = [];
-  const all: CommandFields = { ...fields, CommandDataSetType: fields.CommandDataSetType ?? NO_DATA_SET };
-  for (const key of FIELD_ORDER) {
-    const value = all[key];
-    if (value === undefined) continue;
-    const [tag, vr] = COMMAND_ELEMENTS[key];
-    values.push([tag, vr, value as string | number | number[]]);
-  }
-  const encoded = values.map(([tag, vr, value]) => [tag, encodeCommandValue(vr, value)] as const);
+  // Written directly, in two passes over the fields and with no intermediate buffers: group
+  // 0000 has a handful of VRs and this runs for every message.
+  const dataSetType = fields.CommandDataSetType ?? NO_DATA_SET;
   let length = 12;
-  for (const [, bytes] of encoded) length += 8 + bytes.length;
+  for (const key of FIELD_ORDER) {
+    const value = key === 'CommandDataSetType' ? dataSetType : fields[key];
+    if (value !== undefined) length += 8 + commandValueLength(COMMAND_ELEMENTS[key][1], value);
+  }
   const out = new Uint8Array(length);
   const view = new DataView(out.buffer);
   // (0000,0000) UL Command Group Length: the bytes after this element (PS3.7 §E.1).
   view.setUint32(4, 4, true);
   view.setUint32(8, length - 12, true);
   let at = 12;
-  for (const [tag, bytes] of encoded) {
+  for (const key of FIELD_ORDER) {
+    const value = key === 'CommandDataSetType' ? dataSetType : fields[key];
+    if (value === undefined) continue;
+    const [tag, vr] = COMMAND_ELEMENTS[key];
+    const valueLength = commandValueLength(vr, value);
     view.setUint16(at, tag >>> 16, true);
     view.setUint16(at + 2, tag & 0xffff, true);
-    view.setUint32(at + 4, bytes.length, true);
-    out.set(bytes, at + 8);
-    at += 8 + bytes.length;
+    view.setUint32(at + 4, valueLength, true);
+    writeCommandValue(out, view, at + 8, vr, value, valueLength);
+    at += 8 + valueLength;
   }
   return out;
 }
@@ -237,32 +237,40 @@ const COMMAND_ELEMENTS: Record<keyof CommandFields, [number, 'UI' | 'US' | 'AE' 
   MoveOriginatorMessageID: [0x00001031, 'US'],
 };
 
-function encodeCommandValue(
+type CommandValue = string | number | number[];
+
+function commandValueLength(vr: 'UI' | 'US' | 'AE' | 'AT' | 'LO', value: CommandValue): number {
+  if (vr === 'US') return 2;
+  if (vr === 'AT') return Array.isArray(value) ? value.length * 4 : 4;
+  // UI pads with NUL, the text VRs with a space, to an even length (PS3.5 §6.2).
+  const length = String(value).length;
+  return length + (length % 2);
+}
+
+function writeCommandValue(
+  out: Uint8Array,
+  view: DataView,
+  at: number,
   vr: 'UI' | 'US' | 'AE' | 'AT' | 'LO',
-  value: string | number | number[],
-): Uint8Array {
+  value: CommandValue,
+  length: number,
+): void {
   if (vr === 'US') {
-    const out = new Uint8Array(2);
-    new DataView(out.buffer).setUint16(0, Number(value), true);
-    return out;
+    view.setUint16(at, Number(value), true);
+    return;
   }
   if (vr === 'AT') {
     const tags = Array.isArray(value) ? value : [Number(value)];
-    const out = new Uint8Array(tags.length * 4);
-    const view = new DataView(out.buffer);
-    tags.forEach((tag, i) => {
-      view.setUint16(i * 4, tag >>> 16, true);
-      view.setUint16(i * 4 + 2, tag & 0xffff, true);
-    });
-    return out;
+    for (let i = 0; i < tags.length; i++) {
+      view.setUint16(at + i * 4, tags[i]! >>> 16, true);
+      view.setUint16(at + i * 4 + 2, tags[i]! & 0xffff, true);
+    }
+    return;
   }
-  // UI pads with NUL, the text VRs with a space, to an even length (PS3.5 §6.2); the command
-  // group is always in the default repertoire.
+  // The command group is always in the default repertoire: one byte a character.
   const text = String(value);
-  const even = text.length % 2 === 0 ? text : `${text}${vr === 'UI' ? '\0' : ' '}`;
-  const out = new Uint8Array(even.length);
-  for (let i = 0; i < even.length; i++) out[i] = even.charCodeAt(i) & 0xff;
-  return out;
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i) & 0xff;
+  if (text.length < length) out[at + text.length] = vr === 'UI' ? 0 : 0x20;
 }
 
 /** A received command set, decoded, with the raw data set for elements we do not model. */
@@ -322,20 +330,32 @@ export function decodeCommand(bytes: Uint8Array): Command {
     }
   }
   const dataSetType = (out.CommandDataSetType as number | undefined) ?? NO_DATA_SET;
-  let parsed: DataSet | undefined;
-  const command = {
-    ...(out as unknown as CommandFields),
-    info,
-    hasDataSet: dataSetType !== NO_DATA_SET,
-  } as Command;
-  Object.defineProperty(command, 'dataset', {
-    enumerable: false,
-    get: () => {
-      parsed ??= readDataSet(bytes, IMPLICIT_LE);
-      return parsed;
-    },
-  });
-  return command;
+  return Object.assign(
+    new DecodedCommand(bytes, info, dataSetType !== NO_DATA_SET),
+    out,
+  ) as unknown as Command;
+}
+
+/**
+ * A decoded command: its fields are own properties (as a spread or JSON shows them), the
+ * generic parse of the whole set (`dataset`) a getter on the prototype, made when asked.
+ */
+class DecodedCommand {
+  readonly info: DimseCommandInfo;
+  readonly hasDataSet: boolean;
+  readonly #bytes: Uint8Array;
+  #parsed: DataSet | undefined;
+
+  constructor(bytes: Uint8Array, info: DimseCommandInfo, hasDataSet: boolean) {
+    this.info = info;
+    this.hasDataSet = hasDataSet;
+    this.#bytes = bytes;
+  }
+
+  get dataset(): DataSet {
+    this.#parsed ??= readDataSet(this.#bytes, IMPLICIT_LE);
+    return this.#parsed;
+  }
 }
 
 function decodeCommandValue(
@@ -354,10 +374,13 @@ function decodeCommandValue(
     return tags;
   }
   // UI, AE, LO in the default repertoire: one byte a character; padding and spaces trimmed.
-  let text = '';
-  for (let i = 0; i < length; i++) text += String.fromCharCode(view.getUint8(at + i));
-  const trimmed = text.replace(/\0+$/, '').trim();
-  return trimmed === '' && length === 0 ? undefined : trimmed;
+  if (length === 0) return undefined;
+  const bytes = new Uint8Array(view.buffer, view.byteOffset + at, length);
+  let start = 0;
+  let end = length;
+  while (end > start && (bytes[end - 1] === 0 || bytes[end - 1]! <= 0x20)) end--;
+  while (start < end && bytes[start]! <= 0x20) start++;
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
 }
 
 const PRIORITY_NAMES: Record<number, string> = { 0: 'MEDIUM', 1: 'HIGH', 2: 'LOW' };
