@@ -79,47 +79,7 @@ function writePdvHeader(
  * of every transfer: one pass over the PDV headers, the data handed out as subarray views.
  */
 export function decodePData(bytes: Uint8Array): PDataTf {
-  const end = bytes.length;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const pdvs: Pdv[] = [];
-  let pos = 6;
-  while (pos < end) {
-    if (end - pos < 4) {
-      throw new PduError(
-        `${end - pos} trailing bytes cannot hold a PDV item length`,
-        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
-        pos,
-      );
-    }
-    const itemLength = view.getUint32(pos);
-    // The item length counts the context ID and the control header, so it is at least 2.
-    if (itemLength < 2) {
-      throw new PduError(
-        `PDV item length ${itemLength} is below 2`,
-        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
-        pos,
-      );
-    }
-    if (itemLength > end - pos - 4) {
-      throw new PduError(
-        `PDV item length ${itemLength} runs past the end of the PDU (${end - pos - 4} bytes left)`,
-        ABORT_REASON.INVALID_PDU_PARAMETER_VALUE,
-        pos,
-      );
-    }
-    const control = bytes[pos + 5]!;
-    pdvs.push({
-      contextId: bytes[pos + 4]!,
-      isCommand: (control & COMMAND_BIT) !== 0,
-      isLast: (control & LAST_BIT) !== 0,
-      data: bytes.subarray(pos + PDV_HEADER, pos + 4 + itemLength),
-    });
-    pos += 4 + itemLength;
-  }
-  if (pdvs.length === 0) {
-    throw new PduError('P-DATA-TF PDU without a PDV item', ABORT_REASON.INVALID_PDU_PARAMETER_VALUE, 2);
-  }
-  return { type: 'P-DATA-TF', pdvs };
+  return decodePDataParts([bytes]);
 }
 
 /** The bytes of a PDV's fragment without copying them: one piece, or several. */
@@ -136,9 +96,9 @@ export function pdvLength(pdv: Pdv): number {
 }
 
 /**
- * decodePData for a PDU that lies across several buffers (socket reads), as `parts` in order:
- * the PDV headers are read across the boundaries and the fragments handed out as views on the
- * parts, so a large PDU is never copied into one buffer. Same checks, same errors.
+ * decodePData for a PDU that may lie across several buffers (socket reads), as `parts` in
+ * order: the PDV headers are read across the boundaries and the fragments handed out as views
+ * on the parts, so a large PDU is never copied into one buffer.
  */
 export function decodePDataParts(parts: readonly Uint8Array[]): PDataTf {
   const cursor = new PartsCursor(parts);
