@@ -4,12 +4,14 @@
  *
  *   SCP role: DCMTK storescu -> dicomkit SCP (bench/store-scp.ts, writing Part 10 files)
  *             vs storescu -> DCMTK storescp
- *   SCU role: dicomkit SCU (bench/store-scu.ts) -> storescp vs storescu -> storescp
+ *   SCU role: dicomkit storescu (the compiled CLI, DCMTK's flags) -> storescp, and the API
+ *             (bench/store-scu.ts, under tsx) -> storescp, vs storescu -> storescp
  *
  * on ~520 KB CT instances (512x512x16 bit, CT_small's header) and ~5 KB Secondary Capture
  * instances, all Explicit VR Little Endian, generated in a temporary folder. Every side runs
  * in its own process; the SCU's time is from its spawn to its exit (storescu's start-up is
- * a few ms, node's with tsx a few hundred: the dicomkit SCU's in-process time is shown too).
+ * a few ms, node's about 70 ms, the CLI's about 190 ms, tsx's a few hundred: the API
+ * scenario's in-process time is shown too). `npm run build` runs first.
  * Peak RSS is VmHWM of the SCP (from /proc before it is stopped) and the SCU's maxrss (from
  * /usr/bin/time). Both sides advertise the same maximum PDU; each PDU size is a separate run.
  * Each case runs `--reps` times; the median run is reported. An SCP is a long-running server, so
@@ -23,7 +25,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSet, readDicom, writeDicom } from '../src/object/index.ts';
 import { freePort, waitForPort } from '../test/helpers/net-peers.ts';
@@ -44,6 +46,8 @@ const keep = args.includes('--keep');
 
 const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
 const NODE_ARGS = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+/** The compiled CLI, as users run it (built below, so that it is never stale). */
+const CLI = resolve('dist/cli/main.js');
 const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
 
 // ---- data ----
@@ -188,7 +192,7 @@ interface ScuRun {
 
 /** Runs an SCU under /usr/bin/time (for its maxrss) and times it from spawn to exit. */
 async function runScu(
-  name: 'dicomkit' | 'dcmtk',
+  name: ScuName,
   scp: Scp,
   dataDir: string,
   pdu: number,
@@ -196,36 +200,38 @@ async function runScu(
   limit = Number.POSITIVE_INFINITY,
 ): Promise<ScuRun> {
   const timeFile = join(scratch, 'time.txt');
+  const storescuArgs = [
+    '-aet',
+    name === 'dcmtk' ? 'STORESCU' : 'DKSCU',
+    '-aec',
+    scp.aeTitle,
+    '-pdu',
+    String(pdu),
+    '127.0.0.1',
+    String(scp.port),
+    ...readdirSync(dataDir).sort().slice(0, limit),
+  ];
   const command =
     name === 'dcmtk'
-      ? [
-          'storescu',
-          '-aet',
-          'STORESCU',
-          '-aec',
-          scp.aeTitle,
-          '-pdu',
-          String(pdu),
-          '127.0.0.1',
-          String(scp.port),
-          ...readdirSync(dataDir).sort().slice(0, limit),
-        ]
-      : [
-          process.execPath,
-          ...NODE_ARGS,
-          'bench/store-scu.ts',
-          '127.0.0.1',
-          String(scp.port),
-          dataDir,
-          '--pdu',
-          String(pdu),
-          '--aet',
-          scp.aeTitle,
-        ];
+      ? ['storescu', ...storescuArgs]
+      : name === 'dicomkit-cli'
+        ? [process.execPath, CLI, 'storescu', ...storescuArgs]
+        : [
+            process.execPath,
+            ...NODE_ARGS,
+            'bench/store-scu.ts',
+            '127.0.0.1',
+            String(scp.port),
+            dataDir,
+            '--pdu',
+            String(pdu),
+            '--aet',
+            scp.aeTitle,
+          ];
   const start = performance.now();
   const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...command], {
     // storescu gets the file names relative to the data folder (a shorter command line).
-    cwd: name === 'dcmtk' ? dataDir : process.cwd(),
+    cwd: name === 'dicomkit' ? process.cwd() : dataDir,
     env: DCMTK_ENV,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -239,7 +245,7 @@ async function runScu(
   clearTimeout(timer);
   if (code !== 0) throw new Error(`${command[0]} failed (exit ${code})\n${out}`);
   const maxRssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-  if (name === 'dcmtk') return { seconds, maxRssKb };
+  if (name !== 'dicomkit') return { seconds, maxRssKb };
   const report = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number };
   return { seconds, inProcessSeconds: report.seconds, maxRssKb };
 }
@@ -250,7 +256,7 @@ interface Result {
   data: string;
   pdu: number;
   scenario: string;
-  scu: 'dicomkit' | 'dcmtk';
+  scu: ScuName;
   scp: Scp['name'];
   seconds: number;
   inProcessSeconds?: number;
@@ -261,12 +267,16 @@ interface Result {
   received: number;
 }
 
-const SCENARIOS: Array<{ scenario: string; scu: 'dicomkit' | 'dcmtk'; scp: Scp['name'] }> = [
+/** dicomkit: bench/store-scu.ts (API, in-process time); dicomkit-cli: `dicomkit storescu`. */
+type ScuName = 'dicomkit' | 'dicomkit-cli' | 'dcmtk';
+
+const SCENARIOS: Array<{ scenario: string; scu: ScuName; scp: Scp['name'] }> = [
   { scenario: 'storescu -> storescp', scu: 'dcmtk', scp: 'dcmtk' },
   { scenario: 'storescu -> dicomkit SCP', scu: 'dcmtk', scp: 'dicomkit' },
   { scenario: 'storescu -> dicomkit SCP, fsync each', scu: 'dcmtk', scp: 'dicomkit-fsync' },
   { scenario: 'storescu -> storescp +B', scu: 'dcmtk', scp: 'dcmtk-bitpreserving' },
   { scenario: 'dicomkit SCU -> storescp', scu: 'dicomkit', scp: 'dcmtk' },
+  { scenario: 'dicomkit storescu -> storescp', scu: 'dicomkit-cli', scp: 'dcmtk' },
 ];
 
 /** One timed run of a scenario. */
@@ -316,6 +326,8 @@ async function runOnce(
   };
 }
 
+const build = spawnSync('npm', ['run', 'build'], { stdio: 'ignore' });
+if (build.status !== 0) throw new Error('npm run build failed: the CLI scenario runs the compiled dist/');
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-bench-store-'));
 const datasets: Array<{ data: string; dir: string; count: number; bytes: number }> = [];
 try {
@@ -394,7 +406,8 @@ try {
       const rows: Array<[string, Result, number?]> = [
         ['SCP (writing files)', find('storescu -> dicomkit SCP')],
         ['SCP, fsync each', find('storescu -> dicomkit SCP, fsync each')],
-        ['SCU (spawn to exit)', find('dicomkit SCU -> storescp')],
+        ['SCU: dicomkit storescu (spawn to exit)', find('dicomkit storescu -> storescp')],
+        ['SCU: API under tsx (spawn to exit)', find('dicomkit SCU -> storescp')],
         [
           'SCU (in-process)',
           find('dicomkit SCU -> storescp'),
