@@ -88,6 +88,41 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
     }
   });
 
+  test('a response and its identifier go out in one write and are reported PDU by PDU', {
+    timeout: 15_000,
+  }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        find: async function* () {
+          yield instance('2.25.9.1');
+          yield instance('2.25.9.2');
+        },
+      },
+    });
+    const sent: number[] = [];
+    server.on('pdu-sent', (pdu: { type: string; length?: number }) => {
+      if (pdu.type === 'P-DATA-TF') sent.push(pdu.length!);
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [{ abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] }],
+      });
+      const found = [];
+      for await (const match of assoc.find(new DataSet())) found.push(match);
+      await assoc.release();
+      assert.equal(found.length, 2);
+      // Two pending responses (command PDU + identifier PDU each), then the final one.
+      assert.equal(sent.length, 5, `P-DATA-TF PDUs: ${sent.join(', ')}`);
+      assert.ok(sent.every((length) => length > 12));
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
   test('failure statuses become DimseStatusError; a handler that throws gives 0x0110 with the message', {
     timeout: 15_000,
   }, async () => {

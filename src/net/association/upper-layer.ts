@@ -309,9 +309,17 @@ export class UpperLayer {
       case 'P-DATA-TF': {
         const parts = data?.parts ?? [];
         if (this.#user.pduSent) {
-          let length = 0;
-          for (const p of parts) length += p.length;
-          this.#user.pduSent({ type: 'P-DATA-TF', length });
+          // One event per PDU: a write may carry several (a command and its data set's first
+          // PDUs, or a batch), each starting with its header in a part of its own.
+          let left = 0;
+          for (const p of parts) {
+            if (left === 0 && p.length >= 6) {
+              const length = 6 + new DataView(p.buffer, p.byteOffset, 6).getUint32(2);
+              this.#user.pduSent({ type: 'P-DATA-TF', length });
+              left = length;
+            }
+            left -= Math.min(left, p.length);
+          }
         }
         return socket.write(parts).catch(() => {});
       }
