@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
@@ -288,8 +288,10 @@ export function storescuCommand(): Command {
           !console.verbose &&
           console.enabled('warn') &&
           (options.progress === true || (options.progress !== false && process.stderr.isTTY === true));
-        bar = showBar
-          ? new cliProgress.SingleBar(
+        // cli-progress is loaded only when a bar is shown: most runs (piped, -q, -v) never need it.
+        const progress = showBar ? (await import('cli-progress')).default : undefined;
+        bar = progress
+          ? new progress.SingleBar(
               {
                 format: ' {bar} {value}/{total} files | {rate} files/s | {mbps} MB/s',
                 stream: process.stderr,
@@ -297,7 +299,7 @@ export function storescuCommand(): Command {
                 // Redraw at most 10 times a second; the last state is drawn on stop().
                 fps: 10,
               },
-              cliProgress.Presets.shades_classic,
+              progress.Presets.shades_classic,
             )
           : undefined;
         const start = performance.now();
