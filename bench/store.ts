@@ -47,7 +47,7 @@ const keep = args.includes('--keep');
 const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
 const NODE_ARGS = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
 /** The compiled CLI, as users run it (built below, so that it is never stale). */
-const CLI = resolve('dist/cli/main.js');
+const CLI = resolve('dist/bundle/main.js');
 const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
 
 // ---- data ----

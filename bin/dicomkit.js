@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled CLI from dist/ (built by `npm run build`, which `npm install` runs) when it
-// is at least as new as every source file; otherwise the TypeScript sources through tsx, so a
-// checkout being edited never runs stale code. Compiled start-up is about half of tsx's.
+// Runs the compiled and bundled CLI from dist/bundle/ (built by `npm run build`, which `npm
+// install` runs) when it is at least as new as every source file; otherwise the TypeScript
+// sources through tsx, so a checkout being edited never runs stale code. Compiled start-up is
+// about half of tsx's, and the bundle saves another ~50 ms over dist/cli/'s separate modules.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'cli', 'main.js');
+const compiled = join(root, 'dist', 'bundle', 'main.js');
 
 function newestSource(dir) {
   let newest = 0;
