@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,6 +49,26 @@ describe('PartFile', () => {
     await file.commit(join(dir, 'kept.dcm'), true);
     assert.deepEqual(readFileSync(join(dir, 'kept.dcm')), Buffer.from(data));
     assert.deepEqual(readdirSync(dir), ['kept.dcm']);
+  });
+
+  it('commits across file systems (EXDEV) by copying, e.g. into a directory linked to another disk', async () => {
+    // /dev/shm is a tmpfs on Linux; when it shares a device with the temp folder the rename
+    // simply works, and that is checked instead.
+    const other = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dicomkit-part-xdev-'));
+    try {
+      const target = freshDir('xdev');
+      const crossing = statSync(other).dev !== statSync(target).dev;
+      const file = await new SpareFiles(other, 1).take();
+      const data = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+      await file.write(data);
+      await file.finish(true);
+      await file.commit(join(target, 'moved.dcm'), true);
+      assert.deepEqual(readFileSync(join(target, 'moved.dcm')), Buffer.from(data), `crossing: ${crossing}`);
+      assert.deepEqual(readdirSync(target), ['moved.dcm']);
+      assert.ok(!existsSync(file.temporary), 'the temporary file is gone');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('discard removes the temporary file', async () => {

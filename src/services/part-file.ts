@@ -7,6 +7,7 @@ import {
   openSync,
   readSync,
   renameSync,
+  rmSync,
   unlinkSync,
   writev,
   writevSync,
@@ -102,8 +103,11 @@ export class PartFile {
     try {
       renameSync(this.temporary, path);
     } catch (error) {
-      // A spare made before someone emptied its directory: the data is still in the open file.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // ENOENT: a spare made before someone emptied its directory; EXDEV: the target is on
+      // another file system (a store directory linked to another disk). Either way the data
+      // is still in the open file: copy it over.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EXDEV') throw error;
       this.#copyTo(path, durable);
     } finally {
       this.#close();
@@ -130,10 +134,22 @@ export class PartFile {
         position += n;
       }
       if (durable) fdatasyncSync(out);
-    } finally {
       closeSync(out);
+      renameSync(copy, path);
+    } catch (error) {
+      try {
+        closeSync(out);
+      } catch {
+        // closed already
+      }
+      rmSync(copy, { force: true });
+      throw error;
     }
-    renameSync(copy, path);
+    try {
+      unlinkSync(this.temporary);
+    } catch {
+      // ENOENT: it was the missing name that sent us here
+    }
   }
 
   /** Closes and removes the temporary file; never throws. */
