@@ -1,15 +1,18 @@
 /**
- * PACS benchmark (on demand: npm run bench:pacs -- [--ct 200] [--small 2000] [--instances 1000000]
- * [--skip-ingest] [--skip-index]).
+ * PACS benchmark (on demand: npm run bench:pacs -- [--ct 200] [--small 2000] [--reps 3]
+ * [--warmup 1] [--instances 1000000] [--skip-ingest] [--skip-index]).
  *
  * 1. Ingest: DCMTK storescu sends ~520 KB CT and ~5 KB instances, one association each, into
  *    `dicomkit pacs` (durable: fsync per file, indexed), into Orthanc (its default SQLite
- *    config) and into DCMTK storescp (no index: the baseline). Instances/s and ratios.
+ *    config) and into DCMTK storescp (no index: the baseline). Instances/s and ratios. Each
+ *    receiver starts on an empty store, first takes an untimed warm-up pass of other instances
+ *    (servers are measured in steady state; `--warmup 0` for none), then `sync`, then the timed
+ *    pass; `--reps` rounds go over the three receivers in turn and the median is shown.
  * 2. Index at scale (bench/pacs-index.ts): synthetic instances added in batches to an on-disk index; the insert rate
  *    at the start and at the end, then the median latency of study-level C-FIND for a PatientName
  *    wildcard, a StudyDate range and an AccessionNumber.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +29,12 @@ const option = (name: string, fallback: number): number => {
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-bench-pacs-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-function instance(i: number, big: boolean): DataSet {
+/** `root` keeps the warm-up instances (2.25.78) apart from the timed ones (2.25.77). */
+function instance(i: number, big: boolean, root = '2.25.77'): DataSet {
   const study = Math.floor(i / 10);
   const ds = new DataSet();
   ds.set('SOPClassUID', big ? '1.2.840.10008.5.1.4.1.1.2' : '1.2.840.10008.5.1.4.1.1.7');
-  ds.set('SOPInstanceUID', `2.25.77.${big ? 1 : 2}.${i}`);
+  ds.set('SOPInstanceUID', `${root}.${big ? 1 : 2}.${i}`);
   ds.set(
     'StudyDate',
     `2025${String((study % 12) + 1).padStart(2, '0')}${String((study % 28) + 1).padStart(2, '0')}`,
@@ -40,8 +44,8 @@ function instance(i: number, big: boolean): DataSet {
   ds.set('Modality', big ? 'CT' : 'OT');
   ds.set('PatientName', `BENCH^PATIENT${study % 1000}`);
   ds.set('PatientID', `PID${study % 1000}`);
-  ds.set('StudyInstanceUID', `2.25.77.${big ? 1 : 2}.0.${study}`);
-  ds.set('SeriesInstanceUID', `2.25.77.${big ? 1 : 2}.0.${study}.1`);
+  ds.set('StudyInstanceUID', `${root}.${big ? 1 : 2}.0.${study}`);
+  ds.set('SeriesInstanceUID', `${root}.${big ? 1 : 2}.0.${study}.1`);
   ds.set('InstanceNumber', i % 10);
   ds.set('Rows', big ? 512 : 50);
   ds.set('Columns', big ? 512 : 50);
@@ -55,10 +59,10 @@ function instance(i: number, big: boolean): DataSet {
   return ds;
 }
 
-async function generate(dir: string, count: number, big: boolean): Promise<void> {
+async function generate(dir: string, count: number, big: boolean, root?: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < count; i++) {
-    await writeDicomFile(join(dir, `f${String(i).padStart(6, '0')}.dcm`), instance(i, big), {
+    await writeDicomFile(join(dir, `f${String(i).padStart(6, '0')}.dcm`), instance(i, big, root), {
       transferSyntax: '1.2.840.10008.1.2.1',
     });
   }
@@ -80,11 +84,16 @@ async function timeStorescu(port: number, aet: string, dir: string): Promise<num
   return (performance.now() - start) / 1000;
 }
 
-async function ingest(dir: string, count: number, label: string): Promise<Record<string, number>> {
-  const rates: Record<string, number> = {};
-  {
+/** A receiver started on an empty store; `stop` ends it. */
+interface Receiver {
+  port: number;
+  aet: string;
+  stop(): Promise<void>;
+}
+
+const RECEIVERS: Record<string, (store: string) => Promise<Receiver>> = {
+  'dicomkit pacs': async (store) => {
     const port = await freePort();
-    const storage = join(work, `pacs-${label}`);
     const extra = args.includes('--no-fsync') ? ['--no-fsync'] : [];
     const child = spawn(
       process.execPath,
@@ -92,7 +101,7 @@ async function ingest(dir: string, count: number, label: string): Promise<Record
         'bin/dicomkit.js',
         'pacs',
         '--storage',
-        storage,
+        store,
         '--port',
         String(port),
         '--host',
@@ -102,25 +111,21 @@ async function ingest(dir: string, count: number, label: string): Promise<Record
         '-q',
         ...extra,
       ],
-      {
-        stdio: 'ignore',
-      },
+      { stdio: 'ignore' },
     );
     await waitForPort(port, 30_000);
-    rates['dicomkit pacs'] = count / (await timeStorescu(port, 'DICOMKIT', dir));
-    await stop(child);
-  }
-  {
+    return { port, aet: 'DICOMKIT', stop: () => stop(child) };
+  },
+  Orthanc: async (store) => {
     const port = await freePort();
     const httpPort = await freePort();
-    const storage = join(work, `orthanc-${label}`);
-    mkdirSync(storage);
-    const config = join(work, `orthanc-${label}.json`);
+    mkdirSync(store);
+    const config = `${store}.json`;
     writeFileSync(
       config,
       JSON.stringify({
-        StorageDirectory: storage,
-        IndexDirectory: storage,
+        StorageDirectory: store,
+        IndexDirectory: store,
         HttpPort: httpPort,
         DicomPort: port,
         DicomAet: 'ORTHANC',
@@ -129,40 +134,78 @@ async function ingest(dir: string, count: number, label: string): Promise<Record
     );
     const child = spawn('Orthanc', [config], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
     await waitForPort(port, 30_000);
-    rates.Orthanc = count / (await timeStorescu(port, 'ORTHANC', dir));
-    await stop(child);
-  }
-  {
+    return { port, aet: 'ORTHANC', stop: () => stop(child) };
+  },
+  'DCMTK storescp (no index)': async (store) => {
     const port = await freePort();
-    const out = join(work, `storescp-${label}`);
-    mkdirSync(out);
-    const child = spawn('storescp', ['-od', out, String(port)], {
+    mkdirSync(store);
+    const child = spawn('storescp', ['-od', store, String(port)], {
       stdio: 'ignore',
       env: { ...process.env, TCP_NODELAY: '1' },
     });
     await waitForPort(port, 10_000);
-    rates['DCMTK storescp (no index)'] = count / (await timeStorescu(port, 'STORESCP', dir));
-    await stop(child);
+    return { port, aet: 'STORESCP', stop: () => stop(child) };
+  },
+};
+
+/** One timed pass into a fresh receiver, after its warm-up pass: instances/s. */
+async function ingestOnce(
+  name: string,
+  dir: string,
+  warmDir: string | undefined,
+  count: number,
+  run: string,
+): Promise<number> {
+  const store = join(work, `${name.split(' ')[0]!.toLowerCase()}-${run}`);
+  const receiver = await RECEIVERS[name]!(store);
+  try {
+    if (warmDir) await timeStorescu(receiver.port, receiver.aet, warmDir);
+    // The timed pass starts with nothing dirty in the page cache or the journal.
+    spawnSync('sync');
+    return count / (await timeStorescu(receiver.port, receiver.aet, dir));
+  } finally {
+    await receiver.stop();
+    rmSync(store, { recursive: true, force: true });
   }
-  return rates;
 }
 
 if (!args.includes('--skip-ingest')) {
   const ct = option('--ct', 200);
   const small = option('--small', 2000);
-  console.log(`generating ${ct} CT (~520 KB) and ${small} small (~5 KB) instances...`);
+  const reps = option('--reps', 3);
+  const warmup = option('--warmup', 1) > 0;
+  console.log(
+    `generating ${ct} CT (~520 KB) and ${small} small (~5 KB) instances${warmup ? ', and as many for the warm-up' : ''}...`,
+  );
   await generate(join(work, 'ct'), ct, true);
   await generate(join(work, 'small'), small, false);
+  if (warmup) {
+    await generate(join(work, 'ct-warm'), ct, true, '2.25.78');
+    await generate(join(work, 'small-warm'), small, false, '2.25.78');
+  }
+  console.log(`median of ${reps} round(s); each receiver warmed up first: ${warmup ? 'yes' : 'no'}`);
   console.log('| data | receiver | instances/s | dicomkit / receiver |');
   console.log('|---|---|---:|---:|');
+  const median = (values: number[]): number =>
+    [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
   for (const [label, count] of [
     ['ct', ct],
     ['small', small],
   ] as const) {
-    const rates = await ingest(join(work, label), count, label);
-    for (const [receiver, rate] of Object.entries(rates)) {
+    // Rounds go over the receivers in turn, so the machine's drift spreads over all of them.
+    const runs = new Map<string, number[]>(Object.keys(RECEIVERS).map((name) => [name, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      for (const name of Object.keys(RECEIVERS)) {
+        const warmDir = warmup ? join(work, `${label}-warm`) : undefined;
+        const rate = await ingestOnce(name, join(work, label), warmDir, count, `${label}-${rep}`);
+        runs.get(name)!.push(rate);
+        process.stderr.write(`  ${label}, ${name}: ${rate.toFixed(0)}/s\n`);
+      }
+    }
+    const ours = median(runs.get('dicomkit pacs')!);
+    for (const [name, rates] of runs) {
       console.log(
-        `| ${label === 'ct' ? 'CT ~520 KB' : 'SC ~5 KB'} | ${receiver} | ${rate.toFixed(0)} | ${(rates['dicomkit pacs']! / rate).toFixed(2)}x |`,
+        `| ${label === 'ct' ? 'CT ~520 KB' : 'SC ~5 KB'} | ${name} | ${median(rates).toFixed(0)} | ${(ours / median(rates)).toFixed(2)}x |`,
       );
     }
   }
