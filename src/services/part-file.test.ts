@@ -90,13 +90,19 @@ describe('SpareFiles', () => {
     assert.equal(readdirSync(dir).length, 3);
     const second = await spares.take();
     assert.notEqual(first.temporary, second.temporary);
+    await settle();
+    // A taken spare is replaced once its file is committed, not while it is being written.
+    const parts = (): number => readdirSync(dir).filter((name) => name.endsWith('.part')).length;
+    assert.equal(parts(), 3);
     for (const [n, file] of [first, second].entries()) {
       assert.match(file.temporary, /\/\.\d+\.[0-9a-z]+\.part$/);
       await file.write(new Uint8Array([n]));
       await file.finish(false);
       await file.commit(join(dir, `${n}.dcm`), false);
+      await settle();
     }
-    await settle();
+    // Two spares again, the two files in place.
+    assert.equal(parts(), 2);
     spares.close();
     await settle();
     assert.deepEqual(readdirSync(dir).sort(), ['0.dcm', '1.dcm']);
