@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SILENT_LOGGER } from '../core/index.ts';
 import { PacsAccess } from './access.ts';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from './config.ts';
 
-const quiet = { debugEnabled: false, log() {} };
+const quiet = SILENT_LOGGER;
 
 describe('PACS config', () => {
   test('defaults are those of ARCHITECTURE.md', () => {

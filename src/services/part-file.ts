@@ -232,7 +232,7 @@ export class SpareFiles {
     while (this.#ready.length < this.#depth && !this.#closed) {
       const spare = this.#create();
       spare.then(
-        (file) => unusedSpares.add(file),
+        (file) => keepUnused(file),
         () => {},
       );
       this.#ready.push(spare);
@@ -247,18 +247,18 @@ export class SpareFiles {
 let spareCounter = 0;
 
 /** Spares made and not taken: removed when the process exits, so a clean exit leaves none. */
-const unusedSpares = new (class extends Set<PartFile> {
-  #hooked = false;
-  override add(file: PartFile): this {
-    if (!this.#hooked) {
-      this.#hooked = true;
-      process.once('exit', () => {
-        for (const spare of this) spare.discard();
-      });
-    }
-    return super.add(file);
+const unusedSpares = new Set<PartFile>();
+let exitHooked = false;
+
+function keepUnused(file: PartFile): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const spare of unusedSpares) spare.discard();
+    });
   }
-})();
+  unusedSpares.add(file);
+}
 
 /** Directories written to recently, each with its spares (StoreRequest.writeFile). */
 const sparesByDirectory = new Map<string, SpareFiles>();

@@ -6,7 +6,6 @@
 // dicomkit's storescu into both storescps, TLS both ways, every tool's help and unknown flags,
 // DCMTK's exit codes, and the progress bar on a terminal only.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +38,7 @@ import {
 } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 import { isSpare, storedNames } from '../helpers/stored-files.ts';
+import { selfSignedCertificate } from '../helpers/tls.ts';
 
 for (const program of [
   'dcmqrscp',
@@ -708,28 +708,7 @@ describe('TLS options of the tools', () => {
   let key = '';
   let cert = '';
   before(() => {
-    const dir = fresh('tls');
-    key = join(dir, 'key.pem');
-    cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    ({ key, cert } = selfSignedCertificate(fresh('tls')));
   });
 
   test('DCMTK echoscu/storescu +tls into dicomkit storescp +tls; dicomkit echoscu +tls into DCMTK storescp; +tla refused', {

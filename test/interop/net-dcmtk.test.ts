@@ -22,6 +22,7 @@ import {
 } from '../../src/services/index.ts';
 import { type BackgroundPeer, freePort, runPeerAsync, startPeer } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
+import { selfSignedCertificate } from '../helpers/tls.ts';
 
 const FIXTURES = 'test/fixtures/pydicom';
 const SC = '1.2.840.10008.5.1.4.1.1.7';
@@ -675,25 +676,7 @@ describe('TLS between dicomkit and DCMTK', () => {
 
   before(() => {
     mkdirSync(dir, { recursive: true });
-    key = join(dir, 'key.pem');
-    cert = join(dir, 'cert.pem');
-    execFileSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ]);
+    ({ key, cert } = selfSignedCertificate(dir, { subjectAltNames: true }));
   });
 
   test('dicomkit SCU -> storescp +tls: echo and store', { timeout: 30_000 }, async () => {

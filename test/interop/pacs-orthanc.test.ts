@@ -1,10 +1,12 @@
 // Orthanc (Debian's package) as a peer of the PACS (issue 5 acceptance): Orthanc C-MOVEs a
 // study from dicomkit into itself, and dicomkit C-MOVEs a study from Orthanc into itself.
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SILENT_LOGGER } from '../../src/core/index.ts';
 import { readDicomFile } from '../../src/object/file.node.ts';
 import { resolveConfig } from '../../src/pacs/config.ts';
 import { type Pacs, startPacs } from '../../src/pacs/server.ts';
@@ -16,7 +18,7 @@ requirePeer('Orthanc', 'apt-get install orthanc (bash .ci/run does)');
 
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-orthanc-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-const quiet = { debugEnabled: false, log() {} };
+const quiet = SILENT_LOGGER;
 const CT = 'test/fixtures/pydicom/CT_small.dcm';
 const MR = 'test/fixtures/pydicom/MR_small.dcm';
 

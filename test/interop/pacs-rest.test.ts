@@ -4,6 +4,7 @@
 // deleted with their rows; statistics follow. Against modalities: echo and store to a DCMTK
 // storescp, query and move against a second dicomkit PACS. Everything on 127.0.0.1, ports
 // from the OS.
+
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { SILENT_LOGGER } from '../../src/core/index.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
 import { DataSet, readDicom } from '../../src/object/index.ts';
 import { resolveConfig } from '../../src/pacs/config.ts';
@@ -33,7 +35,7 @@ for (const program of ['storescp', 'unzip']) requirePeer(program);
 const FIXTURES = 'test/fixtures/pydicom';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-rest-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-const quiet = { debugEnabled: false, log() {} };
+const quiet = SILENT_LOGGER;
 
 /** A file of the test corpus with the attributes the expectations are computed from. */
 interface CorpusFile {

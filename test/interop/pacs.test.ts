@@ -3,6 +3,7 @@
 // registered as a modality gets byte-identical files, getscu retrieves, unknown destinations
 // get A801, access control rejects an unknown caller until it is configured, and a kill -9
 // in the middle of a storescu run loses nothing that was acknowledged.
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -19,6 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SILENT_LOGGER } from '../../src/core/index.ts';
 import type { Keyword } from '../../src/dictionary/index.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
 import { DataSet, readDicom } from '../../src/object/index.ts';
@@ -37,7 +39,7 @@ for (const program of ['storescu', 'storescp', 'findscu', 'movescu', 'getscu']) 
 const FIXTURES = 'test/fixtures/pydicom';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-pacs-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-const quiet = { debugEnabled: false, log() {} };
+const quiet = SILENT_LOGGER;
 
 interface CorpusFile {
   path: string;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DataSet } from '../../src/object/dataset.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
+import type { MprPanel, Vec3 } from '../../src/pixel/index.ts';
 import { runPeerAsync } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 import { pngPixels } from '../helpers/png.ts';
@@ -18,8 +19,6 @@ import { pngPixels } from '../helpers/png.ts';
 requirePeer('gdcmconv');
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-pixel-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-type Vec3 = [number, number, number];
 
 function dicomkit(...args: string[]) {
   return runPeerAsync(process.execPath, ['bin/dicomkit.js', ...args]);
@@ -160,17 +159,7 @@ describe('dicomkit mpr', () => {
       width: number;
       height: number;
       window: { center: number; width: number };
-      panels: Array<{
-        plane: string;
-        x: number;
-        y: number;
-        width: number;
-        height: number;
-        pixelSize: number;
-        origin: Vec3;
-        right: Vec3;
-        down: Vec3;
-      }>;
+      panels: MprPanel[];
     };
     assert.deepEqual(report.dims, [columns, rows, slices]);
     assert.deepEqual(report.spacing, [sx, sy, sz]);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { Command } from 'commander';
-import { createLogger, type Logger, type LogLevel } from '../../core/index.ts';
+import { createLogger, type Logger, type LogLevel, SILENT_LOGGER } from '../../core/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DimseStatusError } from '../../net/dimse/index.ts';
 import { rejectReasonText } from '../../net/pdu/index.ts';
@@ -154,7 +154,7 @@ export class Console {
     this.logger =
       this.#level <= 3
         ? createLogger(libraryLevel, (line) => process.stderr.write(`${line}\n`))
-        : { debugEnabled: false, log() {} };
+        : SILENT_LOGGER;
   }
   get verbose(): boolean {
     return this.#level <= 2;

@@ -1,16 +1,18 @@
 // HTTP access rules (issue 5: "HTTP on loopback only until authentication is configured, as
 // Orthanc's RemoteAccessAllowed does"). A caller from 127.0.0.2 plays the remote machine:
 // the PACS is told only 127.0.0.1 is local.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { SILENT_LOGGER } from '../../core/index.ts';
 import { ConfigError, resolveConfig } from '../config.ts';
 import { type Pacs, startPacs } from '../server.ts';
 
-const quiet = { debugEnabled: false, log() {} };
+const quiet = SILENT_LOGGER;
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-http-access-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
