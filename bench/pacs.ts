@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
+import { CLI_NODE_ARGS } from './cli-node-args.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -98,6 +99,7 @@ const RECEIVERS: Record<string, (store: string) => Promise<Receiver>> = {
     const child = spawn(
       process.execPath,
       [
+        ...CLI_NODE_ARGS,
         'bin/dicomkit.js',
         'pacs',
         '--storage',

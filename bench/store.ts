@@ -29,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSet, readDicom, writeDicom } from '../src/object/index.ts';
 import { freePort, waitForPort } from '../test/helpers/net-peers.ts';
+import { CLI_NODE_ARGS } from './cli-node-args.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -45,7 +46,12 @@ const profileDir = option('--profile', '');
 const keep = args.includes('--keep');
 
 const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
-const NODE_ARGS = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+const NODE_ARGS = [
+  ...CLI_NODE_ARGS,
+  '--import',
+  'tsx',
+  ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+];
 /** The compiled CLI, as users run it (built below, so that it is never stale). */
 const CLI = resolve('dist/bundle/main.js');
 const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
@@ -215,7 +221,7 @@ async function runScu(
     name === 'dcmtk'
       ? ['storescu', ...storescuArgs]
       : name === 'dicomkit-cli'
-        ? [process.execPath, CLI, 'storescu', ...storescuArgs]
+        ? [process.execPath, ...CLI_NODE_ARGS, CLI, 'storescu', ...storescuArgs]
         : [
             process.execPath,
             ...NODE_ARGS,

@@ -329,9 +329,15 @@ export function storescuCommand(): Command {
             );
           };
           for (const [index, listed] of batch.entries()) {
-            for (let k = 1; k <= READ_AHEAD; k++) preload(index + k);
+            preload(index);
             const instance = (await preloaded.get(index)) ?? listed;
             preloaded.delete(index);
+            // The next files are read once this one is handed to the socket (the send runs in
+            // microtasks, before an immediate): read first, they sat between a response and
+            // the next request.
+            setImmediate(() => {
+              for (let k = 1; k <= READ_AHEAD; k++) preload(index + k);
+            });
             let succeeded = true;
             for (let n = 0; n < repeat && !ended; n++) {
               const outcome = await storeOne(assoc, instance, proposal, tally, console, ++messageId);

@@ -338,8 +338,16 @@ export class Association extends EventEmitter {
     // Files over 8 MiB are not preloaded, so this holds 40 MiB at the most (four ahead, one sent).
     const ahead: ReturnType<typeof prepare>[] = [];
     for await (const source of sources) {
-      ahead.push(prepare(source));
-      if (ahead.length > READ_AHEAD) yield await this.#storePrepared(await ahead.shift()!, options);
+      if (ahead.length < READ_AHEAD) {
+        ahead.push(prepare(source));
+        continue;
+      }
+      const sending = this.#storePrepared(await ahead.shift()!, options);
+      // The next file is read once this one is handed to the socket (the send runs in
+      // microtasks, before an immediate), so it waits for the response, not the other way round:
+      // read first, a blocking read sat between a response and the next request.
+      ahead.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => prepare(source)));
+      yield await sending;
     }
     while (ahead.length > 0) yield await this.#storePrepared(await ahead.shift()!, options);
   }

@@ -194,6 +194,9 @@ export class DimseChannel {
     source: MessageData,
   ): Promise<void> {
     const max = this.#maxPdvData;
+    // Bytes already in memory (a command, a preloaded file) go out in one write whatever their
+    // size: batching them would hold nothing less in memory and cost a socket round per batch.
+    const inMemory = source instanceof Uint8Array || Array.isArray(source);
     let pending: Uint8Array[] = [];
     let pendingLength = 0;
     const emit = async (isLast: boolean): Promise<void> => {
@@ -201,7 +204,7 @@ export class DimseChannel {
       batch.bytes += pendingLength + 12;
       pending = [];
       pendingLength = 0;
-      if (batch.bytes >= BATCH_BYTES) await this.#flush(batch);
+      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch);
     };
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
