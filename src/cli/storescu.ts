@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type cliProgress from 'cli-progress';
 import { Command } from 'commander';
@@ -107,7 +107,7 @@ function inputFiles(paths: readonly string[], options: StorescuOptions, console:
   };
   if (options.scanDirectories) console.info('determining input files ...');
   for (const path of paths) {
-    if (existsSync(path) && statSync(path).isDirectory()) {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
       if (options.scanDirectories) walk(path);
       else console.warn(`ignoring directory because option --scan-directories is not set: ${path}`);
     } else {
@@ -262,11 +262,12 @@ export function storescuCommand(): Command {
         console.info('checking input files ...');
         const instances: PreparedInstance[] = [];
         const check = async (path: string): Promise<PreparedInstance | string> => {
-          if (!existsSync(path)) return `cannot access file: ${path}`;
           try {
             // Nothing else to do before the association: blocking reads are the fastest.
             return await prepareSource(path, { blocking: true });
           } catch (error) {
+            const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+            if (cause?.code === 'ENOENT') return `cannot access file: ${path}`;
             return `bad DICOM file: ${path}: ${(error as Error).message}`;
           }
         };
@@ -412,7 +413,7 @@ async function storeOne(
     console.info(`Sending Store Request (MsgID ${messageId}, ${modalityOf(instance.sopClassUid, 'OT')})`);
     const result = await assoc.store(source);
     tally.sent++;
-    tally.bytes += statSync(path).size;
+    tally.bytes += instance.fileSize ?? statSync(path).size;
     if (result.status !== 0) tally.warnings++;
     console.info(`Received Store Response (${statusText('C-STORE', result.status)})`);
     return 'ok';

@@ -53,6 +53,8 @@ export interface PreparedInstance {
   canSendAs(ts: string): boolean;
   /** The data set bytes in `ts`: straight from disk when `ts` is the stored syntax. */
   data(ts: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Size in bytes of the file it was read from (tools report MB/s); absent for data sets and streams. */
+  fileSize?: number;
 }
 
 export interface PrepareOptions {
@@ -81,9 +83,11 @@ export async function prepareSource(
 
 async function prepareFile(path: string, options: PrepareOptions): Promise<PreparedInstance> {
   const preload = options.preload ?? false;
-  const { head, whole: preloaded } = options.blocking
-    ? await readHeaderBlocking(path, preload)
-    : await readHeader(path, preload);
+  const {
+    head,
+    whole: preloaded,
+    size: fileSize,
+  } = options.blocking ? await readHeaderBlocking(path, preload) : await readHeader(path, preload);
   // The data set's own UIDs are what the C-STORE names (PS3.4 §B.2.3); the meta may disagree.
   const sopClassUid = head.dataset.string(SOP_CLASS_UID)?.trim() || head.meta.string(0x00020002)?.trim();
   const sopInstanceUid =
@@ -106,6 +110,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
   return {
     sopClassUid,
     sopInstanceUid,
+    ...(fileSize !== undefined ? { fileSize } : {}),
     transferSyntax: stored,
     label: path,
     canSendAs(ts) {
@@ -183,6 +188,7 @@ async function readHeaderBlocking(path: string, preload: boolean): Promise<Heade
 
 interface Header {
   head: DicomFile;
+  size?: number;
   whole?: Uint8Array;
 }
 
@@ -207,7 +213,7 @@ async function headerFrom(
         stopAtTag: SOP_INSTANCE_UID + 1,
         source: path,
       });
-      return bytesRead === size && preload ? { head, whole: bytes } : { head };
+      return bytesRead === size && preload ? { head, whole: bytes, size } : { head, size };
     } catch (error) {
       const partialRead = bytesRead < size;
       // Gzip and anything odd: let the full reader decide.
