@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
+import { CLI_NODE_ARGS } from '../test/helpers/cli-node-args.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
-import { CLI_NODE_ARGS } from './cli-node-args.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {

@@ -28,8 +28,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSet, readDicom, writeDicom } from '../src/object/index.ts';
+import { CLI_NODE_ARGS } from '../test/helpers/cli-node-args.ts';
 import { freePort, waitForPort } from '../test/helpers/net-peers.ts';
-import { CLI_NODE_ARGS } from './cli-node-args.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {

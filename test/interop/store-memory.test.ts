@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { readDicomFile } from '../../src/object/file.node.ts';
 import { DataSet, writeDicom } from '../../src/object/index.ts';
 import { ApplicationEntity, type StoreResult, storageContexts } from '../../src/services/index.ts';
+import { CLI_NODE_ARGS } from '../helpers/cli-node-args.ts';
 
 const SCP_ENV = 'DICOMKIT_STORE_MEMORY_SCP';
 const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
@@ -126,10 +127,14 @@ function resetPeak(pid: number): boolean {
 }
 
 async function startScp(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, [SCP_ENV]: dir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...CLI_NODE_ARGS, '--import', 'tsx', fileURLToPath(import.meta.url)],
+    {
+      env: { ...process.env, [SCP_ENV]: dir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('the SCP did not start within 20 s')), 20_000);

@@ -182,6 +182,7 @@ describe('DataStream', () => {
 describe('DimseChannel', () => {
   function pair(maxPdu: number) {
     const sentPdus: Uint8Array[] = [];
+    const writes: number[] = [];
     const received: IncomingMessage[] = [];
     const errors: Error[] = [];
     const receiver = new DimseChannel({
@@ -194,6 +195,7 @@ describe('DimseChannel', () => {
       // Split the batch back into whole PDUs (each P-DATA-TF header + its parts).
       send: (parts) => {
         const joined = Buffer.concat(parts.map((p) => Buffer.from(p)));
+        writes.push(joined.length);
         for (let at = 0; at < joined.length; ) {
           const length = joined.readUInt32BE(at + 2);
           const pdu = new Uint8Array(joined.subarray(at, at + 6 + length));
@@ -207,7 +209,7 @@ describe('DimseChannel', () => {
       message: () => {},
       protocolError: (e) => errors.push(e),
     });
-    return { sender, receiver, sentPdus, received, errors };
+    return { sender, receiver, sentPdus, received, errors, writes };
   }
 
   test('fragments to the peer maximum, marks command/last, and reassembles', async () => {
@@ -237,6 +239,37 @@ describe('DimseChannel', () => {
     assert.equal(received.length, 1);
     assert.equal(received[0]!.command.info.name, 'C-STORE-RQ');
     assert.deepEqual([...(await received[0]!.data!.bytes())], [...data]);
+  });
+
+  test('a data set in memory goes out in one write with its command; a streamed one in batches', async () => {
+    const fields = {
+      CommandField: 0x0001,
+      MessageID: 1,
+      AffectedSOPClassUID: '1.2',
+      AffectedSOPInstanceUID: '1.3',
+      Priority: 0,
+    };
+    const data = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => (i * 7) & 0xff);
+    const inMemory = pair(16384);
+    await inMemory.sender.send(1, fields, [data]);
+    assert.equal(inMemory.writes.length, 1, 'command and 65 data PDUs in one write');
+    assert.equal(inMemory.sentPdus.length, 1 + Math.ceil(data.length / 16378));
+    assert.deepEqual(Buffer.from(await inMemory.received[0]!.data!.bytes()), Buffer.from(data));
+
+    const streamed = pair(16384);
+    await streamed.sender.send(
+      1,
+      fields,
+      (async function* () {
+        for (let at = 0; at < data.length; at += 65536) yield data.subarray(at, at + 65536);
+      })(),
+    );
+    assert.ok(
+      streamed.writes.length >= 4,
+      `a 1 MiB stream in 256 KiB batches (${streamed.writes.length} writes)`,
+    );
+    assert.ok(streamed.writes.every((bytes) => bytes < 300 * 1024));
+    assert.deepEqual(Buffer.from(await streamed.received[0]!.data!.bytes()), Buffer.from(data));
   });
 
   test('an odd-length data set gets one NUL of padding', async () => {
