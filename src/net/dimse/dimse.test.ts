@@ -13,6 +13,21 @@ import {
 import { DataStream } from './data-stream.ts';
 import { describeStatus, statusCategory } from './status.ts';
 
+/** A C-GET-RSP using every field type a command set has (US, UL, UI, LO, AT list, AE). */
+const C_GET_RESPONSE = {
+  CommandField: 0x8021,
+  MessageIDBeingRespondedTo: 9,
+  AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
+  Status: 0xb000,
+  OffendingElement: [0x00100010, 0x00100020],
+  NumberOfRemainingSuboperations: 0,
+  NumberOfCompletedSuboperations: 3,
+  NumberOfFailedSuboperations: 1,
+  NumberOfWarningSuboperations: 0,
+  MoveOriginatorApplicationEntityTitle: 'ABC',
+  CommandDataSetType: 0x0102,
+};
+
 describe('command sets', () => {
   test('every command field of PS3.7 is in the table once, requests and responses paired', () => {
     const fields = DIMSE_COMMANDS.map((c) => c.commandField);
@@ -64,20 +79,7 @@ describe('command sets', () => {
   test('the direct encoder writes what the generic data set encoder writes', async () => {
     const { DataSet, DataSetEncoder, concatParts } = await import('../../object/index.ts');
     const { IMPLICIT_LE } = await import('../../encoding/index.ts');
-    const fields = {
-      CommandField: 0x8021,
-      MessageIDBeingRespondedTo: 9,
-      AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
-      Status: 0xb000,
-      ErrorComment: 'odd',
-      OffendingElement: [0x00100010, 0x00100020],
-      NumberOfRemainingSuboperations: 0,
-      NumberOfCompletedSuboperations: 3,
-      NumberOfFailedSuboperations: 1,
-      NumberOfWarningSuboperations: 0,
-      MoveOriginatorApplicationEntityTitle: 'ABC',
-      CommandDataSetType: 0x0102,
-    };
+    const fields = { ...C_GET_RESPONSE, ErrorComment: 'odd' };
     const ds = new DataSet();
     ds.set('CommandGroupLength', 0);
     for (const [key, value] of Object.entries(fields)) ds.set(key as never, value as never);
@@ -85,20 +87,7 @@ describe('command sets', () => {
   });
 
   test('the direct decoder reads what the generic parser reads; damaged command sets are refused', () => {
-    const fields = {
-      CommandField: 0x8021,
-      MessageIDBeingRespondedTo: 9,
-      AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.2.2.2',
-      Status: 0xb000,
-      ErrorComment: 'odd one',
-      OffendingElement: [0x00100010, 0x00100020],
-      NumberOfRemainingSuboperations: 0,
-      NumberOfCompletedSuboperations: 3,
-      NumberOfFailedSuboperations: 1,
-      NumberOfWarningSuboperations: 0,
-      MoveOriginatorApplicationEntityTitle: 'ABC',
-      CommandDataSetType: 0x0102,
-    };
+    const fields = { ...C_GET_RESPONSE, ErrorComment: 'odd one' };
     const bytes = encodeCommand(fields);
     const command = decodeCommand(bytes);
     for (const [key, value] of Object.entries(fields)) {
