@@ -4,8 +4,14 @@
 // (module resolution, URL handling and file reads per module). Each command stays a chunk of
 // its own, loaded when it runs (main.ts imports them dynamically); packages stay external.
 // The codec worker is an entry point too, so worker-pool.node finds it beside the chunks.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Packages stay external (native addons, WASM, fastify's plugins), except commander: every
+// command loads it first, and as a package it costs a resolution and a CommonJS load of its
+// own. It is CommonJS, so the chunks get a `require` for the node: modules it asks for.
+const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
+const BUNDLED = new Set(['commander']);
 
 // Chunk names change with their content: stale ones would pile up.
 rmSync('dist/bundle', { recursive: true, force: true });
@@ -19,6 +25,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: Object.keys(dependencies).filter((name) => !BUNDLED.has(name)),
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

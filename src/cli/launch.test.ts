@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -20,4 +22,46 @@ test('the installed command and npm start run node with the larger start heap', 
 test('bin/dicomkit.js runs through its own #! line (env -S), as npm links it', () => {
   const out = execFileSync(fileURLToPath(BIN), ['--version'], { encoding: 'utf8', timeout: 30_000 });
   assert.match(out.trim(), /^\d+\.\d+\.\d+/);
+});
+
+// Start-up is part of every command's run time: node:tls brings all of node:crypto, the codec
+// workers node:worker_threads and the codecs' glue; an echo or a plain store needs none of them.
+// Checked on an esbuild bundle of the commands (as the installed CLI runs), since tsx itself
+// loads node:crypto and node:worker_threads.
+test('the network commands load node:tls and the pixel codecs only when used; deflate is node:zlib', async () => {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'dicomkit-launch-'));
+  try {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    await build({
+      stdin: {
+        contents: `
+          await import('./src/cli/echoscu.ts');
+          await import('./src/cli/storescu.ts');
+          await import('./src/cli/findscu.ts');
+          const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+          console.log(JSON.stringify({ tls: loaded('tls'), crypto: loaded('crypto'), workers: loaded('worker_threads'), zlib: loaded('zlib') }));`,
+        resolveDir: root,
+        loader: 'ts',
+      },
+      outdir: dir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      external: ['@cornerstonejs/*', 'better-sqlite3', 'fastify', 'cli-progress'],
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+      logLevel: 'error',
+    });
+    const out = execFileSync(process.execPath, [join(dir, 'stdin.js')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.deepEqual(JSON.parse(out), { tls: false, crypto: false, workers: false, zlib: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

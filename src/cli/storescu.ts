@@ -7,8 +7,7 @@ import type { NegotiatedContext, ProposedContext } from '../net/association/inde
 import { DimseStatusError } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/index.ts';
-import { closeCodecWorkers, registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
-import { compressPixelData, decompressPixelData, defaultCodecs } from '../pixel/index.ts';
+import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { modalityOf } from './common/file-names.ts';
@@ -190,6 +189,9 @@ async function encodedFor(path: string, target: string): Promise<DicomFile> {
       `the peer accepted only ${syntaxName(target)}, a lossy syntax: convert the file with dicomkit transcode first`,
     );
   }
+  // Imported here: a run that sends files as they are never loads the codecs.
+  const [{ compressPixelData, decompressPixelData, defaultCodecs }, { registerNodeCodecs }] =
+    await Promise.all([import('../pixel/index.ts'), import('../pixel/codecs/node-codecs.node.ts')]);
   registerNodeCodecs(defaultCodecs);
   const file = await readDicomFile(path);
   const source = file.transferSyntax.encapsulated ? await decompressPixelData(file) : file.dataset;

@@ -1,13 +1,68 @@
-import { deflateSync, gunzipSync, inflateSync } from 'fflate';
 import { DicomParseError } from '../core/errors.ts';
 
 /**
- * Raw deflate (RFC 1951) for Deflated Explicit VR Little Endian (PS3.5 §A.5). fflate is
- * pure JavaScript, so this layer keeps running in browsers.
+ * Deflate for Deflated Explicit VR Little Endian (raw deflate, RFC 1951; PS3.5 §A.5), gzip'd
+ * files and PNG (zlib format, RFC 1950), in whatever runtime this layer runs in.
+ *
+ * Node has zlib built in (`process.getBuiltinModule`, Node >= 20.16): native, and it spares
+ * every process fflate's import, which builds its Huffman tables when loaded (~12 ms of each
+ * CLI command's start-up, though few commands ever meet a deflated object). Browsers (and an
+ * older Node) import fflate, pure JavaScript, once, before this module finishes loading.
  */
+export interface DeflateCodec {
+  inflateRaw(bytes: Uint8Array): Uint8Array;
+  deflateRaw(bytes: Uint8Array, level: number): Uint8Array;
+  gunzip(bytes: Uint8Array): Uint8Array;
+  /** zlib format (RFC 1950), as PNG's IDAT wants it. */
+  deflateZlib(bytes: Uint8Array, level: number): Uint8Array;
+}
+
+/** The few node:zlib functions used, typed here so this isomorphic layer imports nothing of Node. */
+interface NodeZlib {
+  inflateRawSync(bytes: Uint8Array): Uint8Array;
+  deflateRawSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
+  gunzipSync(bytes: Uint8Array): Uint8Array;
+  deflateSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
+}
+
+type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+/** A Node Buffer as a plain Uint8Array over the same bytes (Buffer's `slice` shares memory). */
+const plain = (bytes: Uint8Array): Uint8Array =>
+  new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function nodeCodec(zlib: NodeZlib): DeflateCodec {
+  return {
+    inflateRaw: (bytes) => plain(zlib.inflateRawSync(bytes)),
+    deflateRaw: (bytes, level) => plain(zlib.deflateRawSync(bytes, { level })),
+    gunzip: (bytes) => plain(zlib.gunzipSync(bytes)),
+    deflateZlib: (bytes, level) => plain(zlib.deflateSync(bytes, { level })),
+  };
+}
+
+/** fflate's codec, which browsers use; exported so tests can hold both codecs to one behaviour. */
+export async function fflateCodec(): Promise<DeflateCodec> {
+  const fflate = await import('fflate');
+  return {
+    inflateRaw: (bytes) => fflate.inflateSync(bytes),
+    deflateRaw: (bytes, level) => fflate.deflateSync(bytes, { level: level as Level }),
+    gunzip: (bytes) => fflate.gunzipSync(bytes),
+    deflateZlib: (bytes, level) => fflate.zlibSync(bytes, { level: level as Level }),
+  };
+}
+
+function builtinZlib(): NodeZlib | undefined {
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  return host.process?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined;
+}
+
+const zlib = builtinZlib();
+/** The codec in use: node:zlib where the runtime has it, fflate elsewhere. */
+export const deflateCodec: DeflateCodec = zlib ? nodeCodec(zlib) : await fflateCodec();
+
 export function inflateRaw(bytes: Uint8Array, offset: number): Uint8Array {
   try {
-    return inflateSync(bytes);
+    return deflateCodec.inflateRaw(bytes);
   } catch (error) {
     throw new DicomParseError(
       'ERR_MALFORMED',
@@ -20,8 +75,10 @@ export function inflateRaw(bytes: Uint8Array, offset: number): Uint8Array {
   }
 }
 
-export function deflateRaw(bytes: Uint8Array, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array {
-  return deflateSync(bytes, { level });
+export function deflateRaw(bytes: Uint8Array, level: Level = 6): Uint8Array {
+  return deflateCodec.deflateRaw(bytes, level);
 }
 
-export { gunzipSync };
+export function gunzipSync(bytes: Uint8Array): Uint8Array {
+  return deflateCodec.gunzip(bytes);
+}

@@ -1,5 +1,5 @@
-import { zlibSync } from 'fflate';
 import { DicomError } from '../core/errors.ts';
+import { deflateCodec } from '../object/deflate.ts';
 
 /** Pixels for `encodePng`: rows top to bottom, channels interleaved. */
 export interface PngImage {
@@ -135,7 +135,7 @@ export function encodePng(image: PngImage, options: PngOptions = {}): Uint8Array
   const parts = [
     SIGNATURE,
     chunk('IHDR', ihdr),
-    chunk('IDAT', zlibSync(filtered, { level: options.level ?? 6 })),
+    chunk('IDAT', deflateCodec.deflateZlib(filtered, options.level ?? 6)),
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

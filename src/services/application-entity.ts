@@ -1,10 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import {
-  createServer as createTlsServer,
-  type ConnectionOptions as TlsConnectionOptions,
-  type TlsOptions,
-} from 'node:tls';
+import type { ConnectionOptions as TlsConnectionOptions, TlsOptions } from 'node:tls';
 import {
   DicomError,
   IMPLEMENTATION_CLASS_UID,
@@ -39,6 +35,7 @@ import {
   rejectReasonText,
   type UserIdentityRq,
 } from '../net/pdu/index.ts';
+import { nodeTls } from '../net/transport/index.ts';
 import { Association, type AssociationTimeouts } from './association.ts';
 import {
   allStorableTransferSyntaxes,
@@ -336,7 +333,9 @@ export class DicomServer extends EventEmitter {
     this.#options = options;
     this.#contexts = options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes);
     const onConnection = (socket: Socket): void => this.#onConnection(socket);
-    this.#server = options.tls ? createTlsServer(options.tls, onConnection) : createTcpServer(onConnection);
+    this.#server = options.tls
+      ? nodeTls().createServer(options.tls, onConnection)
+      : createTcpServer(onConnection);
     this.#server.on('error', (error) => this.emit('error', error));
     if (options.tls) {
       this.#server.on('tlsClientError', (error, socket) => {

@@ -13,8 +13,8 @@ import {
   type EncodedPart,
   readDicom,
 } from '../object/index.ts';
-import { registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
-import { decompressPixelData, defaultCodecs } from '../pixel/index.ts';
+import { COMPRESSED_CODEC_UIDS } from '../pixel/codecs/compressed-uids.ts';
+import { defaultCodecs } from '../pixel/codecs/registry.ts';
 
 /**
  * Bytes of a data set already encoded in `transferSyntax` (without file meta), e.g. piped
@@ -137,7 +137,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
         const target = transferSyntax(ts);
         const native = file.transferSyntax.encapsulated && file.dataset.element(PIXEL_DATA)?.fragments;
         // Decoded frame by frame in the codec workers, then written natively (PS3.5 §8.1.1).
-        const dataset = native ? await decompressPixelData(file, { codecs: codecs() }) : file.dataset;
+        const dataset = native ? await decompressed(file) : file.dataset;
         yield* encodeIn(dataset, target);
       })();
     },
@@ -272,9 +272,7 @@ function fromDataSet(
       (async function* () {
         const target = transferSyntax(ts);
         const decode = stored.encapsulated && !target.encapsulated && dataset.element(PIXEL_DATA)?.fragments;
-        const native = decode
-          ? await decompressPixelData(dataset, { codecs: codecs(), transferSyntaxUid: stored.uid })
-          : dataset;
+        const native = decode ? await decompressed(dataset, stored.uid) : dataset;
         yield* encodeIn(native, target);
       })(),
   };
@@ -297,16 +295,28 @@ function convertible(from: TransferSyntax, to: TransferSyntax, dataset: DataSet 
   if (to.encapsulated) return false;
   if (!from.encapsulated) return true;
   if (dataset !== undefined && !dataset.element(PIXEL_DATA)?.fragments) return true;
-  return codecs().find(from.uid) !== undefined;
+  return COMPRESSED_CODEC_UIDS.has(from.uid) || defaultCodecs.find(from.uid) !== undefined;
 }
 
-let registered = false;
-function codecs(): typeof defaultCodecs {
-  if (!registered) {
+let nodeCodecsRegistered = false;
+/**
+ * The pixel data decoded by the default codecs, Node's worker-thread ones registered first.
+ * The pixel layer is imported here, on the first object that needs it: a process that only
+ * sends files in their own syntax never loads the codecs (~7 ms of every start-up).
+ */
+async function decompressed(object: DataSet | DicomFile, transferSyntaxUid?: string): Promise<DataSet> {
+  const [{ decompressPixelData }, { registerNodeCodecs }] = await Promise.all([
+    import('../pixel/index.ts'),
+    import('../pixel/codecs/node-codecs.node.ts'),
+  ]);
+  if (!nodeCodecsRegistered) {
     registerNodeCodecs(defaultCodecs);
-    registered = true;
+    nodeCodecsRegistered = true;
   }
-  return defaultCodecs;
+  return decompressPixelData(object, {
+    codecs: defaultCodecs,
+    ...(transferSyntaxUid ? { transferSyntaxUid } : {}),
+  });
 }
 
 async function* encodeIn(dataset: DataSet, ts: TransferSyntax): AsyncGenerator<Uint8Array> {

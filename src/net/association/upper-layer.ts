@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { DicomError, type Logger, SILENT_LOGGER } from '../../core/index.ts';
 import { type DulEvent, type Effect, type State, step } from '../dul/index.ts';
 import {
@@ -12,7 +12,7 @@ import {
   type Pdu,
   PduError,
 } from '../pdu/index.ts';
-import { PduSocket } from '../transport/index.ts';
+import { nodeTls, PduSocket } from '../transport/index.ts';
 
 export interface UpperLayerTimeouts {
   /** TCP (and TLS) connection set-up, requestor side. Default 30 s. */
@@ -425,7 +425,7 @@ export class UpperLayer {
       ...(target.localAddress ? { localAddress: target.localAddress } : {}),
     };
     const socket = target.tls
-      ? tlsConnect({
+      ? nodeTls().connect({
           ...target.tls,
           ...options,
           servername: target.tls.servername ?? safeServername(target.host),

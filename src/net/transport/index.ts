@@ -1,1 +1,2 @@
 export { PduSocket, type PduSocketHandlers, type PduSocketOptions } from './pdu-socket.ts';
+export { nodeTls } from './tls.ts';

@@ -1,3 +1,16 @@
+import {
+  HTJ2K,
+  HTJ2K_LOSSLESS,
+  HTJ2K_LOSSLESS_RPCL,
+  JPEG_2000,
+  JPEG_2000_LOSSLESS,
+  JPEG_BASELINE,
+  JPEG_EXTENDED,
+  JPEG_LOSSLESS,
+  JPEG_LOSSLESS_SV1,
+  JPEG_LS_LOSSLESS,
+  JPEG_LS_NEAR_LOSSLESS,
+} from './compressed-uids.ts';
 import { jpegBaselineCodec, jpegExtendedCodec, jpegLosslessCodec, jpegLosslessSv1Codec } from './jpeg.ts';
 import { jpegLsLosslessCodec, jpegLsNearLosslessCodec } from './jpeg-ls.ts';
 import {
@@ -9,18 +22,7 @@ import {
 } from './jpeg2000.ts';
 import { type CodecRegistry, defaultCodecs, type PixelCodec } from './registry.ts';
 
-/** Transfer syntax UIDs of the compressed codecs (PS3.5 §10, Table A-1). */
-export const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-export const JPEG_EXTENDED = '1.2.840.10008.1.2.4.51';
-export const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.57';
-export const JPEG_LOSSLESS_SV1 = '1.2.840.10008.1.2.4.70';
-export const JPEG_LS_LOSSLESS = '1.2.840.10008.1.2.4.80';
-export const JPEG_LS_NEAR_LOSSLESS = '1.2.840.10008.1.2.4.81';
-export const JPEG_2000_LOSSLESS = '1.2.840.10008.1.2.4.90';
-export const JPEG_2000 = '1.2.840.10008.1.2.4.91';
-export const HTJ2K_LOSSLESS = '1.2.840.10008.1.2.4.201';
-export const HTJ2K_LOSSLESS_RPCL = '1.2.840.10008.1.2.4.202';
-export const HTJ2K = '1.2.840.10008.1.2.4.203';
+export * from './compressed-uids.ts';
 
 /**
  * The compressed codecs, running in the calling thread (WASM loaded on first use). In a

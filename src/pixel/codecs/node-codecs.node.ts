@@ -1,4 +1,5 @@
 import type { PixelDescription } from '../description.ts';
+import { sharedCodecPool } from './codec-pool.node.ts';
 import { COMPRESSED_CODECS } from './compressed.ts';
 import { type CodecRegistry, type DecodedFrame, defaultCodecs, type PixelCodec } from './registry.ts';
 import { CodecWorkerPool } from './worker-pool.node.ts';
@@ -10,12 +11,11 @@ import { CodecWorkerPool } from './worker-pool.node.ts';
  * `closeCodecWorkers()` ends the pool's threads (not needed to exit: idle workers are unref'd).
  */
 
-let sharedPool: CodecWorkerPool | undefined;
+export { closeCodecWorkers } from './codec-pool.node.ts';
 
 /** The pool the registered codecs use, created on first use. */
 export function codecWorkerPool(): CodecWorkerPool {
-  sharedPool ??= new CodecWorkerPool();
-  return sharedPool;
+  return sharedCodecPool(() => new CodecWorkerPool());
 }
 
 /** A codec that forwards to `local`'s twin in a worker of `pool`. */
@@ -64,11 +64,4 @@ export function registerNodeCodecs(
   for (const [uid, codec] of Object.entries(COMPRESSED_CODECS)) {
     registry.register(uid, workerCodec(uid, codec, options.pool));
   }
-}
-
-/** Ends the shared pool's worker threads and rejects requests still queued. */
-export async function closeCodecWorkers(): Promise<void> {
-  const pool = sharedPool;
-  sharedPool = undefined;
-  await pool?.close();
 }
