@@ -45,7 +45,7 @@ export class PartFile {
   #pendingBytes = 0;
   #written = 0;
   #closed = false;
-  /** Called once the file is committed or discarded (SpareFiles refills then). */
+  /** Called once the file is committed (directory synced, when durable) or discarded (SpareFiles refills then). */
   onSettled: (() => void) | undefined;
 
   private constructor(temporary: string, fd: number) {
@@ -111,9 +111,12 @@ export class PartFile {
       this.#copyTo(path, durable);
     } finally {
       this.#close();
+    }
+    try {
+      if (durable) await syncDirectory(dirname(path));
+    } finally {
       this.#settled();
     }
-    if (durable) await syncDirectory(dirname(path));
   }
 
   #settled(): void {
@@ -204,9 +207,12 @@ export class SpareFiles {
     try {
       const file = await spare;
       unusedSpares.delete(file);
-      // The next spare is made once this file is renamed: made meanwhile, its creation would
-      // contend with the rename for the directory's lock and the journal.
-      file.onSettled = () => this.#refill();
+      // The next spare is made once this file is committed (renamed and, when durable, its
+      // directory synced), in an immediate, i.e. after the caller's response went out. Made
+      // earlier, its inode allocation holds a journal handle that the rename and the flushes
+      // (fdatasync, directory fsync) wait for: durable SC ingest into the PACS, A/B over six
+      // interleaved pairs, ~520 -> ~600 instances/s.
+      file.onSettled = () => setImmediate(() => this.#refill());
       return file;
     } catch {
       // The spare failed when it was made (its directory was missing then): try once more.
