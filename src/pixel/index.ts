@@ -9,21 +9,8 @@
  * bulk-source.node.ts.
  */
 export { type BulkDataSource, NO_BULK_SOURCE } from './bulk-source.ts';
-export {
-  COMPRESSED_CODECS,
-  HTJ2K,
-  HTJ2K_LOSSLESS,
-  HTJ2K_LOSSLESS_RPCL,
-  JPEG_2000,
-  JPEG_2000_LOSSLESS,
-  JPEG_BASELINE,
-  JPEG_EXTENDED,
-  JPEG_LOSSLESS,
-  JPEG_LOSSLESS_SV1,
-  JPEG_LS_LOSSLESS,
-  JPEG_LS_NEAR_LOSSLESS,
-  registerCompressedCodecs,
-} from './codecs/compressed.ts';
+export { COMPRESSED_CODECS, registerCompressedCodecs } from './codecs/compressed.ts';
+export * from './codecs/compressed-uids.ts';
 export { encapsulatedUncompressedCodec } from './codecs/encapsulated-uncompressed.ts';
 export {
   jpegBaselineCodec,

@@ -1,16 +1,4 @@
-import {
-  HTJ2K,
-  HTJ2K_LOSSLESS,
-  HTJ2K_LOSSLESS_RPCL,
-  JPEG_2000,
-  JPEG_2000_LOSSLESS,
-  JPEG_BASELINE,
-  JPEG_EXTENDED,
-  JPEG_LOSSLESS,
-  JPEG_LOSSLESS_SV1,
-  JPEG_LS_LOSSLESS,
-  JPEG_LS_NEAR_LOSSLESS,
-} from './compressed-uids.ts';
+import * as UID from './compressed-uids.ts';
 import { jpegBaselineCodec, jpegExtendedCodec, jpegLosslessCodec, jpegLosslessSv1Codec } from './jpeg.ts';
 import { jpegLsLosslessCodec, jpegLsNearLosslessCodec } from './jpeg-ls.ts';
 import {
@@ -30,17 +18,17 @@ export * from './compressed-uids.ts';
  * `registerNodeCodecs()` (node-codecs.node.ts), which runs the same codecs in worker threads.
  */
 export const COMPRESSED_CODECS: Readonly<Record<string, PixelCodec>> = {
-  [JPEG_BASELINE]: jpegBaselineCodec,
-  [JPEG_EXTENDED]: jpegExtendedCodec,
-  [JPEG_LOSSLESS]: jpegLosslessCodec,
-  [JPEG_LOSSLESS_SV1]: jpegLosslessSv1Codec,
-  [JPEG_LS_LOSSLESS]: jpegLsLosslessCodec,
-  [JPEG_LS_NEAR_LOSSLESS]: jpegLsNearLosslessCodec,
-  [JPEG_2000_LOSSLESS]: jpeg2000LosslessCodec,
-  [JPEG_2000]: jpeg2000Codec,
-  [HTJ2K_LOSSLESS]: htj2kLosslessCodec,
-  [HTJ2K_LOSSLESS_RPCL]: htj2kLosslessRpclCodec,
-  [HTJ2K]: htj2kCodec,
+  [UID.JPEG_BASELINE]: jpegBaselineCodec,
+  [UID.JPEG_EXTENDED]: jpegExtendedCodec,
+  [UID.JPEG_LOSSLESS]: jpegLosslessCodec,
+  [UID.JPEG_LOSSLESS_SV1]: jpegLosslessSv1Codec,
+  [UID.JPEG_LS_LOSSLESS]: jpegLsLosslessCodec,
+  [UID.JPEG_LS_NEAR_LOSSLESS]: jpegLsNearLosslessCodec,
+  [UID.JPEG_2000_LOSSLESS]: jpeg2000LosslessCodec,
+  [UID.JPEG_2000]: jpeg2000Codec,
+  [UID.HTJ2K_LOSSLESS]: htj2kLosslessCodec,
+  [UID.HTJ2K_LOSSLESS_RPCL]: htj2kLosslessRpclCodec,
+  [UID.HTJ2K]: htj2kCodec,
 };
 
 /** Registers every compressed codec, in-thread, in `registry` (default: `defaultCodecs`). */
