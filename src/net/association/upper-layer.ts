@@ -12,7 +12,7 @@ import {
   type Pdu,
   PduError,
 } from '../pdu/index.ts';
-import { nodeTls, PduSocket } from '../transport/index.ts';
+import { nodeTls, ownedReads, PduSocket } from '../transport/index.ts';
 
 export interface UpperLayerTimeouts {
   /** TCP (and TLS) connection set-up, requestor side. Default 30 s. */
@@ -424,13 +424,14 @@ export class UpperLayer {
       port: target.port,
       ...(target.localAddress ? { localAddress: target.localAddress } : {}),
     };
+    // Plain TCP reads into our own buffers (TLS sockets take no onread).
     const socket = target.tls
       ? nodeTls().connect({
           ...target.tls,
           ...options,
           servername: target.tls.servername ?? safeServername(target.host),
         })
-      : netConnect(options);
+      : netConnect({ ...options, onread: ownedReads((chunk) => this.#socket?.receive(chunk)) });
     const event = target.tls ? 'secureConnect' : 'connect';
     const timer = setTimeout(
       () =>

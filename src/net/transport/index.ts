@@ -1,2 +1,3 @@
+export { ownedReads } from './owned-reads.ts';
 export { PduSocket, type PduSocketHandlers, type PduSocketOptions } from './pdu-socket.ts';
 export { nodeTls } from './tls.ts';

@@ -82,10 +82,18 @@ export class PduSocket {
   }
 
   #onData(chunk: Buffer): void {
+    // Plain Uint8Array views: Buffer#slice shares memory, and our code expects copies from slice().
+    this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+
+  /**
+   * Bytes read from the socket, for a socket made with `onread` (see ownedReads), which emits
+   * no 'data' events. The chunk must not change afterwards.
+   */
+  receive(chunk: Uint8Array): void {
     if (this.#stopped) return;
     this.bytesReceived += chunk.length;
-    // Plain Uint8Array views: Buffer#slice shares memory, and our code expects copies from slice().
-    this.#chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     if (!this.#busy) this.#drainInput();
   }
