@@ -348,6 +348,46 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
     }
   });
 
+  test('the DIMSE timeout runs between responses: slow pending responses are fine, a stall is not', {
+    timeout: 15_000,
+  }, async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const server = await new ApplicationEntity({ aeTitle: 'PACED' }).listen({
+      port: 0,
+      handlers: {
+        async *find(req) {
+          const stall = req.identifier.string('PatientID') === 'STALL';
+          for (let n = 1; n <= 4; n++) {
+            await pause(stall && n === 2 ? 1500 : 150);
+            yield instance(`2.25.9.${n}`);
+          }
+        },
+      },
+    });
+    try {
+      const paced = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { dimse: 400 } });
+      const contexts = [{ abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] }];
+      const assoc = await paced.associate({ host: '127.0.0.1', port: server.port, contexts });
+      // Four responses 150 ms apart: 600 ms in all, more than the timeout, none late.
+      const found = [];
+      for await (const match of assoc.find(new DataSet())) found.push(match);
+      assert.equal(found.length, 4);
+      const query = new DataSet();
+      query.set('PatientID', 'STALL');
+      await assert.rejects(
+        (async () => {
+          for await (const _ of assoc.find(query)) {
+            // drain
+          }
+        })(),
+        (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT',
+      );
+      await assoc.closed();
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
   test('a DIMSE timeout aborts the association', { timeout: 15_000 }, async () => {
     const server = await new ApplicationEntity({ aeTitle: 'SLOW' }).listen({
       port: 0,

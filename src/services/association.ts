@@ -670,7 +670,11 @@ export class Association extends EventEmitter {
         message.data?.discard();
         return;
       }
-      this.#armTimer(command.MessageIDBeingRespondedTo!, pending);
+      // The DIMSE timeout runs again until the next response; a final one clears it in
+      // pending.response().
+      if (statusCategory(command.Status ?? Status.Success) === 'pending') {
+        this.#armTimer(command.MessageIDBeingRespondedTo!, pending);
+      }
       pending.response(message);
       return;
     }
@@ -690,8 +694,11 @@ export class Association extends EventEmitter {
   }
 
   #armTimer(messageId: number, pending: PendingRequest): void {
-    if (pending.timer) clearTimeout(pending.timer);
     if (this.#dimseTimeout <= 0) return;
+    if (pending.timer) {
+      pending.timer.refresh();
+      return;
+    }
     pending.timer = setTimeout(() => {
       this.#pending.delete(messageId);
       const error = new DicomError(
