@@ -8,6 +8,7 @@ import { DimseStatusError } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/index.ts';
 import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
+import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { modalityOf } from './common/file-names.ts';
@@ -189,10 +190,7 @@ async function encodedFor(path: string, target: string): Promise<DicomFile> {
       `the peer accepted only ${syntaxName(target)}, a lossy syntax: convert the file with dicomkit transcode first`,
     );
   }
-  // Imported here: a run that sends files as they are never loads the codecs.
-  const [{ compressPixelData, decompressPixelData, defaultCodecs }, { registerNodeCodecs }] =
-    await Promise.all([import('../pixel/index.ts'), import('../pixel/codecs/node-codecs.node.ts')]);
-  registerNodeCodecs(defaultCodecs);
+  const { compressPixelData, decompressPixelData } = await pixelWithNodeCodecs();
   const file = await readDicomFile(path);
   const source = file.transferSyntax.encapsulated ? await decompressPixelData(file) : file.dataset;
   const dataset = await compressPixelData(source, target);

@@ -14,6 +14,7 @@ import {
   readDicom,
 } from '../object/index.ts';
 import { COMPRESSED_CODEC_UIDS } from '../pixel/codecs/compressed-uids.ts';
+import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { defaultCodecs } from '../pixel/codecs/registry.ts';
 
 /**
@@ -298,21 +299,9 @@ function convertible(from: TransferSyntax, to: TransferSyntax, dataset: DataSet 
   return COMPRESSED_CODEC_UIDS.has(from.uid) || defaultCodecs.find(from.uid) !== undefined;
 }
 
-let nodeCodecsRegistered = false;
-/**
- * The pixel data decoded by the default codecs, Node's worker-thread ones registered first.
- * The pixel layer is imported here, on the first object that needs it: a process that only
- * sends files in their own syntax never loads the codecs (~7 ms of every start-up).
- */
+/** The pixel data decoded by the default codecs, Node's worker-thread ones registered. */
 async function decompressed(object: DataSet | DicomFile, transferSyntaxUid?: string): Promise<DataSet> {
-  const [{ decompressPixelData }, { registerNodeCodecs }] = await Promise.all([
-    import('../pixel/index.ts'),
-    import('../pixel/codecs/node-codecs.node.ts'),
-  ]);
-  if (!nodeCodecsRegistered) {
-    registerNodeCodecs(defaultCodecs);
-    nodeCodecsRegistered = true;
-  }
+  const { decompressPixelData, defaultCodecs } = await pixelWithNodeCodecs();
   return decompressPixelData(object, {
     codecs: defaultCodecs,
     ...(transferSyntaxUid ? { transferSyntaxUid } : {}),
