@@ -308,6 +308,9 @@ export class Association extends EventEmitter {
       fields.MoveOriginatorMessageID = options.moveOriginator.messageId;
     }
     const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts));
+    // The peer has answered; once the socket has handed every byte to the kernel, nothing
+    // refers to the instance's bytes and its buffer can take the next file.
+    if (instance.release && !this.#ul.socket?.writesPending) instance.release();
     const command = checked('C-STORE', response.command);
     return {
       status: command.Status!,

@@ -246,6 +246,11 @@ export class PduSocket {
     return this.write([encodePdu(pdu)]);
   }
 
+  /** Whether bytes written are still queued in Node (not yet handed to the kernel). */
+  get writesPending(): boolean {
+    return this.socket.writableLength > 0;
+  }
+
   /** Writes raw PDU bytes (several parts of one or more PDUs) as one batch. */
   write(parts: readonly Uint8Array[]): Promise<void> {
     if (this.#closed || this.socket.destroyed) {
