@@ -323,9 +323,11 @@ export function storescuCommand(): Command {
             tally,
             console,
             options,
+            // Only with a bar: otherwise nothing reads the rate.
             progress: (count) => {
+              if (!bar) return;
               const seconds = Math.max((performance.now() - start) / 1000, 1e-3);
-              bar?.increment(count, {
+              bar.increment(count, {
                 rate: (tally.sent / seconds).toFixed(0),
                 mbps: (tally.bytes / 1e6 / seconds).toFixed(1),
               });

@@ -382,10 +382,6 @@ function fromDataSet(
 }
 
 /**
- * Whether a data set in `from` can be written in `to` by re-encoding alone: always between
- * native syntaxes, and from an encapsulated syntax only when there is no pixel data to decode.
- */
-/**
  * Whether a data set in `from` can be sent in `to`: between native syntaxes by re-encoding;
  * from a compressed syntax to a native one by decoding the pixel data with the registered
  * codecs (worker threads in Node); a compressed-syntax object without pixel data freely.
