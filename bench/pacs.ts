@@ -1,6 +1,6 @@
 /**
  * PACS benchmark (on demand: npm run bench:pacs -- [--ct 200] [--small 2000] [--reps 3]
- * [--warmup 1] [--instances 1000000] [--skip-ingest] [--skip-index]).
+ * [--warmup 1] [--associations 1,4] [--only pacs,orthanc] [--instances 1000000] [--skip-ingest] [--skip-index]).
  *
  * 1. Ingest: DCMTK storescu sends ~520 KB CT and ~5 KB instances, one association each, into
  *    `dicomkit pacs` (durable: fdatasync per file, rename, directory fsync, indexed), into the
@@ -10,7 +10,10 @@
  *    DCMTK storescp (no index, no flush: the baseline). Instances/s and ratios. Each
  *    receiver starts on an empty store, first takes an untimed warm-up pass of other instances
  *    (servers are measured in steady state; `--warmup 0` for none), then `sync`, then the timed
- *    pass; `--reps` rounds go over the receivers in turn and the median is shown.
+ *    pass; `--reps` rounds go over the receivers in turn and the median is shown. Each data
+ *    set runs once per entry of `--associations`: with 4, four storescu processes send a
+ *    quarter of the files each at the same time, as modalities do into a PACS; a receiver's
+ *    flushes then overlap and its CPU path per instance decides the rate.
  * 2. Index at scale (bench/pacs-index.ts): synthetic instances added in batches to an on-disk index; the insert rate
  *    at the start and at the end, then the median latency of study-level C-FIND for a PatientName
  *    wildcard, a StudyDate range and an AccessionNumber.
@@ -78,13 +81,21 @@ async function stop(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once('exit', r));
 }
 
-async function timeStorescu(port: number, aet: string, dir: string): Promise<number> {
+/** Seconds for `associations` storescu processes to send the files of `dir` between them. */
+async function timeStorescu(port: number, aet: string, dir: string, associations: number): Promise<number> {
   const files = readdirSync(dir).map((n) => join(dir, n));
+  const shares = Array.from({ length: associations }, (_, a) =>
+    files.filter((_, i) => i % associations === a),
+  );
   const start = performance.now();
-  const r = await runPeerAsync('storescu', ['-aec', aet, '127.0.0.1', String(port), ...files], {
-    timeoutMs: 600_000,
-  });
-  if (r.status !== 0) throw new Error(`storescu failed: ${r.stderr.slice(0, 500)}`);
+  await Promise.all(
+    shares.map(async (share) => {
+      const r = await runPeerAsync('storescu', ['-aec', aet, '127.0.0.1', String(port), ...share], {
+        timeoutMs: 600_000,
+      });
+      if (r.status !== 0) throw new Error(`storescu failed: ${r.stderr.slice(0, 500)}`);
+    }),
+  );
   return (performance.now() - start) / 1000;
 }
 
@@ -162,14 +173,15 @@ async function ingestOnce(
   warmDir: string | undefined,
   count: number,
   run: string,
+  associations: number,
 ): Promise<number> {
   const store = join(work, `${name.split(' ')[0]!.toLowerCase()}-${run}`);
   const receiver = await RECEIVERS[name]!(store);
   try {
-    if (warmDir) await timeStorescu(receiver.port, receiver.aet, warmDir);
+    if (warmDir) await timeStorescu(receiver.port, receiver.aet, warmDir, associations);
     // The timed pass starts with nothing dirty in the page cache or the journal.
     spawnSync('sync');
-    return count / (await timeStorescu(receiver.port, receiver.aet, dir));
+    return count / (await timeStorescu(receiver.port, receiver.aet, dir, associations));
   } finally {
     await receiver.stop();
     rmSync(store, { recursive: true, force: true });
@@ -184,6 +196,15 @@ if (!args.includes('--skip-ingest')) {
   const small = option('--small', 2000);
   const reps = option('--reps', 3);
   const warmup = option('--warmup', 1) > 0;
+  const at = args.indexOf('--associations');
+  // `--only pacs,orthanc`: the receivers whose name starts with one of these words (case ignored).
+  const only = args.includes('--only')
+    ? args[args.indexOf('--only') + 1]!.toLowerCase().split(',')
+    : undefined;
+  const receivers = Object.keys(RECEIVERS).filter(
+    (name) => !only || only.some((word) => name.toLowerCase().includes(word)),
+  );
+  const parallel = (at >= 0 ? args[at + 1]! : '1,4').split(',').map(Number);
   console.log(
     `generating ${ct} CT (~520 KB) and ${small} small (~5 KB) instances${warmup ? ', and as many for the warm-up' : ''}...`,
   );
@@ -195,31 +216,38 @@ if (!args.includes('--skip-ingest')) {
   }
   console.log(`median of ${reps} round(s); each receiver warmed up first: ${warmup ? 'yes' : 'no'}`);
   console.log(
-    '| data | receiver | instances/s | dicomkit pacs / receiver | dicomkit --no-fsync / receiver |',
+    '| data | associations | receiver | instances/s | dicomkit pacs / receiver | dicomkit --no-fsync / receiver |',
   );
-  console.log('|---|---|---:|---:|---:|');
+  console.log('|---|---:|---|---:|---:|---:|');
   const median = (values: number[]): number =>
     [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
-  for (const [label, count] of [
-    ['ct', ct],
-    ['small', small],
-  ] as const) {
+  for (const [label, count, associations] of parallel.flatMap((n) => [
+    ['ct', ct, n] as const,
+    ['small', small, n] as const,
+  ])) {
     // Rounds go over the receivers in turn, so the machine's drift spreads over all of them.
-    const runs = new Map<string, number[]>(Object.keys(RECEIVERS).map((name) => [name, []]));
+    const runs = new Map<string, number[]>(receivers.map((name) => [name, []]));
     for (let rep = 0; rep < reps; rep++) {
-      for (const name of Object.keys(RECEIVERS)) {
+      for (const name of receivers) {
         const warmDir = warmup ? join(work, `${label}-warm`) : undefined;
-        const rate = await ingestOnce(name, join(work, label), warmDir, count, `${label}-${rep}`);
+        const rate = await ingestOnce(
+          name,
+          join(work, label),
+          warmDir,
+          count,
+          `${label}-${associations}-${rep}`,
+          associations,
+        );
         runs.get(name)!.push(rate);
-        process.stderr.write(`  ${label}, ${name}: ${rate.toFixed(0)}/s\n`);
+        process.stderr.write(`  ${label}, ${associations} association(s), ${name}: ${rate.toFixed(0)}/s\n`);
       }
     }
-    const durable = median(runs.get('dicomkit pacs')!);
-    const unflushed = median(runs.get('dicomkit pacs --no-fsync')!);
+    const durable = median(runs.get('dicomkit pacs') ?? [Number.NaN]);
+    const unflushed = median(runs.get('dicomkit pacs --no-fsync') ?? [Number.NaN]);
     for (const [name, rates] of runs) {
       const rate = median(rates);
       console.log(
-        `| ${label === 'ct' ? 'CT ~520 KB' : 'SC ~5 KB'} | ${name} | ${rate.toFixed(0)} | ${(durable / rate).toFixed(2)}x | ${(unflushed / rate).toFixed(2)}x |`,
+        `| ${label === 'ct' ? 'CT ~520 KB' : 'SC ~5 KB'} | ${associations} | ${name} | ${rate.toFixed(0)} | ${(durable / rate).toFixed(2)}x | ${(unflushed / rate).toFixed(2)}x |`,
       );
     }
   }
