@@ -57,6 +57,30 @@ describe('prepareSource', () => {
     b.release?.();
   });
 
+  test('preload with a size limit keeps the files up to that size, each with its own bytes', async () => {
+    const small = [0, 1, 2].map((n) => writeInstance(`s${n}.dcm`, `2.25.30.${n}`, 3000 + n * 11, n + 5));
+    const big = writeInstance('big.dcm', '2.25.31', 100_000, 9);
+    const kept = [];
+    for (const path of small) kept.push(await prepareSource(path, { blocking: true, preload: 16 * 1024 }));
+    const notKept = await prepareSource(big, { blocking: true, preload: 16 * 1024 });
+    assert.deepEqual(
+      kept.map((p) => p.preloaded),
+      [true, true, true],
+    );
+    assert.equal(notKept.preloaded, false);
+    const chunks = kept.map((p) => [...(p.data(EXPLICIT) as Iterable<Uint8Array>)]);
+    // Small files share memory (one allocation for many), and none overwrote another.
+    assert.equal(chunks[0]![0]!.buffer, chunks[1]![0]!.buffer);
+    small.forEach((path, n) => {
+      assert.deepEqual(Buffer.from(chunks[n]![0]!), Buffer.from(dataSetBytes(path, readFileSync(path))));
+      assert.equal(kept[n]!.preloaded, false, 'handed out once');
+    });
+    assert.deepEqual(
+      await collect(notKept.data(EXPLICIT)),
+      Buffer.from(dataSetBytes(big, readFileSync(big))),
+    );
+  });
+
   test('header reads of many files in turn (one scratch buffer) each report their own UIDs', async () => {
     const paths = [0, 1, 2, 3, 4].map((n) => writeInstance(`h${n}.dcm`, `2.25.20.${n}`, 200 + n * 3000, n));
     const concurrent = await Promise.all(paths.map((path) => prepareSource(path)));
