@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { DataSet, readDicom, writeDicom } from '../object/index.ts';
 import { ApplicationEntity } from './application-entity.ts';
 import { storageContexts } from './contexts.ts';
-import { prepareSource } from './store-source.ts';
+import { type PreparedInstance, prepareSource } from './store-source.ts';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
 const EXPLICIT = '1.2.840.10008.1.2.1';
@@ -60,7 +60,7 @@ describe('prepareSource', () => {
   test('preload with a size limit keeps the files up to that size, each with its own bytes', async () => {
     const small = [0, 1, 2].map((n) => writeInstance(`s${n}.dcm`, `2.25.30.${n}`, 3000 + n * 11, n + 5));
     const big = writeInstance('big.dcm', '2.25.31', 100_000, 9);
-    const kept = [];
+    const kept: PreparedInstance[] = [];
     for (const path of small) kept.push(await prepareSource(path, { blocking: true, preload: 16 * 1024 }));
     const notKept = await prepareSource(big, { blocking: true, preload: 16 * 1024 });
     assert.deepEqual(
