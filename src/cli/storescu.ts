@@ -23,6 +23,7 @@ import {
   repeatCount,
   reportFailure,
   UsageError,
+  userIdentityOf,
 } from './common/network.ts';
 import { statusText } from './common/status-text.ts';
 import {
@@ -263,6 +264,8 @@ export function storescuCommand(): Command {
       try {
         console = new Console(options);
         const repeat = repeatCount(options);
+        // The identity flags are checked before the input files, as DCMTK checks every flag first.
+        userIdentityOf(options);
         const files = inputFiles(paths, options, console);
         if (files.length === 0) throw new UsageError('no input files to be sent');
         console.info('checking input files ...');

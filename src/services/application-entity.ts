@@ -95,7 +95,44 @@ export interface ListenOptions {
   tls?: TlsOptions;
   /** C-MOVE destinations by AE title. */
   moveDestinations?: MoveResolver | Record<string, Omit<MoveDestination, 'aeTitle'>>;
+  /**
+   * Checks the user identity a requestor presents (PS3.7 §D.3.3.7), also called for requests
+   * without one (`identity` undefined), so that a policy can insist. Without it, identities
+   * are ignored and no response is sent, as DCMTK's storescp does.
+   */
+  verifyUserIdentity?: UserIdentityVerifier;
 }
+
+/** What `ListenOptions.verifyUserIdentity` is asked about. */
+export interface UserIdentityRequest {
+  identity: UserIdentityRq | undefined;
+  callingAeTitle: string;
+  calledAeTitle: string;
+  remoteAddress: string;
+}
+
+/**
+ * The verdict on a user identity. Accepted, `serverResponse` is what a requestor that asked
+ * for a positive response gets back (a Kerberos ticket, a SAML or JWT response; always empty
+ * for a user name or a password, PS3.7 §D.3.3.7.2). Refused, the association is rejected
+ * (permanent, service user, no reason given) and `why` is logged.
+ */
+export type UserIdentityDecision =
+  | { accepted: true; serverResponse?: Uint8Array }
+  | { accepted: false; why: string };
+
+export type UserIdentityVerifier = (
+  request: UserIdentityRequest,
+) => UserIdentityDecision | Promise<UserIdentityDecision>;
+
+/** User-Identity-Type values (PS3.7 Table D.3-14). */
+export const UserIdentityType = {
+  username: 1,
+  usernameAndPasscode: 2,
+  kerberos: 3,
+  saml: 4,
+  jwt: 5,
+} as const;
 
 /** Thrown by associate() when the peer rejects: result, source and reason as in the A-ASSOCIATE-RJ. */
 export class AssociationRejectedError extends DicomError {
@@ -203,6 +240,10 @@ export class ApplicationEntity {
               peerMaxPduLength: ac.userInformation.maxPduLength ?? 0,
               peerImplementationClassUid: ac.userInformation.implementationClassUid,
               peerImplementationVersionName: ac.userInformation.implementationVersionName,
+              ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
+              ...(ac.userInformation.userIdentityResponse
+                ? { userIdentityResponse: ac.userInformation.userIdentityResponse }
+                : {}),
               handlers: options.handlers ?? {},
               logger: this.logger,
               timeouts: this.timeouts,
@@ -446,6 +487,25 @@ export class DicomServer extends EventEmitter {
       remoteAddress,
     });
     if (!access.allowed) return refuse(access.rj, access.why);
+    const identity = rq.userInformation.userIdentity;
+    let identityResponse: Uint8Array | undefined;
+    if (options.verifyUserIdentity) {
+      const verdict = await verifyIdentity(options.verifyUserIdentity, {
+        identity,
+        callingAeTitle: rq.callingAeTitle,
+        calledAeTitle: rq.calledAeTitle,
+        remoteAddress,
+      });
+      if (!verdict.accepted) {
+        return refuse(reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven), verdict.why);
+      }
+      if (identity?.positiveResponseRequested) {
+        const plain =
+          identity.type === UserIdentityType.username ||
+          identity.type === UserIdentityType.usernameAndPasscode;
+        identityResponse = plain ? new Uint8Array(0) : (verdict.serverResponse ?? new Uint8Array(0));
+      }
+    }
     const decision = negotiateAsAcceptor(rq, {
       aeTitle: ae.aeTitle,
       requireCalledAeTitle: options.requireCalledAeTitle ?? false,
@@ -461,6 +521,7 @@ export class DicomServer extends EventEmitter {
         rejectReasonText(decision.rj.result, decision.rj.source, decision.rj.reason),
       );
     }
+    if (identityResponse) decision.ac.userInformation.userIdentityResponse = identityResponse;
     if (ul.state !== 'Sta3') return undefined;
     // Checked again: access control may have awaited while other requests were accepted.
     if (this.associations.size >= limit) {
@@ -480,6 +541,8 @@ export class DicomServer extends EventEmitter {
       peerMaxPduLength: rq.userInformation.maxPduLength ?? 0,
       peerImplementationClassUid: rq.userInformation.implementationClassUid,
       peerImplementationVersionName: rq.userInformation.implementationVersionName,
+      ...(identity ? { userIdentity: identity } : {}),
+      ...(identityResponse ? { userIdentityResponse: identityResponse } : {}),
       handlers: options.handlers,
       logger: ae.logger,
       timeouts: ae.timeouts,
@@ -510,5 +573,17 @@ export class DicomServer extends EventEmitter {
       const entry = d[aeTitle];
       return entry ? { aeTitle, ...entry } : undefined;
     };
+  }
+}
+
+/** A verifier that throws refuses: an identity check that failed must not let the caller in. */
+async function verifyIdentity(
+  verifier: UserIdentityVerifier,
+  request: UserIdentityRequest,
+): Promise<UserIdentityDecision> {
+  try {
+    return await verifier(request);
+  } catch (error) {
+    return { accepted: false, why: `the user identity check failed: ${(error as Error).message}` };
   }
 }

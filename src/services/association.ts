@@ -15,6 +15,7 @@ import {
   Status,
   statusCategory,
 } from '../net/dimse/index.ts';
+import type { UserIdentityRq } from '../net/pdu/index.ts';
 import { deflateRaw } from '../object/deflate.ts';
 import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
 import { modelSopClass, type QueryModel } from './contexts.ts';
@@ -96,6 +97,10 @@ export interface AssociationSetup {
   peerMaxPduLength: number;
   peerImplementationClassUid?: string;
   peerImplementationVersionName?: string;
+  /** The requestor's User Identity sub-item (PS3.7 §D.3.3.7.1), when it sent one. */
+  userIdentity?: UserIdentityRq;
+  /** The acceptor's User Identity response (PS3.7 §D.3.3.7.2), when it sent one. */
+  userIdentityResponse?: Uint8Array;
   handlers: ServiceHandlers;
   logger?: Logger;
   timeouts?: AssociationTimeouts;
@@ -120,6 +125,17 @@ export class Association extends EventEmitter {
   readonly peerMaxPduLength: number;
   readonly peerImplementationClassUid: string | undefined;
   readonly peerImplementationVersionName: string | undefined;
+  /**
+   * The user identity the requestor presented (PS3.7 §D.3.3.7): on an SCP, whom the handlers
+   * serve (checked by `ListenOptions.verifyUserIdentity` when set); on an SCU, what it sent.
+   */
+  readonly userIdentity: UserIdentityRq | undefined;
+  /**
+   * The acceptor's positive response to the user identity (its server response: empty for a
+   * user name or password, a Kerberos ticket, SAML or JWT response otherwise); undefined when
+   * the acceptor sent none, e.g. because it ignores user identities.
+   */
+  readonly userIdentityResponse: Uint8Array | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   handlers: ServiceHandlers;
@@ -152,6 +168,8 @@ export class Association extends EventEmitter {
     this.peerMaxPduLength = setup.peerMaxPduLength;
     this.peerImplementationClassUid = setup.peerImplementationClassUid;
     this.peerImplementationVersionName = setup.peerImplementationVersionName;
+    this.userIdentity = setup.userIdentity;
+    this.userIdentityResponse = setup.userIdentityResponse;
     this.handlers = setup.handlers;
     this.logger = setup.logger ?? SILENT_LOGGER;
     this.#ul = setup.upperLayer;

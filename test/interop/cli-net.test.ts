@@ -704,6 +704,92 @@ describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
   });
 });
 
+describe('user identity negotiation: storescu -usr / -pwd / -rsp, both tools', () => {
+  test('a dicomkit SCP that checks identities lets alice in with a positive response and rejects a wrong password; DCMTK storescp sends no response, so -rsp fails', {
+    timeout: 60_000,
+  }, async () => {
+    const seen: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'CHECKER' }).listen({
+      port: 0,
+      handlers: { store: () => 0 },
+      verifyUserIdentity: ({ identity }) => {
+        const user = identity ? Buffer.from(identity.primaryField).toString() : '';
+        const password = identity ? Buffer.from(identity.secondaryField).toString() : '';
+        seen.push(`${identity?.type}:${user}:${password}:${identity?.positiveResponseRequested}`);
+        return user === 'alice' && password === 'secret'
+          ? { accepted: true }
+          : { accepted: false, why: `unknown user ${user}` };
+      },
+    });
+    const dtPort = await freePort();
+    const storescp = await startPeer('storescp', ['--ignore', String(dtPort)], dtPort);
+    try {
+      for (const tool of TOOLS) {
+        const port = String(server.port);
+        const ok = await runTool(tool, 'storescu', [
+          '-usr',
+          'alice',
+          '-pwd',
+          'secret',
+          '-rsp',
+          '127.0.0.1',
+          port,
+          CT,
+        ]);
+        assert.equal(ok.status, 0, `${tool}: ${ok.stdout}${ok.stderr}`);
+        const wrong = await runTool(tool, 'storescu', [
+          '-usr',
+          'alice',
+          '-pwd',
+          'guess',
+          '127.0.0.1',
+          port,
+          CT,
+        ]);
+        assert.equal(wrong.status, 1, `${tool}: ${wrong.stdout}${wrong.stderr}`);
+        assert.match(wrong.stderr, /Association Rejected/, tool);
+        assert.match(wrong.stderr, /service.user/i, tool);
+        // DCMTK's storescp ignores user identities: no response, which -rsp does not accept.
+        const noResponse = await runTool(tool, 'storescu', [
+          '-usr',
+          'alice',
+          '-rsp',
+          '127.0.0.1',
+          String(dtPort),
+          CT,
+        ]);
+        assert.equal(noResponse.status, 1, `${tool}: ${noResponse.stdout}${noResponse.stderr}`);
+        assert.match(
+          noResponse.stderr,
+          /^E: User Identity Negotiation failed: Positive response requested but none received$/m,
+          tool,
+        );
+        const ignored = await runTool(tool, 'storescu', [
+          '-usr',
+          'alice',
+          '-epw',
+          '127.0.0.1',
+          String(dtPort),
+          CT,
+        ]);
+        assert.equal(ignored.status, 0, `${tool}: ${ignored.stdout}${ignored.stderr}`);
+        const misuse = await runTool(tool, 'storescu', ['-pwd', 'secret', '127.0.0.1', port, CT]);
+        assert.equal(misuse.status, 1, tool);
+        assert.match(`${misuse.stdout}${misuse.stderr}`, /--password only allowed with --user/, tool);
+      }
+      // Both tools sent the same sub-items: type 2 with the password asked for a response, then not.
+      assert.deepEqual(seen, [
+        '2:alice:secret:true',
+        '2:alice:guess:false',
+        '2:alice:secret:true',
+        '2:alice:guess:false',
+      ]);
+    } finally {
+      await Promise.all([server.close({ abort: true }), storescp.stop()]);
+    }
+  });
+});
+
 describe('TLS options of the tools', () => {
   let key = '';
   let cert = '';

@@ -138,6 +138,8 @@ before(async () => {
     requireCalledAeTitle: true,
     contexts: [...supportedFor(handlers), ...supported(N_CLASSES, [EXPLICIT, IMPLICIT])],
     moveDestinations: { DEST: { host: '127.0.0.1', port: destProxy.port } },
+    // The first association asks for a positive user identity response: 58H and 59H sub-items.
+    verifyUserIdentity: () => ({ accepted: true }),
   });
   servers.push(server);
   const proxy = await RecordingProxy.start({
@@ -165,6 +167,12 @@ before(async () => {
     port: proxy.port,
     calledAeTitle: 'MAINSCP',
     contexts,
+    userIdentity: {
+      type: 2,
+      positiveResponseRequested: true,
+      primaryField: Buffer.from('dicomkit'),
+      secondaryField: Buffer.from('passcode'),
+    },
     handlers: {
       store: async (request) => {
         await request.dataset();
@@ -172,6 +180,7 @@ before(async () => {
       },
     },
   });
+  assert.equal(a.userIdentityResponse?.length, 0);
   assert.equal(await a.echo(), 0);
   assert.equal((await a.store(CT_SMALL)).status, 0);
   const matches: DataSet[] = [];

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { createLogger, type Logger, type LogLevel, SILENT_LOGGER } from '../../core/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DimseStatusError } from '../../net/dimse/index.ts';
-import { rejectReasonText } from '../../net/pdu/index.ts';
+import { rejectReasonText, type UserIdentityRq } from '../../net/pdu/index.ts';
 import {
   ApplicationEntity,
   type Association,
@@ -42,6 +42,11 @@ export const NETWORK_ALIASES: DcmtkAliases = {
   '-aec': '--call',
   '-to': '--timeout',
   '+tla': '--anonymous-tls',
+  '-usr': '--user',
+  '-pwd': '--password',
+  '-epw': '--empty-password',
+  '-kt': '--kerberos',
+  '-rsp': '--pos-response',
 };
 
 export interface NetworkCliOptions {
@@ -69,6 +74,13 @@ export interface NetworkCliOptions {
   quiet?: boolean;
   repeat?: string;
   abort?: boolean;
+  user?: string;
+  password?: string;
+  emptyPassword?: boolean;
+  kerberos?: string;
+  saml?: string;
+  jwt?: string;
+  posResponse?: boolean;
 }
 
 const collect = (v: string, all: string[] = []): string[] => [...all, v];
@@ -120,6 +132,14 @@ export function addRequestorOptions(
     .option('--call <aetitle>', 'set called AE title of peer (DCMTK -aec)', 'ANY-SCP')
     .option('--timeout <seconds>', 'timeout for connection requests (DCMTK -to, default 30)');
   addTransportOptions(command, 'requestor');
+  command
+    .option('--user <name>', 'authenticate using user name (DCMTK -usr, user identity negotiation)')
+    .option('--password <password>', 'authenticate using password, with --user (DCMTK -pwd)')
+    .option('--empty-password', 'send empty password, with --user (DCMTK -epw)')
+    .option('--kerberos <file>', 'read kerberos ticket from file (DCMTK -kt)')
+    .option('--saml <file>', 'read SAML request from file (DCMTK --saml)')
+    .option('--jwt <file>', 'read JWT data from file (DCMTK --jwt)')
+    .option('--pos-response', 'expect positive response to the user identity (DCMTK -rsp)');
   if (defaults.repeat) command.option('--repeat <n>', 'repeat n times (DCMTK --repeat)');
   if (defaults.abort) command.option('--abort', 'abort association instead of releasing it (DCMTK --abort)');
   return command;
@@ -311,6 +331,54 @@ export function reportFailure(console: Console, error: unknown): FailureKind {
   }
 }
 
+/** The User Identity sub-item (PS3.7 §D.3.3.7.1) DCMTK's storescu sends for these flags. */
+export function userIdentityOf(options: NetworkCliOptions): UserIdentityRq | undefined {
+  const given = (['user', 'kerberos', 'saml', 'jwt'] as const).filter((key) => options[key] !== undefined);
+  if (given.length > 1) {
+    throw new UsageError(`only one of ${given.map((key) => `--${key}`).join(', ')} allowed`);
+  }
+  if (options.password !== undefined && options.emptyPassword) {
+    throw new UsageError('only one of --password and --empty-password allowed');
+  }
+  for (const key of ['password', 'emptyPassword'] as const) {
+    if (options[key] !== undefined && options.user === undefined) {
+      throw new UsageError(
+        `--${key === 'password' ? 'password' : 'empty-password'} only allowed with --user`,
+      );
+    }
+  }
+  if (given.length === 0) {
+    if (options.posResponse) {
+      throw new UsageError('--pos-response only allowed with --user, --kerberos, --saml or --jwt');
+    }
+    return undefined;
+  }
+  const positiveResponseRequested = options.posResponse === true;
+  const none = new Uint8Array(0);
+  if (options.user !== undefined) {
+    const passcode = options.emptyPassword ? '' : options.password;
+    return {
+      type: passcode === undefined ? 1 : 2,
+      positiveResponseRequested,
+      primaryField: Buffer.from(options.user, 'utf8'),
+      secondaryField: passcode === undefined ? none : Buffer.from(passcode, 'utf8'),
+    };
+  }
+  const [type, file] =
+    options.kerberos !== undefined
+      ? [3, options.kerberos]
+      : options.saml !== undefined
+        ? [4, options.saml]
+        : [5, options.jwt!];
+  let primaryField: Uint8Array;
+  try {
+    primaryField = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read user identity file ${file}: ${(error as Error).message}`);
+  }
+  return { type, positiveResponseRequested, primaryField, secondaryField: none };
+}
+
 export interface OpenOptions {
   peer: string;
   port: string;
@@ -330,6 +398,7 @@ export async function openAssociation(
 ): Promise<Association> {
   const tls = clientTls(options);
   const address = peerPort(request.peer, request.port);
+  const userIdentity = userIdentityOf(options);
   if (options.verbosePc && console.verbose) {
     console.info(['Request Parameters:', ...describeProposals(request.contexts)].join('\n'));
   }
@@ -342,6 +411,7 @@ export async function openAssociation(
       contexts: request.contexts,
       ...(request.handlers ? { handlers: request.handlers } : {}),
       ...(tls ? { tls } : {}),
+      ...(userIdentity ? { userIdentity } : {}),
     });
   } catch (error) {
     // Before an association exists, any ending (refused connection, TLS handshake, a peer that
@@ -365,6 +435,12 @@ export async function openAssociation(
     throw Object.assign(new Error('the peer accepted none of the proposed presentation contexts'), {
       code: 'ERR_NO_PRESENTATION_CONTEXT',
     });
+  }
+  // DCMTK checks the response for a user name or password only: it cannot judge a ticket.
+  if (userIdentity?.positiveResponseRequested && userIdentity.type <= 2 && !assoc.userIdentityResponse) {
+    console.error('User Identity Negotiation failed: Positive response requested but none received');
+    await assoc.abort();
+    throw new Error('0006:0108 ASC User Identification Negotiation failed');
   }
   console.info(
     `Association Accepted (Max Send PDV: ${assoc.peerMaxPduLength > 12 ? assoc.peerMaxPduLength - 12 : 'unlimited'})`,
