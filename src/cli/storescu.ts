@@ -17,6 +17,7 @@ import {
   applicationEntity,
   Console,
   closeAssociation,
+  maxSendPduOf,
   NETWORK_ALIASES,
   type NetworkCliOptions,
   openAssociation,
@@ -266,6 +267,7 @@ export function storescuCommand(): Command {
         const repeat = repeatCount(options);
         // The identity flags are checked before the input files, as DCMTK checks every flag first.
         userIdentityOf(options);
+        maxSendPduOf(options);
         const files = inputFiles(paths, options, console);
         if (files.length === 0) throw new UsageError('no input files to be sent');
         console.info('checking input files ...');

@@ -74,6 +74,8 @@ export interface AssociateOptions {
   localAddress?: string;
   /** Propose an asynchronous operations window (PS3.7 §D.3.3.3). */
   asyncOpsWindow?: { invoked: number; performed: number };
+  /** Send P-DATA-TF PDUs of at most this length even when the peer takes larger ones. */
+  maxSendPduLength?: number;
 }
 
 export interface ListenOptions {
@@ -241,6 +243,7 @@ export class ApplicationEntity {
               peerImplementationClassUid: ac.userInformation.implementationClassUid,
               peerImplementationVersionName: ac.userInformation.implementationVersionName,
               ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
+              ...(options.maxSendPduLength ? { maxSendPduLength: options.maxSendPduLength } : {}),
               ...(ac.userInformation.userIdentityResponse
                 ? { userIdentityResponse: ac.userInformation.userIdentityResponse }
                 : {}),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DimseStatusError } from '../net/dimse/index.ts';
+import { type Pdu, pdvLength } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet } from '../object/index.ts';
 import { ApplicationEntity, AssociationRejectedError } from './application-entity.ts';
@@ -403,6 +404,46 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
       await assert.rejects(assoc.echo(), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT');
       await assoc.closed();
       assert.ok(!assoc.isEstablished);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+});
+
+describe('maxSendPduLength', () => {
+  test('caps the PDUs we send below what the peer takes', { timeout: 10_000 }, async () => {
+    const fragments: number[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: { store: async (req) => void (await req.dataset()) },
+    });
+    server.on('pdu-received', (pdu: Pdu) => {
+      if (pdu.type === 'P-DATA-TF')
+        for (const pdv of pdu.pdvs) if (!pdv.isCommand) fragments.push(pdvLength(pdv));
+    });
+    try {
+      const ds = instance('2.25.9.1');
+      ds.set('PixelData', new Uint8Array(100_000), 'OB');
+      for (const [cap, largest] of [
+        [undefined, 100_000],
+        [4096, 4096 - 6],
+      ] as const) {
+        fragments.length = 0;
+        const assoc = await scu.associate({
+          host: '127.0.0.1',
+          port: server.port,
+          calledAeTitle: 'SCP',
+          contexts: [...storageContexts([SC], [EXPLICIT])],
+          ...(cap ? { maxSendPduLength: cap } : {}),
+        });
+        // The SCP takes 1 MiB PDUs: only our cap makes them small.
+        assert.equal(assoc.peerMaxPduLength, 1 << 20);
+        await assoc.store(ds);
+        await assoc.release();
+        assert.ok(fragments.length > 0);
+        if (cap) assert.equal(Math.max(...fragments), largest, `cap ${cap}`);
+        else assert.ok(Math.max(...fragments) > largest - 1000, 'one large fragment without a cap');
+      }
     } finally {
       await server.close({ abort: true });
     }

@@ -101,6 +101,8 @@ export interface AssociationSetup {
   userIdentity?: UserIdentityRq;
   /** The acceptor's User Identity response (PS3.7 §D.3.3.7.2), when it sent one. */
   userIdentityResponse?: Uint8Array;
+  /** Our own cap on the P-DATA-TF PDUs we send, below the peer's maximum (DCMTK --max-send-pdu). */
+  maxSendPduLength?: number;
   handlers: ServiceHandlers;
   logger?: Logger;
   timeouts?: AssociationTimeouts;
@@ -178,7 +180,7 @@ export class Association extends EventEmitter {
     this.#dimseTimeout = setup.timeouts?.dimse ?? 60_000;
     this.#channel = new DimseChannel({
       send: (parts) => this.#ul.sendPData(parts),
-      peerMaxPduLength: setup.peerMaxPduLength,
+      peerMaxPduLength: sendLimit(setup.peerMaxPduLength, setup.maxSendPduLength),
       logger: this.logger,
       message: (message) => this.#onMessage(message),
       protocolError: (error) => {
@@ -923,3 +925,9 @@ class ResponseQueue {
 }
 
 export { describeStatus };
+
+/** The largest PDU to send: the peer's maximum (0: unlimited), lowered to our own cap if any. */
+function sendLimit(peerMaximum: number, ownCap: number | undefined): number {
+  if (ownCap === undefined) return peerMaximum;
+  return peerMaximum > 0 ? Math.min(peerMaximum, ownCap) : ownCap;
+}

@@ -704,7 +704,7 @@ describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
   });
 });
 
-describe('user identity negotiation: storescu -usr / -pwd / -rsp, both tools', () => {
+describe('user identity negotiation and --max-send-pdu: storescu, both tools', () => {
   test('a dicomkit SCP that checks identities lets alice in with a positive response and rejects a wrong password; DCMTK storescp sends no response, so -rsp fails', {
     timeout: 60_000,
   }, async () => {
@@ -773,6 +773,23 @@ describe('user identity negotiation: storescu -usr / -pwd / -rsp, both tools', (
           CT,
         ]);
         assert.equal(ignored.status, 0, `${tool}: ${ignored.stdout}${ignored.stderr}`);
+        const capped = await runTool(tool, 'storescu', [
+          '--max-send-pdu',
+          '4096',
+          '127.0.0.1',
+          String(dtPort),
+          CT,
+        ]);
+        assert.equal(capped.status, 0, `${tool}: ${capped.stdout}${capped.stderr}`);
+        const underflow = await runTool(tool, 'storescu', [
+          '--max-send-pdu',
+          '100',
+          '127.0.0.1',
+          String(dtPort),
+          CT,
+        ]);
+        assert.equal(underflow.status, 1, `${tool}: ${underflow.stdout}${underflow.stderr}`);
+        assert.match(`${underflow.stdout}${underflow.stderr}`, /--max-send-pdu/, tool);
         const misuse = await runTool(tool, 'storescu', ['-pwd', 'secret', '127.0.0.1', port, CT]);
         assert.equal(misuse.status, 1, tool);
         assert.match(`${misuse.stdout}${misuse.stderr}`, /--password only allowed with --user/, tool);

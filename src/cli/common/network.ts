@@ -81,6 +81,7 @@ export interface NetworkCliOptions {
   saml?: string;
   jwt?: string;
   posResponse?: boolean;
+  maxSendPdu?: string;
 }
 
 const collect = (v: string, all: string[] = []): string[] => [...all, v];
@@ -139,7 +140,11 @@ export function addRequestorOptions(
     .option('--kerberos <file>', 'read kerberos ticket from file (DCMTK -kt)')
     .option('--saml <file>', 'read SAML request from file (DCMTK --saml)')
     .option('--jwt <file>', 'read JWT data from file (DCMTK --jwt)')
-    .option('--pos-response', 'expect positive response to the user identity (DCMTK -rsp)');
+    .option('--pos-response', 'expect positive response to the user identity (DCMTK -rsp)')
+    .option(
+      '--max-send-pdu <bytes>',
+      'restrict max send pdu to n bytes, 4096..131072 (DCMTK --max-send-pdu)',
+    );
   if (defaults.repeat) command.option('--repeat <n>', 'repeat n times (DCMTK --repeat)');
   if (defaults.abort) command.option('--abort', 'abort association instead of releasing it (DCMTK --abort)');
   return command;
@@ -379,6 +384,18 @@ export function userIdentityOf(options: NetworkCliOptions): UserIdentityRq | und
   return { type, positiveResponseRequested, primaryField, secondaryField: none };
 }
 
+/** --max-send-pdu: DCMTK's range, 4096 to 131072 bytes. */
+export function maxSendPduOf(options: NetworkCliOptions): number | undefined {
+  if (options.maxSendPdu === undefined) return undefined;
+  const n = Number(options.maxSendPdu);
+  if (!Number.isInteger(n) || n < 4096 || n > 131072) {
+    throw new UsageError(
+      `--max-send-pdu: '${options.maxSendPdu}' is not a number of bytes from 4096 to 131072`,
+    );
+  }
+  return n;
+}
+
 export interface OpenOptions {
   peer: string;
   port: string;
@@ -399,6 +416,7 @@ export async function openAssociation(
   const tls = clientTls(options);
   const address = peerPort(request.peer, request.port);
   const userIdentity = userIdentityOf(options);
+  const maxSendPduLength = maxSendPduOf(options);
   if (options.verbosePc && console.verbose) {
     console.info(['Request Parameters:', ...describeProposals(request.contexts)].join('\n'));
   }
@@ -412,6 +430,7 @@ export async function openAssociation(
       ...(request.handlers ? { handlers: request.handlers } : {}),
       ...(tls ? { tls } : {}),
       ...(userIdentity ? { userIdentity } : {}),
+      ...(maxSendPduLength ? { maxSendPduLength } : {}),
     });
   } catch (error) {
     // Before an association exists, any ending (refused connection, TLS handshake, a peer that
