@@ -24,6 +24,7 @@ import {
   type SupportedContext,
   UpperLayer,
   type UpperLayerTimeouts,
+  userIdentityResponseFor,
 } from '../net/association/index.ts';
 import {
   type AssociateAc,
@@ -126,15 +127,6 @@ export type UserIdentityDecision =
 export type UserIdentityVerifier = (
   request: UserIdentityRequest,
 ) => UserIdentityDecision | Promise<UserIdentityDecision>;
-
-/** User-Identity-Type values (PS3.7 Table D.3-14). */
-export const UserIdentityType = {
-  username: 1,
-  usernameAndPasscode: 2,
-  kerberos: 3,
-  saml: 4,
-  jwt: 5,
-} as const;
 
 /** Thrown by associate() when the peer rejects: result, source and reason as in the A-ASSOCIATE-RJ. */
 export class AssociationRejectedError extends DicomError {
@@ -502,12 +494,7 @@ export class DicomServer extends EventEmitter {
       if (!verdict.accepted) {
         return refuse(reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven), verdict.why);
       }
-      if (identity?.positiveResponseRequested) {
-        const plain =
-          identity.type === UserIdentityType.username ||
-          identity.type === UserIdentityType.usernameAndPasscode;
-        identityResponse = plain ? new Uint8Array(0) : (verdict.serverResponse ?? new Uint8Array(0));
-      }
+      identityResponse = userIdentityResponseFor(identity, verdict.serverResponse);
     }
     const decision = negotiateAsAcceptor(rq, {
       aeTitle: ae.aeTitle,

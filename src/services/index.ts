@@ -1,3 +1,16 @@
+// The association policies an SCP is configured with, so that `dicomkit` alone offers them.
+export {
+  type AccessControl,
+  type AccessDecision,
+  ALLOW_ALL,
+  type AllowListOptions,
+  type AssociationRequester,
+  allowList,
+  Reject,
+  reject,
+  UserIdentityType,
+} from '../net/association/index.ts';
+export type { UserIdentityRq } from '../net/pdu/index.ts';
 export * from './application-entity.ts';
 export * from './association.ts';
 export * from './contexts.ts';

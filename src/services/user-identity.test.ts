@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { UserIdentityType } from '../net/association/index.ts';
 import type { UserIdentityRq } from '../net/pdu/index.ts';
 import {
   ApplicationEntity,
   AssociationRejectedError,
   type UserIdentityRequest,
-  UserIdentityType,
 } from './application-entity.ts';
 import type { Association } from './association.ts';
 import { verificationContext } from './contexts.ts';

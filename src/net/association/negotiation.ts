@@ -6,6 +6,7 @@ import {
   DICOM_APPLICATION_CONTEXT,
   type PresentationContextAc,
   type RoleSelection,
+  type UserIdentityRq,
   type UserInformation,
 } from '../pdu/index.ts';
 
@@ -286,4 +287,28 @@ export function roleSelectionsFor(proposals: readonly ProposedContext[]): RoleSe
     });
   }
   return [...out.values()];
+}
+
+/** User-Identity-Type values (PS3.7 Table D.3-14). */
+export const UserIdentityType = {
+  username: 1,
+  usernameAndPasscode: 2,
+  kerberos: 3,
+  saml: 4,
+  jwt: 5,
+} as const;
+
+/**
+ * The Server-response of the A-ASSOCIATE-AC's User Identity sub-item for an accepted
+ * identity, or undefined when none is to be sent (none was asked for). PS3.7 §D.3.3.7.2: zero
+ * length for a user name or a user name and passcode; the ticket, SAML or JWT response else.
+ */
+export function userIdentityResponseFor(
+  identity: UserIdentityRq | undefined,
+  serverResponse: Uint8Array | undefined,
+): Uint8Array | undefined {
+  if (!identity?.positiveResponseRequested) return undefined;
+  const plain =
+    identity.type === UserIdentityType.username || identity.type === UserIdentityType.usernameAndPasscode;
+  return plain ? new Uint8Array(0) : (serverResponse ?? new Uint8Array(0));
 }
