@@ -1,6 +1,12 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { type DcmtkAliases, translateDcmtkArgs } from './common/dcmtk-args.ts';
+import {
+  argumentsLine,
+  type DcmtkAliases,
+  expandCommandFiles,
+  translateDcmtkArgs,
+} from './common/dcmtk-args.ts';
 
 interface CommandModule {
   command(): Command;
@@ -74,7 +80,19 @@ export async function main(argv: readonly string[]): Promise<void> {
   const sub = program.commands.find((c) => c.name() === command);
   const takesValue = (long: string): boolean =>
     sub?.options.some((o) => o.long === long && (o.required || o.optional)) ?? false;
-  const args = aliases ? [command!, ...translateDcmtkArgs(rest, aliases, takesValue)] : [...argv];
+  let args: string[];
+  try {
+    args = aliases
+      ? [command!, ...translateDcmtkArgs(expandCommandFiles(rest, readCommandFile), aliases, takesValue)]
+      : [...argv];
+  } catch (error) {
+    process.stderr.write(`F: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (aliases && args.includes('--arguments') && logsInfo(args)) {
+    process.stderr.write(`I: ${argumentsLine(command!, args.slice(1))}\nI: \n`);
+  }
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (error) {
@@ -85,6 +103,21 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`E: ${(error as Error).message}\n`);
     process.exitCode = 1;
   }
+}
+
+function readCommandFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read command file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+}
+
+/** Whether DCMTK's tools would print info lines for these (long) options. */
+function logsInfo(args: readonly string[]): boolean {
+  const level = args.indexOf('--log-level');
+  if (level >= 0) return ['info', 'debug', 'trace'].includes(args[level + 1] ?? '');
+  return args.includes('--verbose') || args.includes('--debug');
 }
 
 // `dicomkit dump x | head` closes the pipe early: that is the reader's choice, not an error.

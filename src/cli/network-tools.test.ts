@@ -6,7 +6,12 @@ import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext } from '../net/association/index.ts';
 import { DataSet } from '../object/index.ts';
 import type { PreparedInstance } from '../services/index.ts';
-import { translateDcmtkArgs } from './common/dcmtk-args.ts';
+import {
+  argumentsLine,
+  commandFileWords,
+  expandCommandFiles,
+  translateDcmtkArgs,
+} from './common/dcmtk-args.ts';
 import { receivedFileName } from './common/file-names.ts';
 import { applyKey } from './common/query-keys.ts';
 import { statusText } from './common/status-text.ts';
@@ -46,6 +51,40 @@ test('DCMTK spellings become long options; option values are left alone; +tls ta
     '--',
     '-xs',
   ]);
+});
+
+test('@file command files expand to their words, quotes keeping spaces; --arguments prints them as DCMTK does', () => {
+  assert.deepEqual(commandFileWords('-aet "MY AE"\n  -k \'PatientName=DOE^J*\'\t-v\n'), [
+    '-aet',
+    'MY AE',
+    '-k',
+    'PatientName=DOE^J*',
+    '-v',
+  ]);
+  const files: Record<string, string> = { 'opts.txt': '-aet "MY AE" -v' };
+  const expanded = expandCommandFiles(['--arguments', '@opts.txt', 'host', '104', '--', '@opts.txt'], (p) => {
+    const text = files[p];
+    if (text === undefined) throw new Error(`no ${p}`);
+    return text;
+  });
+  assert.deepEqual(expanded, ['--arguments', '-aet', 'MY AE', '-v', 'host', '104', '--', '@opts.txt']);
+  assert.throws(
+    () =>
+      expandCommandFiles(['@missing.txt'], () => {
+        throw new Error('cannot read command file missing.txt');
+      }),
+    /missing\.txt/,
+  );
+  // DCMTK: "calling 'echoscu' with 6 arguments: '--arguments' '--aetitle' 'MY AE' '--verbose' '127.0.0.1' '1' "
+  const args = translateDcmtkArgs(
+    ['--arguments', '-aet', 'MY AE', '-v', '127.0.0.1', '1'],
+    STORESCU_ALIASES,
+    (l) => l === '--aetitle',
+  );
+  assert.equal(
+    argumentsLine('echoscu', args),
+    "calling 'echoscu' with 6 arguments: '--arguments' '--aetitle' 'MY AE' '--verbose' '127.0.0.1' '1' ",
+  );
 });
 
 test('-k keys: keyword, gggg,eeee, (gggg,eeee), with and without values, sequence paths', () => {

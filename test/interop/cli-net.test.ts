@@ -807,6 +807,30 @@ describe('user identity negotiation and --max-send-pdu: storescu, both tools', (
   });
 });
 
+describe('command files and --arguments', () => {
+  test('echoscu --arguments @file prints the same expanded arguments from both tools', {
+    timeout: 30_000,
+  }, async () => {
+    const file = join(work, 'echo-options.txt');
+    writeFileSync(file, '-aet "MY AE"\n-v\n');
+    const port = String(await freePort());
+    const lines: string[] = [];
+    for (const tool of TOOLS) {
+      // Nothing listens on the port: both tools fail to connect after printing the line.
+      const r = await runTool(tool, 'echoscu', ['--arguments', `@${file}`, '127.0.0.1', port]);
+      assert.equal(r.status, 1, `${tool}: ${r.stdout}${r.stderr}`);
+      const line = `${r.stdout}${r.stderr}`.split('\n').find((l) => l.startsWith('I: calling'));
+      assert.ok(line, `${tool} printed its arguments: ${r.stderr}`);
+      lines.push(line);
+    }
+    assert.equal(lines[0], lines[1]);
+    assert.equal(
+      lines[0],
+      `I: calling 'echoscu' with 6 arguments: '--arguments' '--aetitle' 'MY AE' '--verbose' '127.0.0.1' '${port}' `,
+    );
+  });
+});
+
 describe('TLS options of the tools', () => {
   let key = '';
   let cert = '';

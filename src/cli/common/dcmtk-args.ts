@@ -43,3 +43,37 @@ export const COMMON_ALIASES: DcmtkAliases = {
   '-d': '--debug',
   '-h': '--help',
 };
+
+/**
+ * The words of a DCMTK command file (`storescu @options.txt ...`): separated by white space,
+ * with double or single quotes keeping spaces inside one word ("MY AE" is one AE title).
+ */
+export function commandFileWords(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of text.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]!);
+  return words;
+}
+
+/**
+ * Replaces each `@file` argument with the words of that file, as DCMTK's tools do; `read`
+ * returns a file's text. A lone `@` and anything after `--` stay as they are.
+ */
+export function expandCommandFiles(args: readonly string[], read: (path: string) => string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (arg.length > 1 && arg.startsWith('@')) out.push(...commandFileWords(read(arg.slice(1))));
+    else out.push(arg);
+  }
+  return out;
+}
+
+/** DCMTK's --arguments line: the arguments once expanded and spelled long, one per quote. */
+export function argumentsLine(tool: string, args: readonly string[]): string {
+  return `calling '${tool}' with ${args.length} arguments: ${args.map((a) => `'${a}'`).join(' ')} `;
+}

@@ -93,7 +93,11 @@ export function addLogOptions(command: Command): Command {
     .option('-v, --verbose', 'verbose mode, print processing details (DCMTK -v)')
     .option('-d, --debug', 'debug mode: also every PDU and DIMSE message (DCMTK -d)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
-    .option('--verbose-pc', 'show presentation contexts in verbose mode (DCMTK +v)');
+    .option('--verbose-pc', 'show presentation contexts in verbose mode (DCMTK +v)')
+    .option(
+      '--arguments',
+      'print expanded command line arguments, with -v (DCMTK --arguments; @file expands a command file)',
+    );
 }
 
 /** Timeouts, PDU size and TLS, shared by requestors and acceptors. */
