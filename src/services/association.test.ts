@@ -449,3 +449,82 @@ describe('maxSendPduLength', () => {
     }
   });
 });
+
+describe('StoreRequest.writeFile checks the data set against its command (PS3.4 §B.2.3)', () => {
+  test('another instance or class is refused with A900 and nothing is kept; no UIDs C000; padding and checkIdentity: false pass', {
+    timeout: 15_000,
+  }, async () => {
+    const dir = join(work, 'identity');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        store: (req) =>
+          req.writeFile(join(dir, `${req.sopInstanceUid}.dcm`), {
+            checkIdentity: !req.sopInstanceUid.startsWith('2.25.8.9'),
+          }),
+      },
+    });
+    try {
+      const deflated = '1.2.840.10008.1.2.1.99';
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [
+          ...storageContexts([SC], [EXPLICIT]),
+          ...storageContexts([CT], [EXPLICIT]),
+          { abstractSyntax: '1.2.840.10008.5.1.4.1.1.4', transferSyntaxes: [deflated] },
+        ],
+      });
+      const { DataSetEncoder } = await import('../object/index.ts');
+      const { deflateRaw } = await import('../object/deflate.ts');
+      const bytesOf = (ds: DataSet) => {
+        const parts = new DataSetEncoder().encode(ds, { explicitVR: true, littleEndian: true });
+        return Buffer.concat(parts as Uint8Array[]);
+      };
+      const send = (
+        sopClassUid: string,
+        sopInstanceUid: string,
+        data: Uint8Array,
+        transferSyntax = EXPLICIT,
+      ) =>
+        assoc.store({ sopClassUid, sopInstanceUid, transferSyntax, data }).then(
+          (r) => r.status,
+          (e: unknown) => (e instanceof DimseStatusError ? e.status : Number.NaN),
+        );
+      // The data set is 2.25.8.1; the command says 2.25.8.2, or another class.
+      assert.equal(await send(SC, '2.25.8.2', bytesOf(instance('2.25.8.1'))), 0xa900);
+      assert.equal(await send(CT, '2.25.8.1', bytesOf(instance('2.25.8.1'))), 0xa900);
+      const noUids = new DataSet();
+      noUids.set('PatientID', 'X');
+      assert.equal(await send(SC, '2.25.8.3', bytesOf(noUids)), 0xc000);
+      // A deflated data set is checked from the file (MR class in the command, SC inside).
+      assert.equal(
+        await send(
+          '1.2.840.10008.5.1.4.1.1.4',
+          '2.25.8.4',
+          deflateRaw(bytesOf(instance('2.25.8.4'))),
+          deflated,
+        ),
+        0xa900,
+      );
+      // Padding is not a difference: a space after the UID in the data set.
+      const padded = instance('2.25.8.5');
+      padded.set('SOPInstanceUID', '2.25.8.5 ');
+      assert.equal(await send(SC, '2.25.8.5', bytesOf(padded)), 0);
+      // Unchecked on request.
+      assert.equal(await send(SC, '2.25.8.9', bytesOf(instance('2.25.8.1'))), 0);
+      await assoc.release();
+      assert.deepEqual(
+        readdirSync(dir)
+          .filter((n) => !n.endsWith('.part'))
+          .sort(),
+        ['2.25.8.5.dcm', '2.25.8.9.dcm'],
+      );
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+});

@@ -11,7 +11,8 @@ import {
   Status,
   statusCategory,
 } from '../net/dimse/index.ts';
-import { DataSet, readDataSet, receivedFileMeta } from '../object/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import { DataSet, DataSetBuilder, dataSetParser, readDataSet, receivedFileMeta } from '../object/index.ts';
 import { type Association, encodeDataSet } from './association.ts';
 import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
 import type {
@@ -28,6 +29,9 @@ import type {
 import { sparesIn } from './part-file.ts';
 import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
+const SOP_CLASS_UID = 0x00080016;
+const SOP_INSTANCE_UID = 0x00080018;
+
 export interface WriteFileOptions {
   /**
    * fsync of the data before the rename and of the directory after it, so a Success sent
@@ -35,6 +39,12 @@ export interface WriteFileOptions {
    * as in DCMTK's storescp; the PACS turns it on (ARCHITECTURE.md: durable before Success).
    */
   fsync?: boolean;
+  /**
+   * Whether the data set must carry the SOP Class and Instance UIDs its command announced
+   * (PS3.4 §B.2.3): otherwise nothing is kept and the store fails with 0xA900, or 0xC000 when
+   * the data set has none, as DCMTK's storescp answers. Default true; padding is tolerated.
+   */
+  checkIdentity?: boolean;
 }
 
 /** Opens an association to a C-MOVE destination with the given proposals. */
@@ -289,11 +299,46 @@ export async function writeReceivedFile(
   options: WriteFileOptions = {},
 ): Promise<number> {
   const header = receivedFileMeta(identity);
+  const ts = transferSyntax(identity.transferSyntax);
+  const check = options.checkIdentity ?? true;
+  // The UIDs are read from the chunks as they pass (deflated data sets from the file after).
+  const builder = new DataSetBuilder();
+  const parser =
+    check && !ts.deflated
+      ? dataSetParser(builder, ts, header.length, { stopAtTag: SOP_INSTANCE_UID + 1 })
+      : undefined;
+  let parseError: unknown;
   // A spare of the directory (unique names: two associations may receive one instance at once).
   const file = await sparesIn(dirname(path)).take();
   try {
     await file.write(header);
-    for await (const chunk of data) await file.write(chunk);
+    for await (const chunk of data) {
+      if (parser && !parser.stopped && parseError === undefined) {
+        try {
+          parser.write(chunk);
+        } catch (error) {
+          parseError = error;
+        }
+      }
+      await file.write(chunk);
+    }
+    if (check) {
+      let head: DataSet;
+      if (parser) {
+        if (parseError === undefined && !parser.stopped) {
+          try {
+            parser.end();
+          } catch (error) {
+            parseError = error;
+          }
+        }
+        head = builder.root;
+      } else {
+        await file.finish(false);
+        head = (await readDicomFile(file.temporary, { stopAtTag: SOP_INSTANCE_UID + 1 })).dataset;
+      }
+      checkReceivedIdentity(head, identity, parseError);
+    }
     await file.finish(options.fsync ?? false);
     await file.commit(path, options.fsync ?? false);
   } catch (error) {
@@ -301,6 +346,41 @@ export async function writeReceivedFile(
     throw error;
   }
   return file.size;
+}
+
+/**
+ * The data set names the instance its C-STORE-RQ announced (PS3.4 §B.2.3). Trailing spaces
+ * and NULs are padding (DCMTK's -up), not a difference.
+ */
+function checkReceivedIdentity(
+  head: DataSet,
+  expected: { sopClassUid: string; sopInstanceUid: string },
+  parseError: unknown,
+): void {
+  const sopClass = head.string(SOP_CLASS_UID)?.replace(/[\s\0]+$/, '');
+  const sopInstance = head.string(SOP_INSTANCE_UID)?.replace(/[\s\0]+$/, '');
+  if (!sopClass || !sopInstance) {
+    const why = parseError instanceof Error ? `: ${parseError.message}` : '';
+    throw new DimseStatusError(
+      'C-STORE',
+      Status.CannotUnderstand,
+      `no SOP Class or Instance UID in the data set${why}`,
+    );
+  }
+  if (sopClass !== expected.sopClassUid.replace(/[\s\0]+$/, '')) {
+    throw new DimseStatusError(
+      'C-STORE',
+      Status.DataSetDoesNotMatchSOPClass,
+      `data set is ${sopClass}, not the command's class`,
+    );
+  }
+  if (sopInstance !== expected.sopInstanceUid.replace(/[\s\0]+$/, '')) {
+    throw new DimseStatusError(
+      'C-STORE',
+      Status.DataSetDoesNotMatchSOPClass,
+      `data set is ${sopInstance}, not the command's instance`,
+    );
+  }
 }
 
 async function readIdentifier(message: IncomingMessage, ts: string): Promise<DataSet> {

@@ -60,6 +60,7 @@ const FIXTURES = resolve('test/fixtures/pydicom');
 const CT = join(FIXTURES, 'CT_small.dcm');
 const MR = join(FIXTURES, 'MR_small.dcm');
 const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
+const CT_IMAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 function fresh(name: string): string {
   const dir = join(work, name);
@@ -662,6 +663,55 @@ describe('storescu into storescp: dicomkit and DCMTK, each way', () => {
       assert.equal(storedNames(dir).filter((n) => !n.startsWith('ST_')).length, 0, 'nothing left behind');
     } finally {
       await scp.stop();
+    }
+  });
+});
+
+describe('storescp refuses a data set that is not the instance its command names', () => {
+  test('A900 from both storescps; dicomkit keeps no file of it', { timeout: 30_000 }, async () => {
+    const [dkPort, dtPort] = await Promise.all([freePort(), freePort()]);
+    const dkDir = fresh('mismatch-dicomkit');
+    const dtDir = fresh('mismatch-dcmtk');
+    const scps = await Promise.all([
+      startDicomkit(['storescp', '--host', '127.0.0.1', '-od', dkDir, String(dkPort)], dkPort),
+      startPeer('storescp', ['-od', dtDir, String(dtPort)], dtPort),
+    ]);
+    try {
+      const file = await readDicomFile(CT);
+      const { readFileSync } = await import('node:fs');
+      const data = readFileSync(CT).subarray(file.dataSetOffset);
+      const ae = new ApplicationEntity({ aeTitle: 'MISMATCH' });
+      for (const port of [dkPort, dtPort]) {
+        const assoc = await ae.associate({
+          host: '127.0.0.1',
+          port,
+          contexts: [{ abstractSyntax: CT_IMAGE, transferSyntaxes: [file.transferSyntax.uid] }],
+        });
+        const statuses: number[] = [];
+        for (const sopInstanceUid of ['2.25.424242', file.dataset.string('SOPInstanceUID')!.trim()]) {
+          statuses.push(
+            await assoc
+              .store({ sopClassUid: CT_IMAGE, sopInstanceUid, transferSyntax: file.transferSyntax.uid, data })
+              .then(
+                (r) => r.status,
+                (e: { status?: number }) => e.status ?? -1,
+              ),
+          );
+        }
+        await assoc.release();
+        assert.deepEqual(statuses, [0xa900, 0], `port ${port}`);
+      }
+      // DCMTK's storescp writes the file before it checks and leaves it; dicomkit keeps nothing it refused.
+      assert.deepEqual(
+        storedNames(dkDir).filter((n) => n.includes('424242')),
+        [],
+      );
+      assert.deepEqual(
+        storedNames(dtDir).filter((n) => n.includes('424242')),
+        ['CT.2.25.424242'],
+      );
+    } finally {
+      await Promise.all(scps.map((s) => s.stop()));
     }
   });
 });
