@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
+import { EndOfStudy, type PlaceholderValues, runHook, substitutePlaceholders } from './common/exec-hooks.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { isSafeUid, modalityOf, receivedFileName } from './common/file-names.ts';
 import {
@@ -32,6 +33,10 @@ export const STORESCP_ALIASES = {
   '-fe': '--filename-extension',
   '-B': '--normal',
   '+B': '--bit-preserving',
+  '-xcr': '--exec-on-reception',
+  '-xcs': '--exec-on-eostudy',
+  '-tos': '--eostudy-timeout',
+  '-xs': '--exec-sync',
 };
 
 interface StorescpOptions extends NetworkCliOptions {
@@ -44,6 +49,10 @@ interface StorescpOptions extends NetworkCliOptions {
   ignore?: boolean;
   refuse?: boolean;
   host: string;
+  execOnReception?: string;
+  execOnEostudy?: string;
+  eostudyTimeout?: string;
+  execSync?: boolean;
 }
 
 /** --refuse: every request gets A-ASSOCIATE-RJ permanent, service user, no reason given (as DCMTK). */
@@ -166,6 +175,16 @@ export function storescpCommand(): Command {
     .option('--refuse', 'refuse association (DCMTK --refuse)')
     .option('--normal', 'accepted for DCMTK compatibility (DCMTK -B): objects are always written as received')
     .option('--bit-preserving', 'write data exactly as read (DCMTK +B, always the case here)')
+    .option(
+      '--exec-on-reception <command>',
+      'execute command after having received and processed one C-STORE-RQ; #p directory, #f file name, #a calling AE, #c called AE, #r peer address; unusual characters of values from the peer become _ (DCMTK -xcr)',
+    )
+    .option(
+      '--exec-on-eostudy <command>',
+      'execute command after having received all objects of one study, with a --sort option; placeholders as above but #f (DCMTK -xcs)',
+    )
+    .option('--eostudy-timeout <seconds>', 'a study also ends after seconds without an object (DCMTK -tos)')
+    .option('--exec-sync', 'execute commands in the foreground: the response waits for them (DCMTK -xs)')
     .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
@@ -181,6 +200,44 @@ export function storescpCommand(): Command {
         if (!options.ignore && (!existsSync(root) || !statSync(root).isDirectory()))
           throw new UsageError(`specified output directory does not exist: ${root}`);
         const sorter = new StudySorter(root, options);
+        if (options.execOnEostudy !== undefined && !sorter.active) {
+          throw new UsageError(
+            '--exec-on-eostudy only allowed with --sort-conc-studies, --sort-on-study-uid or --sort-on-patientname',
+          );
+        }
+        let eostudyTimeout: number | undefined;
+        if (options.eostudyTimeout !== undefined) {
+          if (!sorter.active && options.execOnEostudy === undefined) {
+            throw new UsageError(
+              '--eostudy-timeout only allowed with --sort-conc-studies, --sort-on-study-uid, --sort-on-patientname or --exec-on-eostudy',
+            );
+          }
+          eostudyTimeout = Number(options.eostudyTimeout);
+          if (!Number.isInteger(eostudyTimeout) || eostudyTimeout < 0)
+            throw new UsageError(`--eostudy-timeout: '${options.eostudyTimeout}' is not a number of seconds`);
+        }
+        const wait = options.execSync === true;
+        const onReception = options.execOnReception;
+        const onEostudy = options.execOnEostudy;
+        const endOfStudy =
+          onEostudy === undefined
+            ? undefined
+            : new EndOfStudy(eostudyTimeout === undefined ? undefined : eostudyTimeout * 1000, (values) =>
+                runHook(substitutePlaceholders(onEostudy, values, console), wait, console),
+              );
+        const placeholders = (ctx: RequestContext, path: string): PlaceholderValues => ({
+          directory: dirname(path),
+          fileName: basename(path),
+          callingAeTitle: ctx.association.callingAeTitle,
+          calledAeTitle: ctx.association.calledAeTitle,
+          remoteAddress: ctx.association.remoteAddress,
+        });
+        const received = async (ctx: RequestContext, path: string, study?: string): Promise<void> => {
+          const values = placeholders(ctx, path);
+          if (study !== undefined) await endOfStudy?.received(study, values);
+          if (onReception !== undefined)
+            await runHook(substitutePlaceholders(onReception, values, console), wait, console);
+        };
         const extension = options.filenameExtension ?? '';
         const store = async (req: StoreRequest, ctx: RequestContext) => {
           console.info(
@@ -203,7 +260,9 @@ export function storescpCommand(): Command {
           if (!sorter.active) {
             const path = join(root, name);
             console.info(`storing DICOM file: ${path}`);
-            return req.writeFile(path);
+            const written = await req.writeFile(path);
+            await received(ctx, path);
+            return written;
           }
           // The subdirectory depends on the data set: stream it to a hidden file first, then
           // read its header and move it into place.
@@ -224,6 +283,7 @@ export function storescpCommand(): Command {
             const path = join(dir, name);
             renameSync(incoming, path);
             console.info(`storing DICOM file: ${path}`);
+            await received(ctx, path, study);
             return { ...written, path };
           } catch (error) {
             rmSync(incoming, { force: true });

@@ -716,6 +716,70 @@ describe('storescp refuses a data set that is not the instance its command names
   });
 });
 
+describe('storescp --exec-on-reception / --exec-on-eostudy, both tools', () => {
+  test('the same commands run with the same placeholders: one per object, one per study (next study or -tos)', {
+    timeout: 40_000,
+  }, async () => {
+    const logs = new Map<string, string[]>();
+    for (const tool of TOOLS) {
+      const port = await freePort();
+      const dir = fresh(`hooks-${tool}`);
+      const log = join(work, `hooks-${tool}.log`);
+      const args = [
+        '-od',
+        dir,
+        '-su',
+        'ST',
+        '-xcr',
+        `echo "R #a #c #f $(basename #p)" >> ${log}`,
+        '-xcs',
+        `echo "S #a $(basename #p)" >> ${log}`,
+        '-tos',
+        '1',
+        '-xs',
+        String(port),
+      ];
+      const scp =
+        tool === 'dicomkit'
+          ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
+          : await startPeer('storescp', args, port);
+      try {
+        const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT, MR]);
+        assert.equal(r.status, 0, r.stderr);
+        // The second study ends by the timeout: wait for its line.
+        const deadline = Date.now() + 10_000;
+        let lines: string[] = [];
+        while (Date.now() < deadline) {
+          const { existsSync, readFileSync } = await import('node:fs');
+          lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+          if (lines.length >= 4) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        logs.set(tool, lines);
+      } finally {
+        await scp.stop();
+      }
+    }
+    const ctStudy = (await readDicomFile(CT)).dataset.string('StudyInstanceUID')!.trim();
+    const mrStudy = (await readDicomFile(MR)).dataset.string('StudyInstanceUID')!.trim();
+    const ctUid = (await readDicomFile(CT)).dataset.string('SOPInstanceUID')!.trim();
+    const mrUid = (await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim();
+    assert.deepEqual(logs.get('dicomkit'), [
+      `R STORESCU ANY-SCP CT.${ctUid} ST_${ctStudy}`,
+      `S STORESCU ST_${ctStudy}`,
+      `R STORESCU ANY-SCP MR.${mrUid} ST_${mrStudy}`,
+      `S STORESCU ST_${mrStudy}`,
+    ]);
+    // DCMTK ends the first study before it handles the object that begins the next.
+    assert.deepEqual([...logs.get('dcmtk')!].sort(), [...logs.get('dicomkit')!].sort());
+    const misuse = await Promise.all(TOOLS.map((tool) => runTool(tool, 'storescp', ['-xcs', 'true', '104'])));
+    for (const r of misuse) {
+      assert.equal(r.status, 1);
+      assert.match(`${r.stdout}${r.stderr}`, /--exec-on-eostudy only allowed with --sort-conc-studies/);
+    }
+  });
+});
+
 describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
   test('the file is compressed on the fly, losslessly, as DCMTK storescu does', {
     timeout: 30_000,
