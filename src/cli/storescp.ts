@@ -37,6 +37,10 @@ export const STORESCP_ALIASES = {
   '-xcs': '--exec-on-eostudy',
   '-tos': '--eostudy-timeout',
   '-xs': '--exec-sync',
+  '-F': '--write-dataset',
+  '+F': '--write-file',
+  '-ac': '--access-full',
+  '-dhl': '--disable-host-lookup',
 };
 
 interface StorescpOptions extends NetworkCliOptions {
@@ -53,6 +57,11 @@ interface StorescpOptions extends NetworkCliOptions {
   execOnEostudy?: string;
   eostudyTimeout?: string;
   execSync?: boolean;
+  writeDataset?: boolean;
+  sleepAfter?: string;
+  sleepDuring?: string;
+  abortAfter?: boolean;
+  abortDuring?: boolean;
 }
 
 /** --refuse: every request gets A-ASSOCIATE-RJ permanent, service user, no reason given (as DCMTK). */
@@ -65,6 +74,15 @@ const REFUSE_ALL: AccessControl = {
 };
 
 const STUDY_INSTANCE_UID = 0x0020000d;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function seconds(value: string | undefined, name: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name}: '${value}' is not a number of seconds`);
+  return n * 1000;
+}
 const PATIENT_NAME = 0x00100010;
 
 /** DCMTK's storescp maps a patient's name to a directory name with this Latin-1 table. */
@@ -185,6 +203,20 @@ export function storescpCommand(): Command {
     )
     .option('--eostudy-timeout <seconds>', 'a study also ends after seconds without an object (DCMTK -tos)')
     .option('--exec-sync', 'execute commands in the foreground: the response waits for them (DCMTK -xs)')
+    .option('--write-file', 'write file format: preamble, file meta and data set (DCMTK +F, default)')
+    .option('--write-dataset', 'write data set without file meta information (DCMTK -F)')
+    .option('--sleep-after <seconds>', 'sleep seconds after store, before the response (DCMTK --sleep-after)')
+    .option(
+      '--sleep-during <seconds>',
+      'sleep seconds during store, before reading the data (DCMTK --sleep-during)',
+    )
+    .option(
+      '--abort-after',
+      'abort association after receipt of C-STORE-RQ, before the response (DCMTK --abort-after)',
+    )
+    .option('--abort-during', 'abort association during receipt of C-STORE-RQ (DCMTK --abort-during)')
+    .option('--access-full', 'accept connections from any host (DCMTK -ac, default; --refuse to refuse all)')
+    .option('--disable-host-lookup', 'disable hostname lookup (DCMTK -dhl; dicomkit never looks hosts up)')
     .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
@@ -216,6 +248,9 @@ export function storescpCommand(): Command {
           if (!Number.isInteger(eostudyTimeout) || eostudyTimeout < 0)
             throw new UsageError(`--eostudy-timeout: '${options.eostudyTimeout}' is not a number of seconds`);
         }
+        const sleepAfter = seconds(options.sleepAfter, '--sleep-after');
+        const sleepDuring = seconds(options.sleepDuring, '--sleep-during');
+        const fileOptions = options.writeDataset ? { fileMeta: false } : {};
         const wait = options.execSync === true;
         const onReception = options.execOnReception;
         const onEostudy = options.execOnEostudy;
@@ -243,6 +278,23 @@ export function storescpCommand(): Command {
           console.info(
             `Received Store Request (MsgID ${ctx.messageId}, ${modalityOf(req.sopClassUid, 'OT')})`,
           );
+          // Test aids for SCUs: a slow or vanishing peer, where DCMTK's storescp puts them.
+          if (sleepDuring) await sleep(sleepDuring);
+          if (options.abortDuring) {
+            console.info('Aborting Association (--abort-during)');
+            req.data.discard();
+            await ctx.association.abort();
+            return undefined;
+          }
+          const stored = await storeOne(req, ctx);
+          if (sleepAfter) await sleep(sleepAfter);
+          if (options.abortAfter) {
+            console.info('Aborting Association (--abort-after)');
+            await ctx.association.abort();
+          }
+          return stored;
+        };
+        const storeOne = async (req: StoreRequest, ctx: RequestContext) => {
           if (options.ignore) {
             req.data.discard();
             return undefined;
@@ -260,7 +312,7 @@ export function storescpCommand(): Command {
           if (!sorter.active) {
             const path = join(root, name);
             console.info(`storing DICOM file: ${path}`);
-            const written = await req.writeFile(path);
+            const written = await req.writeFile(path, fileOptions);
             await received(ctx, path);
             return written;
           }
@@ -270,7 +322,7 @@ export function storescpCommand(): Command {
             root,
             `.incoming.${process.pid}.${ctx.association.remotePort}.${ctx.messageId}`,
           );
-          const written = await req.writeFile(incoming);
+          const written = await req.writeFile(incoming, fileOptions);
           try {
             const head = await readDicomFile(incoming, { stopAtTag: STUDY_INSTANCE_UID + 1 });
             const study = head.dataset.string(STUDY_INSTANCE_UID)?.trim();

@@ -45,6 +45,11 @@ export interface WriteFileOptions {
    * the data set has none, as DCMTK's storescp answers. Default true; padding is tolerated.
    */
   checkIdentity?: boolean;
+  /**
+   * Write the preamble and file meta (PS3.10 §7.1) before the data set. Default true; false
+   * writes the data set alone, as DCMTK's storescp -F does.
+   */
+  fileMeta?: boolean;
 }
 
 /** Opens an association to a C-MOVE destination with the given proposals. */
@@ -298,9 +303,11 @@ export async function writeReceivedFile(
   identity: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; sourceAeTitle?: string },
   options: WriteFileOptions = {},
 ): Promise<number> {
-  const header = receivedFileMeta(identity);
+  const withMeta = options.fileMeta ?? true;
+  const header = withMeta ? receivedFileMeta(identity) : new Uint8Array(0);
   const ts = transferSyntax(identity.transferSyntax);
-  const check = options.checkIdentity ?? true;
+  // A deflated data set written without meta cannot be read back to check (nothing says it is deflated).
+  const check = (options.checkIdentity ?? true) && (withMeta || !ts.deflated);
   // The UIDs are read from the chunks as they pass (deflated data sets from the file after).
   const builder = new DataSetBuilder();
   const parser =

@@ -780,6 +780,46 @@ describe('storescp --exec-on-reception / --exec-on-eostudy, both tools', () => {
   });
 });
 
+describe('storescp -F and the test aids (--sleep-after, --abort-after, --abort-during), both tools', () => {
+  test('-F writes the same data-set-only file as DCMTK storescp -F +B; storescu sees the same sleeps and aborts', {
+    timeout: 60_000,
+  }, async () => {
+    const files = new Map<string, Buffer>();
+    const outcomes = new Map<string, string[]>();
+    for (const tool of TOOLS) {
+      const results: string[] = [];
+      for (const flags of [['-F'], ['--sleep-after', '1'], ['--abort-after'], ['--abort-during']]) {
+        const port = await freePort();
+        const dir = fresh(`aids-${tool}-${flags[0]}`);
+        const args = ['-od', dir, ...flags, ...(tool === 'dcmtk' ? ['+B'] : []), String(port)];
+        const scp =
+          tool === 'dicomkit'
+            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
+            : await startPeer('storescp', args, port);
+        try {
+          const start = performance.now();
+          const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT]);
+          const slept = performance.now() - start >= 900;
+          results.push(`${flags[0]}: exit ${r.status}${slept ? ', slept' : ''}`);
+          if (flags[0] === '-F') files.set(tool, [...receivedFiles(dir).values()][0]!);
+        } finally {
+          await scp.stop();
+        }
+      }
+      outcomes.set(tool, results);
+    }
+    assert.deepEqual(outcomes.get('dicomkit'), [
+      '-F: exit 0',
+      '--sleep-after: exit 0, slept',
+      '--abort-after: exit 10',
+      '--abort-during: exit 10',
+    ]);
+    assert.deepEqual(outcomes.get('dcmtk'), outcomes.get('dicomkit'));
+    assert.ok(files.get('dicomkit')!.equals(files.get('dcmtk')!), '-F: the same bytes');
+    assert.notEqual(files.get('dicomkit')!.subarray(128, 132).toString('latin1'), 'DICM');
+  });
+});
+
 describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
   test('the file is compressed on the fly, losslessly, as DCMTK storescu does', {
     timeout: 30_000,
