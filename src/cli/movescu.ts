@@ -45,6 +45,7 @@ export const MOVESCU_ALIASES = {
   ...RETRIEVE_ALIASES,
   '-aem': '--move',
   '+P': '--port',
+  '-up': '--uid-padding',
 };
 
 interface MovescuOptions extends RetrieveCliOptions {
@@ -73,7 +74,11 @@ export function movescuCommand(): Command {
       'address the --port listener binds to: all interfaces, as DCMTK (the peer must reach it)',
       '0.0.0.0',
     )
-    .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)');
+    .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
+    .option(
+      '--uid-padding',
+      'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)',
+    );
   addRetrieveOptions(command);
   addPreferenceOptions(command, ' (for --port; default: +x=, the uncompressed ones)');
   addProposalOptions(command, 'query');

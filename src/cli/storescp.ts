@@ -41,6 +41,7 @@ export const STORESCP_ALIASES = {
   '+F': '--write-file',
   '-ac': '--access-full',
   '-dhl': '--disable-host-lookup',
+  '-up': '--uid-padding',
 };
 
 interface StorescpOptions extends NetworkCliOptions {
@@ -204,6 +205,7 @@ export function storescpCommand(): Command {
     .option('--eostudy-timeout <seconds>', 'a study also ends after seconds without an object (DCMTK -tos)')
     .option('--exec-sync', 'execute commands in the foreground: the response waits for them (DCMTK -xs)')
     .option('--write-file', 'write file format: preamble, file meta and data set (DCMTK +F, default)')
+    .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option('--write-dataset', 'write data set without file meta information (DCMTK -F)')
     .option('--sleep-after <seconds>', 'sleep seconds after store, before the response (DCMTK --sleep-after)')
     .option(

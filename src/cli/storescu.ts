@@ -43,6 +43,9 @@ export const STORESCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...proposalAliases('storage'),
   '+f': '--read-file',
+  '+fo': '--read-file-only',
+  '-f': '--read-dataset',
+  '-up': '--uid-padding',
   '+sd': '--scan-directories',
   '+sp': '--scan-pattern',
   '-r': '--no-recurse',
@@ -63,6 +66,8 @@ interface StorescuOptions extends NetworkCliOptions {
   combine?: boolean;
   halt?: boolean;
   progress?: boolean;
+  readFileOnly?: boolean;
+  readDataset?: boolean;
 }
 
 /** Files read ahead of the one being sent. */
@@ -238,6 +243,9 @@ export function storescuCommand(): Command {
     .argument('<port>', 'tcp/ip port number of peer')
     .argument('<dcmfile-in...>', 'DICOM file or directory to be transmitted')
     .option('--read-file', 'read file format or data set (DCMTK +f, default)')
+    .option('--read-file-only', 'read file format only: files without file meta are bad (DCMTK +fo)')
+    .option('--read-dataset', 'read data set without file meta information: files with it are bad (DCMTK -f)')
+    .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option('--scan-directories', 'scan directories for input files (DCMTK +sd)')
     .option('--scan-pattern <pattern>', 'pattern for filename matching, wildcards * ? (DCMTK +sp, with +sd)')
     // The positive option first: commander then leaves the value undefined unless one is given.
@@ -281,6 +289,11 @@ export function storescuCommand(): Command {
               preload: keepBudget > 0 ? CHECK_KEEPS_FILES_UP_TO : false,
             });
             if (instance.preloaded) keepBudget -= instance.fileSize ?? 0;
+            // DCMTK's read modes: +fo wants Part 10 files, -f bare data sets.
+            if (options.readFileOnly && !instance.hasMeta)
+              return `bad DICOM file: ${path}: File meta information header missing`;
+            if (options.readDataset && instance.hasMeta)
+              return `bad DICOM file: ${path}: File meta information header present (--read-dataset)`;
             return instance;
           } catch (error) {
             const cause = (error as { cause?: NodeJS.ErrnoException }).cause;

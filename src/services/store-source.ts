@@ -122,6 +122,8 @@ export interface PreparedInstance {
   data(ts: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Size in bytes of the file it was read from (tools report MB/s); absent for data sets and streams. */
   fileSize?: number;
+  /** For a file: whether it begins with a Part 10 preamble and file meta (PS3.10 §7.1). */
+  hasMeta?: boolean;
   /** Whether the file's bytes are held in memory (preloaded, not yet handed out by `data()`). */
   readonly preloaded?: boolean;
   /**
@@ -175,6 +177,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
     sopClassUid,
     sopInstanceUid,
     ...(header.size !== undefined ? { fileSize: header.size } : {}),
+    hasMeta,
     transferSyntax: stored,
     label: path,
     get preloaded() {

@@ -820,6 +820,39 @@ describe('storescp -F and the test aids (--sleep-after, --abort-after, --abort-d
   });
 });
 
+describe('storescu read modes: +fo wants file meta, -f a bare data set, both tools', () => {
+  test('the same exit codes for a Part 10 file and a data-set-only file under +f, +fo and -f', {
+    timeout: 40_000,
+  }, async () => {
+    const port = await freePort();
+    const scp = await startPeer('storescp', ['--ignore', String(port)], port);
+    const bare = join(work, 'ct-dataset-only.dcm');
+    writeFileSync(bare, dataSetBytes(CT));
+    try {
+      const outcomes = new Map<string, number[]>();
+      for (const tool of TOOLS) {
+        const codes: number[] = [];
+        for (const [flag, file] of [
+          ['+f', CT],
+          ['+f', bare],
+          ['+fo', CT],
+          ['+fo', bare],
+          ['-f', CT],
+          ['-f', bare],
+        ] as const) {
+          const r = await runTool(tool, 'storescu', [flag, '-up', '127.0.0.1', String(port), file]);
+          codes.push(r.status ?? -1);
+        }
+        outcomes.set(tool, codes);
+      }
+      assert.deepEqual(outcomes.get('dicomkit'), [0, 0, 0, 1, 1, 0]);
+      assert.deepEqual(outcomes.get('dcmtk'), outcomes.get('dicomkit'));
+    } finally {
+      await scp.stop();
+    }
+  });
+});
+
 describe('storescu -xs to a peer that takes only JPEG Lossless', () => {
   test('the file is compressed on the fly, losslessly, as DCMTK storescu does', {
     timeout: 30_000,
