@@ -42,6 +42,7 @@ export const STORESCP_ALIASES = {
   '-ac': '--access-full',
   '-dhl': '--disable-host-lookup',
   '-up': '--uid-padding',
+  '-pm': '--promiscuous',
 };
 
 interface StorescpOptions extends NetworkCliOptions {
@@ -63,6 +64,7 @@ interface StorescpOptions extends NetworkCliOptions {
   sleepDuring?: string;
   abortAfter?: boolean;
   abortDuring?: boolean;
+  promiscuous?: boolean;
 }
 
 /** --refuse: every request gets A-ASSOCIATE-RJ permanent, service user, no reason given (as DCMTK). */
@@ -207,6 +209,7 @@ export function storescpCommand(): Command {
     .option('--write-file', 'write file format: preamble, file meta and data set (DCMTK +F, default)')
     .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option('--write-dataset', 'write data set without file meta information (DCMTK -F)')
+    .option('--promiscuous', 'promiscuous mode, accept unknown SOP classes as storage (DCMTK -pm)')
     .option('--sleep-after <seconds>', 'sleep seconds after store, before the response (DCMTK --sleep-after)')
     .option(
       '--sleep-during <seconds>',
@@ -357,6 +360,7 @@ export function storescpCommand(): Command {
             host: options.host,
             handlers: { echo: () => undefined, store },
             storageTransferSyntaxes: acceptedSyntaxes(options as unknown as Record<string, unknown>, 'all'),
+            ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),
             ...(options.refuse ? { accessControl: REFUSE_ALL } : {}),
             ...(tls ? { tls } : {}),
           });

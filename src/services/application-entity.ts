@@ -8,7 +8,7 @@ import {
   type Logger,
   SILENT_LOGGER,
 } from '../core/index.ts';
-import { storageSopClasses } from '../dictionary/index.ts';
+import { lookupUid, storageSopClasses } from '../dictionary/index.ts';
 import {
   type AbortInfo,
   type AccessControl,
@@ -88,6 +88,12 @@ export interface ListenOptions {
   contexts?: readonly SupportedContext[];
   /** Transfer syntaxes accepted for storage when `contexts` is not given. Default: every known one. */
   storageTransferSyntaxes?: readonly string[];
+  /**
+   * Accept abstract syntaxes the dictionary does not know (a vendor's private SOP classes) as
+   * storage, with the storage transfer syntaxes, when there is a `store` handler: DCMTK's
+   * storescp -pm ("promiscuous"). Default false.
+   */
+  acceptUnknownSopClasses?: boolean;
   transferSyntaxPreference?: 'acceptor' | 'requestor';
   /** Reject requests whose called AE title is not ours. Default false, as DCMTK's storescp. */
   requireCalledAeTitle?: boolean;
@@ -362,12 +368,22 @@ export class DicomServer extends EventEmitter {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #contexts: readonly SupportedContext[];
+  readonly #lookup: (abstractSyntax: string) => SupportedContext | undefined;
 
   constructor(ae: ApplicationEntity, options: ListenOptions) {
     super();
     this.ae = ae;
     this.#options = options;
     this.#contexts = options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes);
+    const known = new Map<string, SupportedContext>();
+    for (const c of this.#contexts) if (!known.has(c.abstractSyntax)) known.set(c.abstractSyntax, c);
+    const promiscuous = options.acceptUnknownSopClasses === true && options.handlers.store !== undefined;
+    const storageSyntaxes = options.storageTransferSyntaxes ?? allStorableTransferSyntaxes();
+    this.#lookup = (abstractSyntax) => {
+      const supported = known.get(abstractSyntax);
+      if (supported || !promiscuous || lookupUid(abstractSyntax) !== undefined) return supported;
+      return { abstractSyntax, transferSyntaxes: storageSyntaxes, scuRole: true, scpRole: false };
+    };
     const onConnection = (socket: Socket): void => this.#onConnection(socket);
     this.#server = options.tls
       ? nodeTls().createServer(options.tls, onConnection)
@@ -499,7 +515,7 @@ export class DicomServer extends EventEmitter {
     const decision = negotiateAsAcceptor(rq, {
       aeTitle: ae.aeTitle,
       requireCalledAeTitle: options.requireCalledAeTitle ?? false,
-      contexts: this.#contexts,
+      contexts: this.#lookup,
       transferSyntaxPreference: options.transferSyntaxPreference ?? 'acceptor',
       maxPduLength: ae.maxPduLength,
       implementationClassUid: ae.implementationClassUid,

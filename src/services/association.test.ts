@@ -528,3 +528,45 @@ describe('StoreRequest.writeFile checks the data set against its command (PS3.4 
     }
   });
 });
+
+describe('acceptUnknownSopClasses', () => {
+  test('a private SOP class is accepted as storage; a known class the SCP does not serve is not', {
+    timeout: 10_000,
+  }, async () => {
+    const PRIVATE = '1.2.826.0.1.3680043.9.7777.1.2';
+    const received: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      acceptUnknownSopClasses: true,
+      handlers: {
+        store: async (req) => {
+          await req.dataset();
+          received.push(req.sopClassUid);
+        },
+      },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [
+          { abstractSyntax: PRIVATE, transferSyntaxes: [EXPLICIT] },
+          // Study Root FIND is in the dictionary, and this SCP has no find handler.
+          { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
+        ],
+      });
+      assert.deepEqual(
+        assoc.contexts.map((c) => c.accepted),
+        [true, false],
+      );
+      const ds = instance('2.25.66.1');
+      ds.set('SOPClassUID', PRIVATE);
+      assert.equal((await assoc.store(ds)).status, 0);
+      await assoc.release();
+      assert.deepEqual(received, [PRIVATE]);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+});

@@ -60,6 +60,7 @@ const FIXTURES = resolve('test/fixtures/pydicom');
 const CT = join(FIXTURES, 'CT_small.dcm');
 const MR = join(FIXTURES, 'MR_small.dcm');
 const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
+const EXPLICIT = '1.2.840.10008.1.2.1';
 const CT_IMAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 function fresh(name: string): string {
@@ -850,6 +851,60 @@ describe('storescu read modes: +fo wants file meta, -f a bare data set, both too
     } finally {
       await scp.stop();
     }
+  });
+});
+
+describe('storescp -pm (promiscuous): a private SOP class is taken as storage, both tools', () => {
+  test('refused without -pm; with it stored as UNKNOWN.<uid> by both', { timeout: 30_000 }, async () => {
+    const PRIVATE = '1.2.826.0.1.3680043.9.7777.1.1';
+    const ds = new DataSet();
+    ds.set('SOPClassUID', PRIVATE);
+    ds.set('SOPInstanceUID', '2.25.5555');
+    ds.set('StudyInstanceUID', '2.25.5556');
+    const { DataSetEncoder } = await import('../../src/object/index.ts');
+    const data = Buffer.concat(
+      new DataSetEncoder().encode(ds, { explicitVR: true, littleEndian: true }) as Uint8Array[],
+    );
+    const ae = new ApplicationEntity({ aeTitle: 'PRIVATE' });
+    const outcomes = new Map<string, string[]>();
+    for (const tool of TOOLS) {
+      const seen: string[] = [];
+      for (const promiscuous of [false, true]) {
+        const port = await freePort();
+        const dir = fresh(`pm-${tool}-${promiscuous}`);
+        const args = ['-od', dir, ...(promiscuous ? ['-pm'] : []), String(port)];
+        const scp =
+          tool === 'dicomkit'
+            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
+            : await startPeer('storescp', args, port);
+        try {
+          const assoc = await ae.associate({
+            host: '127.0.0.1',
+            port,
+            contexts: [
+              { abstractSyntax: PRIVATE, transferSyntaxes: [EXPLICIT] },
+              { abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: [EXPLICIT] },
+            ],
+          });
+          const accepted = assoc.contexts[0]!.accepted;
+          if (accepted) {
+            const r = await assoc.store({
+              sopClassUid: PRIVATE,
+              sopInstanceUid: '2.25.5555',
+              transferSyntax: EXPLICIT,
+              data,
+            });
+            seen.push(`stored ${r.status}: ${storedNames(dir).join(',')}`);
+          } else seen.push('refused');
+          await assoc.release();
+        } finally {
+          await scp.stop();
+        }
+      }
+      outcomes.set(tool, seen);
+    }
+    assert.deepEqual(outcomes.get('dicomkit'), ['refused', 'stored 0: UNKNOWN.2.25.5555']);
+    assert.deepEqual(outcomes.get('dcmtk'), outcomes.get('dicomkit'));
   });
 });
 
