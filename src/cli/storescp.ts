@@ -5,7 +5,14 @@ import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
-import { EndOfStudy, type PlaceholderValues, runHook, substitutePlaceholders } from './common/exec-hooks.ts';
+import {
+  EndOfStudy,
+  endOfStudyNames,
+  type PlaceholderValues,
+  runHook,
+  substitutePlaceholders,
+  TimeNames,
+} from './common/exec-hooks.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { isSafeUid, modalityOf, receivedFileName } from './common/file-names.ts';
 import {
@@ -43,6 +50,8 @@ export const STORESCP_ALIASES = {
   '-dhl': '--disable-host-lookup',
   '-up': '--uid-padding',
   '-pm': '--promiscuous',
+  '-tn': '--timenames',
+  '-rns': '--rename-on-eostudy',
 };
 
 interface StorescpOptions extends NetworkCliOptions {
@@ -65,6 +74,8 @@ interface StorescpOptions extends NetworkCliOptions {
   abortAfter?: boolean;
   abortDuring?: boolean;
   promiscuous?: boolean;
+  timenames?: boolean;
+  renameOnEostudy?: boolean;
 }
 
 /** --refuse: every request gets A-ASSOCIATE-RJ permanent, service user, no reason given (as DCMTK). */
@@ -191,7 +202,12 @@ export function storescpCommand(): Command {
     .option('--sort-on-patientname', "sort studies using the Patient's Name and a timestamp (DCMTK -sp)")
     .option('--default-filenames', 'generate filename from instance UID: MODALITY.UID (DCMTK -uf, default)')
     .option('--unique-filenames', 'generate unique filenames: MODALITY.X.NEWUID (DCMTK +uf)')
+    .option('--timenames', 'generate filename from creation time: YYYYMMDDHHMMSSPPP.MODALITY (DCMTK -tn)')
     .option('--filename-extension <ext>', 'append ext to all filenames (DCMTK -fe)')
+    .option(
+      '--rename-on-eostudy',
+      "rename a study's files to MD000001, MD000002... when it ends, with a --sort option (DCMTK -rns)",
+    )
     .option('--ignore', 'ignore store data, receive but do not store (DCMTK --ignore)')
     .option('--refuse', 'refuse association (DCMTK --refuse)')
     .option('--normal', 'accepted for DCMTK compatibility (DCMTK -B): objects are always written as received')
@@ -244,9 +260,9 @@ export function storescpCommand(): Command {
         }
         let eostudyTimeout: number | undefined;
         if (options.eostudyTimeout !== undefined) {
-          if (!sorter.active && options.execOnEostudy === undefined) {
+          if (!sorter.active && options.execOnEostudy === undefined && !options.renameOnEostudy) {
             throw new UsageError(
-              '--eostudy-timeout only allowed with --sort-conc-studies, --sort-on-study-uid, --sort-on-patientname or --exec-on-eostudy',
+              '--eostudy-timeout only allowed with --sort-conc-studies, --sort-on-study-uid, --sort-on-patientname, --exec-on-eostudy or --rename-on-eostudy',
             );
           }
           eostudyTimeout = Number(options.eostudyTimeout);
@@ -259,12 +275,35 @@ export function storescpCommand(): Command {
         const wait = options.execSync === true;
         const onReception = options.execOnReception;
         const onEostudy = options.execOnEostudy;
+        if (options.renameOnEostudy && !sorter.active) {
+          throw new UsageError(
+            '--rename-on-eostudy only allowed with --sort-conc-studies, --sort-on-study-uid or --sort-on-patientname',
+          );
+        }
+        const timeNames = options.timenames ? new TimeNames() : undefined;
+        // DCMTK renames the study's files first, then runs the command (PS: storescp(1)).
+        const studyEnded = async (values: PlaceholderValues, files: readonly string[]): Promise<void> => {
+          if (options.renameOnEostudy) {
+            const names = endOfStudyNames(
+              files.map((f) => basename(f)),
+              timeNames !== undefined,
+            );
+            files.forEach((file, i) => {
+              const target = join(dirname(file), names[i]!);
+              try {
+                renameSync(file, target);
+              } catch (error) {
+                console.warn(`cannot rename file '${file}' to '${target}': ${(error as Error).message}`);
+              }
+            });
+          }
+          if (onEostudy !== undefined)
+            await runHook(substitutePlaceholders(onEostudy, values, console), wait, console);
+        };
         const endOfStudy =
-          onEostudy === undefined
+          onEostudy === undefined && !options.renameOnEostudy
             ? undefined
-            : new EndOfStudy(eostudyTimeout === undefined ? undefined : eostudyTimeout * 1000, (values) =>
-                runHook(substitutePlaceholders(onEostudy, values, console), wait, console),
-              );
+            : new EndOfStudy(eostudyTimeout === undefined ? undefined : eostudyTimeout * 1000, studyEnded);
         const placeholders = (ctx: RequestContext, path: string): PlaceholderValues => ({
           directory: dirname(path),
           fileName: basename(path),
@@ -274,11 +313,13 @@ export function storescpCommand(): Command {
         });
         const received = async (ctx: RequestContext, path: string, study?: string): Promise<void> => {
           const values = placeholders(ctx, path);
-          if (study !== undefined) await endOfStudy?.received(study, values);
+          // DCMTK's order: the object's command, then the end of the study it ended.
           if (onReception !== undefined)
             await runHook(substitutePlaceholders(onReception, values, console), wait, console);
+          if (study !== undefined) await endOfStudy?.received(study, values, path);
         };
         const extension = options.filenameExtension ?? '';
+        let lastDirectory: string | undefined;
         const store = async (req: StoreRequest, ctx: RequestContext) => {
           console.info(
             `Received Store Request (MsgID ${ctx.messageId}, ${modalityOf(req.sopClassUid, 'OT')})`,
@@ -308,7 +349,9 @@ export function storescpCommand(): Command {
           try {
             name = options.uniqueFilenames
               ? `${modalityOf(req.sopClassUid)}.X.${generateUid()}${extension}`
-              : receivedFileName(req.sopClassUid, req.sopInstanceUid, extension);
+              : timeNames
+                ? timeNames.next(modalityOf(req.sopClassUid), extension)
+                : receivedFileName(req.sopClassUid, req.sopInstanceUid, extension);
           } catch (error) {
             req.data.discard();
             console.error((error as Error).message);
@@ -337,6 +380,8 @@ export function storescpCommand(): Command {
               return { status: 0xc000, errorComment: 'Study Instance UID absent, empty or not a UID' };
             }
             const dir = sorter.directoryFor(study, head.dataset.string(PATIENT_NAME)?.trim(), console);
+            if (dir !== lastDirectory) timeNames?.reset();
+            lastDirectory = dir;
             const path = join(dir, name);
             renameSync(incoming, path);
             console.info(`storing DICOM file: ${path}`);

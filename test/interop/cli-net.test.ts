@@ -765,14 +765,14 @@ describe('storescp --exec-on-reception / --exec-on-eostudy, both tools', () => {
     const mrStudy = (await readDicomFile(MR)).dataset.string('StudyInstanceUID')!.trim();
     const ctUid = (await readDicomFile(CT)).dataset.string('SOPInstanceUID')!.trim();
     const mrUid = (await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim();
+    // As DCMTK: an object's own command runs first, then the end of the study it ended.
     assert.deepEqual(logs.get('dicomkit'), [
       `R STORESCU ANY-SCP CT.${ctUid} ST_${ctStudy}`,
-      `S STORESCU ST_${ctStudy}`,
       `R STORESCU ANY-SCP MR.${mrUid} ST_${mrStudy}`,
+      `S STORESCU ST_${ctStudy}`,
       `S STORESCU ST_${mrStudy}`,
     ]);
-    // DCMTK ends the first study before it handles the object that begins the next.
-    assert.deepEqual([...logs.get('dcmtk')!].sort(), [...logs.get('dicomkit')!].sort());
+    assert.deepEqual(logs.get('dcmtk'), logs.get('dicomkit'));
     const misuse = await Promise.all(TOOLS.map((tool) => runTool(tool, 'storescp', ['-xcs', 'true', '104'])));
     for (const r of misuse) {
       assert.equal(r.status, 1);
@@ -905,6 +905,47 @@ describe('storescp -pm (promiscuous): a private SOP class is taken as storage, b
     }
     assert.deepEqual(outcomes.get('dicomkit'), ['refused', 'stored 0: UNKNOWN.2.25.5555']);
     assert.deepEqual(outcomes.get('dcmtk'), outcomes.get('dicomkit'));
+  });
+});
+
+describe('storescp --timenames and --rename-on-eostudy, both tools', () => {
+  test('-tn names files by time and modality; -rns renames a finished study to MD000001...', {
+    timeout: 40_000,
+  }, async () => {
+    const listings = new Map<string, string[]>();
+    for (const tool of TOOLS) {
+      for (const flags of [['-tn'], ['-su', 'ST', '-rns', '-tos', '1']]) {
+        const port = await freePort();
+        const dir = fresh(`names-${tool}-${flags[0]}`);
+        const args = ['-od', dir, ...flags, String(port)];
+        const scp =
+          tool === 'dicomkit'
+            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
+            : await startPeer('storescp', args, port);
+        try {
+          const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT, MR]);
+          assert.equal(r.status, 0, r.stderr);
+          if (flags[0] === '-tn') {
+            const names = storedNames(dir);
+            assert.equal(names.length, 2, `${tool}: ${names}`);
+            for (const name of names) assert.match(name, /^\d{17}(_\d{4})?\.(CT|MR)$/, tool);
+            continue;
+          }
+          // The MR study ends by the timeout.
+          const deadline = Date.now() + 10_000;
+          const listing = () => [...receivedFiles(dir).keys()].sort();
+          while (Date.now() < deadline && !listing().some((n) => n.endsWith('MR000001')))
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          listings.set(tool, listing());
+        } finally {
+          await scp.stop();
+        }
+      }
+    }
+    const ctStudy = (await readDicomFile(CT)).dataset.string('StudyInstanceUID')!.trim();
+    const mrStudy = (await readDicomFile(MR)).dataset.string('StudyInstanceUID')!.trim();
+    assert.deepEqual(listings.get('dicomkit'), [`ST_${ctStudy}/CT000001`, `ST_${mrStudy}/MR000001`].sort());
+    assert.deepEqual(listings.get('dcmtk'), listings.get('dicomkit'));
   });
 });
 

@@ -77,25 +77,28 @@ export function runHook(commandLine: string, wait: boolean, console: Console): P
 
 /**
  * DCMTK's end-of-study rule: a study is complete when an object of another study arrives, or
- * when nothing arrived for `timeoutMs` after its last object (--eostudy-timeout).
+ * when nothing arrived for `timeoutMs` after its last object (--eostudy-timeout). `ended`
+ * gets the last object's placeholders (but #f) and the study's files in arrival order.
  */
 export class EndOfStudy {
   #study: string | undefined;
   #last: PlaceholderValues | undefined;
+  #files: string[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly timeoutMs: number | undefined,
-    private readonly ended: (values: PlaceholderValues) => void | Promise<void>,
+    private readonly ended: (values: PlaceholderValues, files: readonly string[]) => void | Promise<void>,
   ) {}
 
-  /** An object of `study` was stored; ends the previous study first when it was another. */
-  async received(study: string, values: PlaceholderValues): Promise<void> {
+  /** `path`, an object of `study`, was stored; ends the previous study first when it was another. */
+  async received(study: string, values: PlaceholderValues, path: string): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#study !== undefined && this.#study !== study) await this.#end();
     this.#study = study;
     const { fileName: _, ...studyValues } = values;
     this.#last = studyValues;
+    this.#files.push(path);
     if (this.timeoutMs !== undefined) {
       this.#timer = setTimeout(() => void this.#end(), this.timeoutMs);
       this.#timer.unref();
@@ -104,10 +107,60 @@ export class EndOfStudy {
 
   async #end(): Promise<void> {
     const last = this.#last;
+    const files = this.#files;
     this.#study = undefined;
     this.#last = undefined;
+    this.#files = [];
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (last) await this.ended(last);
+    if (last) await this.ended(last, files);
+  }
+}
+
+/**
+ * DCMTK's --rename-on-eostudy names: the first two letters of each file name (after the
+ * timestamp and serial number of --timenames), then 000001, 000002... in arrival order.
+ */
+export function endOfStudyNames(fileNames: readonly string[], timeNames: boolean): string[] {
+  return fileNames.map((name, i) => {
+    let prefix = name.slice(0, 2);
+    if (timeNames) {
+      const serial = name.indexOf('_');
+      prefix = serial >= 0 ? name.slice(serial + 6, serial + 8) : name.slice(18, 20);
+    }
+    return `${prefix}${String(i + 1).padStart(6, '0')}`;
+  });
+}
+
+/**
+ * DCMTK's --timenames: YYYYMMDDHHMMSSPPP.MODALITY, with _NNNN after the time when the name
+ * would repeat the last one written (two objects in the same millisecond).
+ */
+export class TimeNames {
+  #last: string | undefined;
+  #counter = -1;
+
+  next(modality: string, extension: string, now = new Date()): string {
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const time = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}${p(now.getMilliseconds(), 3)}`;
+    const candidate =
+      this.#counter < 0
+        ? `${time}.${modality}${extension}`
+        : `${time}_${p(this.#counter, 4)}.${modality}${extension}`;
+    let name: string;
+    if (candidate === this.#last) {
+      this.#counter++;
+      name = `${time}_${p(this.#counter, 4)}.${modality}${extension}`;
+    } else {
+      this.#counter = -1;
+      name = `${time}.${modality}${extension}`;
+    }
+    this.#last = name;
+    return name;
+  }
+
+  /** A new study directory cannot hold a repeated name: the serial starts over. */
+  reset(): void {
+    this.#counter = -1;
   }
 }
