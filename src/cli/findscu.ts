@@ -36,6 +36,7 @@ export const FINDSCU_ALIASES = {
   '+sr': '--show-responses',
   '-sr': '--hide-responses',
   '-X': '--extract',
+  '-Xlo': '--limit-output',
   '-od': '--output-directory',
 };
 
@@ -48,6 +49,7 @@ interface FindscuOptions extends NetworkCliOptions {
   showResponses?: boolean;
   hideResponses?: boolean;
   extract?: boolean;
+  limitOutput?: string;
   outputDirectory: string;
   json?: boolean;
   cancel?: string;
@@ -89,6 +91,7 @@ export function findscuCommand(): Command {
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
     .option('--hide-responses', 'do not output responses to the logger (DCMTK -sr)')
     .option('--extract', 'extract responses to DICOM files rsp0001.dcm... (DCMTK -X)')
+    .option('--limit-output <n>', 'limit number of responses extracted to file to n, with -X (DCMTK -Xlo)')
     .option('--json', 'print each response as DICOM JSON (PS3.18 Annex F) on stdout, one per line');
   return addRequestorOptions(command, { aet: 'FINDSCU', repeat: true, abort: true }).action(
     async (peer: string, port: string, files: string[], options: FindscuOptions) => {
@@ -98,6 +101,7 @@ export function findscuCommand(): Command {
         console = new Console(options);
         const sopClass = modelOf(options);
         const repeat = repeatCount(options);
+        const extractLimit = limitOf(options);
         const cancelAfter = options.cancel === undefined ? undefined : Number(options.cancel);
         if (cancelAfter !== undefined && (!Number.isInteger(cancelAfter) || cancelAfter < 0))
           throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
@@ -158,7 +162,7 @@ export function findscuCommand(): Command {
                   console.info(`Received Find Response ${responses} (Pending)`);
                 }
                 if (options.json) process.stdout.write(`${dicomJsonToString(dataSetToJson(response))}\n`);
-                if (options.extract) {
+                if (options.extract && responses <= extractLimit) {
                   mkdirSync(options.outputDirectory, { recursive: true });
                   const path = join(options.outputDirectory, `rsp${String(responses).padStart(4, '0')}.dcm`);
                   console.info(`Writing response dataset to file: ${path}`);
@@ -188,4 +192,14 @@ export function findscuCommand(): Command {
       }
     },
   );
+}
+
+/** -Xlo n: at most n responses written to files; DCMTK's checks. */
+function limitOf(options: FindscuOptions): number {
+  if (options.limitOutput === undefined) return Number.POSITIVE_INFINITY;
+  if (!options.extract) throw new UsageError('--limit-output only allowed with --extract');
+  const n = Number(options.limitOutput);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--limit-output: '${options.limitOutput}' is not a positive number`);
+  return n;
 }

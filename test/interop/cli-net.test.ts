@@ -357,6 +357,24 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
         ),
       );
     assert.deepEqual((await studies(dirs.dicomkit)).sort(), (await studies(dirs.dcmtk)).sort());
+    // -Xlo 1: one of the two responses goes to a file, from both tools; -Xlo without -X is refused.
+    for (const tool of TOOLS) {
+      const dir = fresh(`rsp-limit-${tool}`);
+      const r = await runTool(tool, 'findscu', [
+        ...args,
+        '-Xlo',
+        '1',
+        '-od',
+        dir,
+        'localhost',
+        String(scp.port),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(storedNames(dir), ['rsp0001.dcm'], tool);
+      const misuse = await runTool(tool, 'findscu', ['-S', '-Xlo', '1', 'localhost', String(scp.port)]);
+      assert.equal(misuse.status, 1, tool);
+      assert.match(`${misuse.stdout}${misuse.stderr}`, /--limit-output only allowed with --extract/, tool);
+    }
     const json = await runTool('dicomkit', 'findscu', [
       ...args.slice(0, 1),
       '--json',
