@@ -46,13 +46,21 @@ export const MOVESCU_ALIASES = {
   '-aem': '--move',
   '+P': '--port',
   '-up': '--uid-padding',
+  '-F': '--write-dataset',
+  '+F': '--write-file',
+  '-ac': '--access-full',
+  '-dhl': '--disable-host-lookup',
+  '-pi': '--pending-ignore',
+  '-pr': '--pending-read',
 };
 
 interface MovescuOptions extends RetrieveCliOptions {
   move?: string;
-  port?: string;
+  /** False with --no-port (commander's negation of --port). */
+  port?: string | false;
   host: string;
   cancel?: string;
+  writeDataset?: boolean;
 }
 
 /**
@@ -75,10 +83,14 @@ export function movescuCommand(): Command {
       '0.0.0.0',
     )
     .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
-    .option(
-      '--uid-padding',
-      'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)',
-    );
+    .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
+    .option('--no-port', 'no port for incoming associations (DCMTK --no-port, default)')
+    .option('--write-file', 'write received objects in file format (DCMTK +F, default)')
+    .option('--write-dataset', 'write received objects without file meta information (DCMTK -F)')
+    .option('--access-full', 'accept connections from any host (DCMTK -ac, default)')
+    .option('--disable-host-lookup', 'disable hostname lookup (DCMTK -dhl; dicomkit never looks hosts up)')
+    .option('--pending-ignore', 'pending responses: any data set is read and ignored (DCMTK -pi)')
+    .option('--pending-read', 'pending responses: read and ignore a data set (DCMTK -pr, always done here)');
   addRetrieveOptions(command);
   addPreferenceOptions(command, ' (for --port; default: +x=, the uncompressed ones)');
   addProposalOptions(command, 'query');
@@ -95,6 +107,7 @@ export function movescuCommand(): Command {
         const cancelAfter = options.cancel === undefined ? undefined : Number(options.cancel);
         if (cancelAfter !== undefined && (!Number.isInteger(cancelAfter) || cancelAfter < 0))
           throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
+        if (options.port === false) delete options.port;
         const dir = options.port !== undefined && !options.ignore ? outputDirectory(options) : undefined;
         const queries = await queryIdentifiers(files, options.key);
         const ae = applicationEntity(options, console);
@@ -107,7 +120,7 @@ export function movescuCommand(): Command {
             server = await ae.listen({
               port: listenPort,
               host: options.host,
-              handlers: { store: storeInto(dir, console) },
+              handlers: { store: storeInto(dir, console, !options.writeDataset) },
               storageTransferSyntaxes: acceptedSyntaxes(
                 options as unknown as Record<string, unknown>,
                 'uncompressed',

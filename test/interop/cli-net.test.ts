@@ -472,6 +472,31 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
         assert.ok(files.get(`MR.${mr.sop}`)!.equals(expected), `${tool} from ${scp.name}: byte-identical`);
       }
     }
+    // -F: the data set alone, no preamble or file meta, from both movescus; --no-port is the default.
+    const scp = scps[0]!;
+    const expected = dataSetBytes(await storedCopy(scp.store, mr.sop));
+    const { readFileSync } = await import('node:fs');
+    for (const tool of TOOLS) {
+      const dir = fresh(`movescu-port-F-${tool}`);
+      const query = ['-S', '-k', '0008,0052=STUDY', '-k', `StudyInstanceUID=${mr.study}`, '-aet', 'MOVESCU'];
+      const r = await runTool(
+        tool,
+        'movescu',
+        [...query, '+B', '-F', '--port', String(moveScuPort), '-od', dir, 'localhost', String(scp.port)],
+        { cwd: dir },
+      );
+      assert.equal(r.status, 0, `${tool} movescu -F: ${r.stdout}${r.stderr}`);
+      assert.ok(readFileSync(join(dir, `MR.${mr.sop}`)).equals(expected), `${tool} -F: the data set alone`);
+      const noPort = await runTool(tool, 'movescu', [
+        '--no-port',
+        '-S',
+        '-k',
+        '0008,0052=STUDY',
+        'localhost',
+        '1',
+      ]);
+      assert.doesNotMatch(`${noPort.stdout}${noPort.stderr}`, /unknown option|port number/i, tool);
+    }
   });
 
   test('getscu -v localhost PORT query.dcm, query.dcm made by dicomkit dump2dcm', {

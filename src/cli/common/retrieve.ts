@@ -79,7 +79,7 @@ export class InvalidOutputDirectory extends UsageError {}
  * Serves the C-STORE sub-operations of a retrieve: writes each instance as it arrives, named
  * `<modality>.<SOP Instance UID>` as DCMTK names them, or reads and drops it with --ignore.
  */
-export function storeInto(dir: string | undefined, console: Console) {
+export function storeInto(dir: string | undefined, console: Console, fileMeta = true) {
   return async (
     req: StoreRequest,
     ctx: RequestContext,
@@ -99,7 +99,7 @@ export function storeInto(dir: string | undefined, console: Console) {
     }
     const path = join(dir, name);
     console.info(`Storing DICOM file: ${path}`);
-    return req.writeFile(path);
+    return req.writeFile(path, fileMeta ? {} : { fileMeta: false });
   };
 }
 
