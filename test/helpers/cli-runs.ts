@@ -34,6 +34,13 @@ export function startDicomkit(args: readonly string[], port: number): Promise<Ba
   return startPeer(process.execPath, [BIN, ...args], port);
 }
 
+/** `dicomkit storescp` (on loopback) or DCMTK's storescp with the same arguments, port last. */
+export function startStorescp(tool: Tool, args: readonly string[], port: number): Promise<BackgroundPeer> {
+  return tool === 'dicomkit'
+    ? startDicomkit(['storescp', '--host', '127.0.0.1', ...args, String(port)], port)
+    : startPeer('storescp', [...args, String(port)], port);
+}
+
 /**
  * The log lines a run printed (DCMTK writes some to stdout, some to stderr), without the
  * prefix-less noise (storescu's "XMIT:" dots, the summary line dicomkit adds), normalised where

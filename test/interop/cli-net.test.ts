@@ -27,6 +27,7 @@ import {
   receivedFiles,
   runTool,
   startDicomkit,
+  startStorescp,
   TOOLS,
 } from '../helpers/cli-runs.ts';
 import {
@@ -781,12 +782,8 @@ describe('storescp --exec-on-reception / --exec-on-eostudy, both tools', () => {
         '-tos',
         '1',
         '-xs',
-        String(port),
       ];
-      const scp =
-        tool === 'dicomkit'
-          ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
-          : await startPeer('storescp', args, port);
+      const scp = await startStorescp(tool, args, port);
       try {
         const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT, MR]);
         assert.equal(r.status, 0, r.stderr);
@@ -835,11 +832,8 @@ describe('storescp -F and the test aids (--sleep-after, --abort-after, --abort-d
       for (const flags of [['-F'], ['--sleep-after', '1'], ['--abort-after'], ['--abort-during']]) {
         const port = await freePort();
         const dir = fresh(`aids-${tool}-${flags[0]}`);
-        const args = ['-od', dir, ...flags, ...(tool === 'dcmtk' ? ['+B'] : []), String(port)];
-        const scp =
-          tool === 'dicomkit'
-            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
-            : await startPeer('storescp', args, port);
+        const args = ['-od', dir, ...flags, ...(tool === 'dcmtk' ? ['+B'] : [])];
+        const scp = await startStorescp(tool, args, port);
         try {
           const start = performance.now();
           const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT]);
@@ -915,11 +909,8 @@ describe('storescp -pm (promiscuous): a private SOP class is taken as storage, b
       for (const promiscuous of [false, true]) {
         const port = await freePort();
         const dir = fresh(`pm-${tool}-${promiscuous}`);
-        const args = ['-od', dir, ...(promiscuous ? ['-pm'] : []), String(port)];
-        const scp =
-          tool === 'dicomkit'
-            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
-            : await startPeer('storescp', args, port);
+        const args = ['-od', dir, ...(promiscuous ? ['-pm'] : [])];
+        const scp = await startStorescp(tool, args, port);
         try {
           const assoc = await ae.associate({
             host: '127.0.0.1',
@@ -960,11 +951,8 @@ describe('storescp --timenames and --rename-on-eostudy, both tools', () => {
       for (const flags of [['-tn'], ['-su', 'ST', '-rns', '-tos', '1']]) {
         const port = await freePort();
         const dir = fresh(`names-${tool}-${flags[0]}`);
-        const args = ['-od', dir, ...flags, String(port)];
-        const scp =
-          tool === 'dicomkit'
-            ? await startDicomkit(['storescp', '--host', '127.0.0.1', ...args], port)
-            : await startPeer('storescp', args, port);
+        const args = ['-od', dir, ...flags];
+        const scp = await startStorescp(tool, args, port);
         try {
           const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), CT, MR]);
           assert.equal(r.status, 0, r.stderr);
@@ -1049,74 +1037,33 @@ describe('user identity negotiation and --max-send-pdu: storescu, both tools', (
     });
     const dtPort = await freePort();
     const storescp = await startPeer('storescp', ['--ignore', String(dtPort)], dtPort);
+    const send = (tool: (typeof TOOLS)[number], peerPort: string | number, ...flags: string[]) =>
+      runTool(tool, 'storescu', [...flags, '127.0.0.1', String(peerPort), CT]);
     try {
       for (const tool of TOOLS) {
         const port = String(server.port);
-        const ok = await runTool(tool, 'storescu', [
-          '-usr',
-          'alice',
-          '-pwd',
-          'secret',
-          '-rsp',
-          '127.0.0.1',
-          port,
-          CT,
-        ]);
+        const ok = await send(tool, port, '-usr', 'alice', '-pwd', 'secret', '-rsp');
         assert.equal(ok.status, 0, `${tool}: ${ok.stdout}${ok.stderr}`);
-        const wrong = await runTool(tool, 'storescu', [
-          '-usr',
-          'alice',
-          '-pwd',
-          'guess',
-          '127.0.0.1',
-          port,
-          CT,
-        ]);
+        const wrong = await send(tool, port, '-usr', 'alice', '-pwd', 'guess');
         assert.equal(wrong.status, 1, `${tool}: ${wrong.stdout}${wrong.stderr}`);
         assert.match(wrong.stderr, /Association Rejected/, tool);
         assert.match(wrong.stderr, /service.user/i, tool);
         // DCMTK's storescp ignores user identities: no response, which -rsp does not accept.
-        const noResponse = await runTool(tool, 'storescu', [
-          '-usr',
-          'alice',
-          '-rsp',
-          '127.0.0.1',
-          String(dtPort),
-          CT,
-        ]);
+        const noResponse = await send(tool, String(dtPort), '-usr', 'alice', '-rsp');
         assert.equal(noResponse.status, 1, `${tool}: ${noResponse.stdout}${noResponse.stderr}`);
         assert.match(
           noResponse.stderr,
           /^E: User Identity Negotiation failed: Positive response requested but none received$/m,
           tool,
         );
-        const ignored = await runTool(tool, 'storescu', [
-          '-usr',
-          'alice',
-          '-epw',
-          '127.0.0.1',
-          String(dtPort),
-          CT,
-        ]);
+        const ignored = await send(tool, String(dtPort), '-usr', 'alice', '-epw');
         assert.equal(ignored.status, 0, `${tool}: ${ignored.stdout}${ignored.stderr}`);
-        const capped = await runTool(tool, 'storescu', [
-          '--max-send-pdu',
-          '4096',
-          '127.0.0.1',
-          String(dtPort),
-          CT,
-        ]);
+        const capped = await send(tool, String(dtPort), '--max-send-pdu', '4096');
         assert.equal(capped.status, 0, `${tool}: ${capped.stdout}${capped.stderr}`);
-        const underflow = await runTool(tool, 'storescu', [
-          '--max-send-pdu',
-          '100',
-          '127.0.0.1',
-          String(dtPort),
-          CT,
-        ]);
+        const underflow = await send(tool, String(dtPort), '--max-send-pdu', '100');
         assert.equal(underflow.status, 1, `${tool}: ${underflow.stdout}${underflow.stderr}`);
         assert.match(`${underflow.stdout}${underflow.stderr}`, /--max-send-pdu/, tool);
-        const misuse = await runTool(tool, 'storescu', ['-pwd', 'secret', '127.0.0.1', port, CT]);
+        const misuse = await send(tool, port, '-pwd', 'secret');
         assert.equal(misuse.status, 1, tool);
         assert.match(`${misuse.stdout}${misuse.stderr}`, /--password only allowed with --user/, tool);
       }
