@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
-import { CLI_NODE_ARGS } from '../test/helpers/cli-node-args.ts';
+import { CLI_NODE_ARGS, loopbackPacsArgs } from '../test/helpers/cli-node-args.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
 
 const args = process.argv.slice(2);
@@ -108,25 +108,9 @@ interface Receiver {
 
 async function startPacs(store: string, extra: string[]): Promise<Receiver> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...CLI_NODE_ARGS,
-      'bin/dicomkit.js',
-      'pacs',
-      '--storage',
-      store,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--http-port',
-      '0',
-      '-q',
-      ...extra,
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...loopbackPacsArgs(store, port), ...extra], {
+    stdio: 'ignore',
+  });
   await waitForPort(port, 30_000);
   return { port, aet: 'DICOMKIT', stop: () => stop(child) };
 }

@@ -10,3 +10,23 @@ const shebang =
 
 export const CLI_NODE_ARGS: string[] =
   /^#!\S*env -S node(.*)$/.exec(shebang)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+
+/**
+ * `bin/dicomkit.js pacs` on a fresh store: DICOM on 127.0.0.1:`port`, HTTP on a free port,
+ * quiet. The arguments after node's own, for a PACS that a test or a benchmark starts.
+ */
+export function loopbackPacsArgs(storage: string, port: number): string[] {
+  return [
+    'bin/dicomkit.js',
+    'pacs',
+    '--storage',
+    storage,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    '0',
+    '-q',
+  ];
+}

@@ -31,6 +31,7 @@ import {
   AssociationRejectedError,
   verificationContext,
 } from '../../src/services/index.ts';
+import { loopbackPacsArgs } from '../helpers/cli-node-args.ts';
 import { type BackgroundPeer, freePort, runPeerAsync, startPeer, waitForPort } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 
@@ -571,23 +572,7 @@ describe('kill -9 in the middle of a storescu run', () => {
     }
     const storage = join(work, 'kill-data');
     const port = await freePort();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [
-        'bin/dicomkit.js',
-        'pacs',
-        '--storage',
-        storage,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        '0',
-        '-q',
-      ],
-      { stdio: 'ignore' },
-    );
+    const child: ChildProcess = spawn(process.execPath, loopbackPacsArgs(storage, port), { stdio: 'ignore' });
     await waitForPort(port, 20_000);
     const storescu = spawn('storescu', ['-v', '-aec', 'DICOMKIT', '127.0.0.1', String(port), '+sd', source], {
       env: { ...process.env, TCP_NODELAY: '1' },
