@@ -5,6 +5,7 @@ export { type ParsedDump, parseDump } from './dump-parse.ts';
 export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';
 export { type ReceivedFileIdentity, receivedFileMeta } from './file-meta.ts';
 export {
+  DataSetHeadReader,
   type DicomFile,
   dataSetParser,
   detectTransferSyntax,

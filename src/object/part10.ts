@@ -196,6 +196,39 @@ export function dataSetParser(
   return parser;
 }
 
+/**
+ * Reads the head of a data set (up to `stopAtTag`) from chunks on their way elsewhere, e.g.
+ * into a file as they arrive: a parse error is kept, not thrown, so that the caller keeps
+ * the bytes flowing; `finish()` then throws it, or returns the data set parsed.
+ */
+export class DataSetHeadReader {
+  readonly #builder = new DataSetBuilder();
+  readonly #parser: DicomParser;
+  #error: unknown;
+  #failed = false;
+
+  constructor(ts: TransferSyntax, startOffset: number, stopAtTag: number) {
+    this.#parser = dataSetParser(this.#builder, ts, startOffset, { stopAtTag });
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.#failed || this.#parser.stopped) return;
+    try {
+      this.#parser.write(chunk);
+    } catch (error) {
+      this.#error = error;
+      this.#failed = true;
+    }
+  }
+
+  /** The data set read up to `stopAtTag`; throws the parse error, or a data set that ended early. */
+  finish(): DataSet {
+    if (this.#failed) throw this.#error;
+    if (!this.#parser.stopped) this.#parser.end();
+    return this.#builder.root;
+  }
+}
+
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8;
 }

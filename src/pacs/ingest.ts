@@ -2,7 +2,7 @@ import { DicomError, type Logger, PIXEL_DATA } from '../core/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { type DataSet, DataSetBuilder, dataSetParser, receivedFileMeta } from '../object/index.ts';
+import { type DataSet, DataSetHeadReader, receivedFileMeta } from '../object/index.ts';
 import type { StatusResult, StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
 import type { FileStorage } from './storage/filesystem.ts';
@@ -109,24 +109,12 @@ export async function ingest(
       sourceAeTitle,
     });
   // Deflated data sets are parsed from the file afterwards; the others while they stream.
-  const builder = new DataSetBuilder();
-  const parser = ts.deflated
-    ? undefined
-    : dataSetParser(builder, ts, header.length, { stopAtTag: PIXEL_DATA });
-  let parseError: Error | undefined;
-  const feed = (chunk: Uint8Array): void => {
-    if (!parser || parser.stopped || parseError) return;
-    try {
-      parser.write(chunk);
-    } catch (error) {
-      parseError = error as Error;
-    }
-  };
+  const reader = ts.deflated ? undefined : new DataSetHeadReader(ts, header.length, PIXEL_DATA);
   const file = await storage.incoming.take();
   try {
     await file.write(header);
     for await (const chunk of request.data) {
-      feed(chunk);
+      reader?.write(chunk);
       await file.write(chunk);
     }
   } catch (error) {
@@ -136,10 +124,8 @@ export async function ingest(
   }
   let headerDataSet: DataSet;
   try {
-    if (parser) {
-      if (parseError) throw parseError;
-      if (!parser.stopped) parser.end();
-      headerDataSet = builder.root;
+    if (reader) {
+      headerDataSet = reader.finish();
     } else {
       await file.finish(false);
       headerDataSet = (await readDicomFile(file.temporary, { stopAtTag: PIXEL_DATA })).dataset;

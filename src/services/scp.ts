@@ -12,7 +12,7 @@ import {
   statusCategory,
 } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { DataSet, DataSetBuilder, dataSetParser, readDataSet, receivedFileMeta } from '../object/index.ts';
+import { DataSet, DataSetHeadReader, readDataSet, receivedFileMeta } from '../object/index.ts';
 import { type Association, encodeDataSet } from './association.ts';
 import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
 import type {
@@ -309,37 +309,25 @@ export async function writeReceivedFile(
   // A deflated data set written without meta cannot be read back to check (nothing says it is deflated).
   const check = (options.checkIdentity ?? true) && (withMeta || !ts.deflated);
   // The UIDs are read from the chunks as they pass (deflated data sets from the file after).
-  const builder = new DataSetBuilder();
-  const parser =
-    check && !ts.deflated
-      ? dataSetParser(builder, ts, header.length, { stopAtTag: SOP_INSTANCE_UID + 1 })
-      : undefined;
-  let parseError: unknown;
+  const reader =
+    check && !ts.deflated ? new DataSetHeadReader(ts, header.length, SOP_INSTANCE_UID + 1) : undefined;
   // A spare of the directory (unique names: two associations may receive one instance at once).
   const file = await sparesIn(dirname(path)).take();
   try {
     await file.write(header);
     for await (const chunk of data) {
-      if (parser && !parser.stopped && parseError === undefined) {
-        try {
-          parser.write(chunk);
-        } catch (error) {
-          parseError = error;
-        }
-      }
+      reader?.write(chunk);
       await file.write(chunk);
     }
     if (check) {
-      let head: DataSet;
-      if (parser) {
-        if (parseError === undefined && !parser.stopped) {
-          try {
-            parser.end();
-          } catch (error) {
-            parseError = error;
-          }
+      let head = new DataSet();
+      let parseError: unknown;
+      if (reader) {
+        try {
+          head = reader.finish();
+        } catch (error) {
+          parseError = error;
         }
-        head = builder.root;
       } else {
         await file.finish(false);
         head = (await readDicomFile(file.temporary, { stopAtTag: SOP_INSTANCE_UID + 1 })).dataset;
