@@ -265,9 +265,7 @@ export function storescpCommand(): Command {
               '--eostudy-timeout only allowed with --sort-conc-studies, --sort-on-study-uid, --sort-on-patientname, --exec-on-eostudy or --rename-on-eostudy',
             );
           }
-          eostudyTimeout = Number(options.eostudyTimeout);
-          if (!Number.isInteger(eostudyTimeout) || eostudyTimeout < 0)
-            throw new UsageError(`--eostudy-timeout: '${options.eostudyTimeout}' is not a number of seconds`);
+          eostudyTimeout = seconds(options.eostudyTimeout, '--eostudy-timeout');
         }
         const sleepAfter = seconds(options.sleepAfter, '--sleep-after');
         const sleepDuring = seconds(options.sleepDuring, '--sleep-during');
@@ -303,7 +301,7 @@ export function storescpCommand(): Command {
         const endOfStudy =
           onEostudy === undefined && !options.renameOnEostudy
             ? undefined
-            : new EndOfStudy(eostudyTimeout === undefined ? undefined : eostudyTimeout * 1000, studyEnded);
+            : new EndOfStudy(eostudyTimeout, studyEnded);
         const placeholders = (ctx: RequestContext, path: string): PlaceholderValues => ({
           directory: dirname(path),
           fileName: basename(path),
@@ -312,6 +310,7 @@ export function storescpCommand(): Command {
           remoteAddress: ctx.association.remoteAddress,
         });
         const received = async (ctx: RequestContext, path: string, study?: string): Promise<void> => {
+          if (onReception === undefined && endOfStudy === undefined) return;
           const values = placeholders(ctx, path);
           // DCMTK's order: the object's command, then the end of the study it ended.
           if (onReception !== undefined)

@@ -22,6 +22,7 @@ import {
   reject,
   roleSelectionsFor,
   type SupportedContext,
+  supportedLookup,
   UpperLayer,
   type UpperLayerTimeouts,
   userIdentityResponseFor,
@@ -367,20 +368,19 @@ export class DicomServer extends EventEmitter {
   readonly #options: ListenOptions;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #contexts: readonly SupportedContext[];
   readonly #lookup: (abstractSyntax: string) => SupportedContext | undefined;
 
   constructor(ae: ApplicationEntity, options: ListenOptions) {
     super();
     this.ae = ae;
     this.#options = options;
-    this.#contexts = options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes);
-    const known = new Map<string, SupportedContext>();
-    for (const c of this.#contexts) if (!known.has(c.abstractSyntax)) known.set(c.abstractSyntax, c);
+    const known = supportedLookup(
+      options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes),
+    );
     const promiscuous = options.acceptUnknownSopClasses === true && options.handlers.store !== undefined;
     const storageSyntaxes = options.storageTransferSyntaxes ?? allStorableTransferSyntaxes();
     this.#lookup = (abstractSyntax) => {
-      const supported = known.get(abstractSyntax);
+      const supported = known(abstractSyntax);
       if (supported || !promiscuous || lookupUid(abstractSyntax) !== undefined) return supported;
       return { abstractSyntax, transferSyntaxes: storageSyntaxes, scuRole: true, scpRole: false };
     };

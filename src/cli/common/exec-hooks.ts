@@ -15,8 +15,8 @@ export interface PlaceholderValues {
   remoteAddress: string;
 }
 
-/** Characters of a peer-given value (AE title, address) that reach the shell as they are. */
-const PLAIN = /[^\w.,:/@+=% -]/g;
+/** Characters of a peer-given value (AE title, address) that do not reach the shell as they are. */
+const UNUSUAL = /[^\w.,:/@+=% -]/g;
 
 /**
  * AE titles come from the network: anything but plain characters becomes `_`, so a peer
@@ -25,7 +25,7 @@ const PLAIN = /[^\w.,:/@+=% -]/g;
  * user's (the output directory, validated UIDs): they go as they are.
  */
 function sanitized(value: string, what: string, console: Console | undefined): string {
-  const clean = value.replace(PLAIN, '_');
+  const clean = value.replace(UNUSUAL, '_');
   if (clean !== value)
     console?.warn(`Sanitized unusual characters in ${what}, converted from "${value}" to "${clean}".`);
   return clean;

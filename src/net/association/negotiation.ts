@@ -103,10 +103,13 @@ export function reject(result: number, source: number, reason: number): Associat
   return { type: 'A-ASSOCIATE-RJ', result, source, reason };
 }
 
-function supportedLookup(policy: AcceptorPolicy): (abstractSyntax: string) => SupportedContext | undefined {
-  if (typeof policy.contexts === 'function') return policy.contexts;
+/** What is supported for an abstract syntax; the first entry wins when a list repeats one. */
+export function supportedLookup(
+  contexts: AcceptorPolicy['contexts'],
+): (abstractSyntax: string) => SupportedContext | undefined {
+  if (typeof contexts === 'function') return contexts;
   const map = new Map<string, SupportedContext>();
-  for (const c of policy.contexts) if (!map.has(c.abstractSyntax)) map.set(c.abstractSyntax, c);
+  for (const c of contexts) if (!map.has(c.abstractSyntax)) map.set(c.abstractSyntax, c);
   return (abstractSyntax) => map.get(abstractSyntax);
 }
 
@@ -128,7 +131,7 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
       rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.calledAeNotRecognized),
     };
   }
-  const lookup = supportedLookup(policy);
+  const lookup = supportedLookup(policy.contexts);
   const preferRequestor = policy.transferSyntaxPreference === 'requestor';
   const proposedRoles = new Map<string, RoleSelection>();
   for (const role of rq.userInformation.roleSelections) proposedRoles.set(role.sopClassUid, role);
