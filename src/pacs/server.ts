@@ -14,6 +14,7 @@ import {
   supportedFor,
 } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
+import { StorageCommitmentService } from './commitment.ts';
 import type { PacsConfig } from './config.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
@@ -31,6 +32,8 @@ export interface Pacs {
   index: PacsIndex;
   storage: FileStorage;
   access: PacsAccess;
+  /** Storage Commitment (PS3.4 Annex J): the SCP's handlers and the REST API's SCU. */
+  commitment: StorageCommitmentService;
   logger: Logger;
   /**
    * How instances are stored, for C-STORE and REST uploads alike: one index writer, so rows
@@ -85,6 +88,8 @@ export async function startPacs(
     aeTitle: config.aeTitle,
     logger,
   };
+
+  const commitment = new StorageCommitmentService({ config, index, storage, access, logger });
 
   const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
@@ -142,6 +147,8 @@ export async function startPacs(
       retrieve(request, ctx, 'move'),
     get: (request: import('../services/index.ts').RetrieveRequest, ctx: RequestContext) =>
       retrieve(request, ctx, 'get'),
+    nAction: commitment.nAction.bind(commitment),
+    nEventReport: commitment.nEventReport.bind(commitment),
   };
 
   async function* retrieve(
@@ -166,7 +173,8 @@ export async function startPacs(
     port: config.dicom.port,
     host: config.dicom.host,
     handlers,
-    // Storage for every storage SOP class and every syntax we can read; Q/R both roots.
+    // Storage for every storage SOP class and every syntax we can read; Q/R both roots;
+    // Storage Commitment, requests and reports.
     contexts: supportedFor(handlers).filter(
       (c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never),
     ),
@@ -191,12 +199,14 @@ export async function startPacs(
     index,
     storage,
     access,
+    commitment,
     logger,
     ingestOptions,
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
       await pacs.http?.close(closeOptions);
+      if (!closeOptions.abort) await commitment.settle();
       await dicom.close(closeOptions);
       storage.close();
       index.close();

@@ -48,6 +48,7 @@ import {
 import type { MoveDestination, ServiceHandlers } from './handlers.ts';
 import { closeSpareFiles } from './part-file.ts';
 import type { MoveResolver } from './scp.ts';
+import { storageCommitmentSupport } from './storage-commitment.ts';
 
 export interface Timeouts extends UpperLayerTimeouts, AssociationTimeouts {}
 
@@ -320,7 +321,8 @@ function logContexts(logger: Logger, contexts: readonly NegotiatedContext[]): vo
 /**
  * The acceptor's default contexts, derived from its handlers: Verification always; every
  * storage SOP class for `store`; the Q/R models for `find`/`move`/`get`; for `get`, storage
- * classes with the SCP role so that requestors can take the C-STORE sub-operations.
+ * classes with the SCP role so that requestors can take the C-STORE sub-operations; Storage
+ * Commitment for `nAction` (requests) and `nEventReport` (reports, from a requestor in the SCP role).
  */
 export function supportedFor(
   handlers: ServiceHandlers,
@@ -342,6 +344,11 @@ export function supportedFor(
   if (handlers.get)
     for (const uid of qr('get'))
       out.push({ abstractSyntax: uid, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
+  // N-ACTION and N-EVENT-REPORT handlers serve whatever SOP class they are given; Storage
+  // Commitment (PS3.4 Annex J) is the one a store or archive is asked for, so it comes by default.
+  if (handlers.nAction || handlers.nEventReport) {
+    out.push(storageCommitmentSupport({ reports: handlers.nEventReport !== undefined }));
+  }
   if (handlers.store || handlers.get) {
     const syntaxes = storageSyntaxes ?? allStorableTransferSyntaxes();
     for (const c of storageSopClasses()) {

@@ -261,7 +261,8 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
     const seen: string[] = [];
     const server = await new ApplicationEntity({ aeTitle: 'NSCP' }).listen({
       port: 0,
-      contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT] }],
+      // The requestor may also play the SCP, which invokes N-EVENT-REPORT (PS3.7 §10.1.1).
+      contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT], scpRole: true }],
       handlers: {
         nAction: (req) => {
           seen.push(`action ${req.actionTypeId} ${req.dataset?.string('TransactionUID')}`);
@@ -286,7 +287,9 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
       const assoc = await scu.associate({
         host: '127.0.0.1',
         port: server.port,
-        contexts: [{ abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT] }],
+        contexts: [
+          { abstractSyntax: COMMITMENT, transferSyntaxes: [EXPLICIT], scuRole: true, scpRole: true },
+        ],
       });
       const info = new DataSet();
       info.set('TransactionUID', '2.25.5');

@@ -155,6 +155,8 @@ export class Association extends EventEmitter {
   #abortInfo: AbortInfo | undefined;
   #closeWaiters: (() => void)[] = [];
   #releaseWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Requests from the peer being served (see release()). */
+  readonly #serving = new Set<Promise<void>>();
   #closed = false;
   #respondAfterConfirm = false;
 
@@ -273,12 +275,18 @@ export class Association extends EventEmitter {
 
   // ---- SCU calls ----
 
-  /** A-RELEASE (PS3.8 §7.2): resolves once the peer confirms and the connection is closed. */
-  release(): Promise<void> {
+  /**
+   * A-RELEASE (PS3.8 §7.2): resolves once the peer confirms and the connection is closed.
+   * Requests from the peer being served are answered first: a report the peer sent just
+   * before (an N-EVENT-REPORT, say) gets its response rather than a release in its place.
+   */
+  async release(): Promise<void> {
+    while (this.#serving.size > 0 && this.#status === 'established') {
+      await Promise.allSettled([...this.#serving]);
+    }
     if (this.#closed) {
-      return this.#status === 'released'
-        ? Promise.resolve()
-        : Promise.reject(new DicomError('ERR_ASSOCIATION_ABORTED', 'the association was aborted'));
+      if (this.#status === 'released') return;
+      throw new DicomError('ERR_ASSOCIATION_ABORTED', 'the association was aborted');
     }
     const done = new Promise<void>((resolve, reject) => this.#releaseWaiters.push({ resolve, reject }));
     if (this.#status === 'established') {
@@ -520,6 +528,7 @@ export class Association extends EventEmitter {
     return this.#nCall(
       'N-EVENT-REPORT-RQ',
       sopClassUid,
+      'scp',
       { AffectedSOPClassUID: sopClassUid, AffectedSOPInstanceUID: sopInstanceUid, EventTypeID: eventTypeId },
       info,
     );
@@ -527,7 +536,7 @@ export class Association extends EventEmitter {
 
   /** N-GET (PS3.7 §10.1.2): `attributes` empty asks for all. */
   nGet(sopClassUid: string, sopInstanceUid: string, attributes: number[] = []): Promise<NResponse> {
-    return this.#nCall('N-GET-RQ', sopClassUid, {
+    return this.#nCall('N-GET-RQ', sopClassUid, 'scu', {
       RequestedSOPClassUID: sopClassUid,
       RequestedSOPInstanceUID: sopInstanceUid,
       ...(attributes.length > 0 ? { AttributeIdentifierList: attributes } : {}),
@@ -539,6 +548,7 @@ export class Association extends EventEmitter {
     return this.#nCall(
       'N-SET-RQ',
       sopClassUid,
+      'scu',
       { RequestedSOPClassUID: sopClassUid, RequestedSOPInstanceUID: sopInstanceUid },
       modifications,
     );
@@ -554,6 +564,7 @@ export class Association extends EventEmitter {
     return this.#nCall(
       'N-ACTION-RQ',
       sopClassUid,
+      'scu',
       {
         RequestedSOPClassUID: sopClassUid,
         RequestedSOPInstanceUID: sopInstanceUid,
@@ -568,6 +579,7 @@ export class Association extends EventEmitter {
     return this.#nCall(
       'N-CREATE-RQ',
       sopClassUid,
+      'scu',
       {
         AffectedSOPClassUID: sopClassUid,
         ...(sopInstanceUid ? { AffectedSOPInstanceUID: sopInstanceUid } : {}),
@@ -578,7 +590,7 @@ export class Association extends EventEmitter {
 
   /** N-DELETE (PS3.7 §10.1.6). */
   nDelete(sopClassUid: string, sopInstanceUid: string): Promise<NResponse> {
-    return this.#nCall('N-DELETE-RQ', sopClassUid, {
+    return this.#nCall('N-DELETE-RQ', sopClassUid, 'scu', {
       RequestedSOPClassUID: sopClassUid,
       RequestedSOPInstanceUID: sopInstanceUid,
     });
@@ -587,10 +599,11 @@ export class Association extends EventEmitter {
   async #nCall(
     name: DimseCommandName,
     sopClassUid: string,
+    role: 'scu' | 'scp',
     fields: Omit<CommandFields, 'CommandField'>,
     data?: DataSet,
   ): Promise<NResponse> {
-    const context = this.findContext(sopClassUid);
+    const context = this.findContext(sopClassUid, role);
     const response = await this.#single(
       name,
       context,
@@ -612,11 +625,14 @@ export class Association extends EventEmitter {
 
   // ---- contexts ----
 
-  /** The accepted context for an abstract syntax in which we may invoke operations. */
-  findContext(abstractSyntax: string): NegotiatedContext {
-    const asInvoker = (c: NegotiatedContext): boolean => (this.isRequestor ? c.scuRole : c.scpRole);
+  /**
+   * The accepted context for an abstract syntax in which we play `role` of its SOP class: the
+   * SCU's (who invokes most operations) by default; the SCP's for N-EVENT-REPORT, which the
+   * SCP invokes (PS3.7 §10.1.1).
+   */
+  findContext(abstractSyntax: string, role: 'scu' | 'scp' = 'scu'): NegotiatedContext {
     const context = this.contexts.find(
-      (c) => c.accepted && c.abstractSyntax === abstractSyntax && asInvoker(c),
+      (c) => c.accepted && c.abstractSyntax === abstractSyntax && playsRole(c, this.isRequestor, role),
     );
     if (!context) {
       const proposed = this.contexts.filter((c) => c.abstractSyntax === abstractSyntax);
@@ -711,9 +727,12 @@ export class Association extends EventEmitter {
       operation?.abort(new DicomError('ERR_CANCELLED', 'cancelled by the peer (C-CANCEL-RQ)'));
       return;
     }
-    void serveRequest(this, message).catch((error: unknown) => {
-      this.logger.log('error', `serving ${command.info.name}: ${(error as Error).message}`);
-    });
+    const serving = serveRequest(this, message)
+      .catch((error: unknown) => {
+        this.logger.log('error', `serving ${command.info.name}: ${(error as Error).message}`);
+      })
+      .finally(() => this.#serving.delete(serving));
+    this.#serving.add(serving);
   }
 
   #armTimer(messageId: number, pending: PendingRequest): void {
@@ -846,6 +865,15 @@ function checked(service: string, command: Command): Command {
     throw new DimseStatusError(service, status, command.ErrorComment);
   }
   return command;
+}
+
+/**
+ * Whether the requestor (`requestor` true) or the acceptor plays `role` of a context's SOP
+ * class. A negotiated context's roles are the requestor's (PS3.7 §D.3.3.4); the acceptor
+ * plays the other one.
+ */
+export function playsRole(context: NegotiatedContext, requestor: boolean, role: 'scu' | 'scp'): boolean {
+  return requestor === (role === 'scu') ? context.scuRole : context.scpRole;
 }
 
 /** Encodes a data set (identifier, N- attributes) in a context's transfer syntax. */

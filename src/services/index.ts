@@ -17,4 +17,5 @@ export * from './contexts.ts';
 export * from './handlers.ts';
 export { closeSpareFiles, PartFile, SpareFiles, sparesIn, syncDirectory } from './part-file.ts';
 export { type WriteFileOptions, writeReceivedFile } from './scp.ts';
+export * from './storage-commitment.ts';
 export * from './store-source.ts';

@@ -13,7 +13,7 @@ import {
 } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet, DataSetHeadReader, readDataSet, receivedFileMeta } from '../object/index.ts';
-import { type Association, encodeDataSet } from './association.ts';
+import { type Association, encodeDataSet, playsRole } from './association.ts';
 import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
 import type {
   FindYield,
@@ -76,8 +76,10 @@ type Respond = (
 export async function serveRequest(association: Association, message: IncomingMessage): Promise<void> {
   const { command, contextId } = message;
   const context = association.contexts.find((c) => c.id === contextId);
-  // The peer may invoke operations on a context only in a role it was granted (PS3.7 §D.3.3.4).
-  const peerMayInvoke = context && (association.isRequestor ? context.scpRole : context.scuRole);
+  // The peer may invoke operations on a context only in a role it was granted (PS3.7 §D.3.3.4):
+  // the SCU's, or the SCP's for N-EVENT-REPORT (PS3.7 §10.1.1).
+  const invokerRole = command.info.name === 'N-EVENT-REPORT-RQ' ? 'scp' : 'scu';
+  const peerMayInvoke = context && playsRole(context, !association.isRequestor, invokerRole);
   if (!context?.accepted || !peerMayInvoke) {
     association.logger.log(
       'error',

@@ -1,5 +1,7 @@
 // Orthanc (Debian's package) as a peer of the PACS (issue 5 acceptance): Orthanc C-MOVEs a
 // study from dicomkit into itself, and dicomkit C-MOVEs a study from Orthanc into itself.
+// Storage Commitment (PS3.4 Annex J) both ways: each asks the other through its REST API and
+// reads the report the other sent back on an association of its own.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +84,17 @@ describe('dicomkit pacs and Orthanc', () => {
     await pacs?.close({ abort: true });
   });
 
+  /** Polls a GET /storage-commitment/{id} until its report has come. */
+  async function commitmentReport(read: () => Promise<unknown>): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const transaction = (await read()) as Record<string, unknown>;
+      if (transaction.Status !== 'Pending') return transaction;
+      assert.ok(Date.now() < deadline, 'no storage commitment report within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   test('Orthanc C-MOVEs a study from dicomkit into itself', { timeout: 60_000 }, async () => {
     const assoc = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
       host: '127.0.0.1',
@@ -130,5 +143,85 @@ describe('dicomkit pacs and Orthanc', () => {
     assert.equal(response.status, 200, await response.clone().text());
     assert.deepEqual(await response.json(), { Completed: 1, Failed: 0 });
     assert.ok(pacs.index.has(uid), 'the instance moved from Orthanc is in our index');
+  });
+
+  test('Orthanc asks dicomkit for storage commitment and reads its report', { timeout: 60_000 }, async () => {
+    const assoc = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      calledAeTitle: 'DICOMKIT',
+      contexts: storageContexts(['1.2.840.10008.5.1.4.1.1.2']),
+    });
+    await assoc.store(CT);
+    await assoc.release();
+    const ct = (await readDicomFile(CT)).dataset;
+    const held = {
+      SOPClassUID: ct.string('SOPClassUID')!.trim(),
+      SOPInstanceUID: ct.string('SOPInstanceUID')!.trim(),
+    };
+    const missing = { SOPClassUID: held.SOPClassUID, SOPInstanceUID: '2.25.1234567890' };
+    const conflict = { SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: held.SOPInstanceUID };
+
+    const asked = (await rest('POST', '/modalities/dicomkit/storage-commitment', {
+      DicomInstances: [held, missing, conflict],
+    })) as { ID: string };
+    const report = await commitmentReport(() => rest('GET', `/storage-commitment/${asked.ID}`));
+    assert.equal(report.Status, 'Failure');
+    assert.equal(report.RemoteAET, 'DICOMKIT');
+    assert.deepEqual(report.Success, [held]);
+    const failures = (report.Failures as Record<string, unknown>[]).map((f) => [
+      f.SOPInstanceUID,
+      f.SOPClassUID,
+      f.FailureReason,
+    ]);
+    assert.deepEqual(failures, [
+      [missing.SOPInstanceUID, missing.SOPClassUID, 0x0112],
+      [conflict.SOPInstanceUID, conflict.SOPClassUID, 0x0119],
+    ]);
+
+    const all = (await rest('POST', '/modalities/dicomkit/storage-commitment', {
+      DicomInstances: [held],
+    })) as {
+      ID: string;
+    };
+    const success = await commitmentReport(() => rest('GET', `/storage-commitment/${all.ID}`));
+    assert.equal(success.Status, 'Success');
+    assert.deepEqual(success.Success, [held]);
+    assert.deepEqual(success.Failures, []);
+  });
+
+  test('dicomkit asks Orthanc for storage commitment and reads its report', { timeout: 60_000 }, async () => {
+    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
+    const mr = (await readDicomFile(MR)).dataset;
+    const held = {
+      SOPClassUID: mr.string('SOPClassUID')!.trim(),
+      SOPInstanceUID: mr.string('SOPInstanceUID')!.trim(),
+    };
+    const missing = { SOPClassUID: held.SOPClassUID, SOPInstanceUID: '2.25.9876543210' };
+    const ours = `http://127.0.0.1:${pacs.httpPort}`;
+    const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+      const response = await fetch(`${ours}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await response.text();
+      assert.equal(response.status, 200, `dicomkit ${method} ${path}: ${text}`);
+      return JSON.parse(text);
+    };
+    const asked = (await call('POST', '/modalities/orthanc/storage-commitment', {
+      DicomInstances: [held, [missing.SOPClassUID, missing.SOPInstanceUID]],
+    })) as { ID: string; Path: string };
+    assert.equal(asked.Path, `/storage-commitment/${asked.ID}`);
+    const report = await commitmentReport(() => call('GET', asked.Path));
+    assert.equal(report.Status, 'Failure');
+    assert.equal(report.RemoteAET, 'ORTHANC');
+    assert.deepEqual(report.Success, [held]);
+    assert.deepEqual(
+      (report.Failures as Record<string, unknown>[]).map((f) => [f.SOPInstanceUID, f.FailureReason]),
+      [[missing.SOPInstanceUID, 0x0112]],
+    );
   });
 });

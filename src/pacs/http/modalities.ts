@@ -6,10 +6,13 @@ import { DataSet } from '../../object/index.ts';
 import {
   ApplicationEntity,
   type Association,
+  CommitmentFailureReason,
   QueryRetrieveModels,
+  type SopReference,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
   verificationContext,
 } from '../../services/index.ts';
+import type { CommitmentTransaction } from '../commitment.ts';
 import type { ModalityConfig } from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
@@ -77,8 +80,59 @@ function timeoutOf(body: unknown): number | undefined {
   return value * 1000;
 }
 
+/** Orthanc's descriptions of the Failure Reasons (PS3.3 §C.14.1.1). */
+const FAILURE_DESCRIPTIONS: Record<number, string> = {
+  [CommitmentFailureReason.ProcessingFailure]: 'Processing failure',
+  [CommitmentFailureReason.NoSuchObjectInstance]: 'No such object instance',
+  [CommitmentFailureReason.ClassInstanceConflict]: 'Class/instance conflict',
+  [CommitmentFailureReason.ReferencedSopClassNotSupported]: 'Referenced SOP Class not supported',
+  [CommitmentFailureReason.DuplicateTransactionUid]: 'Duplicate transaction UID',
+  [CommitmentFailureReason.ResourceLimitation]: 'Resource limitation',
+};
+
+/** Orthanc's `DicomInstances`: [{ SOPClassUID, SOPInstanceUID }] or [[class, instance]]. */
+function dicomInstancesOf(value: unknown): SopReference[] {
+  if (!Array.isArray(value)) throw badRequest('DicomInstances must be a list');
+  return value.map((entry, i) => {
+    const [sopClassUid, sopInstanceUid] = Array.isArray(entry)
+      ? entry
+      : typeof entry === 'object' && entry !== null
+        ? [(entry as Record<string, unknown>).SOPClassUID, (entry as Record<string, unknown>).SOPInstanceUID]
+        : [];
+    if (
+      typeof sopClassUid !== 'string' ||
+      typeof sopInstanceUid !== 'string' ||
+      !isValidUid(sopClassUid) ||
+      !isValidUid(sopInstanceUid)
+    ) {
+      throw badRequest(`DicomInstances[${i}] must be { "SOPClassUID": uid, "SOPInstanceUID": uid }`);
+    }
+    return { sopClassUid, sopInstanceUid };
+  });
+}
+
+function describeTransaction(transaction: CommitmentTransaction): Record<string, unknown> {
+  const answer: Record<string, unknown> = {
+    RemoteAET: transaction.remoteAeTitle,
+    Status: transaction.status,
+  };
+  if (transaction.report) {
+    answer.Success = transaction.report.committed.map((r) => ({
+      SOPClassUID: r.sopClassUid,
+      SOPInstanceUID: r.sopInstanceUid,
+    }));
+    answer.Failures = transaction.report.failed.map((f) => ({
+      SOPClassUID: f.sopClassUid,
+      SOPInstanceUID: f.sopInstanceUid,
+      FailureReason: f.reason,
+      Description: FAILURE_DESCRIPTIONS[f.reason] ?? 'Unknown failure reason',
+    }));
+  }
+  return answer;
+}
+
 export function modalityRoutes(ctx: HttpContext): Route[] {
-  const { config, index, storage, logger } = ctx.pacs;
+  const { config, index, storage, logger, commitment } = ctx.pacs;
 
   function modality(request: FastifyRequest): NamedModality {
     const name = params(request).name!;
@@ -133,6 +187,18 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       if (files.length > 0) return { level, files };
     }
     throw notFound(`no patient, study, series or instance ${id}`);
+  }
+
+  async function requestCommitment(
+    m: NamedModality,
+    references: SopReference[],
+    timeout: number | undefined,
+  ): Promise<string> {
+    try {
+      return await commitment.request(m, references, timeout);
+    } catch (error) {
+      throw badGateway(label(m), error);
+    }
   }
 
   return [
@@ -212,7 +278,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           'info',
           `REST: C-STORE to ${label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
         );
-        const answer = {
+        const answer: Record<string, unknown> = {
           Description: 'REST API',
           LocalAet: config.aeTitle,
           RemoteAet: m.aeTitle,
@@ -220,6 +286,21 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           InstancesCount: outcome.sent,
           FailedInstancesCount: outcome.failed.length,
         };
+        const withCommitment = (body as { StorageCommitment?: unknown }).StorageCommitment;
+        if (withCommitment !== undefined && typeof withCommitment !== 'boolean') {
+          throw badRequest('StorageCommitment must be true or false');
+        }
+        if (withCommitment && outcome.failed.length === 0) {
+          // Orthanc's store job option: ask the modality to commit what was just sent.
+          answer.StorageCommitmentTransactionUID = await requestCommitment(
+            m,
+            [...files.values()].map((f) => ({
+              sopClassUid: f.sopClassUid,
+              sopInstanceUid: f.sopInstanceUid,
+            })),
+            timeoutOf(body),
+          );
+        }
         if (outcome.failed.length > 0) {
           const first = outcome.failed[0]!;
           throw new HttpError(
@@ -338,6 +419,51 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           );
         }
         return answer;
+      },
+    },
+    {
+      // Body: { "DicomInstances": [{ "SOPClassUID", "SOPInstanceUID" } | [class, instance]],
+      // "Resources": [ids of any level], "Timeout"?: s } (either list or both), as Orthanc's.
+      method: 'POST',
+      url: '/modalities/:name/storage-commitment',
+      async handler(request) {
+        const m = modality(request);
+        const body = jsonBody(request);
+        const object = Array.isArray(body) ? { Resources: body } : (body as Record<string, unknown>);
+        if (typeof object !== 'object' || object === null) throw badRequest('the body must be a JSON object');
+        const references = new Map<string, SopReference>();
+        if (object.DicomInstances !== undefined) {
+          for (const r of dicomInstancesOf(object.DicomInstances)) references.set(r.sopInstanceUid, r);
+        }
+        if (object.Resources !== undefined) {
+          if (
+            !Array.isArray(object.Resources) ||
+            !object.Resources.every((r) => typeof r === 'string' && r !== '')
+          ) {
+            throw badRequest('Resources must be a list of Patient IDs or study, series or instance UIDs');
+          }
+          for (const id of object.Resources as string[]) {
+            for (const f of resolve(id).files) {
+              references.set(f.sopInstanceUid, {
+                sopClassUid: f.sopClassUid,
+                sopInstanceUid: f.sopInstanceUid,
+              });
+            }
+          }
+        }
+        if (references.size === 0) throw badRequest('give the instances in DicomInstances or Resources');
+        const id = await requestCommitment(m, [...references.values()], timeoutOf(object));
+        return { ID: id, Path: `/storage-commitment/${id}` };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/storage-commitment/:id',
+      async handler(request) {
+        const id = params(request).id!;
+        const transaction = commitment.transaction(id);
+        if (!transaction) throw notFound(`no storage commitment transaction ${id} (the last 100 are kept)`);
+        return describeTransaction(transaction);
       },
     },
   ];
