@@ -221,7 +221,7 @@ export class StorageCommitmentService {
     const outcome = `${report.committed.length} committed, ${report.failed.length} failed`;
     if (modality) {
       try {
-        await this.#deliver(report, modality, requested.localAeTitle);
+        await this.#deliver(report, modality, requested.calledAeTitle);
         this.#logger.log(
           'info',
           `storage commitment ${report.transactionUid} reported to ${modality.aeTitle} at ${modality.host}:${modality.port}: ${outcome}`,

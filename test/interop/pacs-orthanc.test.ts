@@ -223,5 +223,20 @@ describe('dicomkit pacs and Orthanc', () => {
       (report.Failures as Record<string, unknown>[]).map((f) => [f.SOPInstanceUID, f.FailureReason]),
       [[missing.SOPInstanceUID, 0x0112]],
     );
+
+    // Orthanc's store option: push, then ask for commitment of what was sent.
+    const ct = (await readDicomFile(CT)).dataset;
+    const pushed = (await call('POST', '/modalities/orthanc/store', {
+      Resources: [ct.string('SOPInstanceUID')!.trim()],
+      StorageCommitment: true,
+    })) as { InstancesCount: number; StorageCommitmentTransactionUID: string };
+    assert.equal(pushed.InstancesCount, 1);
+    const committed = await commitmentReport(() =>
+      call('GET', `/storage-commitment/${pushed.StorageCommitmentTransactionUID}`),
+    );
+    assert.equal(committed.Status, 'Success');
+    assert.deepEqual(committed.Success, [
+      { SOPClassUID: ct.string('SOPClassUID')!.trim(), SOPInstanceUID: ct.string('SOPInstanceUID')!.trim() },
+    ]);
   });
 });
