@@ -6,6 +6,12 @@ import { type AccessControl, Reject, reject } from '../net/association/index.ts'
 import { readDicomFile } from '../object/file.node.ts';
 import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
 import {
+  addProfileOptions,
+  PROFILE_ALIASES,
+  type ProfileCliOptions,
+  profileFromOptions,
+} from './common/association-profiles.ts';
+import {
   EndOfStudy,
   endOfStudyNames,
   type PlaceholderValues,
@@ -29,6 +35,7 @@ import { acceptedSyntaxes, addPreferenceOptions, preferenceAliases } from './com
 
 export const STORESCP_ALIASES = {
   ...BASE_NETWORK_ALIASES,
+  ...PROFILE_ALIASES,
   ...preferenceAliases(),
   '-vc': '--verify-peer-cert',
   '-od': '--output-directory',
@@ -54,7 +61,7 @@ export const STORESCP_ALIASES = {
   '-rns': '--rename-on-eostudy',
 };
 
-interface StorescpOptions extends NetworkCliOptions {
+interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions {
   outputDirectory: string;
   sortConcStudies?: string;
   sortOnStudyUid?: string;
@@ -241,6 +248,7 @@ export function storescpCommand(): Command {
     .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
+  addProfileOptions(command);
   return addAcceptorOptions(command, { aet: 'STORESCP' }).action(
     async (port: string, options: StorescpOptions) => {
       let console = new Console({});
@@ -391,6 +399,13 @@ export function storescpCommand(): Command {
             throw error;
           }
         };
+        // -xf: exactly the profile's contexts, the transfer syntaxes in its order of preference.
+        const profile = profileFromOptions(
+          options as StorescpOptions & Record<string, unknown>,
+          'acceptor',
+          (key) =>
+            key.startsWith('prefer') || key === 'implicit' || key === 'acceptAll' || key === 'promiscuous',
+        );
         const ae = new ApplicationEntity({
           aeTitle: options.aetitle,
           logger: console.logger,
@@ -403,7 +418,21 @@ export function storescpCommand(): Command {
             port: listenPort,
             host: options.host,
             handlers: { echo: () => undefined, store },
-            storageTransferSyntaxes: acceptedSyntaxes(options as unknown as Record<string, unknown>, 'all'),
+            ...(profile
+              ? {
+                  contexts: profile.contexts.map((c) => {
+                    const role = profile.roles.get(c.abstractSyntax);
+                    // Roles are the requestor's: it may be SCU unless we only play SCU ourselves.
+                    return { ...c, ...(role ? { scuRole: role.scp, scpRole: role.scu } : {}) };
+                  }),
+                  transferSyntaxPreference: 'acceptor' as const,
+                }
+              : {
+                  storageTransferSyntaxes: acceptedSyntaxes(
+                    options as unknown as Record<string, unknown>,
+                    'all',
+                  ),
+                }),
             ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),
             ...(options.refuse ? { accessControl: REFUSE_ALL } : {}),
             ...(tls ? { tls } : {}),

@@ -10,6 +10,14 @@ import type { DicomFile } from '../object/index.ts';
 import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
+import {
+  type AssociationProfile,
+  addProfileOptions,
+  PROFILE_ALIASES,
+  type ProfileCliOptions,
+  type ProfileContext,
+  profileFromOptions,
+} from './common/association-profiles.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { modalityOf } from './common/file-names.ts';
 import {
@@ -41,6 +49,7 @@ import {
 
 export const STORESCU_ALIASES = {
   ...NETWORK_ALIASES,
+  ...PROFILE_ALIASES,
   ...proposalAliases('storage'),
   '+f': '--read-file',
   '+fo': '--read-file-only',
@@ -57,7 +66,7 @@ export const STORESCU_ALIASES = {
   '-nh': '--no-halt',
 };
 
-interface StorescuOptions extends NetworkCliOptions {
+interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions {
   scanDirectories?: boolean;
   scanPattern?: string;
   recurse?: boolean;
@@ -168,6 +177,12 @@ export function storageProposals(
   return groups;
 }
 
+/** A profile's context as proposed, with its role selection if the profile has one. */
+function profileProposal(context: ProfileContext, profile: AssociationProfile): ProposedContext {
+  const role = profile.roles.get(context.abstractSyntax);
+  return { ...context, ...(role ? { scuRole: role.scu, scpRole: role.scp } : {}) };
+}
+
 /**
  * The accepted context DCMTK picks for a file (ASC_findAcceptedPresentationContextID): its own
  * syntax, else explicit VR uncompressed, else implicit VR, else any accepted one. A native file
@@ -253,7 +268,7 @@ export function storescuCommand(): Command {
     .option('--no-recurse', 'do not recurse within directories (DCMTK -r, default)')
     .option('--rename', 'append .done/.bad to processed files (DCMTK +rn)')
     .option('--no-rename', 'do not rename processed files (DCMTK -rn, default)');
-  addProposalOptions(command, 'storage')
+  addProfileOptions(addProposalOptions(command, 'storage'))
     .option(
       '--required',
       'propose only required presentation contexts (DCMTK -R; dicomkit always proposes only the SOP classes and syntaxes of the files)',
@@ -335,9 +350,18 @@ export function storescuCommand(): Command {
           : undefined;
         const start = performance.now();
         bar?.start(instances.length * repeat, 0, { rate: '0', mbps: '0.0' });
-        for (const contexts of storageProposals(instances, proposal, options.combine === true)) {
+        // -xf: the profile's contexts, all in one association, whatever the files are (DCMTK).
+        const profile = profileFromOptions(
+          options as StorescuOptions & Record<string, unknown>,
+          'requestor',
+          (key) => key.startsWith('propose') || key === 'combine' || key === 'required',
+        );
+        const groups = profile
+          ? [profile.contexts.map((c) => profileProposal(c, profile))]
+          : storageProposals(instances, proposal, options.combine === true);
+        for (const contexts of groups) {
           const classes = new Set(contexts.map((c) => c.abstractSyntax));
-          const batch = instances.filter((i) => classes.has(i.sopClassUid));
+          const batch = profile ? instances : instances.filter((i) => classes.has(i.sopClassUid));
           let assoc: Association;
           try {
             assoc = await openAssociation(ae, options, { peer, port, contexts }, console);

@@ -942,6 +942,132 @@ describe('storescp -pm (promiscuous): a private SOP class is taken as storage, b
   });
 });
 
+describe('-xf association profiles (DCMTK configuration files), both tools', () => {
+  // DCMTK's own sample files, and one of the test's with a UID value, keys in other cases and a
+  // transfer syntax list in an order of preference of its own.
+  const SAMPLE_SCP = '/etc/dcmtk/storescp.cfg';
+  const NARROW = [
+    '[[TransferSyntaxes]]',
+    '[ImplicitFirst]',
+    'TransferSyntax1 = LittleEndianImplicit',
+    'TransferSyntax2 = LocalEndianExplicit',
+    '[ExplicitOnly]',
+    'transfersyntax1 = 1.2.840.10008.1.2.1',
+    '[ImplicitOnly]',
+    'TransferSyntax1 = LittleEndianImplicit',
+    '[[PresentationContexts]]',
+    '[NarrowSCP]',
+    'PresentationContext1 = VerificationSOPClass\\ExplicitOnly',
+    'PresentationContext2 = CTImageStorage\\ImplicitFirst',
+    'PresentationContext3 = 1.2.840.10008.5.1.4.1.1.4\\ExplicitOnly',
+    '[NarrowSCU]',
+    'PresentationContext1 = CTImageStorage\\ExplicitOnly',
+    'PresentationContext2 = MRImageStorage\\ImplicitOnly',
+    '[[Profiles]]',
+    '[Narrow]',
+    'PresentationContexts = NarrowSCP',
+    '[Sender]',
+    'presentationcontexts = NarrowSCU',
+    '',
+  ].join('\n');
+
+  /** The A-ASSOCIATE-AC as DCMTK's storescu -d prints it: each context's result and syntax. */
+  function acceptance(result: PeerResult): string[] {
+    const out = `${result.stdout}${result.stderr}`.split('\n');
+    const start = out.findIndex((l) => l.includes('BEGIN A-ASSOCIATE-AC'));
+    const end = out.findIndex((l) => l.includes('END A-ASSOCIATE-AC'));
+    return out
+      .slice(start, end)
+      .filter((l) => /Context ID|Abstract Syntax|Accepted SCP\/SCU Role|Accepted Transfer Syntax/.test(l));
+  }
+
+  test("storescp -xf: DCMTK's sample profile and the test's own accept as DCMTK's storescp does", {
+    timeout: 60_000,
+  }, async () => {
+    const narrow = join(work, 'narrow.cfg');
+    writeFileSync(narrow, NARROW);
+    for (const [file, profile] of [
+      [SAMPLE_SCP, 'Default'],
+      [narrow, 'Narrow'],
+    ] as const) {
+      const seen = new Map<string, { ac: string[]; code: number; files: Map<string, Buffer> }>();
+      for (const tool of TOOLS) {
+        const port = await freePort();
+        const dir = fresh(`xf-scp-${tool}-${profile}`);
+        const scp = await startStorescp(tool, ['-od', dir, '-xf', file, profile], port);
+        try {
+          const r = await runTool('dcmtk', 'storescu', ['-d', '-nh', '127.0.0.1', String(port), CT, MR]);
+          const files = receivedFiles(dir);
+          seen.set(tool, { ac: acceptance(r), code: r.status, files });
+        } finally {
+          await scp.stop();
+        }
+      }
+      const ours = seen.get('dicomkit')!;
+      const theirs = seen.get('dcmtk')!;
+      assert.ok(theirs.ac.length > 0, `${profile}: DCMTK's storescu printed the A-ASSOCIATE-AC`);
+      assert.deepEqual(ours.ac, theirs.ac, `${profile}: the same contexts accepted with the same syntaxes`);
+      assert.equal(ours.code, theirs.code, profile);
+      assert.deepEqual([...ours.files.keys()], [...theirs.files.keys()], profile);
+      for (const [name, bytes] of theirs.files)
+        assert.ok(ours.files.get(name)!.equals(bytes), `${profile}: ${name}`);
+      if (profile === 'Narrow') {
+        // It narrowed: classes outside the profile refused; CT's [EBE, ILE] context taken in
+        // implicit VR, the one of the two the profile lists.
+        assert.ok(ours.ac.some((l) => l.includes('Abstract Syntax Not Supported')));
+        assert.ok(ours.ac.some((l) => l.includes('Accepted Transfer Syntax: =LittleEndianImplicit')));
+      }
+    }
+  });
+
+  test('storescu -xf: the profile is proposed as DCMTK proposes it and the same files arrive', {
+    timeout: 60_000,
+  }, async () => {
+    const narrow = join(work, 'narrow-scu.cfg');
+    writeFileSync(narrow, NARROW);
+    const seen = new Map<string, { code: number; files: Map<string, Buffer> }>();
+    for (const tool of TOOLS) {
+      const port = await freePort();
+      const dir = fresh(`xf-scu-${tool}`);
+      const scp = await startStorescp('dcmtk', ['-od', dir], port);
+      try {
+        const r = await runTool(tool, 'storescu', [
+          '-xf',
+          narrow,
+          'Sender',
+          '127.0.0.1',
+          String(port),
+          CT,
+          MR,
+        ]);
+        const files = receivedFiles(dir);
+        seen.set(tool, { code: r.status, files });
+      } finally {
+        await scp.stop();
+      }
+    }
+    assert.equal(seen.get('dicomkit')!.code, 0);
+    assert.equal(seen.get('dicomkit')!.code, seen.get('dcmtk')!.code);
+    const theirs = seen.get('dcmtk')!.files;
+    const ours = seen.get('dicomkit')!.files;
+    assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort());
+    for (const [name, bytes] of theirs) assert.ok(ours.get(name)!.equals(bytes), name);
+    // MR went in implicit VR: the profile offers nothing else for it.
+    const mr = [...ours.keys()].find((n) => n.startsWith('MR'))!;
+    assert.equal(
+      (await readDicomFile(join(work, 'xf-scu-dicomkit', mr))).transferSyntax.uid,
+      '1.2.840.10008.1.2',
+    );
+    // Asking for both -xf and a proposal flag is refused, as DCMTK refuses it.
+    for (const tool of TOOLS) {
+      const r = await runTool(tool, 'storescu', ['-xf', narrow, 'Sender', '-xe', '127.0.0.1', '1', CT]);
+      assert.notEqual(r.status, 0, tool);
+    }
+    const unknown = await runTool('dicomkit', 'storescu', ['-xf', narrow, 'Nope', '127.0.0.1', '1', CT]);
+    assert.match(`${unknown.stderr}`, /unknown configuration profile name: Nope/);
+  });
+});
+
 describe('storescp --timenames and --rename-on-eostudy, both tools', () => {
   test('-tn names files by time and modality; -rns renames a finished study to MD000001...', {
     timeout: 40_000,
