@@ -652,8 +652,7 @@ export class Association extends EventEmitter {
    */
   storeContextFor(instance: PreparedInstance): NegotiatedContext {
     const candidates = this.contexts.filter(
-      (c) =>
-        c.accepted && c.abstractSyntax === instance.sopClassUid && (this.isRequestor ? c.scuRole : c.scpRole),
+      (c) => c.accepted && c.abstractSyntax === instance.sopClassUid && playsRole(c, this.isRequestor, 'scu'),
     );
     if (candidates.length === 0) {
       throw new DicomError(

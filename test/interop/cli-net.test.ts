@@ -1018,6 +1018,27 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
         assert.ok(ours.ac.some((l) => l.includes('Accepted Transfer Syntax: =LittleEndianImplicit')));
       }
     }
+    // Within one proposed context, the profile's order wins over the requestor's in both.
+    const chosen = new Map<string, string | undefined>();
+    for (const tool of TOOLS) {
+      const port = await freePort();
+      const scp = await startStorescp(tool, ['-od', fresh(`xf-pref-${tool}`), '-xf', narrow, 'Narrow'], port);
+      try {
+        const assoc = await new ApplicationEntity({ aeTitle: 'PREF' }).associate({
+          host: '127.0.0.1',
+          port,
+          contexts: [{ abstractSyntax: CT_IMAGE, transferSyntaxes: [EXPLICIT, '1.2.840.10008.1.2'] }],
+        });
+        chosen.set(tool, assoc.contexts[0]!.transferSyntax);
+        await assoc.release();
+      } finally {
+        await scp.stop();
+      }
+    }
+    assert.deepEqual(Object.fromEntries(chosen), {
+      dicomkit: '1.2.840.10008.1.2',
+      dcmtk: '1.2.840.10008.1.2',
+    });
   });
 
   test('storescu -xf: the profile is proposed as DCMTK proposes it and the same files arrive', {

@@ -84,6 +84,18 @@ describe('dicomkit pacs and Orthanc', () => {
     await pacs?.close({ abort: true });
   });
 
+  /** C-STOREs a CT file into dicomkit as a modality would. */
+  async function storeIntoDicomkit(file: string): Promise<void> {
+    const assoc = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      calledAeTitle: 'DICOMKIT',
+      contexts: storageContexts(['1.2.840.10008.5.1.4.1.1.2']),
+    });
+    await assoc.store(file);
+    await assoc.release();
+  }
+
   /** Polls a GET /storage-commitment/{id} until its report has come. */
   async function commitmentReport(read: () => Promise<unknown>): Promise<Record<string, unknown>> {
     const deadline = Date.now() + 20_000;
@@ -96,14 +108,7 @@ describe('dicomkit pacs and Orthanc', () => {
   }
 
   test('Orthanc C-MOVEs a study from dicomkit into itself', { timeout: 60_000 }, async () => {
-    const assoc = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts(['1.2.840.10008.5.1.4.1.1.2']),
-    });
-    await assoc.store(CT);
-    await assoc.release();
+    await storeIntoDicomkit(CT);
     const study = (await readDicomFile(CT)).dataset.string('StudyInstanceUID')!.trim();
     await rest('POST', '/modalities/dicomkit/move', {
       Level: 'Study',
@@ -146,14 +151,7 @@ describe('dicomkit pacs and Orthanc', () => {
   });
 
   test('Orthanc asks dicomkit for storage commitment and reads its report', { timeout: 60_000 }, async () => {
-    const assoc = await new ApplicationEntity({ aeTitle: 'LOADER' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts(['1.2.840.10008.5.1.4.1.1.2']),
-    });
-    await assoc.store(CT);
-    await assoc.release();
+    await storeIntoDicomkit(CT);
     const ct = (await readDicomFile(CT)).dataset;
     const held = {
       SOPClassUID: ct.string('SOPClassUID')!.trim(),
