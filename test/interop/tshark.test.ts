@@ -158,7 +158,12 @@ before(async () => {
     { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
     { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
     { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
-    ...N_CLASSES.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: [EXPLICIT] })),
+    // Storage Commitment in both roles: the SCP's N-EVENT-REPORT comes from us too (PS3.7 §10.1.1).
+    ...N_CLASSES.map((abstractSyntax) => ({
+      abstractSyntax,
+      transferSyntaxes: [EXPLICIT],
+      ...(abstractSyntax === STORAGE_COMMITMENT ? { scuRole: true, scpRole: true } : {}),
+    })),
   ];
   let received = 0;
   // 1: A-ASSOCIATE-RQ/AC, every DIMSE message, A-RELEASE-RQ/RP.

@@ -260,7 +260,7 @@ export function addProfileOptions(command: import('commander').Command): import(
   return command
     .option(
       '--association-config <file>',
-      'use presentation contexts from DCMTK association configuration file (DCMTK -xf FILE PROFILE)',
+      'use presentation contexts from DCMTK association configuration file (DCMTK -xf / --config-file FILE PROFILE)',
     )
     .option(
       '--association-profile <name>',
