@@ -77,9 +77,14 @@ export async function serveRequest(association: Association, message: IncomingMe
   const { command, contextId } = message;
   const context = association.contexts.find((c) => c.id === contextId);
   // The peer may invoke operations on a context only in a role it was granted (PS3.7 §D.3.3.4):
-  // the SCU's, or the SCP's for N-EVENT-REPORT (PS3.7 §10.1.1).
+  // the SCU's, or the SCP's for N-EVENT-REPORT (PS3.7 §10.1.1). A requestor that reports
+  // without having negotiated the SCP role (older modalities and archives opening an association
+  // for a Storage Commitment report do) is served anyway: refusing would lose the report, and
+  // the report is what the association is for. We send reports by the rule (findContext).
+  const reportFromRequestor = command.info.name === 'N-EVENT-REPORT-RQ' && !association.isRequestor;
   const invokerRole = command.info.name === 'N-EVENT-REPORT-RQ' ? 'scp' : 'scu';
-  const peerMayInvoke = context && playsRole(context, !association.isRequestor, invokerRole);
+  const peerMayInvoke =
+    context && (reportFromRequestor || playsRole(context, !association.isRequestor, invokerRole));
   if (!context?.accepted || !peerMayInvoke) {
     association.logger.log(
       'error',

@@ -261,10 +261,21 @@ describe('Storage Commitment over the network', () => {
     }
   });
 
-  test('a requestor without the SCP role cannot send a report', { timeout: 15_000 }, async () => {
+  test('a requestor without the SCP role cannot send a report; one sent anyway is still served', {
+    timeout: 15_000,
+  }, async () => {
+    let served: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      served = resolve;
+    });
     const listener = await new ApplicationEntity({ aeTitle: 'MODALITY' }).listen({
       port: 0,
-      handlers: { nEventReport: () => ({}) },
+      handlers: {
+        nEventReport: () => {
+          served();
+          return {};
+        },
+      },
     });
     try {
       const association = await new ApplicationEntity({ aeTitle: 'ARCHIVE' }).associate({
@@ -276,6 +287,17 @@ describe('Storage Commitment over the network', () => {
         sendCommitmentReport(association, { transactionUid: '2.25.1', committed: [], failed: [] }),
         (e: unknown) => (e as { code?: string }).code === 'ERR_NO_PRESENTATION_CONTEXT',
       );
+      // As a peer that skips role negotiation sends it: the acceptor serves it rather than
+      // abort and lose the report.
+      await association.sendMessage(association.contexts[0]!.id, {
+        CommandField: 0x0100,
+        MessageID: association.nextMessageId(),
+        AffectedSOPClassUID: StorageCommitment.sopClassUid,
+        AffectedSOPInstanceUID: StorageCommitment.sopInstanceUid,
+        EventTypeID: StorageCommitment.successEventTypeId,
+      });
+      await reached;
+      assert.ok(association.isEstablished);
       await association.release();
     } finally {
       await listener.close({ abort: true });
