@@ -422,8 +422,15 @@ export function storescpCommand(): Command {
               ? {
                   contexts: profile.contexts.map((c) => {
                     const role = profile.roles.get(c.abstractSyntax);
+                    const extendedNegotiation = profile.extendedNegotiation.get(c.abstractSyntax);
                     // Roles are the requestor's: it may be SCU unless we only play SCU ourselves.
-                    return { ...c, ...(role ? { scuRole: role.scp, scpRole: role.scu } : {}) };
+                    // The extended negotiation bytes answer a requestor that asks (DCMTK's
+                    // storescp sends them unasked too; the standard has them answer a request).
+                    return {
+                      ...c,
+                      ...(role ? { scuRole: role.scp, scpRole: role.scu } : {}),
+                      ...(extendedNegotiation ? { extendedNegotiation } : {}),
+                    };
                   }),
                   transferSyntaxPreference: 'acceptor' as const,
                 }

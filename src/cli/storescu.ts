@@ -177,10 +177,15 @@ export function storageProposals(
   return groups;
 }
 
-/** A profile's context as proposed, with its role selection if the profile has one. */
+/** A profile's context as proposed, with its role selection and extended negotiation if the profile has them. */
 function profileProposal(context: ProfileContext, profile: AssociationProfile): ProposedContext {
   const role = profile.roles.get(context.abstractSyntax);
-  return { ...context, ...(role ? { scuRole: role.scu, scpRole: role.scp } : {}) };
+  const extendedNegotiation = profile.extendedNegotiation.get(context.abstractSyntax);
+  return {
+    ...context,
+    ...(role ? { scuRole: role.scu, scpRole: role.scp } : {}),
+    ...(extendedNegotiation ? { extendedNegotiation } : {}),
+  };
 }
 
 /**

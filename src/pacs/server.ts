@@ -45,6 +45,20 @@ export interface Pacs {
 }
 
 const CLEAN_MARK = 'clean-shutdown';
+const FIND_SOP_CLASSES = new Set<string>([QueryRetrieveModels.patient.find, QueryRetrieveModels.study.find]);
+
+/**
+ * The C-FIND extended negotiation reply (PS3.4 §C.5.1.1.1, Table C.5-1), granting what is asked
+ * for and the index does: byte 0, relational queries; byte 1, combined date-time matching (the
+ * index combines a DA range and a TM range always, which DCMTK's findscu, unable to negotiate,
+ * relies on). Fuzzy PN matching, timezone adjustment and the rest are not offered (0).
+ */
+function grantFindExtensions(requested: Uint8Array): Uint8Array {
+  const reply = new Uint8Array(Math.max(requested.length, 1));
+  reply[0] = requested[0] === 1 ? 1 : 0;
+  if (reply.length > 1) reply[1] = requested[1] === 1 ? 1 : 0;
+  return reply;
+}
 const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 
 function modelOf(sopClassUid: string): QueryModel | undefined {
@@ -133,6 +147,8 @@ export async function startPacs(
         level,
         identifier: request.identifier,
         caseInsensitivePN: config.index.caseInsensitivePN,
+        // Granted by SOP Class Extended Negotiation (PS3.4 §C.5.1.1.1), else hierarchical.
+        relational: ctx.extendedNegotiation?.[0] === 1,
       })) {
         if (ctx.signal.aborted) break;
         matches++;
@@ -175,9 +191,11 @@ export async function startPacs(
     handlers,
     // Storage for every storage SOP class and every syntax we can read; Q/R both roots;
     // Storage Commitment, requests and reports.
-    contexts: supportedFor(handlers).filter(
-      (c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never),
-    ),
+    contexts: supportedFor(handlers)
+      .filter((c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never))
+      .map((c) =>
+        FIND_SOP_CLASSES.has(c.abstractSyntax) ? { ...c, extendedNegotiation: grantFindExtensions } : c,
+      ),
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
     moveDestinations: (aeTitle) => {

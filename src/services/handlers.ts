@@ -10,6 +10,11 @@ export interface RequestContext {
   abstractSyntax: string;
   transferSyntax: string;
   messageId: number;
+  /**
+   * What the SCP granted in SOP Class Extended Negotiation for this SOP class (PS3.7
+   * §D.3.3.5), e.g. byte 0 = 1 for relational queries (PS3.4 §C.5.1.1.1).
+   */
+  extendedNegotiation?: Uint8Array;
   /** Aborted by a C-CANCEL-RQ for this message, or when the association ends. */
   signal: AbortSignal;
 }

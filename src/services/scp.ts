@@ -103,6 +103,7 @@ export async function serveRequest(association: Association, message: IncomingMe
     abstractSyntax: context.abstractSyntax,
     transferSyntax: context.transferSyntax!,
     messageId,
+    ...(context.extendedNegotiation ? { extendedNegotiation: context.extendedNegotiation } : {}),
     get signal() {
       return cancel.signal;
     },

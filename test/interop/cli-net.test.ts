@@ -1041,6 +1041,80 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
     });
   });
 
+  test('-xf with extended negotiation: both storescps answer what is asked with the profile bytes', {
+    timeout: 60_000,
+  }, async () => {
+    const extended = join(work, 'extended.cfg');
+    writeFileSync(
+      extended,
+      [
+        '[[TransferSyntaxes]]',
+        '[U]',
+        'TransferSyntax1 = LittleEndianExplicit',
+        '[[PresentationContexts]]',
+        '[P]',
+        'PresentationContext1 = CTImageStorage\\U',
+        '[[ExtendedNegotiation]]',
+        '[Answer]',
+        'ExtendedNegotiation1 = CTImageStorage\\020003000000',
+        '[Ask]',
+        'ExtendedNegotiation1 = CTImageStorage\\010001',
+        '[[Profiles]]',
+        '[SCP]',
+        'PresentationContexts = P',
+        'ExtendedNegotiation = Answer',
+        '[SCU]',
+        'PresentationContexts = P',
+        'ExtendedNegotiation = Ask',
+        '',
+      ].join('\n'),
+    );
+    const replies = new Map<string, string[]>();
+    for (const tool of TOOLS) {
+      const port = await freePort();
+      const scp = await startStorescp(tool, ['-od', fresh(`xf-ext-${tool}`), '-xf', extended, 'SCP'], port);
+      try {
+        const r = await runTool('dcmtk', 'storescu', [
+          '-d',
+          '-xf',
+          extended,
+          'SCU',
+          '127.0.0.1',
+          String(port),
+          CT,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        const out = `${r.stdout}${r.stderr}`.split('\n');
+        const ac = out.slice(out.findIndex((l) => l.includes('BEGIN A-ASSOCIATE-AC')));
+        const from = ac.findIndex((l) => l.includes('Accepted Extended Negotiation'));
+        replies.set(tool, ac.slice(from, from + 3));
+      } finally {
+        await scp.stop();
+      }
+    }
+    assert.deepEqual(replies.get('dicomkit'), replies.get('dcmtk'));
+    assert.match(replies.get('dicomkit')!.join('\n'), /\[0x02, 0x00, 0x03, 0x00, 0x00, 0x00\]/);
+    // And dicomkit's storescu asks and reads DCMTK storescp's answer.
+    const port = await freePort();
+    const scp = await startStorescp('dcmtk', ['-od', fresh('xf-ext-scu'), '-xf', extended, 'SCP'], port);
+    try {
+      const r = await runTool('dicomkit', 'storescu', [
+        '-d',
+        '-xf',
+        extended,
+        'SCU',
+        '127.0.0.1',
+        String(port),
+        CT,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(`${r.stdout}${r.stderr}`, /Extended negotiation.*3 bytes \[01 00 01\]/);
+      assert.match(`${r.stdout}${r.stderr}`, /Extended negotiation.*6 bytes \[02 00 03 00 00 00\]/);
+    } finally {
+      await scp.stop();
+    }
+  });
+
   test('storescu -xf: the profile is proposed as DCMTK proposes it and the same files arrive', {
     timeout: 60_000,
   }, async () => {

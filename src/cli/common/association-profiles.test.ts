@@ -63,6 +63,18 @@ describe('DCMTK association profiles (-xf)', () => {
       },
     ]);
     assert.deepEqual(profile.roles.get('1.2.840.10008.5.1.4.1.1.2'), { scu: true, scp: true });
+    assert.equal(profile.extendedNegotiation.size, 0);
+    const extended = readAssociationProfile(
+      config(
+        `${BASE}ExtendedNegotiation = E\n[[ExtendedNegotiation]]\n[E]\nExtendedNegotiation1 = CTImageStorage\\020003000000\n`,
+      ),
+      'Sender',
+      'requestor',
+    );
+    assert.deepEqual(
+      [...extended.extendedNegotiation],
+      [['1.2.840.10008.5.1.4.1.1.2', Uint8Array.of(2, 0, 3, 0, 0, 0)]],
+    );
   });
 
   test('mistakes are named', () => {
@@ -90,7 +102,18 @@ describe('DCMTK association profiles (-xf)', () => {
     );
     fails(
       () => readAssociationProfile(config(`${BASE}ExtendedNegotiation = X\n`), 'Sender', 'requestor'),
-      /extended negotiation/,
+      /no extended negotiation list \[X\]/,
+    );
+    fails(
+      () =>
+        readAssociationProfile(
+          config(
+            `${BASE}ExtendedNegotiation = E\n[[ExtendedNegotiation]]\n[E]\nExtendedNegotiation1 = CTImageStorage\\0G\n`,
+          ),
+          'Sender',
+          'requestor',
+        ),
+      /hexadecimal/,
     );
     fails(() => readAssociationProfile(config('Key = value\n'), 'Sender', 'requestor'), /line 1/);
   });

@@ -20,6 +20,11 @@ export interface AssociationProfile {
   contexts: ProfileContext[];
   /** SCP/SCU role selection by SOP class (PS3.7 §D.3.3.4): the roles this application takes. */
   roles: Map<string, { scu: boolean; scp: boolean }>;
+  /**
+   * SOP Class Extended Negotiation by SOP class (PS3.7 §D.3.3.5): what a requestor proposes,
+   * or what an acceptor replies to a requestor that asks.
+   */
+  extendedNegotiation: Map<string, Uint8Array>;
 }
 
 /**
@@ -178,11 +183,6 @@ export function readAssociationProfile(
   if (!profileSection) throw new UsageError(`unknown configuration profile name: ${profile}`);
   const listName = profileSection.get('presentationcontexts');
   if (!listName) throw new UsageError(`profile ${profile} names no PresentationContexts list`);
-  if (profileSection.has('extendednegotiation')) {
-    throw new UsageError(
-      `profile ${profile}: SOP class extended negotiation from a configuration file is not supported by dicomkit`,
-    );
-  }
   const list = supersection('PresentationContexts').get(fold(listName));
   if (!list) throw new UsageError(`profile ${profile}: no presentation context list [${listName}]`);
   const syntaxLists = supersection('TransferSyntaxes');
@@ -241,7 +241,21 @@ export function readAssociationProfile(
       roles.set(resolve(sopClass, 'SOP class'), { scu: kind !== 'SCP', scp: kind !== 'SCU' });
     }
   }
-  return { name: profile, contexts, roles };
+  const extendedNegotiation = new Map<string, Uint8Array>();
+  const extendedListName = profileSection.get('extendednegotiation');
+  if (extendedListName) {
+    const list = supersection('ExtendedNegotiation').get(fold(extendedListName));
+    if (!list) throw new UsageError(`profile ${profile}: no extended negotiation list [${extendedListName}]`);
+    for (const value of numbered(list, 'extendednegotiation')) {
+      const [sopClass, hex] = value.split('\\');
+      const digits = hex?.trim() ?? '';
+      if (!sopClass || digits.length === 0 || digits.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(digits)) {
+        throw new UsageError(`profile ${profile}: "${value}" is not "SOPClass\\hexadecimal bytes"`);
+      }
+      extendedNegotiation.set(resolve(sopClass, 'SOP class'), Uint8Array.from(Buffer.from(digits, 'hex')));
+    }
+  }
+  return { name: profile, contexts, roles, extendedNegotiation };
 }
 
 /** DCMTK's `-xf file profile` / `--config-file file profile`: two options here. */

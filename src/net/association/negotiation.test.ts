@@ -6,6 +6,7 @@ import {
   assignContextIds,
   ContextResult,
   contextsFromAccept,
+  extendedNegotiationsFor,
   negotiateAsAcceptor,
   Reject,
   roleSelectionsFor,
@@ -106,6 +107,36 @@ describe('negotiateAsAcceptor', () => {
     assert.ok(mr.accepted && mr.scpRole && !mr.scuRole);
   });
 
+  test('SOP class extended negotiation: a reply only where the requestor asked and the context is accepted', () => {
+    const rq = request();
+    rq.userInformation.extendedNegotiations = [
+      { sopClassUid: CT, info: Uint8Array.of(1, 1) },
+      // MR's only context proposes JPEG, which is not accepted: no reply for it.
+      { sopClassUid: MR, info: Uint8Array.of(1) },
+    ];
+    const decision = negotiateAsAcceptor(rq, {
+      ...policy,
+      contexts: [
+        { abstractSyntax: ECHO, transferSyntaxes: [IMPLICIT], extendedNegotiation: Uint8Array.of(9) },
+        // Grants the first flag when asked, never the second.
+        {
+          abstractSyntax: CT,
+          transferSyntaxes: [EXPLICIT],
+          extendedNegotiation: (asked: Uint8Array) => Uint8Array.of(asked[0] === 1 ? 1 : 0, 0),
+        },
+        { abstractSyntax: MR, transferSyntaxes: [EXPLICIT], extendedNegotiation: Uint8Array.of(1) },
+      ],
+    });
+    assert.ok(decision.accepted);
+    // ECHO has a fixed reply but was not asked: nothing sent for it.
+    assert.deepEqual(decision.ac.userInformation.extendedNegotiations, [
+      { sopClassUid: CT, info: Uint8Array.of(1, 0) },
+    ]);
+    assert.deepEqual(decision.contexts.find((c) => c.id === 3)?.extendedNegotiation, Uint8Array.of(1, 0));
+    assert.equal(decision.contexts.find((c) => c.id === 1)?.extendedNegotiation, undefined);
+    assert.equal(decision.contexts.find((c) => c.id === 5)?.extendedNegotiation, undefined);
+  });
+
   test('a rejected context still names a transfer syntax in the AC', () => {
     const decision = negotiateAsAcceptor(request(), policy);
     assert.ok(decision.accepted);
@@ -163,6 +194,40 @@ describe('requestor side', () => {
     assert.ok(contexts[0]!.accepted && contexts[0]!.scuRole && !contexts[0]!.scpRole);
     assert.ok(contexts[1]!.accepted && !contexts[1]!.scuRole && contexts[1]!.scpRole);
     assert.ok(!contexts[2]!.accepted, 'JPEG was not offered for MR');
+  });
+});
+
+describe('requestor side: extended negotiation', () => {
+  test('one item per SOP class from the proposals; the reply lands on accepted contexts', () => {
+    const proposals = assignContextIds([
+      { abstractSyntax: CT, transferSyntaxes: [EXPLICIT], extendedNegotiation: Uint8Array.of(1) },
+      { abstractSyntax: CT, transferSyntaxes: [JPEG], extendedNegotiation: Uint8Array.of(0) },
+      { abstractSyntax: MR, transferSyntaxes: [EXPLICIT] },
+    ]);
+    assert.deepEqual(extendedNegotiationsFor(proposals), [{ sopClassUid: CT, info: Uint8Array.of(1) }]);
+    const contexts = contextsFromAccept(proposals, {
+      type: 'A-ASSOCIATE-AC',
+      protocolVersion: 1,
+      calledAeTitle: 'SCP',
+      callingAeTitle: 'SCU',
+      applicationContext: DICOM_APPLICATION_CONTEXT,
+      presentationContexts: [
+        { id: 1, result: ContextResult.acceptance, transferSyntax: EXPLICIT },
+        { id: 3, result: ContextResult.transferSyntaxesNotSupported, transferSyntax: JPEG },
+        { id: 5, result: ContextResult.acceptance, transferSyntax: EXPLICIT },
+      ],
+      userInformation: {
+        maxPduLength: 16384,
+        roleSelections: [],
+        extendedNegotiations: [{ sopClassUid: CT, info: Uint8Array.of(1) }],
+        commonExtendedNegotiations: [],
+        unknownItems: [],
+      },
+    });
+    assert.deepEqual(
+      contexts.map((c) => c.extendedNegotiation),
+      [Uint8Array.of(1), undefined, undefined],
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import {
   type AssociateRj,
   type AssociateRq,
   DICOM_APPLICATION_CONTEXT,
+  type ExtendedNegotiation,
   type PresentationContextAc,
   type RoleSelection,
   type UserIdentityRq,
@@ -50,6 +51,12 @@ export interface ProposedContext {
    */
   scuRole?: boolean;
   scpRole?: boolean;
+  /**
+   * SOP Class Extended Negotiation (PS3.7 §D.3.3.5): the service-class-application-information
+   * to propose for this SOP class (its meaning is the service class's, e.g. PS3.4 §C.5.1.1.1
+   * for relational queries). One item per SOP class: the first context that gives one.
+   */
+  extendedNegotiation?: Uint8Array;
 }
 
 /**
@@ -68,6 +75,8 @@ export interface NegotiatedContext {
   proposedTransferSyntaxes: readonly string[];
   scuRole: boolean;
   scpRole: boolean;
+  /** The acceptor's SOP Class Extended Negotiation reply for this SOP class, if it sent one. */
+  extendedNegotiation?: Uint8Array;
 }
 
 /** What an acceptor supports for one abstract syntax. */
@@ -79,6 +88,12 @@ export interface SupportedContext {
   scuRole?: boolean;
   /** Lets the requestor act as SCP for this SOP class when it proposes that role. Default false. */
   scpRole?: boolean;
+  /**
+   * The reply to a requestor's SOP Class Extended Negotiation for this SOP class (PS3.7
+   * §D.3.3.5): fixed bytes, or computed from what was asked (e.g. grant the relational queries
+   * asked for and nothing else). No reply is sent where the requestor sent no item.
+   */
+  extendedNegotiation?: Uint8Array | ((requested: Uint8Array) => Uint8Array | undefined);
 }
 
 export interface AcceptorPolicy {
@@ -135,6 +150,11 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
   const preferRequestor = policy.transferSyntaxPreference === 'requestor';
   const proposedRoles = new Map<string, RoleSelection>();
   for (const role of rq.userInformation.roleSelections) proposedRoles.set(role.sopClassUid, role);
+  const requestedExtended = new Map<string, Uint8Array>();
+  for (const ext of rq.userInformation.extendedNegotiations) {
+    if (!requestedExtended.has(ext.sopClassUid)) requestedExtended.set(ext.sopClassUid, ext.info);
+  }
+  const extendedReplies = new Map<string, Uint8Array | undefined>();
 
   const answers: PresentationContextAc[] = [];
   const contexts: NegotiatedContext[] = [];
@@ -171,6 +191,18 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
       }
     }
     const accepted = result === ContextResult.acceptance;
+    let extendedNegotiation: Uint8Array | undefined;
+    const requested = requestedExtended.get(proposed.abstractSyntax);
+    if (accepted && requested && supported?.extendedNegotiation) {
+      if (!extendedReplies.has(proposed.abstractSyntax)) {
+        const answer = supported.extendedNegotiation;
+        extendedReplies.set(
+          proposed.abstractSyntax,
+          typeof answer === 'function' ? answer(requested) : answer,
+        );
+      }
+      extendedNegotiation = extendedReplies.get(proposed.abstractSyntax);
+    }
     // A rejected context still names a syntax: some peers expect the sub-item (PS3.8 Table 9-18 says it is not tested).
     answers.push({
       id: proposed.id,
@@ -186,6 +218,7 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
       proposedTransferSyntaxes: proposed.transferSyntaxes,
       scuRole: accepted && scuRole,
       scpRole: accepted && scpRole,
+      ...(extendedNegotiation ? { extendedNegotiation } : {}),
     });
   }
 
@@ -194,7 +227,9 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
     implementationClassUid: policy.implementationClassUid ?? IMPLEMENTATION_CLASS_UID,
     implementationVersionName: policy.implementationVersionName ?? IMPLEMENTATION_VERSION_NAME,
     roleSelections: [...roleReplies.values()],
-    extendedNegotiations: [],
+    extendedNegotiations: [...extendedReplies]
+      .filter((entry): entry is [string, Uint8Array] => entry[1] !== undefined)
+      .map(([sopClassUid, info]) => ({ sopClassUid, info })),
     commonExtendedNegotiations: [],
     unknownItems: [],
   };
@@ -247,6 +282,7 @@ export function contextsFromAccept(
 ): NegotiatedContext[] {
   const answers = new Map(ac.presentationContexts.map((c) => [c.id, c]));
   const roles = new Map(ac.userInformation.roleSelections.map((r) => [r.sopClassUid, r]));
+  const extended = new Map(ac.userInformation.extendedNegotiations.map((e) => [e.sopClassUid, e.info]));
   return proposals.map((p) => {
     const answer = answers.get(p.id);
     const result = answer?.result ?? ContextResult.noReason;
@@ -273,8 +309,20 @@ export function contextsFromAccept(
       proposedTransferSyntaxes: p.transferSyntaxes,
       scuRole: accepted && scuRole,
       scpRole: accepted && scpRole,
+      ...(accepted && extended.has(p.abstractSyntax)
+        ? { extendedNegotiation: extended.get(p.abstractSyntax)! }
+        : {}),
     };
   });
+}
+
+/** The SOP Class Extended Negotiation items a requestor sends: one per SOP class, the first given. */
+export function extendedNegotiationsFor(proposals: readonly ProposedContext[]): ExtendedNegotiation[] {
+  const out = new Map<string, Uint8Array>();
+  for (const p of proposals) {
+    if (p.extendedNegotiation && !out.has(p.abstractSyntax)) out.set(p.abstractSyntax, p.extendedNegotiation);
+  }
+  return [...out].map(([sopClassUid, info]) => ({ sopClassUid, info }));
 }
 
 /** The role selection items a requestor sends for its proposals. */
