@@ -1,5 +1,6 @@
 // Relational queries (PS3.4 §C.4.1.2.2.1) when a requestor negotiates them with SOP Class
-// Extended Negotiation (PS3.7 §D.3.3.5, PS3.4 §C.5.1.1.1); hierarchical ones otherwise.
+// Extended Negotiation (PS3.7 §D.3.3.5, PS3.4 §C.5.1.1.1), hierarchical ones otherwise; and
+// relational retrieval (PS3.4 §C.5.3.1.1) granted when asked.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { SILENT_LOGGER } from '../core/index.ts';
 import { DataSet } from '../object/index.ts';
 import {
   ApplicationEntity,
+  getStorageContexts,
   QueryRetrieveModels,
   storageContexts,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
@@ -104,6 +106,40 @@ describe('dicomkit pacs: relational C-FIND by extended negotiation', () => {
     // Relational and combined date-time matching granted, fuzzy PN matching not.
     assert.deepEqual(granted, Uint8Array.of(1, 1, 0));
     assert.deepEqual(result, ['2.25.710']);
+  });
+
+  test('relational retrieval: granted when asked; a C-GET of one instance by its UID alone', {
+    timeout: 15_000,
+  }, async () => {
+    const association = await scu.associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      contexts: [
+        {
+          abstractSyntax: QueryRetrieveModels.study.get,
+          transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES,
+          extendedNegotiation: Uint8Array.of(1),
+        },
+        ...getStorageContexts([SC]),
+      ],
+    });
+    try {
+      assert.deepEqual(new Uint8Array(association.contexts[0]!.extendedNegotiation!), Uint8Array.of(1));
+      const identifier = new DataSet();
+      identifier.set('QueryRetrieveLevel', 'IMAGE');
+      identifier.set('SOPInstanceUID', '2.25.711.1');
+      const got: string[] = [];
+      const result = await association.get(identifier, {
+        model: 'study',
+        store: (request) => {
+          got.push(request.sopInstanceUid);
+          request.data.discard();
+        },
+      });
+      assert.deepEqual([result.completed, result.failed, got], [1, 0, ['2.25.711.1']]);
+    } finally {
+      await association.release();
+    }
   });
 
   test('not asked for (or asked with 0), the key below the level is not matched: hierarchical', {

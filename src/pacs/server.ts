@@ -46,6 +46,12 @@ export interface Pacs {
 
 const CLEAN_MARK = 'clean-shutdown';
 const FIND_SOP_CLASSES = new Set<string>([QueryRetrieveModels.patient.find, QueryRetrieveModels.study.find]);
+const RETRIEVE_SOP_CLASSES = new Set<string>([
+  QueryRetrieveModels.patient.move,
+  QueryRetrieveModels.study.move,
+  QueryRetrieveModels.patient.get,
+  QueryRetrieveModels.study.get,
+]);
 
 /**
  * The C-FIND extended negotiation reply (PS3.4 §C.5.1.1.1, Table C.5-1), granting what is asked
@@ -57,6 +63,17 @@ function grantFindExtensions(requested: Uint8Array): Uint8Array {
   const reply = new Uint8Array(Math.max(requested.length, 1));
   reply[0] = requested[0] === 1 ? 1 : 0;
   if (reply.length > 1) reply[1] = requested[1] === 1 ? 1 : 0;
+  return reply;
+}
+
+/**
+ * The C-MOVE / C-GET extended negotiation reply (PS3.4 §C.5.2.1.1, §C.5.3.1.1): byte 0,
+ * relational retrieval, granted when asked (locate needs no keys of the levels above);
+ * enhanced multi-frame image conversion not offered.
+ */
+function grantRetrieveExtensions(requested: Uint8Array): Uint8Array {
+  const reply = new Uint8Array(Math.max(requested.length, 1));
+  reply[0] = requested[0] === 1 ? 1 : 0;
   return reply;
 }
 const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
@@ -194,7 +211,11 @@ export async function startPacs(
     contexts: supportedFor(handlers)
       .filter((c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never))
       .map((c) =>
-        FIND_SOP_CLASSES.has(c.abstractSyntax) ? { ...c, extendedNegotiation: grantFindExtensions } : c,
+        FIND_SOP_CLASSES.has(c.abstractSyntax)
+          ? { ...c, extendedNegotiation: grantFindExtensions }
+          : RETRIEVE_SOP_CLASSES.has(c.abstractSyntax)
+            ? { ...c, extendedNegotiation: grantRetrieveExtensions }
+            : c,
       ),
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
