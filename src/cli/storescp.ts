@@ -3,7 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
-import { readDicomFile } from '../object/file.node.ts';
+import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
+import type { EncodeOptions } from '../object/index.ts';
 import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
 import {
   addProfileOptions,
@@ -59,9 +60,34 @@ export const STORESCP_ALIASES = {
   '-pm': '--promiscuous',
   '-tn': '--timenames',
   '-rns': '--rename-on-eostudy',
+  '+t=': '--write-xfer-same',
+  '+te': '--write-xfer-little',
+  '+tb': '--write-xfer-big',
+  '+ti': '--write-xfer-implicit',
+  '+td': '--write-xfer-deflated',
+  '+g=': '--group-length-recalc',
+  '-g': '--group-length-remove',
+  '+e': '--length-explicit',
+  '-e': '--length-undefined',
+  '-p': '--padding-off',
+};
+
+/** DCMTK storescp's output transfer syntaxes (+te +tb +ti +td). */
+const WRITE_XFER: Record<string, string> = {
+  writeXferLittle: '1.2.840.10008.1.2.1',
+  writeXferBig: '1.2.840.10008.1.2.2',
+  writeXferImplicit: '1.2.840.10008.1.2',
+  writeXferDeflated: '1.2.840.10008.1.2.1.99',
 };
 
 interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions {
+  bitPreserving?: boolean;
+  writeXferLittle?: boolean;
+  writeXferBig?: boolean;
+  writeXferImplicit?: boolean;
+  writeXferDeflated?: boolean;
+  groupLengthRemove?: boolean;
+  lengthUndefined?: boolean;
   outputDirectory: string;
   sortConcStudies?: string;
   sortOnStudyUid?: string;
@@ -184,6 +210,69 @@ class StudySorter {
   }
 }
 
+interface Reencoding {
+  /** Undefined: the syntax it came in. */
+  transferSyntax: string | undefined;
+  encode: EncodeOptions;
+}
+
+/**
+ * What DCMTK's output options ask of each received object, or undefined when none does and the
+ * object is kept as received (bit-preserving, our default). When one does, DCMTK's defaults for
+ * the others apply: group lengths recalculated where present (+g=), explicit lengths (+e).
+ */
+function reencoding(options: StorescpOptions): Reencoding | undefined {
+  const set = (key: string): boolean => (options as unknown as Record<string, unknown>)[key] === true;
+  const chosen = Object.keys(WRITE_XFER).filter(set);
+  if (chosen.length > 1) throw new UsageError('give one of +t=, +te, +tb, +ti and +td');
+  const transferSyntax = chosen[0] ? WRITE_XFER[chosen[0]] : undefined;
+  // DCMTK's conflicts, in its words: an output syntax needs uncompressed input, and nothing is
+  // re-encoded when bit-preserving.
+  const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const asked = [...chosen, ...['groupLengthRemove', 'lengthUndefined'].filter(set)];
+  for (const option of asked) {
+    const clash = Object.keys(options).find(
+      (key) =>
+        set(key) &&
+        (key === 'bitPreserving' ||
+          (chosen.includes(option) &&
+            (key === 'acceptAll' ||
+              (key.startsWith('prefer') && !['preferUncompr', 'preferLittle', 'preferBig'].includes(key))))),
+    );
+    if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
+  }
+  if (!transferSyntax && !set('groupLengthRemove') && !set('lengthUndefined')) return undefined;
+  return {
+    transferSyntax,
+    encode: {
+      groupLength: options.groupLengthRemove ? 'remove' : 'keep',
+      sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
+    },
+  };
+}
+
+/**
+ * Rewrites a received file as the output options ask. Encapsulated (compressed) objects stay
+ * as they came: DCMTK's options are for uncompressed transmission, and decoding pixel data to
+ * change the byte order would not be what anyone asked for.
+ */
+async function reencodeFile(
+  path: string,
+  how: Reencoding,
+  withoutMeta: boolean,
+  console: Console,
+): Promise<void> {
+  const file = await readDicomFile(path);
+  if (file.transferSyntax.encapsulated) {
+    if (how.transferSyntax) console.warn(`${path}: compressed, written in its own transfer syntax`);
+    return;
+  }
+  const target = how.transferSyntax ?? file.transferSyntax.uid;
+  const temporary = `${path}.reencode`;
+  await writeDicomFile(temporary, file, { transferSyntax: target, withoutMeta, ...how.encode });
+  renameSync(temporary, path);
+}
+
 /**
  * `dicomkit storescp port`: DCMTK's storescp. Accepts every storage SOP class and, unless a
  * +x flag narrows it, every transfer syntax dicomkit can store; writes each object as it
@@ -217,8 +306,11 @@ export function storescpCommand(): Command {
     )
     .option('--ignore', 'ignore store data, receive but do not store (DCMTK --ignore)')
     .option('--refuse', 'refuse association (DCMTK --refuse)')
-    .option('--normal', 'accepted for DCMTK compatibility (DCMTK -B): objects are always written as received')
-    .option('--bit-preserving', 'write data exactly as read (DCMTK +B, always the case here)')
+    .option(
+      '--normal',
+      'accepted for DCMTK compatibility (DCMTK -B): objects are written as received unless an output option below asks otherwise',
+    )
+    .option('--bit-preserving', 'write data exactly as read (DCMTK +B, the default here)')
     .option(
       '--exec-on-reception <command>',
       'execute command after having received and processed one C-STORE-RQ; #p directory, #f file name, #a calling AE, #c called AE, #r peer address; unusual characters of values from the peer become _ (DCMTK -xcr)',
@@ -232,6 +324,31 @@ export function storescpCommand(): Command {
     .option('--write-file', 'write file format: preamble, file meta and data set (DCMTK +F, default)')
     .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option('--write-dataset', 'write data set without file meta information (DCMTK -F)')
+    .option('--write-xfer-same', 'write with same TS as input (DCMTK +t=, default)')
+    .option(
+      '--write-xfer-little',
+      'write with explicit VR little endian TS (DCMTK +te; uncompressed input only)',
+    )
+    .option('--write-xfer-big', 'write with explicit VR big endian TS (DCMTK +tb; uncompressed input only)')
+    .option(
+      '--write-xfer-implicit',
+      'write with implicit VR little endian TS (DCMTK +ti; uncompressed input only)',
+    )
+    .option(
+      '--write-xfer-deflated',
+      'write with deflated explicit VR little endian TS (DCMTK +td; uncompressed input only)',
+    )
+    .option(
+      '--group-length-recalc',
+      'recalculate group lengths if present (DCMTK +g=, default when re-encoding)',
+    )
+    .option('--group-length-remove', 'always write without group length elements (DCMTK -g; re-encodes)')
+    .option(
+      '--length-explicit',
+      'write sequences and items with explicit lengths (DCMTK +e, default when re-encoding)',
+    )
+    .option('--length-undefined', 'write sequences and items with undefined lengths (DCMTK -e; re-encodes)')
+    .option('--padding-off', 'no padding (DCMTK -p, default)')
     .option('--promiscuous', 'promiscuous mode, accept unknown SOP classes as storage (DCMTK -pm)')
     .option('--sleep-after <seconds>', 'sleep seconds after store, before the response (DCMTK --sleep-after)')
     .option(
@@ -278,6 +395,7 @@ export function storescpCommand(): Command {
         const sleepAfter = seconds(options.sleepAfter, '--sleep-after');
         const sleepDuring = seconds(options.sleepDuring, '--sleep-during');
         const fileOptions = options.writeDataset ? { fileMeta: false } : {};
+        const reencode = reencoding(options);
         const wait = options.execSync === true;
         const onReception = options.execOnReception;
         const onEostudy = options.execOnEostudy;
@@ -368,6 +486,7 @@ export function storescpCommand(): Command {
             const path = join(root, name);
             console.info(`storing DICOM file: ${path}`);
             const written = await req.writeFile(path, fileOptions);
+            if (reencode) await reencodeFile(path, reencode, options.writeDataset === true, console);
             await received(ctx, path);
             return written;
           }
@@ -379,6 +498,7 @@ export function storescpCommand(): Command {
           );
           const written = await req.writeFile(incoming, fileOptions);
           try {
+            if (reencode) await reencodeFile(incoming, reencode, options.writeDataset === true, console);
             const head = await readDicomFile(incoming, { stopAtTag: STUDY_INSTANCE_UID + 1 });
             const study = head.dataset.string(STUDY_INSTANCE_UID)?.trim();
             if (!study || !isSafeUid(study)) {
@@ -435,9 +555,10 @@ export function storescpCommand(): Command {
                   transferSyntaxPreference: 'acceptor' as const,
                 }
               : {
+                  // With an output syntax, DCMTK's default (+x=): the uncompressed ones only.
                   storageTransferSyntaxes: acceptedSyntaxes(
                     options as unknown as Record<string, unknown>,
-                    'all',
+                    reencode?.transferSyntax ? 'uncompressed' : 'all',
                   ),
                 }),
             ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),

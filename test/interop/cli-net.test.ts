@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { inflateRawSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { ECHOSCU_ALIASES, echoscuCommand } from '../../src/cli/echoscu.ts';
 import { FINDSCU_ALIASES, findscuCommand } from '../../src/cli/findscu.ts';
@@ -1160,6 +1161,58 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
     }
     const unknown = await runTool('dicomkit', 'storescu', ['-xf', narrow, 'Nope', '127.0.0.1', '1', CT]);
     assert.match(`${unknown.stderr}`, /unknown configuration profile name: Nope/);
+  });
+});
+
+describe('storescp output encodings (+te +tb +ti +td -e -g), both tools', () => {
+  test('the same data set bytes from both storescps; the same conflicts refused', {
+    timeout: 90_000,
+  }, async () => {
+    const files = [CT, MR, join(FIXTURES, 'rtplan.dcm'), join(FIXTURES, 'reportsi.dcm')];
+    for (const flags of [['+ti'], ['+tb'], ['+te', '-e'], ['-g'], ['+td']]) {
+      const seen = new Map<string, Map<string, { ts: string; data: Buffer }>>();
+      for (const tool of TOOLS) {
+        const port = await freePort();
+        const dir = fresh(`out-${tool}-${flags.join('')}`);
+        const scp = await startStorescp(tool, ['-od', dir, ...flags], port);
+        try {
+          const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), ...files]);
+          assert.equal(r.status, 0, `${tool} ${flags}: ${r.stderr}`);
+        } finally {
+          await scp.stop();
+        }
+        const out = new Map<string, { ts: string; data: Buffer }>();
+        for (const [name, data] of receivedFiles(dir)) {
+          const ts = (await readDicomFile(join(dir, name), { stopAtTag: 0x00080000 })).transferSyntax.uid;
+          // Deflate streams differ with the compressor's settings: compare what they hold.
+          out.set(name, { ts, data: ts === '1.2.840.10008.1.2.1.99' ? inflateRawSync(data) : data });
+        }
+        seen.set(tool, out);
+      }
+      const ours = seen.get('dicomkit')!;
+      const theirs = seen.get('dcmtk')!;
+      assert.deepEqual([...ours.keys()], [...theirs.keys()], flags.join(' '));
+      assert.equal(ours.size, files.length);
+      for (const [name, file] of theirs) {
+        assert.equal(ours.get(name)!.ts, file.ts, `${flags} ${name}`);
+        assert.ok(ours.get(name)!.data.equals(file.data), `${flags} ${name}: data set bytes`);
+      }
+    }
+    for (const combo of [
+      ['+xs', '+ti'],
+      ['+B', '-g'],
+      ['+xa', '+te'],
+    ]) {
+      const said = await Promise.all(
+        TOOLS.map(async (tool) => {
+          const r = await runTool(tool, 'storescp', [...combo, '1']);
+          assert.notEqual(r.status, 0, `${tool} ${combo}`);
+          return /(--[a-z-]+ not allowed with --[a-z-]+)/.exec(r.stderr)?.[1];
+        }),
+      );
+      assert.ok(said[0], `${combo}: ${said}`);
+      assert.equal(said[0], said[1], combo.join(' '));
+    }
   });
 });
 
