@@ -20,6 +20,12 @@ import {
   serverTls,
   UsageError,
 } from './common/network.ts';
+import {
+  addOutputEncodingOptions,
+  OUTPUT_ENCODING_ALIASES,
+  type OutputEncodingOptions,
+  outputEncodingOf,
+} from './common/output-encoding.ts';
 import { queryIdentifiers } from './common/query-keys.ts';
 import {
   addRetrieveOptions,
@@ -43,6 +49,7 @@ import {
 export const MOVESCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...RETRIEVE_ALIASES,
+  ...OUTPUT_ENCODING_ALIASES,
   '-aem': '--move',
   '+P': '--port',
   '-up': '--uid-padding',
@@ -54,7 +61,7 @@ export const MOVESCU_ALIASES = {
   '-pr': '--pending-read',
 };
 
-interface MovescuOptions extends RetrieveCliOptions {
+interface MovescuOptions extends RetrieveCliOptions, OutputEncodingOptions {
   move?: string;
   /** False with --no-port (commander's negation of --port). */
   port?: string | false;
@@ -93,6 +100,7 @@ export function movescuCommand(): Command {
     .option('--pending-read', 'pending responses: read and ignore a data set (DCMTK -pr, always done here)');
   addRetrieveOptions(command);
   addPreferenceOptions(command, ' (for --port; default: +x=, the uncompressed ones)');
+  addOutputEncodingOptions(command);
   addProposalOptions(command, 'query');
   return addRequestorOptions(command, { aet: 'MOVESCU', repeat: true, abort: true }).action(
     async (peer: string, port: string, files: string[], options: MovescuOptions) => {
@@ -109,6 +117,7 @@ export function movescuCommand(): Command {
           throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
         if (options.port === false) delete options.port;
         const dir = options.port !== undefined && !options.ignore ? outputDirectory(options) : undefined;
+        const reencode = outputEncodingOf(options);
         const queries = await queryIdentifiers(files, options.key);
         const ae = applicationEntity(options, console);
         if (options.port !== undefined) {
@@ -120,7 +129,7 @@ export function movescuCommand(): Command {
             server = await ae.listen({
               port: listenPort,
               host: options.host,
-              handlers: { store: storeInto(dir, console, !options.writeDataset) },
+              handlers: { store: storeInto(dir, console, !options.writeDataset, reencode) },
               storageTransferSyntaxes: acceptedSyntaxes(
                 options as unknown as Record<string, unknown>,
                 'uncompressed',

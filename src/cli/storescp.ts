@@ -3,8 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
-import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
-import type { EncodeOptions } from '../object/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
 import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
 import {
   addProfileOptions,
@@ -31,11 +30,19 @@ import {
   serverTls,
   UsageError,
 } from './common/network.ts';
+import {
+  addOutputEncodingOptions,
+  OUTPUT_ENCODING_ALIASES,
+  type OutputEncodingOptions,
+  outputEncodingOf,
+  reencodeFile,
+} from './common/output-encoding.ts';
 import { logServerEvents } from './common/server-events.ts';
 import { acceptedSyntaxes, addPreferenceOptions, preferenceAliases } from './common/transfer-syntaxes.ts';
 
 export const STORESCP_ALIASES = {
   ...BASE_NETWORK_ALIASES,
+  ...OUTPUT_ENCODING_ALIASES,
   ...PROFILE_ALIASES,
   ...preferenceAliases(),
   '-vc': '--verify-peer-cert',
@@ -60,34 +67,9 @@ export const STORESCP_ALIASES = {
   '-pm': '--promiscuous',
   '-tn': '--timenames',
   '-rns': '--rename-on-eostudy',
-  '+t=': '--write-xfer-same',
-  '+te': '--write-xfer-little',
-  '+tb': '--write-xfer-big',
-  '+ti': '--write-xfer-implicit',
-  '+td': '--write-xfer-deflated',
-  '+g=': '--group-length-recalc',
-  '-g': '--group-length-remove',
-  '+e': '--length-explicit',
-  '-e': '--length-undefined',
-  '-p': '--padding-off',
 };
 
-/** DCMTK storescp's output transfer syntaxes (+te +tb +ti +td). */
-const WRITE_XFER: Record<string, string> = {
-  writeXferLittle: '1.2.840.10008.1.2.1',
-  writeXferBig: '1.2.840.10008.1.2.2',
-  writeXferImplicit: '1.2.840.10008.1.2',
-  writeXferDeflated: '1.2.840.10008.1.2.1.99',
-};
-
-interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions {
-  bitPreserving?: boolean;
-  writeXferLittle?: boolean;
-  writeXferBig?: boolean;
-  writeXferImplicit?: boolean;
-  writeXferDeflated?: boolean;
-  groupLengthRemove?: boolean;
-  lengthUndefined?: boolean;
+interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions, OutputEncodingOptions {
   outputDirectory: string;
   sortConcStudies?: string;
   sortOnStudyUid?: string;
@@ -210,69 +192,6 @@ class StudySorter {
   }
 }
 
-interface Reencoding {
-  /** Undefined: the syntax it came in. */
-  transferSyntax: string | undefined;
-  encode: EncodeOptions;
-}
-
-/**
- * What DCMTK's output options ask of each received object, or undefined when none does and the
- * object is kept as received (bit-preserving, our default). When one does, DCMTK's defaults for
- * the others apply: group lengths recalculated where present (+g=), explicit lengths (+e).
- */
-function reencoding(options: StorescpOptions): Reencoding | undefined {
-  const set = (key: string): boolean => (options as unknown as Record<string, unknown>)[key] === true;
-  const chosen = Object.keys(WRITE_XFER).filter(set);
-  if (chosen.length > 1) throw new UsageError('give one of +t=, +te, +tb, +ti and +td');
-  const transferSyntax = chosen[0] ? WRITE_XFER[chosen[0]] : undefined;
-  // DCMTK's conflicts, in its words: an output syntax needs uncompressed input, and nothing is
-  // re-encoded when bit-preserving.
-  const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const asked = [...chosen, ...['groupLengthRemove', 'lengthUndefined'].filter(set)];
-  for (const option of asked) {
-    const clash = Object.keys(options).find(
-      (key) =>
-        set(key) &&
-        (key === 'bitPreserving' ||
-          (chosen.includes(option) &&
-            (key === 'acceptAll' ||
-              (key.startsWith('prefer') && !['preferUncompr', 'preferLittle', 'preferBig'].includes(key))))),
-    );
-    if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
-  }
-  if (!transferSyntax && !set('groupLengthRemove') && !set('lengthUndefined')) return undefined;
-  return {
-    transferSyntax,
-    encode: {
-      groupLength: options.groupLengthRemove ? 'remove' : 'keep',
-      sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
-    },
-  };
-}
-
-/**
- * Rewrites a received file as the output options ask. Encapsulated (compressed) objects stay
- * as they came: DCMTK's options are for uncompressed transmission, and decoding pixel data to
- * change the byte order would not be what anyone asked for.
- */
-async function reencodeFile(
-  path: string,
-  how: Reencoding,
-  withoutMeta: boolean,
-  console: Console,
-): Promise<void> {
-  const file = await readDicomFile(path);
-  if (file.transferSyntax.encapsulated) {
-    if (how.transferSyntax) console.warn(`${path}: compressed, written in its own transfer syntax`);
-    return;
-  }
-  const target = how.transferSyntax ?? file.transferSyntax.uid;
-  const temporary = `${path}.reencode`;
-  await writeDicomFile(temporary, file, { transferSyntax: target, withoutMeta, ...how.encode });
-  renameSync(temporary, path);
-}
-
 /**
  * `dicomkit storescp port`: DCMTK's storescp. Accepts every storage SOP class and, unless a
  * +x flag narrows it, every transfer syntax dicomkit can store; writes each object as it
@@ -324,31 +243,7 @@ export function storescpCommand(): Command {
     .option('--write-file', 'write file format: preamble, file meta and data set (DCMTK +F, default)')
     .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option('--write-dataset', 'write data set without file meta information (DCMTK -F)')
-    .option('--write-xfer-same', 'write with same TS as input (DCMTK +t=, default)')
-    .option(
-      '--write-xfer-little',
-      'write with explicit VR little endian TS (DCMTK +te; uncompressed input only)',
-    )
-    .option('--write-xfer-big', 'write with explicit VR big endian TS (DCMTK +tb; uncompressed input only)')
-    .option(
-      '--write-xfer-implicit',
-      'write with implicit VR little endian TS (DCMTK +ti; uncompressed input only)',
-    )
-    .option(
-      '--write-xfer-deflated',
-      'write with deflated explicit VR little endian TS (DCMTK +td; uncompressed input only)',
-    )
-    .option(
-      '--group-length-recalc',
-      'recalculate group lengths if present (DCMTK +g=, default when re-encoding)',
-    )
-    .option('--group-length-remove', 'always write without group length elements (DCMTK -g; re-encodes)')
-    .option(
-      '--length-explicit',
-      'write sequences and items with explicit lengths (DCMTK +e, default when re-encoding)',
-    )
-    .option('--length-undefined', 'write sequences and items with undefined lengths (DCMTK -e; re-encodes)')
-    .option('--padding-off', 'no padding (DCMTK -p, default)')
+
     .option('--promiscuous', 'promiscuous mode, accept unknown SOP classes as storage (DCMTK -pm)')
     .option('--sleep-after <seconds>', 'sleep seconds after store, before the response (DCMTK --sleep-after)')
     .option(
@@ -365,6 +260,7 @@ export function storescpCommand(): Command {
     .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
+  addOutputEncodingOptions(command);
   addProfileOptions(command);
   return addAcceptorOptions(command, { aet: 'STORESCP' }).action(
     async (port: string, options: StorescpOptions) => {
@@ -395,7 +291,7 @@ export function storescpCommand(): Command {
         const sleepAfter = seconds(options.sleepAfter, '--sleep-after');
         const sleepDuring = seconds(options.sleepDuring, '--sleep-during');
         const fileOptions = options.writeDataset ? { fileMeta: false } : {};
-        const reencode = reencoding(options);
+        const reencode = outputEncodingOf(options);
         const wait = options.execSync === true;
         const onReception = options.execOnReception;
         const onEostudy = options.execOnEostudy;

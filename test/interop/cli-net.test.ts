@@ -499,6 +499,30 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
       ]);
       assert.doesNotMatch(`${noPort.stdout}${noPort.stderr}`, /unknown option|port number/i, tool);
     }
+    // +ti -e: both movescus re-encode what they receive the same way.
+    const reencoded = new Map<string, { ts: string; data: Buffer }>();
+    for (const tool of TOOLS) {
+      const dir = fresh(`movescu-port-ti-${tool}`);
+      const query = ['-S', '-k', '0008,0052=STUDY', '-k', `StudyInstanceUID=${mr.study}`, '-aet', 'MOVESCU'];
+      const r = await runTool(
+        tool,
+        'movescu',
+        [...query, '+ti', '-e', '--port', String(moveScuPort), '-od', dir, 'localhost', String(scp.port)],
+        { cwd: dir },
+      );
+      assert.equal(r.status, 0, `${tool} movescu +ti: ${r.stdout}${r.stderr}`);
+      const path = join(dir, `MR.${mr.sop}`);
+      reencoded.set(tool, {
+        ts: (await readDicomFile(path, { stopAtTag: 0x00080000 })).transferSyntax.uid,
+        data: dataSetBytes(path),
+      });
+    }
+    assert.equal(reencoded.get('dicomkit')!.ts, '1.2.840.10008.1.2');
+    assert.equal(reencoded.get('dicomkit')!.ts, reencoded.get('dcmtk')!.ts);
+    assert.ok(
+      reencoded.get('dicomkit')!.data.equals(reencoded.get('dcmtk')!.data),
+      'movescu +ti -e: same data set',
+    );
   });
 
   test('getscu -v localhost PORT query.dcm, query.dcm made by dicomkit dump2dcm', {

@@ -11,6 +11,7 @@ import type { DcmtkAliases } from './dcmtk-args.ts';
 import { modalityOf, receivedFileName } from './file-names.ts';
 import type { Console, NetworkCliOptions } from './network.ts';
 import { UsageError } from './network.ts';
+import { type Reencoding, reencodeFile } from './output-encoding.ts';
 import { statusText } from './status-text.ts';
 import { preferenceAliases, proposalAliases } from './transfer-syntaxes.ts';
 
@@ -77,9 +78,10 @@ export class InvalidOutputDirectory extends UsageError {}
 
 /**
  * Serves the C-STORE sub-operations of a retrieve: writes each instance as it arrives, named
- * `<modality>.<SOP Instance UID>` as DCMTK names them, or reads and drops it with --ignore.
+ * `<modality>.<SOP Instance UID>` as DCMTK names them, re-encoded when the output options ask
+ * (DCMTK movescu +te ... -e), or reads and drops it with --ignore.
  */
-export function storeInto(dir: string | undefined, console: Console, fileMeta = true) {
+export function storeInto(dir: string | undefined, console: Console, fileMeta = true, reencode?: Reencoding) {
   return async (
     req: StoreRequest,
     ctx: RequestContext,
@@ -99,7 +101,9 @@ export function storeInto(dir: string | undefined, console: Console, fileMeta = 
     }
     const path = join(dir, name);
     console.info(`Storing DICOM file: ${path}`);
-    return req.writeFile(path, fileMeta ? {} : { fileMeta: false });
+    const written = await req.writeFile(path, fileMeta ? {} : { fileMeta: false });
+    if (reencode) await reencodeFile(path, reencode, !fileMeta, console);
+    return written;
   };
 }
 

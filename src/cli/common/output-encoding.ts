@@ -1,0 +1,134 @@
+import { renameSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
+import type { EncodeOptions } from '../../object/index.ts';
+import type { DcmtkAliases } from './dcmtk-args.ts';
+import { type Console, UsageError } from './network.ts';
+
+/**
+ * The output encoding options of DCMTK's storescp and movescu (+t= +te +tb +ti +td, +g= -g,
+ * +e -e, -p): dicomkit writes received objects as they came (bit-preserving) unless one of
+ * them asks for a re-encoding.
+ */
+export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
+  '+t=': '--write-xfer-same',
+  '+te': '--write-xfer-little',
+  '+tb': '--write-xfer-big',
+  '+ti': '--write-xfer-implicit',
+  '+td': '--write-xfer-deflated',
+  '+g=': '--group-length-recalc',
+  '-g': '--group-length-remove',
+  '+e': '--length-explicit',
+  '-e': '--length-undefined',
+  '-p': '--padding-off',
+};
+
+/** DCMTK's output transfer syntaxes (+te +tb +ti +td). */
+const WRITE_XFER: Record<string, string> = {
+  writeXferLittle: '1.2.840.10008.1.2.1',
+  writeXferBig: '1.2.840.10008.1.2.2',
+  writeXferImplicit: '1.2.840.10008.1.2',
+  writeXferDeflated: '1.2.840.10008.1.2.1.99',
+};
+
+export interface OutputEncodingOptions {
+  writeXferLittle?: boolean;
+  writeXferBig?: boolean;
+  writeXferImplicit?: boolean;
+  writeXferDeflated?: boolean;
+  groupLengthRemove?: boolean;
+  lengthUndefined?: boolean;
+  bitPreserving?: boolean;
+}
+
+export function addOutputEncodingOptions(command: Command): Command {
+  return command
+    .option('--write-xfer-same', 'write with same TS as input (DCMTK +t=, default)')
+    .option(
+      '--write-xfer-little',
+      'write with explicit VR little endian TS (DCMTK +te; uncompressed input only)',
+    )
+    .option('--write-xfer-big', 'write with explicit VR big endian TS (DCMTK +tb; uncompressed input only)')
+    .option(
+      '--write-xfer-implicit',
+      'write with implicit VR little endian TS (DCMTK +ti; uncompressed input only)',
+    )
+    .option(
+      '--write-xfer-deflated',
+      'write with deflated explicit VR little endian TS (DCMTK +td; uncompressed input only)',
+    )
+    .option(
+      '--group-length-recalc',
+      'recalculate group lengths if present (DCMTK +g=, default when re-encoding)',
+    )
+    .option('--group-length-remove', 'always write without group length elements (DCMTK -g; re-encodes)')
+    .option(
+      '--length-explicit',
+      'write sequences and items with explicit lengths (DCMTK +e, default when re-encoding)',
+    )
+    .option('--length-undefined', 'write sequences and items with undefined lengths (DCMTK -e; re-encodes)')
+    .option('--padding-off', 'no padding (DCMTK -p, default)');
+}
+
+export interface Reencoding {
+  /** Undefined: the syntax it came in. */
+  transferSyntax: string | undefined;
+  encode: EncodeOptions;
+}
+
+/**
+ * What DCMTK's output options ask of each received object, or undefined when none does and the
+ * object is kept as received (bit-preserving, our default). When one does, DCMTK's defaults for
+ * the others apply: group lengths recalculated where present (+g=), explicit lengths (+e).
+ */
+export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | undefined {
+  const set = (key: string): boolean => (options as unknown as Record<string, unknown>)[key] === true;
+  const chosen = Object.keys(WRITE_XFER).filter(set);
+  if (chosen.length > 1) throw new UsageError('give one of +t=, +te, +tb, +ti and +td');
+  const transferSyntax = chosen[0] ? WRITE_XFER[chosen[0]] : undefined;
+  // DCMTK's conflicts, in its words: an output syntax needs uncompressed input, and nothing is
+  // re-encoded when bit-preserving.
+  const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const asked = [...chosen, ...['groupLengthRemove', 'lengthUndefined'].filter(set)];
+  for (const option of asked) {
+    const clash = Object.keys(options).find(
+      (key) =>
+        set(key) &&
+        (key === 'bitPreserving' ||
+          (chosen.includes(option) &&
+            (key === 'acceptAll' ||
+              (key.startsWith('prefer') && !['preferUncompr', 'preferLittle', 'preferBig'].includes(key))))),
+    );
+    if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
+  }
+  if (!transferSyntax && !set('groupLengthRemove') && !set('lengthUndefined')) return undefined;
+  return {
+    transferSyntax,
+    encode: {
+      groupLength: options.groupLengthRemove ? 'remove' : 'keep',
+      sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
+    },
+  };
+}
+
+/**
+ * Rewrites a received file as the output options ask. Encapsulated (compressed) objects stay
+ * as they came: DCMTK's options are for uncompressed transmission, and decoding pixel data to
+ * change the byte order would not be what anyone asked for.
+ */
+export async function reencodeFile(
+  path: string,
+  how: Reencoding,
+  withoutMeta: boolean,
+  console: Console,
+): Promise<void> {
+  const file = await readDicomFile(path);
+  if (file.transferSyntax.encapsulated) {
+    if (how.transferSyntax) console.warn(`${path}: compressed, written in its own transfer syntax`);
+    return;
+  }
+  const target = how.transferSyntax ?? file.transferSyntax.uid;
+  const temporary = `${path}.reencode`;
+  await writeDicomFile(temporary, file, { transferSyntax: target, withoutMeta, ...how.encode });
+  renameSync(temporary, path);
+}
