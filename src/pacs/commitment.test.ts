@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,9 +46,19 @@ interface ReceivedReport extends CommitmentReport {
   roles: string;
 }
 
+/** A port nothing listens on now (the late modality's, started during its test). */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('dicomkit pacs: Storage Commitment SCP', () => {
   let pacs: Pacs;
   let modality: DicomServer;
+  let latePort = 0;
   const reports: ReceivedReport[] = [];
   let reportArrived: () => void = () => {};
 
@@ -69,12 +80,16 @@ describe('dicomkit pacs: Storage Commitment SCP', () => {
         },
       },
     });
+    latePort = await unusedPort();
     pacs = await startPacs(
       resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0 },
+        dicom: { host: '127.0.0.1', port: 0, commitmentRetries: 3, commitmentRetryDelay: 0.3 },
         http: { enabled: false },
         storage: { path: join(work, 'store') },
-        modalities: { scanner: { aeTitle: 'MODALITY', host: '127.0.0.1', port: modality.port } },
+        modalities: {
+          scanner: { aeTitle: 'MODALITY', host: '127.0.0.1', port: modality.port },
+          late: { aeTitle: 'LATE', host: '127.0.0.1', port: latePort },
+        },
       }),
       { logger: SILENT_LOGGER },
     );
@@ -145,6 +160,44 @@ describe('dicomkit pacs: Storage Commitment SCP', () => {
         ['2.25.519', 0x0112],
       ],
     );
+  });
+
+  test('a modality not listening when the report is ready gets it on a later attempt', {
+    timeout: 20_000,
+  }, async () => {
+    const association = await new ApplicationEntity({ aeTitle: 'LATE' }).associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      calledAeTitle: 'DICOMKIT',
+      contexts: [storageCommitmentContext()],
+    });
+    await requestStorageCommitment(association, {
+      transactionUid: '2.25.550',
+      references: [{ sopClassUid: SC, sopInstanceUid: '2.25.510' }],
+    });
+    await association.release();
+    // The first attempt finds nothing on the port; the modality comes up a little later.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    let received: (report: CommitmentReport) => void = () => {};
+    const report = new Promise<CommitmentReport>((resolve) => {
+      received = resolve;
+    });
+    const late = await new ApplicationEntity({ aeTitle: 'LATE' }).listen({
+      port: latePort,
+      handlers: {
+        nEventReport: (request) => {
+          received(parseCommitmentReport(request.dataset));
+          return {};
+        },
+      },
+    });
+    try {
+      const got = await report;
+      assert.equal(got.transactionUid, '2.25.550');
+      assert.deepEqual(got.committed, [{ sopClassUid: SC, sopInstanceUid: '2.25.510' }]);
+    } finally {
+      await late.close({ abort: true });
+    }
   });
 
   test('a caller that is not a configured modality gets the report on its own association', {

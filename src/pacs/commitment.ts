@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateUid, type Logger } from '../core/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { DataSet } from '../object/index.ts';
@@ -40,9 +41,11 @@ const KEPT_TRANSACTIONS = 100;
  * As SCP, a modality asks whether we hold what it sent; we answer the N-ACTION at once, check
  * each instance against the index and the file store, and report on a new association to
  * the modality (its `modalities` entry, found by calling AE title, as Orthanc and dcm4chee do:
- * modalities release right after the N-ACTION-RSP), from the AE title it called. A caller
- * that is not a configured modality (a loopback tool, say) gets the report on its own
- * association if it is still open, the only way to reach it.
+ * modalities release right after the N-ACTION-RSP), from the AE title it called; a modality
+ * that cannot be reached is tried again (`dicom.commitmentRetries`, `commitmentRetryDelay`),
+ * or reached on the association it asked on while that is open. A caller that is not a
+ * configured modality (a loopback tool, say) gets the report on its own association if it is
+ * still open, the only way to reach it.
  *
  * As SCU (REST), we ask a modality and keep its report, which it sends to our SCP.
  */
@@ -55,6 +58,8 @@ export class StorageCommitmentService {
   readonly #transactions = new Map<string, CommitmentTransaction>();
   /** Reports being delivered, so that close() can wait for them. */
   readonly #deliveries = new Set<Promise<void>>();
+  /** Ends the waits between delivery attempts at shutdown. */
+  readonly #stopping = new AbortController();
 
   constructor(parts: {
     config: PacsConfig;
@@ -182,8 +187,9 @@ export class StorageCommitmentService {
     return this.#transactions.get(transactionUid);
   }
 
-  /** Waits for reports being delivered (at shutdown). */
+  /** At shutdown: reports being sent finish, those waiting to be tried again are given up. */
   async settle(): Promise<void> {
+    this.#stopping.abort();
     while (this.#deliveries.size > 0) await Promise.allSettled([...this.#deliveries]);
   }
 
@@ -219,7 +225,21 @@ export class StorageCommitmentService {
   ): Promise<void> {
     const report = await this.check(commitment);
     const outcome = `${report.committed.length} committed, ${report.failed.length} failed`;
-    if (modality) {
+    const { commitmentRetries, commitmentRetryDelay } = this.#config.dicom;
+    for (let attempt = 0; modality && attempt <= commitmentRetries; attempt++) {
+      if (attempt > 0) {
+        // The association it asked on is the other way to reach it while it is open.
+        if (requested.isEstablished) break;
+        try {
+          await sleep(commitmentRetryDelay * 1000, undefined, { signal: this.#stopping.signal });
+        } catch {
+          this.#logger.log(
+            'warn',
+            `storage commitment ${report.transactionUid}: shutting down, report to ${modality.aeTitle} not delivered`,
+          );
+          return;
+        }
+      }
       try {
         await this.#deliver(report, modality, requested.calledAeTitle);
         this.#logger.log(
@@ -228,9 +248,10 @@ export class StorageCommitmentService {
         );
         return;
       } catch (error) {
+        const left = commitmentRetries - attempt;
         this.#logger.log(
           'warn',
-          `storage commitment ${report.transactionUid}: cannot report to ${modality.aeTitle} at ${modality.host}:${modality.port}: ${(error as Error).message}`,
+          `storage commitment ${report.transactionUid}: cannot report to ${modality.aeTitle} at ${modality.host}:${modality.port}: ${(error as Error).message}${left > 0 && !requested.isEstablished ? `; trying again in ${commitmentRetryDelay} s (${left} more)` : ''}`,
         );
       }
     }

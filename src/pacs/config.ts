@@ -23,7 +23,18 @@ export interface ModalityConfig {
 export interface PacsConfig {
   /** Our AE title (ARCHITECTURE.md defaults: DICOMKIT). */
   aeTitle: string;
-  dicom: { host: string; port: number; maxAssociations: number; maxPduLength: number };
+  dicom: {
+    host: string;
+    port: number;
+    maxAssociations: number;
+    maxPduLength: number;
+    /**
+     * Storage Commitment reports a modality could not take (it was not listening, say) are
+     * tried again this many times, `commitmentRetryDelay` seconds apart.
+     */
+    commitmentRetries: number;
+    commitmentRetryDelay: number;
+  };
   http: {
     host: string;
     port: number;
@@ -51,7 +62,14 @@ export interface PacsConfig {
 
 export const DEFAULT_CONFIG: PacsConfig = {
   aeTitle: 'DICOMKIT',
-  dicom: { host: '0.0.0.0', port: 4242, maxAssociations: 64, maxPduLength: 1 << 20 },
+  dicom: {
+    host: '0.0.0.0',
+    port: 4242,
+    maxAssociations: 64,
+    maxPduLength: 1 << 20,
+    commitmentRetries: 3,
+    commitmentRetryDelay: 10,
+  },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true },
   index: { path: undefined, caseInsensitivePN: true },
@@ -114,13 +132,29 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   if (input.aeTitle !== undefined) config.aeTitle = aeTitle(input.aeTitle, 'aeTitle');
   if (input.dicom !== undefined) {
     const d = object(input.dicom, 'dicom');
-    checkKeys(d, 'dicom', ['host', 'port', 'maxAssociations', 'maxPduLength']);
+    checkKeys(d, 'dicom', [
+      'host',
+      'port',
+      'maxAssociations',
+      'maxPduLength',
+      'commitmentRetries',
+      'commitmentRetryDelay',
+    ]);
     if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
     if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
     if (d.maxAssociations !== undefined)
       config.dicom.maxAssociations = integer(d.maxAssociations, 'dicom.maxAssociations', 1);
     if (d.maxPduLength !== undefined)
       config.dicom.maxPduLength = integer(d.maxPduLength, 'dicom.maxPduLength', 4096);
+    if (d.commitmentRetries !== undefined)
+      config.dicom.commitmentRetries = integer(d.commitmentRetries, 'dicom.commitmentRetries', 0);
+    if (d.commitmentRetryDelay !== undefined) {
+      const delay = d.commitmentRetryDelay;
+      if (typeof delay !== 'number' || !(delay >= 0)) {
+        throw new ConfigError('dicom.commitmentRetryDelay', 'must be a number of seconds >= 0');
+      }
+      config.dicom.commitmentRetryDelay = delay;
+    }
   }
   if (input.http !== undefined) {
     const h = object(input.http, 'http');
