@@ -1188,6 +1188,55 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
   });
 });
 
+describe('echoscu -pts / -ppc (propose n transfer syntaxes, n contexts), both tools', () => {
+  test('the same A-ASSOCIATE-RQ contexts from both; the same range errors', { timeout: 30_000 }, async () => {
+    const proposed = new Map<string, string[][]>();
+    const server = await new ApplicationEntity({ aeTitle: 'ANY-SCP' }).listen({
+      port: 0,
+      handlers: { echo: () => undefined },
+      transferSyntaxPreference: 'requestor',
+    });
+    let last: string[][] = [];
+    server.on('association-requested', ({ rq }: { rq: import('../../src/net/pdu/index.ts').AssociateRq }) => {
+      last = rq.presentationContexts.map((c) => [c.abstractSyntax, ...c.transferSyntaxes]);
+    });
+    try {
+      for (const tool of TOOLS) {
+        const r = await runTool(tool, 'echoscu', [
+          '-pts',
+          '25',
+          '-ppc',
+          '3',
+          '127.0.0.1',
+          String(server.port),
+        ]);
+        assert.equal(r.status, 0, `${tool}: ${r.stderr}`);
+        proposed.set(tool, last);
+      }
+    } finally {
+      await server.close({ abort: true });
+    }
+    assert.equal(proposed.get('dcmtk')!.length, 3);
+    assert.equal(proposed.get('dcmtk')![0]!.length, 26);
+    assert.deepEqual(proposed.get('dicomkit'), proposed.get('dcmtk'));
+    for (const bad of [
+      ['-pts', '39'],
+      ['-ppc', '0'],
+      ['-ppc', '129'],
+    ]) {
+      const said = await Promise.all(
+        TOOLS.map(async (tool) => {
+          const r = await runTool(tool, 'echoscu', [...bad, '127.0.0.1', '1']);
+          assert.notEqual(r.status, 0, `${tool} ${bad}`);
+          return /Invalid value for option [^\n]+/.exec(r.stderr)?.[0];
+        }),
+      );
+      assert.ok(said[0], bad.join(' '));
+      assert.equal(said[0], said[1], bad.join(' '));
+    }
+  });
+});
+
 describe('storescp output encodings (+te +tb +ti +td -e -g), both tools', () => {
   test('the same data set bytes from both storescps; the same conflicts refused', {
     timeout: 90_000,
