@@ -1094,20 +1094,14 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
         '',
       ].join('\n'),
     );
+    /** A storescu sending CT with the asking profile, its negotiation printed. */
+    const asking = (port: number): string[] => ['-d', '-xf', extended, 'SCU', '127.0.0.1', String(port), CT];
     const replies = new Map<string, string[]>();
     for (const tool of TOOLS) {
       const port = await freePort();
       const scp = await startStorescp(tool, ['-od', fresh(`xf-ext-${tool}`), '-xf', extended, 'SCP'], port);
       try {
-        const r = await runTool('dcmtk', 'storescu', [
-          '-d',
-          '-xf',
-          extended,
-          'SCU',
-          '127.0.0.1',
-          String(port),
-          CT,
-        ]);
+        const r = await runTool('dcmtk', 'storescu', asking(port));
         assert.equal(r.status, 0, r.stderr);
         const out = `${r.stdout}${r.stderr}`.split('\n');
         const ac = out.slice(out.findIndex((l) => l.includes('BEGIN A-ASSOCIATE-AC')));
@@ -1123,15 +1117,7 @@ describe('-xf association profiles (DCMTK configuration files), both tools', () 
     const port = await freePort();
     const scp = await startStorescp('dcmtk', ['-od', fresh('xf-ext-scu'), '-xf', extended, 'SCP'], port);
     try {
-      const r = await runTool('dicomkit', 'storescu', [
-        '-d',
-        '-xf',
-        extended,
-        'SCU',
-        '127.0.0.1',
-        String(port),
-        CT,
-      ]);
+      const r = await runTool('dicomkit', 'storescu', asking(port));
       assert.equal(r.status, 0, r.stderr);
       assert.match(`${r.stdout}${r.stderr}`, /Extended negotiation.*3 bytes \[01 00 01\]/);
       assert.match(`${r.stdout}${r.stderr}`, /Extended negotiation.*6 bytes \[02 00 03 00 00 00\]/);
