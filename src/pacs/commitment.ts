@@ -160,14 +160,21 @@ export class StorageCommitmentService {
     });
     // Known before the N-ACTION, so that a report coming very fast finds it.
     this.#keep(transactionUid, { remoteAeTitle: modality.aeTitle, status: 'Pending' });
-    const association = await ae.associate({
-      host: modality.host,
-      port: modality.port,
-      calledAeTitle: modality.aeTitle,
-      contexts: [storageCommitmentContext()],
-      // A modality may report on this association while it is open.
-      handlers: { nEventReport: (request, ctx) => this.nEventReport(request, ctx) },
-    });
+    let association: Association;
+    try {
+      association = await ae.associate({
+        host: modality.host,
+        port: modality.port,
+        calledAeTitle: modality.aeTitle,
+        contexts: [storageCommitmentContext()],
+        // A modality may report on this association while it is open.
+        handlers: { nEventReport: (request, ctx) => this.nEventReport(request, ctx) },
+      });
+    } catch (error) {
+      // Never asked: no report will come for it.
+      this.#transactions.delete(transactionUid);
+      throw error;
+    }
     try {
       await requestStorageCommitment(association, { transactionUid, references: [...references] });
     } catch (error) {
