@@ -1223,12 +1223,21 @@ describe('echoscu -pts / -ppc (propose n transfer syntaxes, n contexts), both to
   });
 });
 
-describe('storescp output encodings (+te +tb +ti +td -e -g), both tools', () => {
+describe('storescp output encodings (+te +tb +ti +td -e -g +cl), both tools', () => {
   test('the same data set bytes from both storescps; the same conflicts refused', {
     timeout: 90_000,
   }, async () => {
     const files = [CT, MR, join(FIXTURES, 'rtplan.dcm'), join(FIXTURES, 'reportsi.dcm')];
-    for (const flags of [['+ti'], ['+tb'], ['+te', '-e'], ['-g'], ['+td']]) {
+    const deflatedSizes = new Map<string, number>();
+    for (const flags of [
+      ['+ti'],
+      ['+tb'],
+      ['+te', '-e'],
+      ['-g'],
+      ['+td'],
+      ['+td', '+cl', '1'],
+      ['+td', '+cl', '9'],
+    ]) {
       const seen = new Map<string, Map<string, { ts: string; data: Buffer }>>();
       for (const tool of TOOLS) {
         const port = await freePort();
@@ -1245,6 +1254,8 @@ describe('storescp output encodings (+te +tb +ti +td -e -g), both tools', () => 
           const ts = (await readDicomFile(join(dir, name), { stopAtTag: 0x00080000 })).transferSyntax.uid;
           // Deflate streams differ with the compressor's settings: compare what they hold.
           out.set(name, { ts, data: ts === '1.2.840.10008.1.2.1.99' ? inflateRawSync(data) : data });
+          if (flags.includes('+cl') && name.startsWith('CT'))
+            deflatedSizes.set(`${tool} ${flags[2]}`, data.length);
         }
         seen.set(tool, out);
       }
@@ -1257,16 +1268,20 @@ describe('storescp output encodings (+te +tb +ti +td -e -g), both tools', () => 
         assert.ok(ours.get(name)!.data.equals(file.data), `${flags} ${name}: data set bytes`);
       }
     }
+    // +cl: the fastest level makes a bigger file than the best, in both.
+    for (const tool of TOOLS)
+      assert.ok(deflatedSizes.get(`${tool} 1`)! > deflatedSizes.get(`${tool} 9`)!, tool);
     for (const combo of [
       ['+xs', '+ti'],
       ['+B', '-g'],
       ['+xa', '+te'],
+      ['+cl', '10', '+td'],
     ]) {
       const said = await Promise.all(
         TOOLS.map(async (tool) => {
           const r = await runTool(tool, 'storescp', [...combo, '1']);
           assert.notEqual(r.status, 0, `${tool} ${combo}`);
-          return /(--[a-z-]+ not allowed with --[a-z-]+)/.exec(r.stderr)?.[1];
+          return /(--[a-z-]+ not allowed with --[a-z-]+|Invalid value for option [^\n]+)/.exec(r.stderr)?.[1];
         }),
       );
       assert.ok(said[0], `${combo}: ${said}`);

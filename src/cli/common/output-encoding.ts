@@ -21,6 +21,7 @@ export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
   '+e': '--length-explicit',
   '-e': '--length-undefined',
   '-p': '--padding-off',
+  '+cl': '--compression-level',
 };
 
 /** DCMTK's output transfer syntaxes (+te +tb +ti +td). */
@@ -39,6 +40,7 @@ export interface OutputEncodingOptions {
   groupLengthRemove?: boolean;
   lengthUndefined?: boolean;
   bitPreserving?: boolean;
+  compressionLevel?: string;
 }
 
 export function addOutputEncodingOptions(command: Command): Command {
@@ -67,13 +69,30 @@ export function addOutputEncodingOptions(command: Command): Command {
       'write sequences and items with explicit lengths (DCMTK +e, default when re-encoding)',
     )
     .option('--length-undefined', 'write sequences and items with undefined lengths (DCMTK -e; re-encodes)')
-    .option('--padding-off', 'no padding (DCMTK -p, default)');
+    .option('--padding-off', 'no padding (DCMTK -p, default)')
+    .option(
+      '--compression-level <level>',
+      'deflate compression level for +td: 0 uncompressed, 1 fastest, 9 best (DCMTK +cl, default 6)',
+    );
 }
 
 export interface Reencoding {
   /** Undefined: the syntax it came in. */
   transferSyntax: string | undefined;
   encode: EncodeOptions;
+  deflateLevel: DeflateLevel;
+}
+
+type DeflateLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+/** DCMTK's +cl, checked as DCMTK checks it. */
+function deflateLevelOf(value: string | undefined): DeflateLevel {
+  if (value === undefined) return 6;
+  const level = Number(value);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`Invalid value for option --compression-level (not a number: ${value})`);
+  if (level > 9) throw new UsageError(`Invalid value for option --compression-level (overflow: ${value})`);
+  return level as DeflateLevel;
 }
 
 /**
@@ -101,9 +120,11 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
     );
     if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
   }
+  const deflateLevel = deflateLevelOf(options.compressionLevel);
   if (!transferSyntax && !set('groupLengthRemove') && !set('lengthUndefined')) return undefined;
   return {
     transferSyntax,
+    deflateLevel,
     encode: {
       groupLength: options.groupLengthRemove ? 'remove' : 'keep',
       sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
@@ -129,6 +150,11 @@ export async function reencodeFile(
   }
   const target = how.transferSyntax ?? file.transferSyntax.uid;
   const temporary = `${path}.reencode`;
-  await writeDicomFile(temporary, file, { transferSyntax: target, withoutMeta, ...how.encode });
+  await writeDicomFile(temporary, file, {
+    transferSyntax: target,
+    withoutMeta,
+    deflateLevel: how.deflateLevel,
+    ...how.encode,
+  });
   renameSync(temporary, path);
 }
