@@ -19,8 +19,11 @@ export type SequenceLengthMode = 'keep' | 'undefined' | 'defined';
 export interface EncodeOptions {
   /** 'keep' (default) writes each sequence and item as it was read or created. */
   sequenceLength?: SequenceLengthMode;
-  /** Write (gggg,0000) group lengths: 'keep' (default) recomputes those present. */
-  groupLength?: 'keep' | 'remove';
+  /**
+   * Write (gggg,0000) group lengths: 'keep' (default) recomputes those present, 'remove' drops
+   * them, 'create' writes one for every group of every data set and item (DCMTK's +g).
+   */
+  groupLength?: 'keep' | 'remove' | 'create';
 }
 
 /** A part of the output: bytes, or a bulk value still at its source (with a byte swap unit). */
@@ -157,10 +160,14 @@ export class DataSetEncoder {
     return element.vr === 'UN' ? { explicitVR: false, littleEndian: true } : t;
   }
 
+  /** The group lengths to write in a data set: of the groups that have one ('keep'), or of all. */
   #groupLengths(dataset: DataSet, t: Target): Map<number, number> | undefined {
+    const mode = this.#options.groupLength;
+    if (mode === 'remove') return undefined;
     let groups: Map<number, number> | undefined;
     for (const element of dataset.elements()) {
-      if ((element.tag & 0xffff) === 0) {
+      // 'create': every group with an element besides its length; 'keep': those with a length.
+      if (mode === 'create' ? (element.tag & 0xffff) !== 0 : (element.tag & 0xffff) === 0) {
         groups ??= new Map();
         groups.set(element.tag >>> 16, 0);
       }
@@ -176,14 +183,24 @@ export class DataSetEncoder {
   }
 
   #writeDataSet(dataset: DataSet, t: Target): void {
-    const groups = this.#options.groupLength === 'keep' ? this.#groupLengths(dataset, t) : undefined;
+    const groups = this.#groupLengths(dataset, t);
+    const create = this.#options.groupLength === 'create';
+    let lastGroup = -1;
     for (const element of dataset.elements()) {
+      const group = element.tag >>> 16;
       if ((element.tag & 0xffff) === 0) {
-        const length = groups?.get(element.tag >>> 16);
+        // Created ones are written where their group starts, below.
+        if (create) continue;
+        const length = groups?.get(group);
         if (length === undefined) continue;
         this.#header(element.tag, 'UL', 4, t);
         this.#u32(length, t.littleEndian);
         continue;
+      }
+      if (create && group !== lastGroup) {
+        this.#header(group << 16, 'UL', 4, t);
+        this.#u32(groups!.get(group)!, t.littleEndian);
+        lastGroup = group;
       }
       this.#writeElement(element, t, element.tag === PIXEL_DATA ? (dataset.number(0x00280100) ?? 16) : 16);
     }
@@ -291,14 +308,17 @@ export class DataSetEncoder {
     const cached = this.#lengths.get(item);
     if (cached !== undefined) return cached;
     let total = 0;
-    const groups = this.#options.groupLength === 'keep' ? this.#groupLengths(item, t) : undefined;
+    const groups = this.#groupLengths(item, t);
+    const create = this.#options.groupLength === 'create';
     for (const element of item.elements()) {
       if ((element.tag & 0xffff) === 0) {
-        if (groups?.has(element.tag >>> 16)) total += 12;
+        if (!create && groups?.has(element.tag >>> 16)) total += 12;
         continue;
       }
       total += this.#elementLength(element, t);
     }
+    // (gggg,0000) UL, 4: 12 bytes in either VR form.
+    if (create) total += 12 * (groups?.size ?? 0);
     this.#lengths.set(item, total);
     return total;
   }

@@ -1223,7 +1223,7 @@ describe('echoscu -pts / -ppc (propose n transfer syntaxes, n contexts), both to
   });
 });
 
-describe('storescp output encodings (+te +tb +ti +td -e -g +cl), both tools', () => {
+describe('storescp output encodings (+te +tb +ti +td -e -g +g +cl), both tools', () => {
   test('the same data set bytes from both storescps; the same conflicts refused', {
     timeout: 90_000,
   }, async () => {
@@ -1234,6 +1234,8 @@ describe('storescp output encodings (+te +tb +ti +td -e -g +cl), both tools', ()
       ['+tb'],
       ['+te', '-e'],
       ['-g'],
+      ['+g'],
+      ['+g', '+ti', '-e'],
       ['+td'],
       ['+td', '+cl', '1'],
       ['+td', '+cl', '9'],

@@ -17,6 +17,7 @@ export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
   '+ti': '--write-xfer-implicit',
   '+td': '--write-xfer-deflated',
   '+g=': '--group-length-recalc',
+  '+g': '--group-length-create',
   '-g': '--group-length-remove',
   '+e': '--length-explicit',
   '-e': '--length-undefined',
@@ -38,6 +39,7 @@ export interface OutputEncodingOptions {
   writeXferImplicit?: boolean;
   writeXferDeflated?: boolean;
   groupLengthRemove?: boolean;
+  groupLengthCreate?: boolean;
   lengthUndefined?: boolean;
   bitPreserving?: boolean;
   compressionLevel?: string;
@@ -63,6 +65,7 @@ export function addOutputEncodingOptions(command: Command): Command {
       '--group-length-recalc',
       'recalculate group lengths if present (DCMTK +g=, default when re-encoding)',
     )
+    .option('--group-length-create', 'always write with group length elements (DCMTK +g; re-encodes)')
     .option('--group-length-remove', 'always write without group length elements (DCMTK -g; re-encodes)')
     .option(
       '--length-explicit',
@@ -108,7 +111,9 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
   // DCMTK's conflicts, in its words: an output syntax needs uncompressed input, and nothing is
   // re-encoded when bit-preserving.
   const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const asked = [...chosen, ...['groupLengthRemove', 'lengthUndefined'].filter(set)];
+  const asked = [...chosen, ...['groupLengthRemove', 'groupLengthCreate', 'lengthUndefined'].filter(set)];
+  if (set('groupLengthRemove') && set('groupLengthCreate'))
+    throw new UsageError('give one of +g=, +g and -g');
   for (const option of asked) {
     const clash = Object.keys(options).find(
       (key) =>
@@ -121,12 +126,12 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
     if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
   }
   const deflateLevel = deflateLevelOf(options.compressionLevel);
-  if (!transferSyntax && !set('groupLengthRemove') && !set('lengthUndefined')) return undefined;
+  if (!transferSyntax && asked.length === 0) return undefined;
   return {
     transferSyntax,
     deflateLevel,
     encode: {
-      groupLength: options.groupLengthRemove ? 'remove' : 'keep',
+      groupLength: options.groupLengthRemove ? 'remove' : options.groupLengthCreate ? 'create' : 'keep',
       sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
     },
   };
