@@ -9,6 +9,7 @@ import {
   addProfileOptions,
   PROFILE_ALIASES,
   type ProfileCliOptions,
+  profileContexts,
   profileFromOptions,
 } from './common/association-profiles.ts';
 import {
@@ -436,18 +437,7 @@ export function storescpCommand(): Command {
             handlers: { echo: () => undefined, store },
             ...(profile
               ? {
-                  contexts: profile.contexts.map((c) => {
-                    const role = profile.roles.get(c.abstractSyntax);
-                    const extendedNegotiation = profile.extendedNegotiation.get(c.abstractSyntax);
-                    // Roles are the requestor's: it may be SCU unless we only play SCU ourselves.
-                    // The extended negotiation bytes answer a requestor that asks (DCMTK's
-                    // storescp sends them unasked too; the standard has them answer a request).
-                    return {
-                      ...c,
-                      ...(role ? { scuRole: role.scp, scpRole: role.scu } : {}),
-                      ...(extendedNegotiation ? { extendedNegotiation } : {}),
-                    };
-                  }),
+                  contexts: profileContexts(profile, 'acceptor'),
                   transferSyntaxPreference: 'acceptor' as const,
                 }
               : {

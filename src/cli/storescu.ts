@@ -11,11 +11,10 @@ import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
 import {
-  type AssociationProfile,
   addProfileOptions,
   PROFILE_ALIASES,
   type ProfileCliOptions,
-  type ProfileContext,
+  profileContexts,
   profileFromOptions,
 } from './common/association-profiles.ts';
 import { NET_EXIT } from './common/exit.ts';
@@ -175,17 +174,6 @@ export function storageProposals(
   }
   if (current.length > 0) groups.push(current);
   return groups;
-}
-
-/** A profile's context as proposed, with its role selection and extended negotiation if the profile has them. */
-function profileProposal(context: ProfileContext, profile: AssociationProfile): ProposedContext {
-  const role = profile.roles.get(context.abstractSyntax);
-  const extendedNegotiation = profile.extendedNegotiation.get(context.abstractSyntax);
-  return {
-    ...context,
-    ...(role ? { scuRole: role.scu, scpRole: role.scp } : {}),
-    ...(extendedNegotiation ? { extendedNegotiation } : {}),
-  };
 }
 
 /**
@@ -362,7 +350,7 @@ export function storescuCommand(): Command {
           (key) => key.startsWith('propose') || key === 'combine' || key === 'required',
         );
         const groups = profile
-          ? [profile.contexts.map((c) => profileProposal(c, profile))]
+          ? [profileContexts(profile, 'requestor')]
           : storageProposals(instances, proposal, options.combine === true);
         for (const contexts of groups) {
           const classes = new Set(contexts.map((c) => c.abstractSyntax));

@@ -3,7 +3,6 @@ import { generateUid, type Logger } from '../core/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { DataSet } from '../object/index.ts';
 import {
-  ApplicationEntity,
   type Association,
   CommitmentFailureReason,
   type CommitmentReport,
@@ -23,6 +22,7 @@ import {
 import type { PacsAccess } from './access.ts';
 import type { ModalityConfig, PacsConfig } from './config.ts';
 import type { PacsIndex } from './index/types.ts';
+import { pacsApplicationEntity } from './outbound.ts';
 import type { FileStorage } from './storage/filesystem.ts';
 
 /** A transaction this PACS asked a modality about, as GET /storage-commitment/{id} shows it. */
@@ -152,12 +152,7 @@ export class StorageCommitmentService {
     timeoutMs?: number,
   ): Promise<string> {
     const transactionUid = generateUid();
-    const ae = new ApplicationEntity({
-      aeTitle: this.#config.aeTitle,
-      maxPduLength: this.#config.dicom.maxPduLength,
-      logger: this.#logger,
-      ...(timeoutMs ? { timeouts: { connect: timeoutMs, acse: timeoutMs, dimse: timeoutMs } } : {}),
-    });
+    const ae = pacsApplicationEntity(this.#config, this.#logger, timeoutMs ? { timeoutMs } : {});
     // Known before the N-ACTION, so that a report coming very fast finds it.
     this.#keep(transactionUid, { remoteAeTitle: modality.aeTitle, status: 'Pending' });
     let association: Association;
@@ -285,11 +280,9 @@ export class StorageCommitmentService {
 
   /** Opens an association to the modality, as the SCP of the SOP class, and reports. */
   async #deliver(report: CommitmentReport, modality: ModalityConfig, aeTitle: string): Promise<void> {
-    const ae = new ApplicationEntity({
-      // The AE title the modality called (PS3.4 §J.3.3.1.2, note 2).
+    // From the AE title the modality called (PS3.4 §J.3.3.1.2, note 2).
+    const ae = pacsApplicationEntity(this.#config, this.#logger, {
       aeTitle: aeTitle.trim() || this.#config.aeTitle,
-      maxPduLength: this.#config.dicom.maxPduLength,
-      logger: this.#logger,
     });
     const association = await ae.associate({
       host: modality.host,

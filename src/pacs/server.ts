@@ -5,7 +5,6 @@ import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import type { DataSet } from '../object/index.ts';
 import {
-  ApplicationEntity,
   type DicomServer,
   type FindYield,
   QueryRetrieveModels,
@@ -20,6 +19,7 @@ import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
+import { pacsApplicationEntity } from './outbound.ts';
 import { FileStorage } from './storage/filesystem.ts';
 
 export interface Pacs {
@@ -54,28 +54,21 @@ const RETRIEVE_SOP_CLASSES = new Set<string>([
 ]);
 
 /**
- * The C-FIND extended negotiation reply (PS3.4 §C.5.1.1.1, Table C.5-1), granting what is asked
- * for and the index does: byte 0, relational queries; byte 1, combined date-time matching (the
- * index combines a DA range and a TM range always, which DCMTK's findscu, unable to negotiate,
- * relies on). Fuzzy PN matching, timezone adjustment and the rest are not offered (0).
+ * A Q/R extended negotiation reply granting the first `offered` flags when asked, the rest 0.
+ * C-FIND (PS3.4 §C.5.1.1.1, Table C.5-1): relational queries and combined date-time matching
+ * (the index combines a DA range and a TM range always, which DCMTK's findscu, unable to
+ * negotiate, relies on); not fuzzy PN matching, timezone adjustment and the rest. C-MOVE and
+ * C-GET (§C.5.2.1.1, §C.5.3.1.1): relational retrieval (locate needs no keys of the levels
+ * above); not enhanced multi-frame image conversion.
  */
-function grantFindExtensions(requested: Uint8Array): Uint8Array {
-  const reply = new Uint8Array(Math.max(requested.length, 1));
-  reply[0] = requested[0] === 1 ? 1 : 0;
-  if (reply.length > 1) reply[1] = requested[1] === 1 ? 1 : 0;
-  return reply;
+function grantFirstFlags(offered: number): (requested: Uint8Array) => Uint8Array {
+  return (requested) => {
+    const reply = new Uint8Array(Math.max(requested.length, 1));
+    for (let i = 0; i < Math.min(offered, reply.length); i++) reply[i] = requested[i] === 1 ? 1 : 0;
+    return reply;
+  };
 }
 
-/**
- * The C-MOVE / C-GET extended negotiation reply (PS3.4 §C.5.2.1.1, §C.5.3.1.1): byte 0,
- * relational retrieval, granted when asked (locate needs no keys of the levels above);
- * enhanced multi-frame image conversion not offered.
- */
-function grantRetrieveExtensions(requested: Uint8Array): Uint8Array {
-  const reply = new Uint8Array(Math.max(requested.length, 1));
-  reply[0] = requested[0] === 1 ? 1 : 0;
-  return reply;
-}
 const LEVELS: readonly QueryLevel[] = ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'];
 
 function modelOf(sopClassUid: string): QueryModel | undefined {
@@ -125,11 +118,7 @@ export async function startPacs(
   const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
 
-  const ae = new ApplicationEntity({
-    aeTitle: config.aeTitle,
-    maxPduLength: config.dicom.maxPduLength,
-    logger,
-  });
+  const ae = pacsApplicationEntity(config, logger);
   const handlers = {
     echo: async (ctx: RequestContext) =>
       (await allowed(ctx, 'echo')) ? Status.Success : Status.NotAuthorized,
@@ -212,9 +201,9 @@ export async function startPacs(
       .filter((c) => !Object.values(QueryRetrieveModels.worklist).includes(c.abstractSyntax as never))
       .map((c) =>
         FIND_SOP_CLASSES.has(c.abstractSyntax)
-          ? { ...c, extendedNegotiation: grantFindExtensions }
+          ? { ...c, extendedNegotiation: grantFirstFlags(2) }
           : RETRIEVE_SOP_CLASSES.has(c.abstractSyntax)
-            ? { ...c, extendedNegotiation: grantRetrieveExtensions }
+            ? { ...c, extendedNegotiation: grantFirstFlags(1) }
             : c,
       ),
     accessControl: access,

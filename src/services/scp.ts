@@ -81,10 +81,11 @@ export async function serveRequest(association: Association, message: IncomingMe
   // without having negotiated the SCP role (older modalities and archives opening an association
   // for a Storage Commitment report do) is served anyway: refusing would lose the report, and
   // the report is what the association is for. We send reports by the rule (findContext).
-  const reportFromRequestor = command.info.name === 'N-EVENT-REPORT-RQ' && !association.isRequestor;
-  const invokerRole = command.info.name === 'N-EVENT-REPORT-RQ' ? 'scp' : 'scu';
+  const isReport = command.info.name === 'N-EVENT-REPORT-RQ';
+  const peerIsRequestor = !association.isRequestor;
   const peerMayInvoke =
-    context && (reportFromRequestor || playsRole(context, !association.isRequestor, invokerRole));
+    context &&
+    ((isReport && peerIsRequestor) || playsRole(context, peerIsRequestor, isReport ? 'scp' : 'scu'));
   if (!context?.accepted || !peerMayInvoke) {
     association.logger.log(
       'error',

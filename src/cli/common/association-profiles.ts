@@ -258,6 +258,29 @@ export function readAssociationProfile(
   return { name: profile, contexts, roles, extendedNegotiation };
 }
 
+/**
+ * A profile's contexts with their role selection and extended negotiation, as a requestor
+ * proposes them or an acceptor supports them. Negotiated roles are the requestor's (PS3.7
+ * §D.3.3.4), so an acceptor's are turned round: the requestor may be SCU unless we only play
+ * SCU. An acceptor's extended negotiation bytes answer a requestor that asks (DCMTK's storescp
+ * sends them unasked too; the standard has them answer a request).
+ */
+export function profileContexts(
+  profile: AssociationProfile,
+  side: 'requestor' | 'acceptor',
+): Array<ProfileContext & { scuRole?: boolean; scpRole?: boolean; extendedNegotiation?: Uint8Array }> {
+  return profile.contexts.map((context) => {
+    const role = profile.roles.get(context.abstractSyntax);
+    const extendedNegotiation = profile.extendedNegotiation.get(context.abstractSyntax);
+    const roles = role && (side === 'requestor' ? role : { scu: role.scp, scp: role.scu });
+    return {
+      ...context,
+      ...(roles ? { scuRole: roles.scu, scpRole: roles.scp } : {}),
+      ...(extendedNegotiation ? { extendedNegotiation } : {}),
+    };
+  });
+}
+
 /** DCMTK's `-xf file profile` / `--config-file file profile`: two options here. */
 export const PROFILE_ALIASES = {
   '-xf': ['--association-config', '--association-profile'],

@@ -60,17 +60,15 @@ export function commandFileWords(text: string): string[] {
  * returns a file's text. A lone `@` and anything after `--` stay as they are.
  */
 export function expandCommandFiles(args: readonly string[], read: (path: string) => string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    if (arg.length > 1 && arg.startsWith('@')) out.push(...commandFileWords(read(arg.slice(1))));
-    else out.push(arg);
-  }
-  return out;
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const rest = end < 0 ? [] : args.slice(end);
+  return [
+    ...options.flatMap((arg) =>
+      arg.length > 1 && arg.startsWith('@') ? commandFileWords(read(arg.slice(1))) : [arg],
+    ),
+    ...rest,
+  ];
 }
 
 /** DCMTK's --arguments line: the arguments once expanded and spelled long, one per quote. */

@@ -4,7 +4,6 @@ import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DataSet } from '../../object/index.ts';
 import {
-  ApplicationEntity,
   type Association,
   CommitmentFailureReason,
   QueryRetrieveModels,
@@ -15,6 +14,7 @@ import {
 import type { CommitmentTransaction } from '../commitment.ts';
 import type { ModalityConfig } from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
+import { pacsApplicationEntity } from '../outbound.ts';
 import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, needsUtf8, simplify } from './keywords.ts';
@@ -155,12 +155,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
     timeout: number | undefined,
     run: (association: Association) => Promise<T>,
   ): Promise<T> {
-    const ae = new ApplicationEntity({
-      aeTitle: config.aeTitle,
-      maxPduLength: config.dicom.maxPduLength,
-      logger,
-      ...(timeout ? { timeouts: { connect: timeout, acse: timeout, dimse: timeout } } : {}),
-    });
+    const ae = pacsApplicationEntity(config, logger, timeout ? { timeoutMs: timeout } : {});
     let association: Association;
     try {
       association = await ae.associate({ host: m.host, port: m.port, calledAeTitle: m.aeTitle, contexts });
