@@ -2,6 +2,7 @@ import { readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { DicomError } from '../core/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
@@ -225,6 +226,8 @@ interface Tally {
   bytes: number;
   /** The status of the last unsuccessful store, for DCMTK's exit code. */
   lastFailure?: number;
+  /** The association's end was reported; a request queued behind the failed one is not a store of its own. */
+  closeReported?: boolean;
 }
 
 function renameDone(
@@ -422,6 +425,13 @@ interface BatchContext {
  * exit code when the run must end (the association was aborted or halted), else undefined.
  * A function of its own because it is the hot loop: V8 optimizes what runs hot as a whole
  * function, and this keeps the command's long set-up code out of that compilation.
+ *
+ * The next request is made before the current one's response arrives: the association holds
+ * it (one operation at a time, PS3.7 §D.3.3.3) and sends it from the response's own read
+ * callback, so the peer waits for a socket write, not for this loop's bookkeeping. With --halt
+ * (the default) a failed store aborts the request waiting behind it before it can start, so
+ * nothing is sent after a failure, as with DCMTK. Not with info logging, whose lines keep
+ * DCMTK's order (each file's "Sending" after the previous file's response).
  */
 async function sendBatch(
   assoc: Association,
@@ -429,6 +439,9 @@ async function sendBatch(
   run: BatchContext,
 ): Promise<number | undefined> {
   const { repeat, halt, proposal, tally, console, options } = run;
+  const queued = console.enabled('info') ? 0 : 1;
+  // --halt: the first failure stops the run (see StoreOptions.failureAborts).
+  const haltRun = halt ? new AbortController() : undefined;
   let messageId = 0;
   // The next files are read whole (up to 8 MiB each) while one is on the wire, with
   // blocking reads: a tool has nothing else for its event loop to do meanwhile.
@@ -444,6 +457,42 @@ async function sendBatch(
         : prepareSource(next.label, { preload: true, blocking: true }).catch(() => next),
     );
   };
+  interface InFlight {
+    instance: PreparedInstance;
+    /** Shared by an instance's repeats: whether all of them succeeded so far. */
+    file: { succeeded: boolean };
+    lastRepeat: boolean;
+    outcome: Promise<StoreOutcome>;
+  }
+  const inFlight: InFlight[] = [];
+  /** What the run does after a store: go on, stop sending (then release), or end with a code. */
+  const complete = async (entry: InFlight): Promise<'next' | 'stop' | number> => {
+    const outcome = await entry.outcome;
+    if (outcome === 'cancelled') return 'stop';
+    run.progress(1);
+    let next: 'next' | 'stop' | number = 'next';
+    if (outcome !== 'ok') entry.file.succeeded = false;
+    if (outcome === 'aborted') {
+      next = halt ? NET_EXIT.storeNetworkFailure : NET_EXIT.failure;
+    } else if (outcome === 'local' && halt) {
+      console.info('Aborting Association');
+      await assoc.abort();
+      next = NET_EXIT.failure;
+    } else if (outcome === 'status' && halt) {
+      // DCMTK sends nothing after an unsuccessful store and releases as usual.
+      next = 'stop';
+    }
+    if (entry.lastRepeat || next !== 'next')
+      renameDone(entry.instance.label, entry.file.succeeded ? '.done' : '.bad', options, console);
+    return next;
+  };
+  const drain = async (keep: number): Promise<'next' | 'stop' | number> => {
+    while (inFlight.length > keep) {
+      const next = await complete(inFlight.shift()!);
+      if (next !== 'next') return next;
+    }
+    return 'next';
+  };
   for (let index = 0; index < batch.length; index++) {
     preload(index);
     const instance = (await preloaded.get(index)) ?? batch[index]!;
@@ -454,35 +503,37 @@ async function sendBatch(
     setImmediate(() => {
       for (let k = 1; k <= READ_AHEAD; k++) preload(index + k);
     });
-    let succeeded = true;
-    let ended: number | undefined;
-    for (let n = 0; n < repeat && ended === undefined; n++) {
-      const outcome = await storeOne(assoc, instance, proposal, tally, console, ++messageId);
-      if (outcome !== 'ok') succeeded = false;
-      if (outcome === 'aborted') {
-        ended = halt ? NET_EXIT.storeNetworkFailure : NET_EXIT.failure;
-      } else if (outcome === 'local' && halt) {
-        console.info('Aborting Association');
-        await assoc.abort();
-        ended = NET_EXIT.failure;
-      }
-      run.progress(1);
+    const file = { succeeded: true };
+    for (let n = 0; n < repeat; n++) {
+      // Resolves once the request is sent or queued, so requests keep the files' order.
+      const started = await startStore(assoc, instance, proposal, tally, console, ++messageId, haltRun);
+      inFlight.push({ instance, file, lastRepeat: n === repeat - 1, outcome: started.done });
+      // A store that failed before a request was made ends a halting run before the next one.
+      const next = await drain(!started.made && halt ? 0 : queued);
+      if (next === 'stop') return undefined;
+      if (next !== 'next') return next;
     }
-    renameDone(instance.label, succeeded ? '.done' : '.bad', options, console);
-    if (ended !== undefined) return ended;
   }
-  return undefined;
+  const next = await drain(0);
+  return next === 'next' || next === 'stop' ? undefined : next;
 }
 
-/** One C-STORE as DCMTK's storeSCU does it; the outcome decides whether to go on. */
-async function storeOne(
+/** 'cancelled': a request that waited behind a failure and was not sent (--halt). */
+type StoreOutcome = 'ok' | 'status' | 'local' | 'aborted' | 'cancelled';
+
+/**
+ * One C-STORE as DCMTK's storeSCU does it: resolves once the request is made (sent, or queued
+ * behind the one outstanding), with the outcome to come; the outcome decides whether to go on.
+ */
+async function startStore(
   assoc: Association,
   instance: PreparedInstance,
   proposal: Proposal,
   tally: Tally,
   console: Console,
   messageId: number,
-): Promise<'ok' | 'status' | 'local' | 'aborted'> {
+  haltRun: AbortController | undefined,
+): Promise<{ done: Promise<StoreOutcome>; made: boolean }> {
   const path = instance.label;
   console.info(`Sending file: ${path}`);
   const stored = instance.transferSyntax.uid;
@@ -492,35 +543,61 @@ async function storeOne(
       `No presentation context for: (${modalityOf(instance.sopClassUid, 'OT')}) ${instance.sopClassUid}`,
     );
     tally.failed++;
-    return 'local';
+    return { done: Promise.resolve('local'), made: false };
   }
   const target = context.transferSyntax!;
-  console.info(`Converting transfer syntax: ${syntaxName(stored)} -> ${syntaxName(target)}`);
+  if (console.enabled('info'))
+    console.info(`Converting transfer syntax: ${syntaxName(stored)} -> ${syntaxName(target)}`);
+  let source: PreparedInstance | DicomFile = instance;
   try {
-    const source =
-      target !== stored && transferSyntax(target).encapsulated ? await encodedFor(path, target) : instance;
-    console.info(`Sending Store Request (MsgID ${messageId}, ${modalityOf(instance.sopClassUid, 'OT')})`);
-    const result = await assoc.store(source);
-    tally.sent++;
-    tally.bytes += instance.fileSize ?? statSync(path).size;
-    if (result.status !== 0) tally.warnings++;
-    console.info(`Received Store Response (${statusText('C-STORE', result.status)})`);
-    return 'ok';
+    if (target !== stored && transferSyntax(target).encapsulated) source = await encodedFor(path, target);
   } catch (error) {
-    tally.failed++;
-    if (error instanceof DimseStatusError) {
-      tally.lastFailure = error.status;
-      console.error(
-        `Store Failed, file: ${path}: ${statusText('C-STORE', error.status)}${error.errorComment ? ` (${error.errorComment})` : ''}`,
-      );
-      return 'status';
-    }
-    if (!assoc.isEstablished) {
-      tally.lastFailure = 0;
-      reportFailure(console, error);
-      return 'aborted';
-    }
-    console.error(`Store Failed, file: ${path}: ${(error as Error).message}`);
-    return 'local';
+    return { done: Promise.resolve(storeFailed(assoc, path, error, tally, console)), made: false };
   }
+  if (console.enabled('info'))
+    console.info(`Sending Store Request (MsgID ${messageId}, ${modalityOf(instance.sopClassUid, 'OT')})`);
+  const storing = assoc.store(source, haltRun ? { signal: haltRun.signal, failureAborts: haltRun } : {});
+  return {
+    made: true,
+    done: storing.then(
+      (result) => {
+        tally.sent++;
+        tally.bytes += instance.fileSize ?? statSync(path).size;
+        if (result.status !== 0) tally.warnings++;
+        if (console.enabled('info'))
+          console.info(`Received Store Response (${statusText('C-STORE', result.status)})`);
+        return 'ok' as const;
+      },
+      (error: unknown) => storeFailed(assoc, path, error, tally, console),
+    ),
+  };
+}
+
+/** A store that failed: counted, reported as DCMTK does, and the outcome that decides what follows. */
+function storeFailed(
+  assoc: Association,
+  path: string,
+  error: unknown,
+  tally: Tally,
+  console: Console,
+): StoreOutcome {
+  if (!assoc.isEstablished && tally.closeReported) return 'aborted';
+  // Waited behind a failed store and was never sent (--halt).
+  if (error instanceof DicomError && error.code === 'ERR_CANCELLED') return 'cancelled';
+  tally.failed++;
+  if (error instanceof DimseStatusError) {
+    tally.lastFailure = error.status;
+    console.error(
+      `Store Failed, file: ${path}: ${statusText('C-STORE', error.status)}${error.errorComment ? ` (${error.errorComment})` : ''}`,
+    );
+    return 'status';
+  }
+  if (!assoc.isEstablished) {
+    tally.lastFailure = 0;
+    tally.closeReported = true;
+    reportFailure(console, error);
+    return 'aborted';
+  }
+  console.error(`Store Failed, file: ${path}: ${(error as Error).message}`);
+  return 'local';
 }

@@ -241,6 +241,10 @@ export class ApplicationEntity {
               callingAeTitle: this.aeTitle,
               contexts,
               peerMaxPduLength: ac.userInformation.maxPduLength ?? 0,
+              operationsWindow: invokedWindow(
+                options.asyncOpsWindow?.invoked,
+                ac.userInformation.asyncOpsWindow?.invoked,
+              ),
               peerImplementationClassUid: ac.userInformation.implementationClassUid,
               peerImplementationVersionName: ac.userInformation.implementationVersionName,
               ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
@@ -600,4 +604,16 @@ async function verifyIdentity(
   } catch (error) {
     return { accepted: false, why: `the user identity check failed: ${(error as Error).message}` };
   }
+}
+
+/**
+ * How many requests the requestor may have outstanding (PS3.7 §D.3.3.3): 1 unless it proposed
+ * a window and the acceptor answered one; 0 (unlimited) on one side leaves the other's limit.
+ * An acceptor granting more than was proposed is held to the proposal.
+ */
+export function invokedWindow(proposed: number | undefined, granted: number | undefined): number {
+  if (proposed === undefined || granted === undefined) return 1;
+  if (proposed === 0) return granted;
+  if (granted === 0) return proposed;
+  return Math.min(proposed, granted);
 }

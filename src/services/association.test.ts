@@ -7,7 +7,7 @@ import { DimseStatusError } from '../net/dimse/index.ts';
 import { type Pdu, pdvLength } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet } from '../object/index.ts';
-import { ApplicationEntity, AssociationRejectedError } from './application-entity.ts';
+import { ApplicationEntity, AssociationRejectedError, invokedWindow } from './application-entity.ts';
 import { getStorageContexts, QueryRetrieveModels, storageContexts, verificationContext } from './contexts.ts';
 
 const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
@@ -571,5 +571,132 @@ describe('acceptUnknownSopClasses', () => {
     } finally {
       await server.close({ abort: true });
     }
+  });
+});
+
+describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
+  /** An SCP whose store handler takes `ms` and records when each request was served. */
+  async function slowScp(ms: number, refuse: (uid: string) => boolean = () => false) {
+    const served: { uid: string; messageId: number; start: number; end: number }[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const server = await new ApplicationEntity({ aeTitle: 'SLOW' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req, ctx) => {
+          running++;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          const start = performance.now();
+          await req.data.discard();
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          running--;
+          served.push({ uid: req.sopInstanceUid, messageId: ctx.messageId, start, end: performance.now() });
+          return refuse(req.sopInstanceUid) ? 0xa700 : 0;
+        },
+      },
+    });
+    return { server, served, mostAtOnce: () => mostAtOnce };
+  }
+
+  test('stores made at once go out one at a time, in order, each after the previous response', {
+    timeout: 15_000,
+  }, async () => {
+    const scp = await slowScp(15);
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: scp.server.port,
+        calledAeTitle: 'SLOW',
+        contexts: [...storageContexts([SC], [EXPLICIT])],
+      });
+      assert.equal(assoc.operationsWindow, 1);
+      const uids = [1, 2, 3, 4, 5].map((n) => `2.25.9.${n}`);
+      const results = await Promise.all(uids.map((uid) => assoc.store(instance(uid))));
+      assert.deepEqual(
+        results.map((r) => r.sopInstanceUid),
+        uids,
+      );
+      assert.equal(scp.mostAtOnce(), 1, 'never two requests outstanding');
+      assert.deepEqual(
+        scp.served.map((s) => s.uid),
+        uids,
+      );
+      const ids = scp.served.map((s) => s.messageId);
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+        'message IDs in the order the calls were made',
+      );
+      await assoc.release();
+    } finally {
+      await scp.server.close({ abort: true });
+    }
+  });
+
+  test('failureAborts: a store waiting behind a refused one is not sent', { timeout: 15_000 }, async () => {
+    const scp = await slowScp(5, (uid) => uid === '2.25.9.12');
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: scp.server.port,
+        calledAeTitle: 'SLOW',
+        contexts: [...storageContexts([SC], [EXPLICIT])],
+      });
+      const halt = new AbortController();
+      const outcomes = await Promise.allSettled(
+        [11, 12, 13, 14].map((n) =>
+          assoc.store(instance(`2.25.9.${n}`), { signal: halt.signal, failureAborts: halt }),
+        ),
+      );
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code?: string }).code)),
+        ['ok', 'ERR_DIMSE_STATUS', 'ERR_CANCELLED', 'ERR_CANCELLED'],
+      );
+      assert.deepEqual(
+        scp.served.map((s) => s.uid),
+        ['2.25.9.11', '2.25.9.12'],
+      );
+      // The association is still usable: without the aborted signal the next store goes out.
+      await assoc.store(instance('2.25.9.15'));
+      await assoc.release();
+    } finally {
+      await scp.server.close({ abort: true });
+    }
+  });
+
+  test('requests waiting for the window fail when the association is aborted', {
+    timeout: 15_000,
+  }, async () => {
+    const scp = await slowScp(2_000);
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: scp.server.port,
+        calledAeTitle: 'SLOW',
+        contexts: [...storageContexts([SC], [EXPLICIT])],
+      });
+      const first = assoc.store(instance('2.25.9.21'));
+      const second = assoc.store(instance('2.25.9.22'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await assoc.abort();
+      const outcomes = await Promise.allSettled([first, second]);
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'ok')),
+        ['ERR_ASSOCIATION_ABORTED', 'ERR_ASSOCIATION_ABORTED'],
+      );
+    } finally {
+      await scp.server.close({ abort: true });
+    }
+  });
+
+  test('the window the requestor may use: 1 unless one was proposed and answered', () => {
+    assert.equal(invokedWindow(undefined, undefined), 1);
+    assert.equal(invokedWindow(4, undefined), 1, 'an acceptor that ignores the proposal');
+    assert.equal(invokedWindow(undefined, 8), 1, 'an answer to nothing proposed');
+    assert.equal(invokedWindow(4, 2), 2);
+    assert.equal(invokedWindow(2, 4), 2, 'held to the proposal');
+    assert.equal(invokedWindow(0, 3), 3);
+    assert.equal(invokedWindow(3, 0), 3);
+    assert.equal(invokedWindow(0, 0), 0, 'unlimited');
   });
 });

@@ -80,6 +80,36 @@ interface PendingRequest {
   timer?: NodeJS.Timeout;
 }
 
+/** What a request may ask of #single beyond sending it. */
+interface RequestHooks {
+  /** Aborted while the request waits for the window: it is not sent (ERR_CANCELLED). */
+  signal?: AbortSignal;
+  /** Called with the final response's command (undefined when the request failed) before the next request starts. */
+  onFinal?(command: Command | undefined): void;
+}
+
+function cancelledBeforeSending(name: string, signal: AbortSignal): DicomError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new DicomError('ERR_CANCELLED', `${name} not sent${reason}`, { cause: signal.reason });
+}
+
+export interface StoreOptions {
+  priority?: number;
+  /** For C-MOVE sub-operations: the C-MOVE's originator (PS3.7 §9.3.1.1). */
+  moveOriginator?: { aeTitle: string; messageId: number };
+  /**
+   * Aborted while this store waits behind others (operationsWindow): it is not sent and
+   * rejects with ERR_CANCELLED. A C-STORE that has gone out cannot be withdrawn.
+   */
+  signal?: AbortSignal;
+  /**
+   * Aborted when this store fails (a failure status, or no response), before any request
+   * waiting behind it starts. Given as `failureAborts` to each store of a run and its signal as
+   * `signal`, the run stops at its first failure, as DCMTK's storescu does by default (--halt).
+   */
+  failureAborts?: AbortController;
+}
+
 interface ParsedResponse {
   command: Command;
   dataset: DataSet | undefined;
@@ -95,6 +125,8 @@ export interface AssociationSetup {
   callingAeTitle: string;
   contexts: NegotiatedContext[];
   peerMaxPduLength: number;
+  /** Requests this side may have outstanding (Association.operationsWindow); default 1, 0 unlimited. */
+  operationsWindow?: number;
   peerImplementationClassUid?: string;
   peerImplementationVersionName?: string;
   /** The requestor's User Identity sub-item (PS3.7 §D.3.3.7.1), when it sent one. */
@@ -147,6 +179,15 @@ export class Association extends EventEmitter {
   readonly #ul: UpperLayer;
   readonly #channel: DimseChannel;
   readonly #pending = new Map<number, PendingRequest>();
+  /** Requests made while the window was full, in order (see operationsWindow). */
+  readonly #waiting: { start(): void; fail(error: Error): void }[] = [];
+  /**
+   * How many requests this side may have outstanding at once: the negotiated asynchronous
+   * operations window (PS3.7 §D.3.3.3; invoked for the requestor, performed for the acceptor),
+   * 1 when none was negotiated, Infinity for the standard's 0 (unlimited). Further requests
+   * wait and go out as responses complete earlier ones.
+   */
+  readonly operationsWindow: number;
   /** Requests being served, by message ID, for C-CANCEL. */
   readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
@@ -180,6 +221,8 @@ export class Association extends EventEmitter {
     this.remoteAddress = this.#ul.remoteAddress;
     this.remotePort = this.#ul.remotePort;
     this.#dimseTimeout = setup.timeouts?.dimse ?? 60_000;
+    const window = setup.operationsWindow ?? 1;
+    this.operationsWindow = window === 0 ? Number.POSITIVE_INFINITY : window;
     this.#channel = new DimseChannel({
       send: (parts) => this.#ul.sendPData(parts),
       peerMaxPduLength: sendLimit(setup.peerMaxPduLength, setup.maxSendPduLength),
@@ -255,6 +298,7 @@ export class Association extends EventEmitter {
       pending.fail(error);
     }
     this.#pending.clear();
+    for (const waiting of this.#waiting.splice(0)) waiting.fail(error);
     for (const [, controller] of this.operations) controller.abort(error);
     for (const w of this.#releaseWaiters) {
       if (released) w.resolve();
@@ -313,10 +357,7 @@ export class Association extends EventEmitter {
    * C-STORE (PS3.7 §9.1.1) of a file path, data set or stream. A file in an accepted syntax is
    * sent as it lies on disk, without decoding it; otherwise it is re-encoded to one the peer took.
    */
-  async store(
-    source: StoreSource | PreparedInstance,
-    options: { priority?: number; moveOriginator?: { aeTitle: string; messageId: number } } = {},
-  ): Promise<StoreResult> {
+  async store(source: StoreSource | PreparedInstance, options: StoreOptions = {}): Promise<StoreResult> {
     const instance = isPrepared(source) ? source : await prepareSource(source);
     const context = this.storeContextFor(instance);
     const ts = context.transferSyntax!;
@@ -335,7 +376,20 @@ export class Association extends EventEmitter {
       fields.MoveOriginatorApplicationEntityTitle = options.moveOriginator.aeTitle;
       fields.MoveOriginatorMessageID = options.moveOriginator.messageId;
     }
-    const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts));
+    const failureAborts = options.failureAborts;
+    const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts), {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(failureAborts
+        ? {
+            // Before #settle starts the request waiting behind this one.
+            onFinal: (command: Command | undefined) => {
+              const status = command?.Status ?? Status.Success;
+              if (!command || statusCategory(status) === 'failure' || statusCategory(status) === 'cancel')
+                failureAborts.abort(new DicomError('ERR_CANCELLED', 'a store before this one failed'));
+            },
+          }
+        : {}),
+    });
     // The peer has answered; once the socket has handed every byte to the kernel, nothing
     // refers to the instance's bytes and its buffer can take the next file.
     if (instance.release && !this.#ul.socket?.writesPending) instance.release();
@@ -368,19 +422,27 @@ export class Association extends EventEmitter {
     // close), which a single file of look-ahead did not always hide behind a small store.
     // Files over 8 MiB are not preloaded, so this holds 40 MiB at the most (four ahead, one sent).
     const ahead: ReturnType<typeof prepare>[] = [];
+    // Stores made and not yet yielded: one more than the window, so that the next request is
+    // waiting when a response arrives and goes out from its read callback (#settle).
+    const inFlight: Promise<{ source: StoreSource; result?: StoreResult; error?: Error }>[] = [];
+    const depth = Math.min(this.operationsWindow, READ_AHEAD) + 1;
     for await (const source of sources) {
       if (ahead.length < READ_AHEAD) {
         ahead.push(prepare(source));
         continue;
       }
-      const sending = this.#storePrepared(await ahead.shift()!, options);
+      inFlight.push(this.#storePrepared(await ahead.shift()!, options));
       // The next file is read once this one is handed to the socket (the send runs in
       // microtasks, before an immediate), so it waits for the response, not the other way round:
       // read first, a blocking read sat between a response and the next request.
       ahead.push(new Promise<void>((resolve) => setImmediate(resolve)).then(() => prepare(source)));
-      yield await sending;
+      if (inFlight.length >= depth) yield await inFlight.shift()!;
     }
-    while (ahead.length > 0) yield await this.#storePrepared(await ahead.shift()!, options);
+    while (ahead.length > 0) {
+      inFlight.push(this.#storePrepared(await ahead.shift()!, options));
+      if (inFlight.length >= depth) yield await inFlight.shift()!;
+    }
+    while (inFlight.length > 0) yield await inFlight.shift()!;
   }
 
   async #storePrepared(
@@ -775,36 +837,45 @@ export class Association extends EventEmitter {
     context: NegotiatedContext,
     fields: Omit<CommandFields, 'CommandField'>,
     data?: MessageData,
+    hooks: RequestHooks = {},
   ): Promise<ParsedResponse> {
     return new Promise<ParsedResponse>((resolve, reject) => {
-      let messageId = 0;
-      try {
-        messageId = this.#register(name, context, {
-          response: (message) => {
-            const p = this.#pending.get(messageId);
-            if (p?.timer) clearTimeout(p.timer);
-            this.#pending.delete(messageId);
-            parseResponse(message, context.transferSyntax!).then(resolve, reject);
-          },
-          fail: reject,
+      this.#whenWindowAllows(() => {
+        if (hooks.signal?.aborted) {
+          reject(cancelledBeforeSending(name, hooks.signal));
+          return;
+        }
+        let messageId = 0;
+        try {
+          messageId = this.#register(name, context, {
+            response: (message) => {
+              hooks.onFinal?.(message.command);
+              this.#settle(messageId);
+              parseResponse(message, context.transferSyntax!).then(resolve, reject);
+            },
+            fail: (error) => {
+              hooks.onFinal?.(undefined);
+              reject(error);
+            },
+          });
+        } catch (error) {
+          hooks.onFinal?.(undefined);
+          reject(error);
+          return;
+        }
+        this.sendMessage(
+          context.id,
+          { ...fields, CommandField: commandField(name), MessageID: messageId },
+          data,
+        ).catch((error: unknown) => {
+          hooks.onFinal?.(undefined);
+          this.#settle(messageId);
+          reject(error);
+          // Part of a message may have gone out; the peer cannot make sense of what follows.
+          if (this.#status === 'established')
+            this.#ul.abort(`sending ${name} failed: ${(error as Error).message}`);
         });
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      this.sendMessage(
-        context.id,
-        { ...fields, CommandField: commandField(name), MessageID: messageId },
-        data,
-      ).catch((error: unknown) => {
-        const p = this.#pending.get(messageId);
-        if (p?.timer) clearTimeout(p.timer);
-        this.#pending.delete(messageId);
-        reject(error);
-        // Part of a message may have gone out; the peer cannot make sense of what follows.
-        if (this.#status === 'established')
-          this.#ul.abort(`sending ${name} failed: ${(error as Error).message}`);
-      });
+      }, reject);
     });
   }
 
@@ -816,28 +887,60 @@ export class Association extends EventEmitter {
     data?: MessageData,
   ): ResponseQueue {
     const queue = new ResponseQueue();
-    const messageId = this.#register(name, context, {
-      response: (message) => {
-        const status = message.command.Status ?? Status.Success;
-        if (statusCategory(status) !== 'pending') {
-          const p = this.#pending.get(messageId);
-          if (p?.timer) clearTimeout(p.timer);
-          this.#pending.delete(messageId);
+    this.#whenWindowAllows(
+      () => {
+        let messageId = 0;
+        try {
+          messageId = this.#register(name, context, {
+            response: (message) => {
+              const status = message.command.Status ?? Status.Success;
+              const final = statusCategory(status) !== 'pending';
+              if (final) this.#settle(messageId);
+              queue.push(parseResponse(message, context.transferSyntax!), final);
+            },
+            fail: (error) => queue.fail(error),
+          });
+        } catch (error) {
+          queue.fail(error as Error);
+          return;
         }
-        queue.push(parseResponse(message, context.transferSyntax!), statusCategory(status) !== 'pending');
+        queue.messageId = messageId;
+        this.sendMessage(
+          context.id,
+          { ...fields, CommandField: commandField(name), MessageID: messageId },
+          data,
+        ).catch((error: unknown) => {
+          this.#settle(messageId);
+          queue.fail(error as Error);
+        });
       },
-      fail: (error) => queue.fail(error),
-    });
-    queue.messageId = messageId;
-    this.sendMessage(
-      context.id,
-      { ...fields, CommandField: commandField(name), MessageID: messageId },
-      data,
-    ).catch((error: unknown) => {
-      this.#pending.delete(messageId);
-      queue.fail(error as Error);
-    });
+      (error) => queue.fail(error),
+    );
     return queue;
+  }
+
+  /**
+   * Starts a request now if fewer than `operationsWindow` of ours are outstanding, else when
+   * one completes (PS3.7 §D.3.3.3: without a negotiated window, one at a time). Requests
+   * queued this way go out in the order they were made.
+   */
+  #whenWindowAllows(start: () => void, fail: (error: Error) => void): void {
+    if (this.#waiting.length === 0 && this.#pending.size < this.operationsWindow) {
+      start();
+      return;
+    }
+    this.#waiting.push({ start, fail });
+  }
+
+  /** A request of ours is complete (or failed): forget it and start the next one waiting. */
+  #settle(messageId: number): void {
+    const pending = this.#pending.get(messageId);
+    if (!pending) return;
+    if (pending.timer) clearTimeout(pending.timer);
+    this.#pending.delete(messageId);
+    while (this.#waiting.length > 0 && this.#pending.size < this.operationsWindow) {
+      this.#waiting.shift()!.start();
+    }
   }
 
   async #sendCancel(contextId: number, messageId: number): Promise<void> {

@@ -883,6 +883,62 @@ describe('storescp -F and the test aids (--sleep-after, --abort-after, --abort-d
   });
 });
 
+describe('storescu stops at a refused store (--halt, the default) and goes on with -nh, both tools', () => {
+  test('the SCP sees the same requests from both tools and both exit with the status byte', {
+    timeout: 60_000,
+  }, async () => {
+    // Four instances; the SCP refuses the second with A700 (out of resources).
+    const dir = fresh('halt-files');
+    const uids: string[] = [];
+    for (let n = 1; n <= 4; n++) {
+      const ds = new DataSet();
+      ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+      ds.set('SOPInstanceUID', `1.2.826.0.1.3680043.8.498.91.${n}`);
+      ds.set('StudyInstanceUID', '1.2.826.0.1.3680043.8.498.91');
+      ds.set('SeriesInstanceUID', '1.2.826.0.1.3680043.8.498.91.0');
+      ds.set('PatientID', 'HALT');
+      await writeDicomFile(join(dir, `sc${n}.dcm`), ds, { transferSyntax: EXPLICIT });
+      uids.push(`1.2.826.0.1.3680043.8.498.91.${n}`);
+    }
+    let seen: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'REFUSER' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req) => {
+          seen.push(req.sopInstanceUid);
+          await req.data.discard();
+          return req.sopInstanceUid === uids[1] ? 0xa700 : 0;
+        },
+      },
+    });
+    const runs = new Map<string, string[]>();
+    try {
+      for (const tool of TOOLS) {
+        for (const flags of [[], ['-nh'], ['--repeat', '3']]) {
+          seen = [];
+          // Named one by one: DCMTK's +sd takes a directory in readdir order.
+          const files = [1, 2, 3, 4].map((n) => join(dir, `sc${n}.dcm`));
+          const r = await runTool(tool, 'storescu', [...flags, '127.0.0.1', String(server.port), ...files]);
+          runs.set(`${tool} ${flags.join(' ')}`, [
+            `exit ${r.status}`,
+            ...seen.map((u) => u.split('.').pop()!),
+          ]);
+        }
+      }
+    } finally {
+      await server.close({ abort: true });
+    }
+    // --halt: nothing is sent after the refused store, and the run exits with its high byte.
+    assert.deepEqual(runs.get('dicomkit '), ['exit 167', '1', '2']);
+    // -nh: every file is sent; a refused store does not change the exit code.
+    assert.deepEqual(runs.get('dicomkit -nh'), ['exit 0', '1', '2', '3', '4']);
+    // --repeat: each file three times, until the first refusal.
+    assert.deepEqual(runs.get('dicomkit --repeat 3'), ['exit 167', '1', '1', '1', '2']);
+    for (const flags of ['', '-nh', '--repeat 3'])
+      assert.deepEqual(runs.get(`dicomkit ${flags}`), runs.get(`dcmtk ${flags}`), `storescu ${flags}`);
+  });
+});
+
 describe('storescu read modes: +fo wants file meta, -f a bare data set, both tools', () => {
   test('the same exit codes for a Part 10 file and a data-set-only file under +f, +fo and -f', {
     timeout: 40_000,

@@ -58,6 +58,8 @@ export class DimseChannel {
   #commandContext = -1;
   #incoming: { contextId: number; stream: DataStream } | undefined;
   #sendChain: Promise<void> = Promise.resolve();
+  /** Sends started and not settled: while there are any, a new one waits its turn. */
+  #sending = 0;
   #closed = false;
 
   constructor(options: DimseChannelOptions) {
@@ -150,30 +152,78 @@ export class DimseChannel {
 
   /**
    * Sends one message. Resolves when every PDV is handed to the socket; messages queued by
-   * several callers go out whole, one after the other.
+   * several callers go out whole, one after the other. When nothing else is being sent and the
+   * data is in memory (a command alone, a preloaded file), the PDUs are framed and handed to the
+   * DUL before this returns: a request started from a response's callback (the next store of a
+   * run) then leaves in the same turn as the response arrived, instead of after the promise
+   * chains of both have run.
    */
   send(contextId: number, fields: CommandFields, data?: MessageData): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (this.#closed) throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association is closed');
-      const command = encodeCommand({
-        ...fields,
-        CommandDataSetType:
-          data === undefined ? NO_DATA_SET : (fields.CommandDataSetType ?? DATA_SET_PRESENT),
-      });
-      if (this.#logger.debugEnabled) {
-        const shown = { ...fields, CommandDataSetType: data === undefined ? NO_DATA_SET : DATA_SET_PRESENT };
-        this.#logger.log('debug', `sending ${describeCommand(shown, contextId)}`);
+    if (this.#sending === 0 && (data === undefined || isInMemory(data))) {
+      let written: void | Promise<void>;
+      try {
+        written = this.#sendNow(contextId, fields, data as Uint8Array | readonly Uint8Array[] | undefined);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      // The command and the first data PDUs go out in one write: a small instance is then one
-      // syscall (and one wake-up of the peer) instead of two.
-      const batch: Batch = { parts: [], bytes: 0 };
-      await this.#sendFragments(batch, contextId, true, [command]);
-      if (data !== undefined) await this.#sendFragments(batch, contextId, false, data);
+      if (!written) return Promise.resolve();
+      return this.#chain(() => written);
+    }
+    return this.#chain(async () => {
+      const batch = this.#startMessage(contextId, fields, data !== undefined);
+      if (data !== undefined) await this.#sendFragments(batch, contextId, data);
       await this.#flush(batch);
-    };
-    const next = this.#sendChain.then(run, run);
+    });
+  }
+
+  /** Runs `run` after the sends before it; `#sending` counts the ones not settled. */
+  #chain(run: () => Promise<void>): Promise<void> {
+    this.#sending++;
+    const next = this.#sendChain.then(run, run).finally(() => {
+      this.#sending--;
+    });
     this.#sendChain = next.catch(() => {});
     return next;
+  }
+
+  /** The whole message framed at once and handed to the DUL (the DUL may hold it for backpressure). */
+  #sendNow(
+    contextId: number,
+    fields: CommandFields,
+    data: Uint8Array | readonly Uint8Array[] | undefined,
+  ): void | Promise<void> {
+    const batch = this.#startMessage(contextId, fields, data !== undefined);
+    if (data !== undefined) {
+      const framer = new PdvFramer(batch, this.#maxPdvData, contextId, false);
+      if (data instanceof Uint8Array) framer.add(data);
+      else for (const chunk of data) framer.add(chunk);
+      framer.end();
+    }
+    const parts = batch.parts;
+    if (this.#closed)
+      throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed during a transfer');
+    return this.#options.send(parts);
+  }
+
+  /**
+   * A batch holding the command's PDUs. The command and the first data PDUs go out in one
+   * write: a small instance is then one syscall (and one wake-up of the peer) instead of two.
+   */
+  #startMessage(contextId: number, fields: CommandFields, hasData: boolean): Batch {
+    if (this.#closed) throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association is closed');
+    const command = encodeCommand({
+      ...fields,
+      CommandDataSetType: hasData ? (fields.CommandDataSetType ?? DATA_SET_PRESENT) : NO_DATA_SET,
+    });
+    if (this.#logger.debugEnabled) {
+      const shown = { ...fields, CommandDataSetType: hasData ? DATA_SET_PRESENT : NO_DATA_SET };
+      this.#logger.log('debug', `sending ${describeCommand(shown, contextId)}`);
+    }
+    const batch: Batch = { parts: [], bytes: 0 };
+    const framer = new PdvFramer(batch, this.#maxPdvData, contextId, true);
+    framer.add(command);
+    framer.end();
+    return batch;
   }
 
   async #flush(batch: Batch): Promise<void> {
@@ -186,48 +236,19 @@ export class DimseChannel {
     await this.#options.send(parts);
   }
 
-  /** Adds the PDUs of a command or data set to `batch`, writing whenever it is full. */
-  async #sendFragments(
-    batch: Batch,
-    contextId: number,
-    isCommand: boolean,
-    source: MessageData,
-  ): Promise<void> {
-    const max = this.#maxPdvData;
-    // Bytes already in memory (a command, a preloaded file) go out in one write whatever their
-    // size: batching them would hold nothing less in memory and cost a socket round per batch.
-    const inMemory = source instanceof Uint8Array || Array.isArray(source);
-    let pending: Uint8Array[] = [];
-    let pendingLength = 0;
-    const emit = async (isLast: boolean): Promise<void> => {
-      batch.parts.push(encodePDataHeader(pendingLength, contextId, isCommand, isLast), ...pending);
-      batch.bytes += pendingLength + 12;
-      pending = [];
-      pendingLength = 0;
-      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch);
-    };
+  /** Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it. */
+  async #sendFragments(batch: Batch, contextId: number, source: MessageData): Promise<void> {
+    // Bytes already in memory (a preloaded file) go out in one write whatever their size:
+    // batching them would hold nothing less in memory and cost a socket round per batch.
+    const inMemory = isInMemory(source);
+    const framer = new PdvFramer(batch, this.#maxPdvData, contextId, false);
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
-    let total = 0;
     for await (const chunk of chunks) {
-      total += chunk.length;
-      let offset = 0;
-      while (offset < chunk.length) {
-        if (pendingLength === max) await emit(false);
-        const take = Math.min(max - pendingLength, chunk.length - offset);
-        pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
-        pendingLength += take;
-        offset += take;
-      }
+      framer.add(chunk);
+      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch);
     }
-    // Messages are of even length; a deflated data set (PS3.5 §A.5) or a damaged file may not
-    // be, and DCMTK aborts on an odd fragment: pad with one NUL, as the standard allows for deflate.
-    if (total % 2 === 1) {
-      if (pendingLength === max) await emit(false);
-      pending.push(new Uint8Array(1));
-      pendingLength += 1;
-    }
-    await emit(true);
+    framer.end();
   }
 
   /** Fails the data stream in flight and refuses further sends. */
@@ -237,5 +258,67 @@ export class DimseChannel {
     const reason = error ?? new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed');
     this.#incoming?.stream.fail(reason);
     this.#incoming = undefined;
+  }
+}
+
+function isInMemory(data: MessageData): data is Uint8Array | readonly Uint8Array[] {
+  return data instanceof Uint8Array || Array.isArray(data);
+}
+
+/**
+ * Cuts a command's or data set's bytes into PDVs of at most `max` bytes, each in a P-DATA-TF
+ * PDU of its own, appended to a batch (PS3.8 §9.3.5, Annex E). The last PDV carries the last
+ * fragment flag.
+ */
+class PdvFramer {
+  readonly #batch: Batch;
+  readonly #max: number;
+  readonly #contextId: number;
+  readonly #isCommand: boolean;
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+  #total = 0;
+
+  constructor(batch: Batch, max: number, contextId: number, isCommand: boolean) {
+    this.#batch = batch;
+    this.#max = max;
+    this.#contextId = contextId;
+    this.#isCommand = isCommand;
+  }
+
+  add(chunk: Uint8Array): void {
+    this.#total += chunk.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.#pendingLength === this.#max) this.#emit(false);
+      const take = Math.min(this.#max - this.#pendingLength, chunk.length - offset);
+      this.#pending.push(
+        offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take),
+      );
+      this.#pendingLength += take;
+      offset += take;
+    }
+  }
+
+  end(): void {
+    // Messages are of even length; a deflated data set (PS3.5 §A.5) or a damaged file may not
+    // be, and DCMTK aborts on an odd fragment: pad with one NUL, as the standard allows for deflate.
+    if (this.#total % 2 === 1) {
+      if (this.#pendingLength === this.#max) this.#emit(false);
+      this.#pending.push(new Uint8Array(1));
+      this.#pendingLength += 1;
+    }
+    this.#emit(true);
+  }
+
+  #emit(isLast: boolean): void {
+    const length = this.#pendingLength;
+    this.#batch.parts.push(
+      encodePDataHeader(length, this.#contextId, this.#isCommand, isLast),
+      ...this.#pending,
+    );
+    this.#batch.bytes += length + 12;
+    this.#pending = [];
+    this.#pendingLength = 0;
   }
 }
