@@ -595,7 +595,14 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
         },
       },
     });
-    return { server, served, mostAtOnce: () => mostAtOnce };
+    const associate = () =>
+      scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SLOW',
+        contexts: [...storageContexts([SC], [EXPLICIT])],
+      });
+    return { server, served, associate, mostAtOnce: () => mostAtOnce };
   }
 
   test('stores made at once go out one at a time, in order, each after the previous response', {
@@ -603,12 +610,7 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   }, async () => {
     const scp = await slowScp(15);
     try {
-      const assoc = await scu.associate({
-        host: '127.0.0.1',
-        port: scp.server.port,
-        calledAeTitle: 'SLOW',
-        contexts: [...storageContexts([SC], [EXPLICIT])],
-      });
+      const assoc = await scp.associate();
       assert.equal(assoc.operationsWindow, 1);
       const uids = [1, 2, 3, 4, 5].map((n) => `2.25.9.${n}`);
       const results = await Promise.all(uids.map((uid) => assoc.store(instance(uid))));
@@ -636,12 +638,7 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   test('failureAborts: a store waiting behind a refused one is not sent', { timeout: 15_000 }, async () => {
     const scp = await slowScp(5, (uid) => uid === '2.25.9.12');
     try {
-      const assoc = await scu.associate({
-        host: '127.0.0.1',
-        port: scp.server.port,
-        calledAeTitle: 'SLOW',
-        contexts: [...storageContexts([SC], [EXPLICIT])],
-      });
+      const assoc = await scp.associate();
       const halt = new AbortController();
       const outcomes = await Promise.allSettled(
         [11, 12, 13, 14].map((n) =>
@@ -669,12 +666,7 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   }, async () => {
     const scp = await slowScp(2_000);
     try {
-      const assoc = await scu.associate({
-        host: '127.0.0.1',
-        port: scp.server.port,
-        calledAeTitle: 'SLOW',
-        contexts: [...storageContexts([SC], [EXPLICIT])],
-      });
+      const assoc = await scp.associate();
       const first = assoc.store(instance('2.25.9.21'));
       const second = assoc.store(instance('2.25.9.22'));
       await new Promise((resolve) => setTimeout(resolve, 50));
