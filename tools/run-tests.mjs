@@ -3,7 +3,7 @@
 // test runner through tsx, so node:test prints its summary lines. Node 20's --test does
 // not expand globs itself, hence this file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,7 +27,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 // The spec report goes to the terminal; a TAP copy to a file gives the plain closing line.
-const tap = join(mkdtempSync(join(tmpdir(), 'dicomkit-tests-')), 'report.tap');
+const reportDir = mkdtempSync(join(tmpdir(), 'dicomkit-tests-'));
+const tap = join(reportDir, 'report.tap');
 const result = spawnSync(
   process.execPath,
   [
@@ -46,6 +47,7 @@ const result = spawnSync(
   { stdio: 'inherit' },
 );
 const report = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+rmSync(reportDir, { recursive: true, force: true });
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 process.exit(result.status ?? 1);
