@@ -1,11 +1,50 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 
 /** Debian's DCMTK leaves Nagle on; without this every exchange stalls ~40-90 ms. */
 export const DCMTK_ENV = { TCP_NODELAY: '1' };
 
-/** A port that was free a moment ago (bound on 127.0.0.1 and released). */
-export function freePort(): Promise<number> {
+/**
+ * The kernel's ephemeral port range, from which it picks the local ports of outgoing connections
+ * and of `listen(0)`; Linux's default when the file cannot be read.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux: assume its default
+  }
+  return [32768, 60999];
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port that was free a moment ago (bound on 127.0.0.1 and released), chosen below the
+ * ephemeral range: a port handed out by `listen(0)` can be taken again by any outgoing
+ * connection or listener of a test running beside this one before the peer binds it (a
+ * movescu --port picked in a before() hook once failed so, "Address already in use").
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const first = 10_000;
+  if (low - first >= 1_000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = first + Math.floor(Math.random() * (low - first));
+      if (await bindable(port)) return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
