@@ -355,6 +355,102 @@ describe('dicomkit pacs REST API', () => {
     assert.ok(below.every((i) => i.Type === 'Instance'));
   });
 
+  test("POST /tools/find matches as C-FIND does, at every level (Orthanc's body)", {
+    timeout: 30_000,
+  }, async () => {
+    // Expectations from the files' own headers, matched here by plain string tests.
+    const headers = await Promise.all(
+      [ct, ct2, ct3, rtplan, deflated, big, j2k].map(
+        async (f) => (await readDicomFile(f.path, { stopAtTag: 0x7fe00010 })).dataset,
+      ),
+    );
+    const value = (ds: DataSet, key: string) => ds.string(key as never)?.trim() ?? '';
+    const expect = (key: string, pick: (ds: DataSet) => boolean) =>
+      sorted(headers.filter(pick).map((ds) => value(ds, key)));
+    const find = async (body: Record<string, unknown>) => {
+      const { status, json } = await api('POST', '/tools/find', body);
+      assert.equal(status, 200, `${JSON.stringify(body)}: ${JSON.stringify(json)}`);
+      return json as unknown[];
+    };
+    const ids = async (body: Record<string, unknown>) => sorted((await find(body)) as string[]);
+
+    // PN wildcard, case-insensitive by default (index.caseInsensitivePN), or as asked.
+    const compressed = expect('StudyInstanceUID', (ds) =>
+      value(ds, 'PatientName').toLowerCase().startsWith('compressed'),
+    );
+    assert.ok(compressed.length > 0);
+    assert.deepEqual(await ids({ Level: 'Study', Query: { PatientName: 'compressed*' } }), compressed);
+    assert.deepEqual(
+      await ids({ Level: 'Study', Query: { PatientName: 'compressed*' }, CaseSensitive: true }),
+      expect('StudyInstanceUID', (ds) => value(ds, 'PatientName').startsWith('compressed')),
+    );
+    // A date range, a key of the level below (relational), a UID list, every level.
+    const inRange = (ds: DataSet) => {
+      const date = value(ds, 'StudyDate');
+      return date >= '20000101' && date <= '20051231';
+    };
+    assert.deepEqual(
+      await ids({ Level: 'Study', Query: { StudyDate: '20000101-20051231' } }),
+      expect('StudyInstanceUID', inRange),
+    );
+    assert.deepEqual(
+      await ids({ Level: 'study', Query: { Modality: 'CT' } }),
+      expect('StudyInstanceUID', (ds) => value(ds, 'Modality') === 'CT'),
+    );
+    assert.deepEqual(
+      await ids({ Level: 'Series', Query: { Modality: 'CT', StudyDate: '20000101-20051231' } }),
+      expect('SeriesInstanceUID', (ds) => value(ds, 'Modality') === 'CT' && inRange(ds)),
+    );
+    assert.deepEqual(
+      await ids({ Level: 'Instance', Query: { SeriesInstanceUID: `${ct.series}\\${j2k.series}` } }),
+      sorted([ct.sop, ct2.sop, j2k.sop]),
+    );
+    assert.deepEqual(
+      await ids({ Level: 'Patient', Query: { PatientID: '1CT*' } }),
+      expect('PatientID', (ds) => value(ds, 'PatientID').startsWith('1CT')),
+    );
+    assert.deepEqual(
+      await ids({ Level: 'Instance', Query: {} }),
+      sorted(headers.map((ds) => value(ds, 'SOPInstanceUID'))),
+    );
+
+    // Expand gives what GET /studies/{id} gives, plus RequestedTags from the index or the header.
+    const [expanded] = (await find({
+      Level: 'Study',
+      Query: { StudyInstanceUID: ct.study },
+      Expand: true,
+      RequestedTags: ['StudyDate', '0008,0090', 'InstitutionName'],
+    })) as Record<string, unknown>[];
+    const { RequestedTags, ...resource } = expanded!;
+    assert.deepEqual(resource, (await api('GET', `/studies/${ct.study}`)).json);
+    const ctHeader = headers[0]!;
+    assert.deepEqual(RequestedTags, {
+      StudyDate: value(ctHeader, 'StudyDate'),
+      ReferringPhysicianName: value(ctHeader, 'ReferringPhysicianName'),
+      InstitutionName: value(ctHeader, 'InstitutionName'),
+    });
+
+    // Since and Limit page through the same order as the whole answer.
+    const all = (await find({ Level: 'Instance', Query: {} })) as string[];
+    assert.deepEqual(await find({ Level: 'Instance', Query: {}, Since: 2, Limit: 3 }), all.slice(2, 5));
+    assert.deepEqual(await find({ Level: 'Instance', Query: {}, Limit: 0 }), all);
+
+    // Bad bodies: 400 naming the field.
+    for (const [body, pattern] of [
+      [{ Query: {} }, /Level/],
+      [{ Level: 'Frame', Query: {} }, /Level/],
+      [{ Level: 'Study', Query: 'DOE*' }, /Query/],
+      [{ Level: 'Study', Query: {}, Limit: -1 }, /Limit/],
+      [{ Level: 'Study', Query: {}, Expand: 'yes' }, /Expand/],
+      [{ Level: 'Study', Query: { NoSuchKeyword: 'x' } }, /NoSuchKeyword/],
+      [{ Level: 'Study', Query: {}, RequestedTags: 'StudyDate' }, /RequestedTags/],
+    ] as const) {
+      const { status, json } = await api('POST', '/tools/find', body);
+      assert.equal(status, 400, JSON.stringify(body));
+      assert.match((json as { error: string }).error, pattern);
+    }
+  });
+
   test('an instance downloads as stored; its tags come as DICOM JSON', { timeout: 30_000 }, async () => {
     const file = await api('GET', `/instances/${ct.sop}/file`);
     assert.equal(file.status, 200);

@@ -1,15 +1,15 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { PIXEL_DATA } from '../../core/index.ts';
-import type { Keyword } from '../../dictionary/index.ts';
+import { PIXEL_DATA, type Tag } from '../../core/index.ts';
+import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { readDicomFile } from '../../object/file.node.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
-import { type HttpContext, paging, params, queryParam, type Route } from './context.ts';
-import { HttpError, notFound } from './errors.ts';
-import { simplify } from './keywords.ts';
-import { CHILD, checkId, ID_KEY, LEVELS, locateResource, PARENT, ROUTE, TYPE } from './levels.ts';
+import { type HttpContext, jsonObject, paging, params, queryParam, type Route } from './context.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
+import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
+import { CHILD, checkId, ID_KEY, LEVELS, locateResource, PARENT, parseLevel, ROUTE, TYPE } from './levels.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
 
 /**
@@ -63,7 +63,7 @@ const CHILDREN: Partial<Record<QueryLevel, string>> = {
 
 const DEPTH: Record<QueryLevel, number> = { PATIENT: 0, STUDY: 1, SERIES: 2, IMAGE: 3 };
 
-function text(ds: DataSet, key: Keyword): string {
+function text(ds: DataSet, key: Keyword | Tag): string {
   return (ds.strings(key) ?? []).map((v) => v.trim()).join('\\');
 }
 
@@ -86,6 +86,24 @@ function safeName(part: string): string {
 export function resourceRoutes(ctx: HttpContext): Route[] {
   const { index, storage, logger } = ctx.pacs;
 
+  /** Index rows matching a C-FIND identifier at `level`, every level's keys usable (relational). */
+  function search(
+    level: QueryLevel,
+    identifier: DataSet,
+    options: { caseInsensitivePN: boolean; limit?: number },
+  ): Iterable<DataSet> {
+    identifier.set('QueryRetrieveLevel', level);
+    return index.find({
+      model: level === 'PATIENT' ? 'patient' : 'study',
+      level,
+      identifier,
+      caseInsensitivePN: options.caseInsensitivePN,
+      // No hierarchical rules: a series is listed without naming its study.
+      relational: true,
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+  }
+
   /** Index rows at `level` with `keys`, all or those whose `match.key` is exactly `match.value`. */
   function rows(
     level: QueryLevel,
@@ -95,17 +113,11 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
   ): DataSet[] {
     const identifier = new DataSet();
     identifier.set('SpecificCharacterSet', 'ISO_IR 192');
-    identifier.set('QueryRetrieveLevel', level);
     for (const key of keys) identifier.set(key, undefined);
     if (match) identifier.set(match.key, match.value);
     const found: DataSet[] = [];
-    for (const row of index.find({
-      model: level === 'PATIENT' ? 'patient' : 'study',
-      level,
-      identifier,
+    for (const row of search(level, identifier, {
       caseInsensitivePN: false,
-      // No hierarchical rules: a series is listed without naming its study.
-      relational: true,
       ...(limit !== undefined && !match ? { limit } : {}),
     })) {
       // The index matches a Patient ID taken from a row as C-FIND would (wildcards): keep exact ones.
@@ -354,5 +366,100 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       },
     },
   );
+  routes.push({
+    // Orthanc's /tools/find: { "Level": "Study", "Query": { "PatientName": "DOE*", "StudyDate":
+    // "20200101-" }, "Expand"?, "Since"?, "Limit"?, "CaseSensitive"?, "RequestedTags"? }. The
+    // Query is a C-FIND identifier matched by the index as the Q/R SCP matches (PS3.4
+    // §C.2.2.2: wildcards, ranges, UID lists), with keys of any level (relational).
+    method: 'POST',
+    url: '/tools/find',
+    async handler(request) {
+      const find = parseFind(jsonObject(request), ctx.pacs.config.index.caseInsensitivePN);
+      const { level } = find;
+      const requested = find.requestedTags.map((tag) => keywordOf(tag) ?? tag);
+      const identifier = new DataSet();
+      identifier.set('SpecificCharacterSet', 'ISO_IR 192');
+      if (find.expand) for (const key of keysFor(level)) identifier.set(key, undefined);
+      else identifier.set(ID_KEY[level], undefined);
+      for (const tag of find.requestedTags) if (!identifier.has(tag)) identifier.set(tag, undefined);
+      fillFromKeywords(identifier, find.query);
+      const end = find.limit === undefined ? undefined : find.since + find.limit;
+      const seen = new Set<string>();
+      const found: DataSet[] = [];
+      // Patient rows can repeat an ID (one patient row per issuer): the index's own limit
+      // would count the repeats, so patients are limited here only.
+      const indexLimit = level === 'PATIENT' ? undefined : end;
+      for (const row of search(level, identifier, {
+        caseInsensitivePN: !find.caseSensitive,
+        ...(indexLimit !== undefined ? { limit: indexLimit } : {}),
+      })) {
+        const id = text(row, ID_KEY[level]);
+        // A patient without an ID cannot be named in a URL; its studies can.
+        if (id === '' || seen.has(id)) continue;
+        seen.add(id);
+        found.push(row);
+        if (end !== undefined && found.length >= end) break;
+      }
+      const page = found.slice(find.since, end);
+      if (!find.expand) return page.map((row) => text(row, ID_KEY[level]));
+      return page.map((row) => {
+        const out = describe(level, row);
+        if (requested.length > 0) {
+          out.RequestedTags = Object.fromEntries(
+            find.requestedTags.map((tag, i) => [requested[i], row.has(tag) ? text(row, tag) : null]),
+          );
+        }
+        return out;
+      });
+    },
+  });
   return routes;
+}
+
+interface FindBody {
+  level: QueryLevel;
+  query: Record<string, unknown>;
+  expand: boolean;
+  since: number;
+  limit: number | undefined;
+  caseSensitive: boolean;
+  requestedTags: Tag[];
+}
+
+/** The body of /tools/find, checked field by field as Orthanc does (400 naming the field). */
+function parseFind(body: Record<string, unknown>, caseInsensitivePN: boolean): FindBody {
+  if (!('Level' in body)) throw badRequest('Level is required (Patient, Study, Series or Instance)');
+  const level = parseLevel(body.Level);
+  const query = body.Query;
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+    throw badRequest('Query must be an object of keyword: value (C-FIND matching)');
+  }
+  const flag = (key: string, fallback: boolean): boolean => {
+    const value = body[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') throw badRequest(`${key} must be true or false`);
+    return value;
+  };
+  const count = (key: string): number | undefined => {
+    const value = body[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw badRequest(`${key} must be a whole number`);
+    }
+    return value;
+  };
+  const requested = body.RequestedTags ?? [];
+  if (!Array.isArray(requested) || !requested.every((t) => typeof t === 'string')) {
+    throw badRequest('RequestedTags must be a list of keywords or tags');
+  }
+  return {
+    level,
+    query: query as Record<string, unknown>,
+    expand: flag('Expand', false),
+    since: count('Since') ?? 0,
+    // Orthanc reads a Limit of 0 as no limit.
+    limit: count('Limit') || undefined,
+    caseSensitive: flag('CaseSensitive', !caseInsensitivePN),
+    requestedTags: (requested as string[]).map(tagFromKey),
+  };
 }
