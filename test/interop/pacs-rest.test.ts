@@ -6,6 +6,7 @@
 // from the OS.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   existsSync,
@@ -28,9 +29,10 @@ import { resolveConfig } from '../../src/pacs/config.ts';
 import { type Pacs, startPacs } from '../../src/pacs/server.ts';
 import { ApplicationEntity, storageContexts } from '../../src/services/index.ts';
 import { type BackgroundPeer, freePort, runPeerAsync, startPeer } from '../helpers/net-peers.ts';
-import { requirePeer } from '../helpers/peers.ts';
+import { requirePeer, runPeer } from '../helpers/peers.ts';
+import { type Pnm, parsePnm, pngPixels } from '../helpers/png.ts';
 
-for (const program of ['storescp', 'unzip']) requirePeer(program);
+for (const program of ['storescp', 'unzip', 'dcm2pnm']) requirePeer(program);
 
 const FIXTURES = 'test/fixtures/pydicom';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-rest-'));
@@ -449,6 +451,114 @@ describe('dicomkit pacs REST API', () => {
       assert.equal(status, 400, JSON.stringify(body));
       assert.match((json as { error: string }).error, pattern);
     }
+  });
+
+  test('images: frames, preview and rendered PNGs as DCMTK dcm2pnm renders them; raw frames as pydicom reads them', {
+    timeout: 60_000,
+  }, async () => {
+    const pnm = (file: string, args: string[]) => {
+      const out = join(work, `dcm2pnm-${randomUUID()}.pnm`);
+      const r = runPeer('dcm2pnm', [...args, '+op', file, out]);
+      assert.equal(r.status, 0, r.stderr);
+      return parsePnm(readFileSync(out));
+    };
+    const png = async (path: string) => {
+      const { status, bytes, headers } = await api('GET', path);
+      assert.equal(status, 200, `${path}: ${bytes.toString('utf8', 0, 200)}`);
+      assert.equal(headers.get('content-type'), 'image/png');
+      return pngPixels(new Uint8Array(bytes));
+    };
+    /** Ours rounds, DCMTK truncates: one grey level apart at most. */
+    const close = (ours: ReturnType<typeof pngPixels>, theirs: Pnm, what: string) => {
+      assert.deepEqual(
+        [ours.width, ours.height, ours.channels],
+        [theirs.width, theirs.height, theirs.channels],
+        what,
+      );
+      let worst = 0;
+      for (let i = 0; i < ours.data.length; i++)
+        worst = Math.max(worst, Math.abs(ours.data[i]! - theirs.data[i]!));
+      assert.ok(worst <= 1, `${what}: ${worst} grey levels apart`);
+    };
+
+    assert.deepEqual((await api('GET', `/instances/${ct.sop}/frames`)).json, [0]);
+    // CT_small stores no window: the preview maps the frame's range (dcm2pnm +Wm).
+    const preview = await png(`/instances/${ct.sop}/preview`);
+    close(preview, pnm(ct.path, ['+Wm']), 'preview');
+    close(await png(`/instances/${ct.sop}/frames/0/preview`), pnm(ct.path, ['+Wm']), 'frame 0 preview');
+    close(
+      await png(`/instances/${ct.sop}/rendered?window-center=40&window-width=400`),
+      pnm(ct.path, ['+Ww', '40', '400']),
+      'rendered with a window',
+    );
+    // Scaled to fit, aspect kept: nearest takes the pixel under each centre, smooth averages.
+    const half = await png(`/instances/${ct.sop}/rendered?width=64`);
+    assert.deepEqual([half.width, half.height], [64, 64]);
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        assert.equal(half.data[y * 64 + x], preview.data[(2 * y + 1) * 128 + 2 * x + 1]);
+      }
+    }
+    const smooth = await png(`/instances/${ct.sop}/rendered?width=100&height=64&smooth=1`);
+    assert.deepEqual([smooth.width, smooth.height], [64, 64]);
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        const at = 2 * y * 128 + 2 * x;
+        const mean =
+          (preview.data[at]! + preview.data[at + 1]! + preview.data[at + 128]! + preview.data[at + 129]!) / 4;
+        assert.ok(Math.abs(smooth.data[y * 64 + x]! - mean) <= 1, `smooth (${x}, ${y})`);
+      }
+    }
+
+    // A two-frame RGB image (RLE) uploaded: each frame as dcm2pnm renders it.
+    const rgb = await corpusFile(`${FIXTURES}/SC_rgb_rle_2frame.dcm`);
+    assert.equal(
+      (await api('POST', '/instances', new Uint8Array(rgb.bytes), { 'content-type': 'application/dicom' }))
+        .status,
+      200,
+    );
+    assert.deepEqual((await api('GET', `/instances/${rgb.sop}/frames`)).json, [0, 1]);
+    close(await png(`/instances/${rgb.sop}/frames/1/preview`), pnm(rgb.path, ['+F', '2']), 'RGB frame 2');
+
+    // Raw frames are the stored bytes: native pixel data, or the JPEG 2000 codestream.
+    const pydicom = (script: string, file: string) => {
+      const r = spawnSync('/usr/bin/python3', ['-c', script, file], { maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, r.stderr?.toString());
+      return r.stdout;
+    };
+    const nativeRaw = await api('GET', `/instances/${ct.sop}/frames/0/raw`);
+    assert.equal(nativeRaw.headers.get('content-type'), 'application/octet-stream');
+    assert.ok(
+      nativeRaw.bytes.equals(
+        pydicom(
+          'import pydicom,sys; sys.stdout.buffer.write(pydicom.dcmread(sys.argv[1]).PixelData)',
+          ct.path,
+        ),
+      ),
+    );
+    const j2kRaw = await api('GET', `/instances/${j2k.sop}/frames/0/raw`);
+    const codestream = pydicom(
+      'import pydicom,sys; from pydicom.encaps import generate_pixel_data_frame as g; sys.stdout.buffer.write(next(g(pydicom.dcmread(sys.argv[1]).PixelData, 1)))',
+      j2k.path,
+    );
+    // The codestream, without the fragment's trailing padding byte if it has one.
+    assert.ok(j2kRaw.bytes.length > 0 && codestream.subarray(0, j2kRaw.bytes.length).equals(j2kRaw.bytes));
+    assert.ok(codestream.length - j2kRaw.bytes.length <= 1);
+
+    // What cannot be served.
+    for (const [path, status] of [
+      [`/instances/${rtplan.sop}/preview`, 400],
+      [`/instances/${ct.sop}/frames/1/preview`, 404],
+      [`/instances/${ct.sop}/frames/x/raw`, 404],
+      [`/instances/${ct.sop}/rendered?window-center=40`, 400],
+      [`/instances/${ct.sop}/rendered?width=-3`, 400],
+      [`/instances/${newUid()}/preview`, 404],
+    ] as const) {
+      const r = await api('GET', path);
+      assert.equal(r.status, status, `${path}: ${r.bytes.toString('utf8', 0, 200)}`);
+      assert.equal(typeof (r.json as { error: string }).error, 'string');
+    }
+    assert.equal((await api('DELETE', `/instances/${rgb.sop}`)).status, 200);
   });
 
   test('an instance downloads as stored; its tags come as DICOM JSON', { timeout: 30_000 }, async () => {

@@ -14,38 +14,9 @@ import { readDicom } from '../../src/object/part10.ts';
 import { encodePng } from '../../src/pixel/png.ts';
 import { type RenderedImage, type RenderOptions, renderFrame } from '../../src/pixel/render.ts';
 import { requirePeer, runPeer } from '../helpers/peers.ts';
+import { type Pnm, parsePnm } from '../helpers/png.ts';
 
 const CORPUS = 'test/fixtures/pydicom';
-
-interface Pnm {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  data: Uint8Array;
-}
-
-/** Parses a binary PGM (P5) or PPM (P6) with maxval 255, as dcm2pnm +op writes. */
-function parsePnm(bytes: Uint8Array): Pnm {
-  let at = 0;
-  const token = (): string => {
-    for (;;) {
-      while (/\s/.test(String.fromCharCode(bytes[at]!))) at++;
-      if (bytes[at] !== 0x23) break;
-      while (bytes[at] !== 0x0a) at++;
-    }
-    let text = '';
-    while (!/\s/.test(String.fromCharCode(bytes[at]!))) text += String.fromCharCode(bytes[at++]!);
-    return text;
-  };
-  const magic = token();
-  assert.ok(magic === 'P5' || magic === 'P6', `not a binary PNM: ${magic}`);
-  const width = Number(token());
-  const height = Number(token());
-  assert.equal(Number(token()), 255);
-  at++; // the single whitespace after maxval
-  const channels = magic === 'P5' ? 1 : 3;
-  return { width, height, channels, data: bytes.subarray(at, at + width * height * channels) };
-}
 
 let work: string;
 before(() => {

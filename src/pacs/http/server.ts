@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Pacs } from '../server.ts';
 import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
+import { imageRoutes } from './images.ts';
 import { modalityRoutes } from './modalities.ts';
 import { resourceRoutes } from './resources.ts';
 import { systemRoutes } from './system.ts';
@@ -98,7 +99,13 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     return undefined;
   });
   const ctx: HttpContext = { pacs };
-  const table = [...systemRoutes(ctx), ...resourceRoutes(ctx), ...uploadRoutes(ctx), ...modalityRoutes(ctx)];
+  const table = [
+    ...systemRoutes(ctx),
+    ...resourceRoutes(ctx),
+    ...imageRoutes(ctx),
+    ...uploadRoutes(ctx),
+    ...modalityRoutes(ctx),
+  ];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
 
   const host = config.http.host;

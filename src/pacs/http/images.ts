@@ -1,0 +1,220 @@
+import type { FastifyRequest } from 'fastify';
+import { readDicomFile } from '../../object/file.node.ts';
+import type { DicomFile } from '../../object/index.ts';
+import { fileBulkSource } from '../../pixel/bulk-source.node.ts';
+import { pixelWithNodeCodecs } from '../../pixel/codecs/load.node.ts';
+import type { RenderedImage, RenderOptions } from '../../pixel/index.ts';
+import { type HttpContext, params, queryParam, type Route } from './context.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
+import { checkId, locateResource } from './levels.ts';
+
+/**
+ * The images of stored instances, as Orthanc serves them: `/instances/{id}/frames` (frame
+ * numbers, from 0), `.../preview` and `.../rendered` (PNG through the grayscale pipeline of
+ * PS3.4 §N.2, or RGB), the same per frame under `.../frames/{n}/`, and `.../frames/{n}/raw`
+ * (the frame's bytes as stored: compressed for encapsulated syntaxes). The header is read
+ * from the file and pixel data left on disk, so a frame of a large multi-frame object costs
+ * one frame of memory; the pixel layer and its codecs load on the first image asked for.
+ */
+
+/** Largest side `?width`/`?height` may ask for, against requests that would allocate gigabytes. */
+const MAX_SIDE = 8192;
+/** Header values shorter than this are read; pixel data and other bulk stay on disk. */
+const BULK_THRESHOLD = 64 * 1024;
+
+export function imageRoutes(ctx: HttpContext): Route[] {
+  const { index, storage } = ctx.pacs;
+
+  async function openInstance(request: FastifyRequest): Promise<{ id: string; file: DicomFile }> {
+    const id = checkId('IMAGE', params(request).id!);
+    const location = locateResource(index, 'IMAGE', id)[0];
+    if (!location) throw notFound(`no instance ${id}`);
+    try {
+      return {
+        id,
+        file: await readDicomFile(storage.absolute(location.path), { bulkDataThreshold: BULK_THRESHOLD }),
+      };
+    } catch (error) {
+      throw new HttpError(
+        500,
+        'ERR_IO',
+        `instance ${id} is indexed but its file cannot be read: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async function frameCountOf(file: DicomFile, id: string): Promise<number> {
+    const pixel = await pixelWithNodeCodecs();
+    if (!pixel.pixelDataElement(file.dataset)) {
+      throw new HttpError(400, 'ERR_INVALID_VALUE', `instance ${id} has no pixel data`);
+    }
+    return pixel.frameCount(file.dataset);
+  }
+
+  /** The frame named in the URL (0 for the routes without one), checked against the image. */
+  async function frameOf(request: FastifyRequest, file: DicomFile, id: string): Promise<number> {
+    const count = await frameCountOf(file, id);
+    const text = params(request).frame;
+    if (text === undefined) return 0;
+    const frame = Number(text);
+    if (!/^\d+$/.test(text) || frame >= count) {
+      throw notFound(`instance ${id} has no frame ${text} (frames 0 to ${count - 1})`);
+    }
+    return frame;
+  }
+
+  async function render(request: FastifyRequest, withOptions: boolean): Promise<Uint8Array> {
+    const { id, file } = await openInstance(request);
+    const frame = await frameOf(request, file, id);
+    const options: RenderOptions = { bulkSource: fileBulkSource };
+    const size = withOptions ? renderedSize(request) : {};
+    if (withOptions) {
+      const center = numberParam(request, 'window-center');
+      const width = numberParam(request, 'window-width');
+      if ((center === undefined) !== (width === undefined)) {
+        throw badRequest('window-center and window-width go together');
+      }
+      if (center !== undefined && width !== undefined) {
+        if (width <= 0) throw badRequest('window-width must be positive');
+        options.window = { center, width };
+      }
+    }
+    const pixel = await pixelWithNodeCodecs();
+    let image = await pixel.renderFrame(file, frame, options);
+    if (size.width !== undefined || size.height !== undefined) {
+      image = scaleToFit(image, size.width, size.height, queryFlag(request, 'smooth'));
+    }
+    return pixel.encodePng({
+      width: image.width,
+      height: image.height,
+      channels: image.channels,
+      data: image.data,
+    });
+  }
+
+  const png = (withOptions: boolean): Route['handler'] =>
+    async function handler(request, reply) {
+      const bytes = await render(request, withOptions);
+      return reply.type('image/png').header('content-length', String(bytes.length)).send(Buffer.from(bytes));
+    };
+
+  return [
+    {
+      method: 'GET',
+      url: '/instances/:id/frames',
+      async handler(request) {
+        const { id, file } = await openInstance(request);
+        const count = await frameCountOf(file, id);
+        return Array.from({ length: count }, (_, i) => i);
+      },
+    },
+    { method: 'GET', url: '/instances/:id/preview', handler: png(false) },
+    { method: 'GET', url: '/instances/:id/rendered', handler: png(true) },
+    { method: 'GET', url: '/instances/:id/frames/:frame/preview', handler: png(false) },
+    { method: 'GET', url: '/instances/:id/frames/:frame/rendered', handler: png(true) },
+    {
+      method: 'GET',
+      url: '/instances/:id/frames/:frame/raw',
+      async handler(request, reply) {
+        const { id, file } = await openInstance(request);
+        const frame = await frameOf(request, file, id);
+        const pixel = await pixelWithNodeCodecs();
+        const stored = await pixel.getStoredFrame(file, frame, { bulkSource: fileBulkSource });
+        if (stored.bitOffset !== 0) {
+          // A frame of 1-bit data that starts inside a byte: no byte range holds it alone.
+          throw new HttpError(
+            415,
+            'ERR_UNSUPPORTED',
+            `frame ${frame} of ${id} does not start on a byte boundary`,
+          );
+        }
+        return reply
+          .type('application/octet-stream')
+          .header('content-length', String(stored.bytes.length))
+          .send(Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.length));
+      },
+    },
+  ];
+}
+
+function numberParam(request: FastifyRequest, name: string): number | undefined {
+  const text = queryParam(request, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw badRequest(`${name} must be a number, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** `?smooth`, `?smooth=1` and `?smooth=true` ask; absent, `0` and `false` do not. */
+function queryFlag(request: FastifyRequest, name: string): boolean {
+  const text = queryParam(request, name);
+  return text !== undefined && text !== '0' && text.toLowerCase() !== 'false';
+}
+
+function renderedSize(request: FastifyRequest): { width?: number; height?: number } {
+  const side = (name: string): number | undefined => {
+    const value = numberParam(request, name);
+    if (value === undefined || value === 0) return undefined;
+    if (!Number.isInteger(value) || value < 0 || value > MAX_SIDE) {
+      throw badRequest(`${name} must be a whole number from 1 to ${MAX_SIDE}`);
+    }
+    return value;
+  };
+  const width = side('width');
+  const height = side('height');
+  return { ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) };
+}
+
+/**
+ * The image scaled to fit `width` x `height` (either may be absent), keeping its aspect ratio
+ * as Orthanc's `/rendered` does: nearest neighbour, or bilinear with `smooth`.
+ */
+export function scaleToFit(
+  image: RenderedImage,
+  maxWidth: number | undefined,
+  maxHeight: number | undefined,
+  smooth: boolean,
+): RenderedImage {
+  const scale = Math.min(
+    maxWidth !== undefined ? maxWidth / image.width : Number.POSITIVE_INFINITY,
+    maxHeight !== undefined ? maxHeight / image.height : Number.POSITIVE_INFINITY,
+  );
+  if (!Number.isFinite(scale)) return image;
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  if (width === image.width && height === image.height) return image;
+  const { channels, data } = image;
+  const out = new Uint8Array(width * height * channels);
+  // Pixel centres map to pixel centres (the half-pixel offsets), so both directions stay aligned.
+  const sx = image.width / width;
+  const sy = image.height / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), image.height - 1);
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), image.width - 1);
+      const o = (y * width + x) * channels;
+      if (!smooth) {
+        const i = (Math.round(fy) * image.width + Math.round(fx)) * channels;
+        for (let c = 0; c < channels; c++) out[o + c] = data[i + c]!;
+        continue;
+      }
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      const x1 = Math.min(x0 + 1, image.width - 1);
+      const y1 = Math.min(y0 + 1, image.height - 1);
+      const ax = fx - x0;
+      const ay = fy - y0;
+      for (let c = 0; c < channels; c++) {
+        const top =
+          data[(y0 * image.width + x0) * channels + c]! * (1 - ax) +
+          data[(y0 * image.width + x1) * channels + c]! * ax;
+        const bottom =
+          data[(y1 * image.width + x0) * channels + c]! * (1 - ax) +
+          data[(y1 * image.width + x1) * channels + c]! * ax;
+        out[o + c] = Math.round(top * (1 - ay) + bottom * ay);
+      }
+    }
+  }
+  return { ...image, width, height, data: out };
+}
