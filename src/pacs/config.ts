@@ -49,7 +49,15 @@ export interface PacsConfig {
   };
   /** Where the files and the index live. */
   storage: { path: string; fsync: boolean };
-  index: { path: string | undefined; caseInsensitivePN: boolean };
+  index: {
+    path: string | undefined;
+    caseInsensitivePN: boolean;
+    /**
+     * Seconds without a new instance after which a series, study or patient is logged as
+     * stable in the change log (Orthanc's StableAge).
+     */
+    stableAge: number;
+  };
   /** What a second copy of an instance does: keep the first ('ignore') or replace it. */
   duplicates: 'ignore' | 'overwrite';
   /** Accept callers that are neither loopback nor known modalities. */
@@ -72,7 +80,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true },
-  index: { path: undefined, caseInsensitivePN: true },
+  index: { path: undefined, caseInsensitivePN: true, stableAge: 60 },
   duplicates: 'ignore',
   allowUnknownCallers: false,
   localAddresses: ['127.0.0.0/8', '::1'],
@@ -192,10 +200,16 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   }
   if (input.index !== undefined) {
     const i = object(input.index, 'index');
-    checkKeys(i, 'index', ['path', 'caseInsensitivePN']);
+    checkKeys(i, 'index', ['path', 'caseInsensitivePN', 'stableAge']);
     if (i.path !== undefined) config.index.path = string(i.path, 'index.path');
     if (i.caseInsensitivePN !== undefined)
       config.index.caseInsensitivePN = boolean(i.caseInsensitivePN, 'index.caseInsensitivePN');
+    if (i.stableAge !== undefined) {
+      if (typeof i.stableAge !== 'number' || !Number.isFinite(i.stableAge) || i.stableAge <= 0) {
+        throw new ConfigError('index.stableAge', 'must be a number of seconds > 0');
+      }
+      config.index.stableAge = i.stableAge;
+    }
   }
   if (input.duplicates !== undefined) {
     if (input.duplicates !== 'ignore' && input.duplicates !== 'overwrite') {

@@ -14,12 +14,19 @@ import type { FileStorage } from './storage/filesystem.ts';
 export class IndexWriter {
   readonly #index: PacsIndex;
   readonly #replace: boolean;
+  readonly #onIndexed: ((instances: readonly StoredInstance[]) => void) | undefined;
   #queue: { instance: StoredInstance; resolve: () => void; reject: (e: Error) => void }[] = [];
   #scheduled = false;
 
-  constructor(index: PacsIndex, replace: boolean) {
+  /** `onIndexed` hears of every committed batch (the stability watch). */
+  constructor(
+    index: PacsIndex,
+    replace: boolean,
+    onIndexed?: (instances: readonly StoredInstance[]) => void,
+  ) {
     this.#index = index;
     this.#replace = replace;
+    this.#onIndexed = onIndexed;
   }
 
   add(instance: StoredInstance): Promise<void> {
@@ -36,15 +43,15 @@ export class IndexWriter {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
+    const instances = batch.map((b) => b.instance);
     try {
-      this.#index.add(
-        batch.map((b) => b.instance),
-        { replace: this.#replace },
-      );
-      for (const b of batch) b.resolve();
+      this.#index.add(instances, { replace: this.#replace });
     } catch (error) {
       for (const b of batch) b.reject(error as Error);
+      return;
     }
+    for (const b of batch) b.resolve();
+    this.#onIndexed?.(instances);
   }
 }
 

@@ -20,6 +20,7 @@ import { openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { pacsApplicationEntity } from './outbound.ts';
+import { StabilityWatch } from './stability.ts';
 import { FileStorage } from './storage/filesystem.ts';
 
 export interface Pacs {
@@ -40,6 +41,8 @@ export interface Pacs {
    * from both share transactions.
    */
   ingestOptions: IngestOptions;
+  /** Logs Stable* events in the change log (and forgets deleted resources). */
+  stability: StabilityWatch;
   /** Stops listening, waits for open associations (or aborts them), closes the index. */
   close(options?: { abort?: boolean }): Promise<void>;
 }
@@ -103,10 +106,13 @@ export async function startPacs(
   rmSync(cleanMark, { force: true });
   await reconcile(storage, index, logger, wasClean);
   const access = new PacsAccess(config, logger);
+  const stability = new StabilityWatch(index, config.index.stableAge, logger);
   const ingestOptions: IngestOptions = {
     storage,
     index,
-    writer: new IndexWriter(index, config.duplicates === 'overwrite'),
+    writer: new IndexWriter(index, config.duplicates === 'overwrite', (instances) =>
+      stability.indexed(instances),
+    ),
     fsync: config.storage.fsync,
     duplicates: config.duplicates,
     aeTitle: config.aeTitle,
@@ -228,6 +234,7 @@ export async function startPacs(
     storage,
     access,
     commitment,
+    stability,
     logger,
     ingestOptions,
     async close(closeOptions = {}) {
@@ -236,6 +243,7 @@ export async function startPacs(
       await pacs.http?.close(closeOptions);
       if (!closeOptions.abort) await commitment.settle();
       await dicom.close(closeOptions);
+      stability.stop();
       storage.close();
       index.close();
       writeFileSync(cleanMark, `${new Date().toISOString()}\n`);

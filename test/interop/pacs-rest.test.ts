@@ -226,6 +226,8 @@ describe('dicomkit pacs REST API', () => {
         dicom: { host: '127.0.0.1', port: 0 },
         http: { port: 0 },
         storage: { path: join(work, 'data'), fsync: false },
+        // Stable* change log entries a second after a resource's last instance.
+        index: { stableAge: 1 },
         modalities: {
           storescp: { aeTitle: 'STORESCP', host: '127.0.0.1', port: storescpPort },
           remote: { aeTitle: 'REMOTE', host: '127.0.0.1', port: remote.dicom.port },
@@ -695,6 +697,108 @@ describe('dicomkit pacs REST API', () => {
     assert.deepEqual([patient.status, patient.json], [200, { Deleted: 1, RemainingAncestor: null }]);
     assert.equal(existsSync(stored(pacs, rtplan.sop)), false);
     assert.equal((await api('GET', `/patients/${rtplan.patientId}`)).status, 404);
+  });
+
+  test('/changes logs every new and deleted resource in order, and Stable* a quiet second later', {
+    timeout: 30_000,
+  }, async () => {
+    type Entry = {
+      ChangeType: string;
+      Date: string;
+      ID: string;
+      Path: string;
+      ResourceType: string;
+      Seq: number;
+    };
+    type Page = { Changes: Entry[]; Done: boolean; Last: number };
+    const page = async (query: string) => {
+      const { status, json } = await api('GET', `/changes${query}`);
+      assert.equal(status, 200, JSON.stringify(json));
+      return json as Page;
+    };
+    // Stable entries for what is still stored, once its quiet second has passed.
+    const stillStored = [deflated, big, j2k];
+    let all: Entry[] = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      all = (await page('?limit=4000')).Changes;
+      const stable = new Set(all.filter((e) => e.ChangeType === 'StableStudy').map((e) => e.ID));
+      if (stillStored.every((f) => stable.has(f.study))) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const seqOf = (type: string, id: string) => all.find((e) => e.ChangeType === type && e.ID === id)?.Seq;
+    const ids = (type: string) => sorted(all.filter((e) => e.ChangeType === type).map((e) => e.ID));
+
+    // Everything stored in this file so far, from the files' own headers.
+    const rgb = await corpusFile(`${FIXTURES}/SC_rgb_rle_2frame.dcm`);
+    const everStored = [ct, ct2, ct3, rtplan, deflated, big, j2k, rgb];
+    assert.deepEqual(ids('NewInstance'), sorted(everStored.map((f) => f.sop)));
+    assert.deepEqual(ids('NewSeries'), sorted(everStored.map((f) => f.series)));
+    assert.deepEqual(ids('NewStudy'), sorted(everStored.map((f) => f.study)));
+    assert.deepEqual(ids('NewPatient'), sorted(everStored.map((f) => f.patientId).filter(Boolean)));
+    for (const f of everStored) {
+      const chain = [seqOf('NewStudy', f.study), seqOf('NewSeries', f.series), seqOf('NewInstance', f.sop)];
+      assert.deepEqual(
+        [...chain].sort((a, b) => a! - b!),
+        chain,
+        `${f.path}: study, series, instance in order`,
+      );
+    }
+    // Deleted: what the DELETE calls named, what went with it, and the parents they emptied.
+    const deleted = [ct, ct2, ct3, rtplan, rgb];
+    assert.deepEqual(ids('Deleted'), sorted(deleted.flatMap((f) => [f.sop, f.series, f.study, f.patientId])));
+    assert.ok(seqOf('Deleted', ct2.sop)! < seqOf('Deleted', ct.study)!);
+    for (const f of stillStored) {
+      assert.ok(seqOf('StableSeries', f.series)! > seqOf('NewInstance', f.sop)!, `${f.path} series stable`);
+      assert.ok(
+        seqOf('StableStudy', f.study)! > seqOf('StableSeries', f.series)!,
+        `${f.path} study stable after its series`,
+      );
+    }
+    const entry = all.find((e) => e.ChangeType === 'NewInstance' && e.ID === j2k.sop)!;
+    assert.deepEqual(
+      { Path: entry.Path, ResourceType: entry.ResourceType },
+      { Path: `/instances/${j2k.sop}`, ResourceType: 'Instance' },
+    );
+    assert.match(entry.Date, /^\d{8}T\d{6}$/);
+    assert.deepEqual(
+      all.map((e) => e.Seq),
+      [...all.map((e) => e.Seq)].sort((a, b) => a - b),
+    );
+
+    // Paging with since = the Last of the previous page gives the same entries.
+    const paged: Entry[] = [];
+    let since = 0;
+    for (;;) {
+      const p = await page(`?since=${since}&limit=5`);
+      paged.push(...p.Changes);
+      if (p.Changes.length > 0) assert.equal(p.Last, p.Changes.at(-1)!.Seq);
+      since = p.Last;
+      if (p.Done) break;
+    }
+    assert.deepEqual(paged, all);
+    assert.deepEqual((await page('?last')).Changes, [all.at(-1)]);
+    assert.equal((await api('GET', '/changes?limit=-1')).status, 400);
+
+    // Emptied, the log starts again after the old numbers.
+    assert.equal((await api('DELETE', '/changes')).status, 200);
+    assert.deepEqual(await page(''), { Changes: [], Done: true, Last: 0 });
+    assert.equal(
+      (await api('POST', '/instances', new Uint8Array(ct.bytes), { 'content-type': 'application/dicom' }))
+        .status,
+      200,
+    );
+    const fresh = (await page('')).Changes;
+    assert.deepEqual(
+      fresh.map((e) => [e.ChangeType, e.ID]),
+      [
+        ['NewPatient', ct.patientId],
+        ['NewStudy', ct.study],
+        ['NewSeries', ct.series],
+        ['NewInstance', ct.sop],
+      ],
+    );
+    assert.ok(fresh[0]!.Seq > all.at(-1)!.Seq);
+    assert.equal((await api('DELETE', `/patients/${ct.patientId}`)).status, 200);
   });
 
   test('modalities: echo and store to a DCMTK storescp', { timeout: 60_000 }, async () => {

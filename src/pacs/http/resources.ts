@@ -207,6 +207,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       );
     }
     const removed = index.remove(level, id);
+    ctx.pacs.stability.forget(level, id);
     // Instances that arrived in between went with the rows: their files go too.
     for (const file of removed) if (!unlinked.has(file.path)) await storage.remove(file.path);
     logger.log('info', `REST: deleted ${TYPE[level].toLowerCase()} ${id} (${removed.length} instance(s))`);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Pacs } from '../server.ts';
+import { changeRoutes } from './changes.ts';
 import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
 import { imageRoutes } from './images.ts';
@@ -105,6 +106,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     ...imageRoutes(ctx),
     ...uploadRoutes(ctx),
     ...modalityRoutes(ctx),
+    ...changeRoutes(ctx),
   ];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
 

@@ -1,7 +1,7 @@
 import type { DataSet } from '../../object/index.ts';
 import { AGGREGATE_COLUMNS, attributeColumns, TABLES } from './catalogue.ts';
 import type { SqlValue } from './dialect.ts';
-import type { QueryLevel } from './types.ts';
+import type { NewChangeLogEntry, QueryLevel } from './types.ts';
 
 /**
  * What one write transaction does to the entities above the instances, collected while it
@@ -56,6 +56,8 @@ export class Changes {
     STUDY: new Map(),
     PATIENT: new Map(),
   };
+  /** Change log entries of the transaction, written with its other rows. */
+  readonly log: NewChangeLogEntry[] = [];
 
   change(level: EntityLevel, id: number, parent: number): Change {
     let change = this.added[level].get(id);

@@ -17,6 +17,7 @@ import type { SqlDialect } from './dialect.ts';
  *   instances  -> series; attributes, file path, size, transfer syntax, source AE, received time
  *   instance_headers -> instances; the header (explicit VR little endian, no pixel data),
  *              apart so that scans of `instances` stay small
+ *   changes    (migration 2) the change log: seq, type, level, resource identifier, time
  * `last_instance` is the most recently indexed instance below an entity: its header answers
  * the keys that have no column. `total_size` sums file sizes for statistics().
  */
@@ -107,6 +108,18 @@ export const MIGRATIONS: readonly Migration[] = [
         'CREATE INDEX instances_series ON instances(series, sop_class_uid)',
       ];
     },
+  },
+  {
+    version: 2,
+    description: 'changes: the change log (Orthanc /changes)',
+    statements: (d) => [
+      `CREATE TABLE changes (
+        seq ${d.types.sequence},
+        change_type ${d.types.text} NOT NULL,
+        level ${d.types.text} NOT NULL,
+        resource ${d.types.text} NOT NULL,
+        at ${d.types.integer} NOT NULL)`,
+    ],
   },
 ];
 

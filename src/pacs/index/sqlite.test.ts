@@ -520,3 +520,114 @@ describe('SQLite index: aggregates kept incrementally', () => {
     assert.deepEqual(index.statistics(), { patients: 3, studies: 4, series: 5, instances: 10, bytes: 828 });
   });
 });
+
+describe('SQLite index: the change log', () => {
+  const spec = (patient: string, study: string, series: string, sop: string): StoredInstance =>
+    instance({ ...SPECS[0]!, patient, study, series, sop });
+  const logged = (index: ReturnType<typeof openSqliteIndex>, since = 0) =>
+    index.changeLog(since, 1000).entries.map((e) => `${e.type} ${e.resource}`);
+
+  test('new resources before their instance; a known series logs the instance alone', () => {
+    const index = openSqliteIndex(':memory:');
+    index.add([
+      spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1'),
+      spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.2'),
+    ]);
+    index.add([spec('P1', '2.25.1', '2.25.1.2', '2.25.1.2.1'), spec('', '2.25.2', '2.25.2.1', '2.25.2.1.1')]);
+    assert.deepEqual(logged(index), [
+      'NewPatient P1',
+      'NewStudy 2.25.1',
+      'NewSeries 2.25.1.1',
+      'NewInstance 2.25.1.1.1',
+      'NewInstance 2.25.1.1.2',
+      'NewSeries 2.25.1.2',
+      'NewInstance 2.25.1.2.1',
+      // A patient without an ID has no name to log.
+      'NewStudy 2.25.2',
+      'NewSeries 2.25.2.1',
+      'NewInstance 2.25.2.1.1',
+    ]);
+    const entries = index.changeLog(0, 1000).entries;
+    assert.deepEqual(
+      entries.map((e) => e.seq),
+      entries.map((_, i) => i + 1),
+    );
+    assert.deepEqual(
+      entries.slice(0, 4).map((e) => e.level),
+      ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'],
+    );
+    // Paging: `done` only on the last page.
+    assert.deepEqual(
+      [index.changeLog(0, 4).entries.length, index.changeLog(0, 4).done, index.changeLog(8, 4).done],
+      [4, false, true],
+    );
+    assert.equal(index.lastChange()?.resource, '2.25.2.1.1');
+    index.close();
+  });
+
+  test('deletions log everything removed, deepest first, then the parents they emptied', () => {
+    const index = openSqliteIndex(':memory:');
+    index.add([
+      spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1'),
+      spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.2'),
+      spec('P1', '2.25.1', '2.25.1.2', '2.25.1.2.1'),
+      spec('P2', '2.25.2', '2.25.2.1', '2.25.2.1.1'),
+    ]);
+    const last = index.lastChange()!.seq;
+    index.remove('IMAGE', '2.25.1.1.1');
+    assert.deepEqual(logged(index, last), ['Deleted 2.25.1.1.1']);
+    index.remove('IMAGE', '2.25.1.2.1');
+    assert.deepEqual(logged(index, last + 1), ['Deleted 2.25.1.2.1', 'Deleted 2.25.1.2']);
+    index.remove('STUDY', '2.25.1');
+    assert.deepEqual(logged(index, last + 3), [
+      'Deleted 2.25.1.1.2',
+      'Deleted 2.25.1.1',
+      'Deleted 2.25.1',
+      'Deleted P1',
+    ]);
+    index.remove('PATIENT', 'P2');
+    assert.deepEqual(logged(index, last + 7), [
+      'Deleted 2.25.2.1.1',
+      'Deleted 2.25.2.1',
+      'Deleted 2.25.2',
+      'Deleted P2',
+    ]);
+    index.close();
+  });
+
+  test('cleared, it numbers on; Stable* entries come from logChanges()', () => {
+    const index = openSqliteIndex(':memory:');
+    index.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
+    const last = index.lastChange()!.seq;
+    index.clearChangeLog();
+    assert.deepEqual(index.changeLog(0, 10), { entries: [], done: true });
+    assert.equal(index.lastChange(), undefined);
+    index.logChanges([{ type: 'StableSeries', level: 'SERIES', resource: '2.25.1.1' }]);
+    const [entry] = index.changeLog(0, 10).entries;
+    assert.equal(entry!.seq, last + 1);
+    assert.deepEqual([entry!.type, entry!.level, entry!.resource], ['StableSeries', 'SERIES', '2.25.1.1']);
+    index.close();
+  });
+
+  test('an index of schema version 1 gains the change log when opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-index-'));
+    try {
+      const path = join(dir, 'index.sqlite');
+      // What a version-1 dicomkit left: its tables, its migration row, one instance.
+      const old = openSqliteIndex(path);
+      old.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
+      old.close();
+      const db = new Database(path);
+      db.exec('DROP TABLE changes; DELETE FROM migrations WHERE version = 2;');
+      db.close();
+      const index = openSqliteIndex(path);
+      assert.equal(index.schemaVersion, 2);
+      assert.equal(index.has('2.25.1.1.1'), true);
+      index.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.2')]);
+      assert.deepEqual(logged(index), ['NewInstance 2.25.1.1.2']);
+      index.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

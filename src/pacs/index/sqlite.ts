@@ -27,9 +27,11 @@ import {
 } from './rows.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.ts';
 import type {
+  ChangeLogEntry,
   FindRequest,
   IndexStatistics,
   InstanceLocation,
+  NewChangeLogEntry,
   PacsIndex,
   QueryLevel,
   QueryModel,
@@ -120,6 +122,25 @@ interface Ancestors {
 interface Prepared {
   instance: StoredInstance;
   keys: InstanceKeys;
+}
+
+/** The column naming each entity (the resource of its change log entries). */
+const UID_COLUMN: Record<EntityLevel, string> = {
+  PATIENT: 'patient_id',
+  STUDY: 'study_instance_uid',
+  SERIES: 'series_instance_uid',
+};
+
+interface ChangeRow {
+  seq: number;
+  change_type: ChangeLogEntry['type'];
+  level: ChangeLogEntry['level'];
+  resource: string;
+  at: number;
+}
+
+function changeEntry(row: ChangeRow): ChangeLogEntry {
+  return { seq: row.seq, type: row.change_type, level: row.level, resource: row.resource, at: row.at };
 }
 
 const LOCATION_COLUMNS =
@@ -225,6 +246,7 @@ class SqlitePacsIndex implements SqliteIndex {
         instance.receivedAt,
       ).lastInsertRowid;
       insertHeader.run(id, encodeHeader(header));
+      changes.log.push({ type: 'NewInstance', level: 'IMAGE', resource: keys.sopInstanceUid });
       changes.instance(ids, Number(id), instance.size, header, values[SOP_CLASS_COLUMN] as string);
       if (!old) added++;
     }
@@ -256,6 +278,7 @@ class SqlitePacsIndex implements SqliteIndex {
       const series = Number(this.#insert('SERIES', study, values));
       ids = { series, study, patient };
       changes.seriesCreated(ids, values);
+      changes.log.push({ type: 'NewSeries', level: 'SERIES', resource: keys.seriesInstanceUid });
     }
     cache.set(`se:${keys.seriesInstanceUid}`, ids);
     return ids;
@@ -284,11 +307,15 @@ class SqlitePacsIndex implements SqliteIndex {
         const values = levelValues('PATIENT', header);
         patient = Number(this.#stmt(INSERT_PATIENT).run(identity, ...values).lastInsertRowid);
         changes.patientCreated(patient, values);
+        // A patient without an ID has no resource name (REST names patients by ID): not logged.
+        const patientId = header.string('PatientID')?.trim() ?? '';
+        if (patientId !== '') changes.log.push({ type: 'NewPatient', level: 'PATIENT', resource: patientId });
       }
       const values = levelValues('STUDY', header);
       const study = Number(this.#insert('STUDY', patient, values));
       ids = { study, patient };
       changes.studyCreated(ids, values);
+      changes.log.push({ type: 'NewStudy', level: 'STUDY', resource: keys.studyInstanceUid });
     }
     cache.set(key, { ...ids, series: 0 });
     return ids;
@@ -314,6 +341,14 @@ class SqlitePacsIndex implements SqliteIndex {
         if (!stale.has(id)) this.#increment(level, id, change, changes);
       }
     }
+    this.#log(changes.log);
+  }
+
+  #log(entries: readonly NewChangeLogEntry[]): void {
+    if (entries.length === 0) return;
+    const insert = this.#stmt('INSERT INTO changes (change_type, level, resource, at) VALUES (?, ?, ?, ?)');
+    const at = Date.now();
+    for (const entry of entries) insert.run(entry.type, entry.level, entry.resource, at);
   }
 
   /**
@@ -411,7 +446,11 @@ class SqlitePacsIndex implements SqliteIndex {
       aggregates = [s.n, s.series, s.instances, s.bytes, s.last];
     }
     if (a.n === 0) {
+      const resource = this.#stmt(`SELECT ${UID_COLUMN[level]} FROM ${TABLES[level].table} WHERE id = ?`)
+        .pluck()
+        .get(id) as string | undefined;
       this.#stmt(`DELETE FROM ${TABLES[level].table} WHERE id = ?`).run(id);
+      if (resource) changes.log.push({ type: 'Deleted', level, resource });
       return;
     }
     const source = header ?? (a.last === null ? undefined : this.#header(a.last));
@@ -456,6 +495,18 @@ class SqlitePacsIndex implements SqliteIndex {
         for (const id of doomed) remove.run(id);
         // Parents of what was deleted: their aggregates and attributes change.
         const changes = new Changes();
+        // Everything deleted, deepest first; emptied parents follow from #write.
+        for (const [below, key] of [
+          ['IMAGE', 'sop_instance_uid'],
+          ['SERIES', 'series_instance_uid'],
+          ['STUDY', 'study_instance_uid'],
+        ] as const) {
+          if (DEPTH[below] < DEPTH[level]) continue;
+          for (const resource of new Set(rows.map((r) => r[key] as string))) {
+            changes.log.push({ type: 'Deleted', level: below, resource });
+          }
+        }
+        if (level === 'PATIENT') changes.log.push({ type: 'Deleted', level, resource: value });
         for (const r of rows) {
           if (DEPTH[level] > 2) changes.stale.SERIES.add(r.se_id as number);
           if (DEPTH[level] > 1) changes.stale.STUDY.add(r.st_id as number);
@@ -550,6 +601,28 @@ class SqlitePacsIndex implements SqliteIndex {
        coalesce(sum(number_of_instances), 0) AS instances, coalesce(sum(total_size), 0) AS bytes FROM patients`,
     ).get() as IndexStatistics;
     return { ...row };
+  }
+
+  changeLog(since: number, limit: number): { entries: ChangeLogEntry[]; done: boolean } {
+    const rows = this.#stmt(
+      'SELECT seq, change_type, level, resource, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+    ).all(since, limit + 1) as ChangeRow[];
+    return { entries: rows.slice(0, limit).map(changeEntry), done: rows.length <= limit };
+  }
+
+  lastChange(): ChangeLogEntry | undefined {
+    const row = this.#stmt(
+      'SELECT seq, change_type, level, resource, at FROM changes ORDER BY seq DESC LIMIT 1',
+    ).get() as ChangeRow | undefined;
+    return row && changeEntry(row);
+  }
+
+  logChanges(entries: readonly NewChangeLogEntry[]): void {
+    this.#db.transaction(() => this.#log(entries)).immediate();
+  }
+
+  clearChangeLog(): void {
+    this.#stmt('DELETE FROM changes').run();
   }
 
   optimize(): void {

@@ -77,5 +77,45 @@ export interface PacsIndex {
   /** Every indexed file path (for reconciliation with the store). */
   paths(): Iterable<string>;
   statistics(): IndexStatistics;
+  /**
+   * The change log (Orthanc's /changes): entries after sequence number `since`, oldest first,
+   * at most `limit`; `done` when no more follow. add() and remove() write their entries in
+   * their own transactions.
+   */
+  changeLog(since: number, limit: number): { entries: ChangeLogEntry[]; done: boolean };
+  /** The newest entry of the change log, if any. */
+  lastChange(): ChangeLogEntry | undefined;
+  /** Appends entries written by the PACS itself (the Stable* events), in one transaction. */
+  logChanges(entries: readonly NewChangeLogEntry[]): void;
+  /** Empties the change log; sequence numbers go on from where they were. */
+  clearChangeLog(): void;
   close(): void;
+}
+
+/**
+ * What happened to a resource, in Orthanc's vocabulary: created (New*), no new instance for
+ * the PACS's stable age (Stable*), or deleted with everything below it.
+ */
+export type ChangeType =
+  | 'NewPatient'
+  | 'NewStudy'
+  | 'NewSeries'
+  | 'NewInstance'
+  | 'StablePatient'
+  | 'StableStudy'
+  | 'StableSeries'
+  | 'Deleted';
+
+export interface NewChangeLogEntry {
+  type: ChangeType;
+  level: QueryLevel;
+  /** The resource's identifier: Patient ID, or Study, Series or SOP Instance UID. */
+  resource: string;
+}
+
+export interface ChangeLogEntry extends NewChangeLogEntry {
+  /** Increasing, never reused (also not after clearChangeLog()). */
+  seq: number;
+  /** When it was logged, ms since the epoch. */
+  at: number;
 }
