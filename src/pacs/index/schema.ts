@@ -17,7 +17,8 @@ import type { SqlDialect } from './dialect.ts';
  *   instances  -> series; attributes, file path, size, transfer syntax, source AE, received time
  *   instance_headers -> instances; the header (explicit VR little endian, no pixel data),
  *              apart so that scans of `instances` stay small
- *   changes    (migration 2) the change log: seq, type, level, resource identifier, time
+ *   changes    (migration 2) the change log: seq, type, level, resource identifier, time;
+ *              change_log_state: the seq through which it was emptied
  * `last_instance` is the most recently indexed instance below an entity: its header answers
  * the keys that have no column. `total_size` sums file sizes for statistics().
  */
@@ -114,11 +115,16 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'changes: the change log (Orthanc /changes)',
     statements: (d) => [
       `CREATE TABLE changes (
-        seq ${d.types.sequence},
+        seq ${d.types.id},
         change_type ${d.types.text} NOT NULL,
         level ${d.types.text} NOT NULL,
         resource ${d.types.text} NOT NULL,
         at ${d.types.integer} NOT NULL)`,
+      // Emptying the log keeps its newest row, hidden by this mark, so that new entries
+      // number on from it: a plain integer key is max + 1, and AUTOINCREMENT would cost every
+      // ingest transaction a write to sqlite_sequence.
+      `CREATE TABLE change_log_state (cleared_through ${d.types.integer} NOT NULL)`,
+      'INSERT INTO change_log_state (cleared_through) VALUES (0)',
     ],
   },
 ];

@@ -606,6 +606,15 @@ describe('SQLite index: the change log', () => {
     const [entry] = index.changeLog(0, 10).entries;
     assert.equal(entry!.seq, last + 1);
     assert.deepEqual([entry!.type, entry!.level, entry!.resource], ['StableSeries', 'SERIES', '2.25.1.1']);
+    // Again, with nothing new in between, then with something.
+    index.clearChangeLog();
+    index.clearChangeLog();
+    assert.equal(index.lastChange(), undefined);
+    index.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.2')]);
+    assert.deepEqual(
+      index.changeLog(0, 10).entries.map((e) => [e.seq, e.resource]),
+      [[last + 2, '2.25.1.1.2']],
+    );
     index.close();
   });
 
@@ -618,7 +627,7 @@ describe('SQLite index: the change log', () => {
       old.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
       old.close();
       const db = new Database(path);
-      db.exec('DROP TABLE changes; DELETE FROM migrations WHERE version = 2;');
+      db.exec('DROP TABLE changes; DROP TABLE change_log_state; DELETE FROM migrations WHERE version = 2;');
       db.close();
       const index = openSqliteIndex(path);
       assert.equal(index.schemaVersion, 2);

@@ -131,6 +131,9 @@ const UID_COLUMN: Record<EntityLevel, string> = {
   SERIES: 'series_instance_uid',
 };
 
+/** Change log rows not hidden by clearChangeLog() (see migration 2). */
+const VISIBLE = 'seq > (SELECT cleared_through FROM change_log_state)';
+
 interface ChangeRow {
   seq: number;
   change_type: ChangeLogEntry['type'];
@@ -605,14 +608,14 @@ class SqlitePacsIndex implements SqliteIndex {
 
   changeLog(since: number, limit: number): { entries: ChangeLogEntry[]; done: boolean } {
     const rows = this.#stmt(
-      'SELECT seq, change_type, level, resource, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+      `SELECT seq, change_type, level, resource, at FROM changes WHERE seq > ? AND ${VISIBLE} ORDER BY seq LIMIT ?`,
     ).all(since, limit + 1) as ChangeRow[];
     return { entries: rows.slice(0, limit).map(changeEntry), done: rows.length <= limit };
   }
 
   lastChange(): ChangeLogEntry | undefined {
     const row = this.#stmt(
-      'SELECT seq, change_type, level, resource, at FROM changes ORDER BY seq DESC LIMIT 1',
+      `SELECT seq, change_type, level, resource, at FROM changes WHERE ${VISIBLE} ORDER BY seq DESC LIMIT 1`,
     ).get() as ChangeRow | undefined;
     return row && changeEntry(row);
   }
@@ -622,7 +625,14 @@ class SqlitePacsIndex implements SqliteIndex {
   }
 
   clearChangeLog(): void {
-    this.#stmt('DELETE FROM changes').run();
+    this.#db
+      .transaction(() => {
+        const newest = this.#stmt('SELECT max(seq) FROM changes').pluck().get() as number | null;
+        if (newest === null) return;
+        this.#stmt('DELETE FROM changes WHERE seq < ?').run(newest);
+        this.#stmt('UPDATE change_log_state SET cleared_through = ?').run(newest);
+      })
+      .immediate();
   }
 
   optimize(): void {
