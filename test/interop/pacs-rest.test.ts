@@ -439,6 +439,19 @@ describe('dicomkit pacs REST API', () => {
     assert.deepEqual(await find({ Level: 'Instance', Query: {}, Since: 2, Limit: 3 }), all.slice(2, 5));
     assert.deepEqual(await find({ Level: 'Instance', Query: {}, Limit: 0 }), all);
 
+    // /tools/lookup names the resources an identifier belongs to, whatever the body's type.
+    assert.deepEqual((await api('POST', '/tools/lookup', new TextEncoder().encode(`${ct.study}\n`))).json, [
+      { ID: ct.study, Path: `/studies/${ct.study}`, Type: 'Study' },
+    ]);
+    assert.deepEqual((await api('POST', '/tools/lookup', ct.patientId)).json, [
+      { ID: ct.patientId, Path: `/patients/${ct.patientId}`, Type: 'Patient' },
+    ]);
+    assert.deepEqual((await api('POST', '/tools/lookup', new TextEncoder().encode(j2k.sop))).json, [
+      { ID: j2k.sop, Path: `/instances/${j2k.sop}`, Type: 'Instance' },
+    ]);
+    assert.deepEqual((await api('POST', '/tools/lookup', new TextEncoder().encode(newUid()))).json, []);
+    assert.equal((await api('POST', '/tools/lookup', new TextEncoder().encode(' '))).status, 400);
+
     // Bad bodies: 400 naming the field.
     for (const [body, pattern] of [
       [{ Query: {} }, /Level/],
@@ -585,6 +598,7 @@ describe('dicomkit pacs REST API', () => {
     const simple = (await api('GET', `/instances/${ct.sop}/tags?simplify`)).json as Record<string, unknown>;
     assert.equal(simple.PatientName, 'CompressedSamples^CT1');
     assert.equal(simple.SOPInstanceUID, ct.sop);
+    assert.deepEqual((await api('GET', `/instances/${ct.sop}/simplified-tags`)).json, simple);
   });
 
   test('a study downloads as a ZIP of its files, which unzip -t accepts', { timeout: 60_000 }, async () => {

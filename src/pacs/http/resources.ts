@@ -6,7 +6,7 @@ import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { readDicomFile } from '../../object/file.node.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
-import { type HttpContext, jsonObject, paging, params, queryParam, type Route } from './context.ts';
+import { type HttpContext, isStream, jsonObject, paging, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
 import { CHILD, checkId, ID_KEY, LEVELS, locateResource, PARENT, parseLevel, ROUTE, TYPE } from './levels.ts';
@@ -366,7 +366,43 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         return reply.type('application/json').send(dicomJsonToString(dataSetToJson(file.dataset)));
       },
     },
+    {
+      // Orthanc's spelling of /tags?simplify.
+      method: 'GET',
+      url: '/instances/:id/simplified-tags',
+      async handler(request) {
+        const id = checkId('IMAGE', params(request).id!);
+        try {
+          return simplify(
+            (await readDicomFile(storage.absolute(fileOf(id).path), { stopAtTag: PIXEL_DATA })).dataset,
+          );
+        } catch (error) {
+          throw error instanceof HttpError ? error : unreadable(id, error);
+        }
+      },
+    },
   );
+  routes.push({
+    // Orthanc's /tools/lookup: the body is an identifier (Patient ID, Study, Series or SOP
+    // Instance UID); the answer lists the resources it names, at any level.
+    method: 'POST',
+    url: '/tools/lookup',
+    async handler(request) {
+      const value = (await bodyText(request.body)).trim();
+      if (value === '') throw badRequest('the body must be a Patient ID or a UID');
+      const found: Record<string, string>[] = [];
+      for (const level of LEVELS) {
+        try {
+          checkId(level, value);
+        } catch {
+          continue;
+        }
+        if (rows(level, [ID_KEY[level]], { key: ID_KEY[level], value }).length === 0) continue;
+        found.push({ ID: value, Path: `/${ROUTE[level]}/${encodeURIComponent(value)}`, Type: TYPE[level] });
+      }
+      return found;
+    },
+  });
   routes.push({
     // Orthanc's /tools/find: { "Level": "Study", "Query": { "PatientName": "DOE*", "StudyDate":
     // "20200101-" }, "Expand"?, "Since"?, "Limit"?, "CaseSensitive"?, "RequestedTags"? }. The
@@ -415,6 +451,23 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     },
   });
   return routes;
+}
+
+/** Identifiers are short: a longer body is refused rather than read. */
+const LOOKUP_BODY_LIMIT = 4096;
+
+/** A request body as text: Fastify's string (text/plain, JSON strings) or our raw stream. */
+async function bodyText(body: unknown): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (!isStream(body)) throw badRequest('the body must be a Patient ID or a UID, as text');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > LOOKUP_BODY_LIMIT) throw badRequest(`the body is longer than ${LOOKUP_BODY_LIMIT} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 interface FindBody {
