@@ -34,13 +34,18 @@ import {
   JPEG_LS_NEAR_LOSSLESS,
 } from '../../src/pixel/codecs/compressed.ts';
 import { CPRL, mergeComponents } from '../../src/pixel/codecs/j2k-codestream.ts';
-import { closeCodecWorkers, registerNodeCodecs } from '../../src/pixel/codecs/node-codecs.node.ts';
+import {
+  closeCodecWorkers,
+  encodePngOnWorker,
+  registerNodeCodecs,
+} from '../../src/pixel/codecs/node-codecs.node.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../../src/pixel/codecs/rle.ts';
 import { CodecWorkerPool } from '../../src/pixel/codecs/worker-pool.node.ts';
 import { pixelDescription } from '../../src/pixel/description.ts';
 import { type Frame, getFrame } from '../../src/pixel/frames.ts';
 import type { PixelArray } from '../../src/pixel/native.ts';
+import { encodePng } from '../../src/pixel/png.ts';
 import { compressPixelData, decompressPixelData } from '../../src/pixel/transcode.ts';
 import { requirePeer, runPeer } from '../helpers/peers.ts';
 
@@ -520,6 +525,37 @@ describe('codec worker pool', () => {
     assert.ok(took > 50, `the decode should take a while (${took} ms)`);
     assert.ok(ticks >= 10, `${ticks} ticks in ${took} ms`);
     assert.ok(longest < took / 2, `longest gap ${longest} ms of ${took} ms`);
+  });
+
+  test('PNG encoding on a worker: the same file as in this thread, and the event loop keeps ticking', async (t) => {
+    const side = 2048;
+    const data = new Uint8Array(side * side * 3);
+    for (let i = 0; i < data.length; i++)
+      data[i] = ((i % (side * 3)) * 7 + Math.floor(i / (side * 3)) * 3) & 0xff;
+    const image = { width: side, height: side, channels: 3 as const, data };
+    const small = { width: 3, height: 2, channels: 1 as const, data: new Uint8Array([0, 9, 250, 7, 7, 255]) };
+    assert.deepEqual(await encodePngOnWorker(small), encodePng(small));
+    let ticks = 0;
+    let longest = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      ticks++;
+    }, 5);
+    const started = performance.now();
+    let png: Uint8Array;
+    try {
+      png = await encodePngOnWorker(image);
+    } finally {
+      clearInterval(timer);
+    }
+    const took = performance.now() - started;
+    t.diagnostic(`PNG took ${took.toFixed(0)} ms; ${ticks} ticks, longest gap ${longest.toFixed(0)} ms`);
+    assert.ok(took > 50, `the encoding should take a while (${took} ms)`);
+    assert.ok(longest < took / 2, `longest gap ${longest} ms of ${took} ms`);
+    assert.deepEqual(png, encodePng(image));
   });
 
   test('an aborted decode rejects with the reason and the pool keeps working', async () => {

@@ -14,7 +14,9 @@ import { checkId, locateResource } from './levels.ts';
  * PS3.4 §N.2, or RGB), the same per frame under `.../frames/{n}/`, and `.../frames/{n}/raw`
  * (the frame's bytes as stored: compressed for encapsulated syntaxes). The header is read
  * from the file and pixel data left on disk, so a frame of a large multi-frame object costs
- * one frame of memory; the pixel layer and its codecs load on the first image asked for.
+ * one frame of memory; the pixel layer and its codecs load on the first image asked for. The
+ * PNG is encoded on the codec pool's worker threads: for a large image that takes hundreds of
+ * ms, which the event loop serving DICOM associations cannot spare.
  */
 
 /** Largest side `?width`/`?height` may ask for, against requests that would allocate gigabytes. */
@@ -84,7 +86,8 @@ export function imageRoutes(ctx: HttpContext): Route[] {
     if (size.width !== undefined || size.height !== undefined) {
       image = scaleToFit(image, size.width, size.height, queryFlag(request, 'smooth'));
     }
-    return pixel.encodePng({
+    const { encodePngOnWorker } = await import('../../pixel/codecs/node-codecs.node.ts');
+    return encodePngOnWorker({
       width: image.width,
       height: image.height,
       channels: image.channels,

@@ -1,20 +1,30 @@
 /**
  * The worker thread of the codec pool (worker-pool.node.ts): runs the compressed codecs of
- * compressed.ts, one request at a time, and answers with the result's buffer transferred.
+ * compressed.ts, and PNG encoding of rendered images, one request at a time, and answers with
+ * the result's buffer transferred.
  */
 import { parentPort } from 'node:worker_threads';
 import { DicomError } from '../../core/errors.ts';
 import type { PixelDescription } from '../description.ts';
+import { encodePng, type PngImage } from '../png.ts';
 import { COMPRESSED_CODECS } from './compressed.ts';
 
-export interface CodecRequest {
-  id: number;
-  op: 'decode' | 'encode';
-  uid: string;
-  bytes: Uint8Array;
-  description: PixelDescription;
-  options?: Record<string, unknown>;
-}
+export type CodecRequest =
+  | {
+      id: number;
+      op: 'decode' | 'encode';
+      uid: string;
+      bytes: Uint8Array;
+      description: PixelDescription;
+      options?: Record<string, unknown>;
+    }
+  | {
+      id: number;
+      /** An 8-bit image (`bytes`, channels interleaved) to PNG, with png.ts's default options. */
+      op: 'png';
+      bytes: Uint8Array;
+      image: Omit<PngImage, 'data'>;
+    };
 
 export type CodecResponse =
   | {
@@ -27,8 +37,13 @@ export type CodecResponse =
   | { id: number; ok: false; code?: string; message: string };
 
 async function handle(request: CodecRequest): Promise<{ response: CodecResponse; transfer: ArrayBuffer[] }> {
-  const { id, op, uid, bytes, description } = request;
+  const { id } = request;
   try {
+    if (request.op === 'png') {
+      const out = ownBuffer(encodePng({ ...request.image, data: request.bytes }));
+      return { response: { id, ok: true, bytes: out }, transfer: [out.buffer as ArrayBuffer] };
+    }
+    const { op, uid, bytes, description } = request;
     const codec = COMPRESSED_CODECS[uid];
     if (!codec) throw new DicomError('ERR_UNSUPPORTED_TRANSFER_SYNTAX', `no codec for ${uid} in the worker`);
     if (op === 'decode') {

@@ -1,4 +1,6 @@
+import { DicomError } from '../../core/errors.ts';
 import type { PixelDescription } from '../description.ts';
+import type { PngImage } from '../png.ts';
 import { sharedCodecPool } from './codec-pool.node.ts';
 import { COMPRESSED_CODECS } from './compressed.ts';
 import { type CodecRegistry, type DecodedFrame, defaultCodecs, type PixelCodec } from './registry.ts';
@@ -49,6 +51,19 @@ export function workerCodec(uid: string, local: PixelCodec, pool?: CodecWorkerPo
     };
   }
   return codec;
+}
+
+/**
+ * `encodePng` (png.ts, default options) on a worker of the shared pool: a large image's row
+ * filtering and deflate take hundreds of ms, which a server's event loop cannot spare.
+ */
+export async function encodePngOnWorker(image: PngImage, signal?: AbortSignal): Promise<Uint8Array> {
+  if (!(image.data instanceof Uint8Array)) {
+    throw new DicomError('ERR_INVALID_VALUE', 'encodePngOnWorker takes 8-bit samples');
+  }
+  const { data, ...shape } = image;
+  const response = await codecWorkerPool().run({ op: 'png', bytes: data, image: shape }, signal);
+  return response.bytes;
 }
 
 export interface RegisterNodeCodecsOptions {

@@ -4,8 +4,8 @@ import { DicomError, type DicomErrorCode } from '../../core/errors.ts';
 import type { CodecRequest, CodecResponse } from './codec-worker.node.ts';
 
 /**
- * A small pool of worker threads running the compressed codecs, so a decode never stalls
- * the event loop. Workers start on the first request, run one request each at a time,
+ * A small pool of worker threads running the compressed codecs (and PNG encoding), so a
+ * decode never stalls the event loop. Workers start on the first request, run one request each at a time,
  * and are unref()'d while idle: an idle pool never keeps the process alive. Buffers go
  * both ways as transfers (the request's bytes are copied once into a buffer of their own,
  * so the caller's views stay usable).
@@ -16,7 +16,8 @@ export interface CodecWorkerPoolOptions {
   size?: number;
 }
 
-type Request = Omit<CodecRequest, 'id'>;
+/** A request without its id (the pool numbers them), for each kind of request. */
+type Request = CodecRequest extends infer R ? (R extends CodecRequest ? Omit<R, 'id'> : never) : never;
 type Success = Extract<CodecResponse, { ok: true }>;
 
 interface Task {
@@ -105,7 +106,7 @@ export class CodecWorkerPool {
       slot.task = task;
       slot.worker.ref();
       const { request } = task;
-      const message: CodecRequest = { id: task.id, ...request };
+      const message = { id: task.id, ...request } as CodecRequest;
       try {
         slot.worker.postMessage(message, [request.bytes.buffer as ArrayBuffer]);
       } catch (error) {
