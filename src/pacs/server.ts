@@ -212,6 +212,8 @@ export async function startPacs(
             ? { ...c, extendedNegotiation: grantFirstFlags(1) }
             : c,
       ),
+    // A storage SOP class newer than our dictionary, announced as storage (PS3.7 §D.3.3.6).
+    acceptNewStorageSopClasses: true,
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
     moveDestinations: (aeTitle) => {

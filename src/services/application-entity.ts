@@ -8,12 +8,13 @@ import {
   type Logger,
   SILENT_LOGGER,
 } from '../core/index.ts';
-import { lookupUid, storageSopClasses } from '../dictionary/index.ts';
+import { lookupUid, storageSopClasses, UID } from '../dictionary/index.ts';
 import {
   type AbortInfo,
   type AccessControl,
   ALLOW_ALL,
   assignContextIds,
+  commonExtendedNegotiationsFor,
   contextsFromAccept,
   extendedNegotiationsFor,
   type NegotiatedContext,
@@ -32,6 +33,7 @@ import {
   type AssociateAc,
   type AssociateRj,
   type AssociateRq,
+  type CommonExtendedNegotiation,
   checkAeTitle,
   DICOM_APPLICATION_CONTEXT,
   type Pdu,
@@ -82,6 +84,9 @@ export interface AssociateOptions {
   maxSendPduLength?: number;
 }
 
+/** The Storage Service Class (PS3.4 Annex B), as SOP Class Common Extended Negotiation names it. */
+const STORAGE_SERVICE_CLASS = UID.Storage;
+
 export interface ListenOptions {
   port: number;
   /** Default '127.0.0.1': listening on other interfaces is a choice, not an accident. */
@@ -97,6 +102,14 @@ export interface ListenOptions {
    * storescp -pm ("promiscuous"). Default false.
    */
   acceptUnknownSopClasses?: boolean;
+  /**
+   * Accept a SOP class the dictionary does not know (one newer than it) as storage, when there
+   * is a `store` handler and the requestor's SOP Class Common Extended Negotiation (PS3.7
+   * §D.3.3.6) names the Storage Service Class for it; with the transfer syntaxes of a related
+   * general SOP class we accept, else the storage ones. A SOP class the dictionary knows is
+   * never taken for another service class's. Default false; `dicomkit pacs` sets it.
+   */
+  acceptNewStorageSopClasses?: boolean;
   transferSyntaxPreference?: 'acceptor' | 'requestor';
   /** Reject requests whose called AE title is not ours. Default false, as DCMTK's storescp. */
   requireCalledAeTitle?: boolean;
@@ -206,7 +219,7 @@ export class ApplicationEntity {
         implementationVersionName: this.implementationVersionName,
         roleSelections: roleSelectionsFor(proposals),
         extendedNegotiations: extendedNegotiationsFor(proposals),
-        commonExtendedNegotiations: [],
+        commonExtendedNegotiations: commonExtendedNegotiationsFor(proposals),
         unknownItems: [],
         ...(options.asyncOpsWindow ? { asyncOpsWindow: options.asyncOpsWindow } : {}),
         ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
@@ -380,7 +393,10 @@ export class DicomServer extends EventEmitter {
   readonly #options: ListenOptions;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #lookup: (abstractSyntax: string) => SupportedContext | undefined;
+  readonly #lookup: (
+    abstractSyntax: string,
+    common?: CommonExtendedNegotiation,
+  ) => SupportedContext | undefined;
 
   constructor(ae: ApplicationEntity, options: ListenOptions) {
     super();
@@ -389,11 +405,25 @@ export class DicomServer extends EventEmitter {
     const known = supportedLookup(
       options.contexts ?? supportedFor(options.handlers, options.storageTransferSyntaxes),
     );
-    const promiscuous = options.acceptUnknownSopClasses === true && options.handlers.store !== undefined;
+    const storing = options.handlers.store !== undefined;
+    const promiscuous = options.acceptUnknownSopClasses === true && storing;
+    const byServiceClass = options.acceptNewStorageSopClasses === true && storing;
     const storageSyntaxes = options.storageTransferSyntaxes ?? allStorableTransferSyntaxes();
-    this.#lookup = (abstractSyntax) => {
+    this.#lookup = (abstractSyntax, common) => {
       const supported = known(abstractSyntax);
-      if (supported || !promiscuous || lookupUid(abstractSyntax) !== undefined) return supported;
+      if (supported || lookupUid(abstractSyntax) !== undefined) return supported;
+      if (byServiceClass && common?.serviceClassUid === STORAGE_SERVICE_CLASS) {
+        const related = common.relatedGeneralSopClasses.map((uid) => known(uid)).find((c) => c !== undefined);
+        const transferSyntaxes = related?.transferSyntaxes ?? storageSyntaxes;
+        // As for the storage classes we know: the requestor may take C-GET's sub-operations.
+        return {
+          abstractSyntax,
+          transferSyntaxes,
+          scuRole: true,
+          scpRole: options.handlers.get !== undefined,
+        };
+      }
+      if (!promiscuous) return undefined;
       return { abstractSyntax, transferSyntaxes: storageSyntaxes, scuRole: true, scpRole: false };
     };
     const onConnection = (socket: Socket): void => this.#onConnection(socket);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DimseStatusError } from '../net/dimse/index.ts';
-import { type Pdu, pdvLength } from '../net/pdu/index.ts';
+import { type AssociateRq, type Pdu, pdvLength } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet } from '../object/index.ts';
 import { ApplicationEntity, AssociationRejectedError, invokedWindow } from './application-entity.ts';
@@ -568,6 +568,122 @@ describe('acceptUnknownSopClasses', () => {
       assert.equal((await assoc.store(ds)).status, 0);
       await assoc.release();
       assert.deepEqual(received, [PRIVATE]);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+});
+
+describe('acceptNewStorageSopClasses (SOP Class Common Extended Negotiation, PS3.7 §D.3.3.6)', () => {
+  test('an unknown SOP class said to be storage is accepted as storage; nothing else is', {
+    timeout: 10_000,
+  }, async () => {
+    const NEW_STORAGE = '1.2.826.0.1.3680043.9.7777.2.1';
+    const NEW_RELATED = '1.2.826.0.1.3680043.9.7777.2.2';
+    const NEW_OTHER = '1.2.826.0.1.3680043.9.7777.2.3';
+    const NEW_SILENT = '1.2.826.0.1.3680043.9.7777.2.4';
+    const SR = '1.2.840.10008.5.1.4.1.1.88.22';
+    const received: string[] = [];
+    const rqs: AssociateRq[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      acceptNewStorageSopClasses: true,
+      handlers: {
+        store: async (req) => {
+          await req.dataset();
+          received.push(req.sopClassUid);
+        },
+      },
+    });
+    server.on('association-requested', ({ rq }: { rq: AssociateRq }) => rqs.push(rq));
+    const storage = '1.2.840.10008.4.2';
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [
+          {
+            abstractSyntax: NEW_STORAGE,
+            transferSyntaxes: [EXPLICIT],
+            commonExtendedNegotiation: { serviceClassUid: storage },
+          },
+          {
+            abstractSyntax: NEW_RELATED,
+            transferSyntaxes: [EXPLICIT],
+            commonExtendedNegotiation: { serviceClassUid: storage, relatedGeneralSopClasses: [SR] },
+          },
+          // Another service class; no item at all; a known class this SCP does not serve, said to be storage.
+          {
+            abstractSyntax: NEW_OTHER,
+            transferSyntaxes: [EXPLICIT],
+            commonExtendedNegotiation: { serviceClassUid: '1.2.840.10008.4.3' },
+          },
+          { abstractSyntax: NEW_SILENT, transferSyntaxes: [EXPLICIT] },
+          {
+            abstractSyntax: QueryRetrieveModels.study.find,
+            transferSyntaxes: [EXPLICIT],
+            commonExtendedNegotiation: { serviceClassUid: storage },
+          },
+        ],
+      });
+      assert.deepEqual(
+        assoc.contexts.map((c) => c.accepted),
+        [true, true, false, false, false],
+      );
+      // What went on the wire: one 57H item per SOP class that had one.
+      assert.deepEqual(
+        rqs[0]!.userInformation.commonExtendedNegotiations.map((c) => [
+          c.sopClassUid,
+          c.serviceClassUid,
+          c.relatedGeneralSopClasses,
+        ]),
+        [
+          [NEW_STORAGE, storage, []],
+          [NEW_RELATED, storage, [SR]],
+          [NEW_OTHER, '1.2.840.10008.4.3', []],
+          [QueryRetrieveModels.study.find, storage, []],
+        ],
+      );
+      for (const [uid, n] of [
+        [NEW_STORAGE, 1],
+        [NEW_RELATED, 2],
+      ] as const) {
+        const ds = instance(`2.25.67.${n}`);
+        ds.set('SOPClassUID', uid);
+        assert.equal((await assoc.store(ds)).status, 0);
+      }
+      await assoc.release();
+      assert.deepEqual(received, [NEW_STORAGE, NEW_RELATED]);
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test('off by default: the same context is refused', { timeout: 10_000 }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: { store: async (req) => void (await req.data.discard()) },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: [
+          {
+            abstractSyntax: '1.2.826.0.1.3680043.9.7777.2.1',
+            transferSyntaxes: [EXPLICIT],
+            commonExtendedNegotiation: { serviceClassUid: '1.2.840.10008.4.2' },
+          },
+          verificationContext(),
+        ],
+      });
+      assert.deepEqual(
+        assoc.contexts.map((c) => c.accepted),
+        [false, true],
+      );
+      await assoc.release();
     } finally {
       await server.close({ abort: true });
     }

@@ -154,7 +154,17 @@ before(async () => {
   const contexts = [
     verificationContext(),
     // CT both ways: C-STORE from us, and the C-STORE sub-operations of C-GET to us.
-    { abstractSyntax: CT_IMAGE, transferSyntaxes: [EXPLICIT, IMPLICIT], scuRole: true, scpRole: true },
+    // A 57H item too (SOP Class Common Extended Negotiation, PS3.7 §D.3.3.6), with a related class.
+    {
+      abstractSyntax: CT_IMAGE,
+      transferSyntaxes: [EXPLICIT, IMPLICIT],
+      scuRole: true,
+      scpRole: true,
+      commonExtendedNegotiation: {
+        serviceClassUid: '1.2.840.10008.4.2',
+        relatedGeneralSopClasses: ['1.2.840.10008.5.1.4.1.1.2.1'],
+      },
+    },
     { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
     { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
     { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },

@@ -3,6 +3,7 @@ import {
   type AssociateAc,
   type AssociateRj,
   type AssociateRq,
+  type CommonExtendedNegotiation,
   DICOM_APPLICATION_CONTEXT,
   type ExtendedNegotiation,
   type PresentationContextAc,
@@ -57,6 +58,13 @@ export interface ProposedContext {
    * for relational queries). One item per SOP class: the first context that gives one.
    */
   extendedNegotiation?: Uint8Array;
+  /**
+   * SOP Class Common Extended Negotiation (PS3.7 §D.3.3.6): the service class of this SOP
+   * class and the more general SOP classes it is compatible with, so that an acceptor that
+   * does not know the SOP class (one newer than its dictionary) can still accept it, e.g. as
+   * storage. One item per SOP class: the first context that gives one.
+   */
+  commonExtendedNegotiation?: { serviceClassUid: string; relatedGeneralSopClasses?: readonly string[] };
 }
 
 /**
@@ -100,8 +108,13 @@ export interface AcceptorPolicy {
   aeTitle: string;
   /** Reject callers that address another AE title (reason 7). Default true. */
   requireCalledAeTitle?: boolean;
-  /** Supported abstract syntaxes; a function can decide per request. */
-  contexts: readonly SupportedContext[] | ((abstractSyntax: string) => SupportedContext | undefined);
+  /**
+   * Supported abstract syntaxes; a function can decide per request, told what the requestor's
+   * SOP Class Common Extended Negotiation (PS3.7 §D.3.3.6) says of the SOP class, if anything.
+   */
+  contexts:
+    | readonly SupportedContext[]
+    | ((abstractSyntax: string, common?: CommonExtendedNegotiation) => SupportedContext | undefined);
   /** Whose order picks the transfer syntax when several match. Default 'acceptor'. */
   transferSyntaxPreference?: 'acceptor' | 'requestor';
   /** The maximum PDU length we receive, advertised in the A-ASSOCIATE-AC. */
@@ -121,7 +134,7 @@ export function reject(result: number, source: number, reason: number): Associat
 /** What is supported for an abstract syntax; the first entry wins when a list repeats one. */
 export function supportedLookup(
   contexts: AcceptorPolicy['contexts'],
-): (abstractSyntax: string) => SupportedContext | undefined {
+): (abstractSyntax: string, common?: CommonExtendedNegotiation) => SupportedContext | undefined {
   if (typeof contexts === 'function') return contexts;
   const map = new Map<string, SupportedContext>();
   for (const c of contexts) if (!map.has(c.abstractSyntax)) map.set(c.abstractSyntax, c);
@@ -155,12 +168,17 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
     if (!requestedExtended.has(ext.sopClassUid)) requestedExtended.set(ext.sopClassUid, ext.info);
   }
   const extendedReplies = new Map<string, Uint8Array | undefined>();
+  // PS3.7 §D.3.3.6: the acceptor may use it to decide; it sends no such sub-item back.
+  const common = new Map<string, CommonExtendedNegotiation>();
+  for (const item of rq.userInformation.commonExtendedNegotiations) {
+    if (!common.has(item.sopClassUid)) common.set(item.sopClassUid, item);
+  }
 
   const answers: PresentationContextAc[] = [];
   const contexts: NegotiatedContext[] = [];
   const roleReplies = new Map<string, RoleSelection>();
   for (const proposed of rq.presentationContexts) {
-    const supported = lookup(proposed.abstractSyntax);
+    const supported = lookup(proposed.abstractSyntax, common.get(proposed.abstractSyntax));
     let result: number = ContextResult.acceptance;
     let transferSyntax: string | undefined;
     let scuRole = true;
@@ -323,6 +341,23 @@ export function extendedNegotiationsFor(proposals: readonly ProposedContext[]): 
     if (p.extendedNegotiation && !out.has(p.abstractSyntax)) out.set(p.abstractSyntax, p.extendedNegotiation);
   }
   return [...out].map(([sopClassUid, info]) => ({ sopClassUid, info }));
+}
+
+/** The SOP Class Common Extended Negotiation items a requestor sends: one per SOP class, the first given. */
+export function commonExtendedNegotiationsFor(
+  proposals: readonly ProposedContext[],
+): CommonExtendedNegotiation[] {
+  const out = new Map<string, CommonExtendedNegotiation>();
+  for (const p of proposals) {
+    const common = p.commonExtendedNegotiation;
+    if (!common || out.has(p.abstractSyntax)) continue;
+    out.set(p.abstractSyntax, {
+      sopClassUid: p.abstractSyntax,
+      serviceClassUid: common.serviceClassUid,
+      relatedGeneralSopClasses: [...(common.relatedGeneralSopClasses ?? [])],
+    });
+  }
+  return [...out.values()];
 }
 
 /** The role selection items a requestor sends for its proposals. */
