@@ -1,6 +1,7 @@
 // A storage SOP class newer than the PACS's dictionary: accepted when the requestor's SOP
 // Class Common Extended Negotiation (PS3.7 §D.3.3.6) says it is storage, then indexed, found
-// and retrieved like any other; refused without that item.
+// and retrieved like any other (C-GET; C-MOVE to an SCP that knows the class no better,
+// which the PACS tells it is storage); refused without that item.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SILENT_LOGGER } from '../core/index.ts';
 import { DataSet } from '../object/index.ts';
-import { ApplicationEntity, QueryRetrieveModels } from '../services/index.ts';
+import { ApplicationEntity, type DicomServer, QueryRetrieveModels } from '../services/index.ts';
 import { resolveConfig } from './config.ts';
 import { type Pacs, startPacs } from './server.ts';
 
@@ -21,17 +22,32 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('dicomkit pacs: a storage SOP class it does not know', () => {
   let pacs: Pacs;
+  let destination: DicomServer;
+  const moved: string[] = [];
   before(async () => {
+    destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
+      port: 0,
+      acceptNewStorageSopClasses: true,
+      handlers: {
+        store: async (req) => {
+          moved.push(`${req.sopClassUid} ${(await req.dataset()).string('SOPInstanceUID')}`);
+        },
+      },
+    });
     pacs = await startPacs(
       resolveConfig({
         dicom: { host: '127.0.0.1', port: 0 },
         http: { enabled: false },
         storage: { path: join(work, 'store'), fsync: false },
+        modalities: { dest: { aeTitle: 'DEST', host: '127.0.0.1', port: destination.port } },
       }),
       { logger: SILENT_LOGGER },
     );
   });
-  after(async () => pacs?.close());
+  after(async () => {
+    await pacs?.close();
+    await destination?.close({ abort: true });
+  });
 
   const associate = (announce: boolean) =>
     new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
@@ -49,10 +65,11 @@ describe('dicomkit pacs: a storage SOP class it does not know', () => {
         },
         { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
         { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
+        { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
       ],
     });
 
-  test('announced as storage: stored, found at IMAGE level, retrieved over C-GET', {
+  test('announced as storage: stored, found at IMAGE level, retrieved over C-GET and C-MOVE', {
     timeout: 20_000,
   }, async () => {
     const ds = new DataSet();
@@ -88,6 +105,9 @@ describe('dicomkit pacs: a storage SOP class it does not know', () => {
       });
       assert.deepEqual([result.status, result.completed, result.failed], [0, 1, 0]);
       assert.deepEqual(got, [`${NEW_CLASS} 2.25.7001.1.1`]);
+      const move = await assoc.move(study, 'DEST');
+      assert.deepEqual([move.status, move.completed, move.failed], [0, 1, 0]);
+      assert.deepEqual(moved, [`${NEW_CLASS} 2.25.7001.1.1`]);
     } finally {
       await assoc.release();
     }
@@ -98,7 +118,7 @@ describe('dicomkit pacs: a storage SOP class it does not know', () => {
     try {
       assert.deepEqual(
         assoc.contexts.map((c) => c.accepted),
-        [false, true, true],
+        [false, true, true, true],
       );
     } finally {
       await assoc.release();

@@ -1,4 +1,4 @@
-import { storageSopClasses } from '../dictionary/index.ts';
+import { lookupUid, storageSopClasses, UID } from '../dictionary/index.ts';
 import {
   allTransferSyntaxes,
   EXPLICIT_VR_BIG_ENDIAN,
@@ -54,6 +54,44 @@ export function allStorableTransferSyntaxes(): string[] {
     .filter((ts) => !ts.unknown && !UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts.uid))
     .map((ts) => ts.uid);
   return [...UNCOMPRESSED_TRANSFER_SYNTAXES, ...rest];
+}
+
+/** Presentation contexts one association may propose (PS3.8 §9.3.2.2: ids 1-255, odd). */
+export const MAX_PRESENTATION_CONTEXTS = 128;
+
+/**
+ * Proposals for sending stored instances (C-MOVE sub-operations, a PACS pushing to a
+ * modality): each SOP class uncompressed, then each stored syntax that is not, so the peer can
+ * take the bytes as they are or have them decoded; `uncompressed` and `stored` apart, for the
+ * caller to choose what to drop beyond 128 contexts. A SOP class the dictionary does not know
+ * (received as storage from a newer modality or a promiscuous SCP) is announced as Storage
+ * through SOP Class Common Extended Negotiation (PS3.7 §D.3.3.6), so that a peer that does not
+ * know it either can still accept it.
+ */
+export function storeProposals(instances: Iterable<{ sopClassUid: string; transferSyntax: string }>): {
+  uncompressed: ProposedContext[];
+  stored: ProposedContext[];
+} {
+  const bySopClass = new Map<string, Set<string>>();
+  for (const { sopClassUid, transferSyntax } of instances) {
+    let syntaxes = bySopClass.get(sopClassUid);
+    if (!syntaxes) bySopClass.set(sopClassUid, (syntaxes = new Set()));
+    syntaxes.add(transferSyntax);
+  }
+  const uncompressed: ProposedContext[] = [];
+  const stored: ProposedContext[] = [];
+  for (const [abstractSyntax, syntaxes] of bySopClass) {
+    const announce =
+      lookupUid(abstractSyntax) === undefined
+        ? { commonExtendedNegotiation: { serviceClassUid: UID.Storage } }
+        : {};
+    uncompressed.push({ abstractSyntax, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES, ...announce });
+    for (const ts of syntaxes) {
+      if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts))
+        stored.push({ abstractSyntax, transferSyntaxes: [ts], ...announce });
+    }
+  }
+  return { uncompressed, stored };
 }
 
 export function verificationContext(): ProposedContext {

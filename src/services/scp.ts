@@ -14,7 +14,7 @@ import {
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet, DataSetHeadReader, readDataSet, receivedFileMeta } from '../object/index.ts';
 import { type Association, encodeDataSet, playsRole } from './association.ts';
-import { UNCOMPRESSED_TRANSFER_SYNTAXES } from './contexts.ts';
+import { MAX_PRESENTATION_CONTEXTS, storeProposals } from './contexts.ts';
 import type {
   FindYield,
   MoveDestination,
@@ -610,26 +610,13 @@ async function serveRetrieve(
 
 /** Proposals for a C-MOVE sub-association: each SOP class in its stored syntax and uncompressed. */
 function proposalsFor(instances: readonly (PreparedInstance | undefined)[]): ProposedContext[] {
-  const bySopClass = new Map<string, Set<string>>();
-  for (const p of instances) {
-    if (!p) continue;
-    let set = bySopClass.get(p.sopClassUid);
-    if (!set) bySopClass.set(p.sopClassUid, (set = new Set()));
-    set.add(p.transferSyntax.uid);
-  }
-  const proposals: ProposedContext[] = [];
-  for (const [sopClass, syntaxes] of bySopClass) {
-    proposals.push({ abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
-    for (const ts of syntaxes) {
-      if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts))
-        proposals.push({ abstractSyntax: sopClass, transferSyntaxes: [ts] });
-    }
-  }
-  if (proposals.length > 128) {
-    // PS3.8 §9.3.2.2: at most 128 contexts; compressed variants go first.
-    return proposals.filter((p) => p.transferSyntaxes === UNCOMPRESSED_TRANSFER_SYNTAXES).slice(0, 128);
-  }
-  return proposals;
+  const { uncompressed, stored } = storeProposals(
+    instances
+      .filter((p): p is PreparedInstance => p !== undefined)
+      .map((p) => ({ sopClassUid: p.sopClassUid, transferSyntax: p.transferSyntax.uid })),
+  );
+  // Beyond the limit, compressed variants go first (their instances can still be sent decoded).
+  return [...uncompressed, ...stored].slice(0, MAX_PRESENTATION_CONTEXTS);
 }
 
 async function serveN(

@@ -6,8 +6,10 @@ import { DataSet } from '../../object/index.ts';
 import {
   type Association,
   CommitmentFailureReason,
+  MAX_PRESENTATION_CONTEXTS,
   QueryRetrieveModels,
   type SopReference,
+  storeProposals,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
   verificationContext,
 } from '../../services/index.ts';
@@ -27,9 +29,6 @@ import { ID_KEY, locateResource, parseLevel, TYPE } from './levels.ts';
  * A peer that refuses, fails or cannot be reached is a 502 naming it.
  */
 
-/** At most this many presentation contexts in an A-ASSOCIATE-RQ (PS3.8 §9.3.2.2). */
-const MAX_CONTEXTS = 128;
-
 interface NamedModality extends ModalityConfig {
   name: string;
 }
@@ -48,28 +47,14 @@ function describeModality(m: ModalityConfig): Record<string, unknown> {
 }
 
 /** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
-function storeProposals(files: readonly InstanceLocation[]): ProposedContext[] {
-  const bySopClass = new Map<string, Set<string>>();
-  for (const file of files) {
-    let syntaxes = bySopClass.get(file.sopClassUid);
-    if (!syntaxes) bySopClass.set(file.sopClassUid, (syntaxes = new Set()));
-    syntaxes.add(file.transferSyntax);
-  }
-  const uncompressed: ProposedContext[] = [];
-  const stored: ProposedContext[] = [];
-  for (const [sopClass, syntaxes] of bySopClass) {
-    uncompressed.push({ abstractSyntax: sopClass, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES });
-    for (const ts of syntaxes) {
-      if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts))
-        stored.push({ abstractSyntax: sopClass, transferSyntaxes: [ts] });
-    }
-  }
-  if (uncompressed.length > MAX_CONTEXTS) {
+function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {
+  const { uncompressed, stored } = storeProposals(files);
+  if (uncompressed.length > MAX_PRESENTATION_CONTEXTS) {
     throw badRequest(
-      `the resources hold ${uncompressed.length} SOP classes; one association proposes at most ${MAX_CONTEXTS}`,
+      `the resources hold ${uncompressed.length} SOP classes; one association proposes at most ${MAX_PRESENTATION_CONTEXTS}`,
     );
   }
-  return [...uncompressed, ...stored].slice(0, MAX_CONTEXTS);
+  return [...uncompressed, ...stored].slice(0, MAX_PRESENTATION_CONTEXTS);
 }
 
 /** Orthanc's optional `Timeout` (seconds) for the network operations. */
@@ -255,7 +240,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const files = new Map<string, InstanceLocation>();
         for (const id of ids) for (const file of resolve(id).files) files.set(file.sopInstanceUid, file);
         const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
-        const contexts = storeProposals([...files.values()]);
+        const contexts = proposalsFor([...files.values()]);
         const outcome = await withAssociation(m, contexts, timeoutOf(body), async (association) => {
           let sent = 0;
           const failed: { ID: string; message: string; code: string }[] = [];
