@@ -145,6 +145,28 @@ const corpus = readdirSync(CORPUS)
     }
   });
 
+/** How the event loop fared while `work` ran: a 5 ms timer's ticks and its longest gap. */
+async function eventLoopDuring<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; took: number; ticks: number; longest: number }> {
+  let ticks = 0;
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    ticks++;
+  }, 5);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, took: performance.now() - started, ticks, longest };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 describe('corpus decoding against GDCM and DCMTK', () => {
   test('the corpus has JPEG, JPEG-LS and JPEG 2000 files', () => {
     const syntaxes = new Set(corpus.map((f) => f.uid));
@@ -504,22 +526,9 @@ describe('codec worker pool', () => {
   test('the event loop keeps ticking while a large JPEG 2000 frame decodes', async (t) => {
     const ds = syntheticImage(SYNTHETIC[4]!, 1536, 1536);
     const encoded = await compressPixelData(ds, JPEG_2000_LOSSLESS, { codecs });
-    let ticks = 0;
-    let longest = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-      ticks++;
-    }, 5);
-    const started = performance.now();
-    try {
-      await getFrame(encoded, 0, { codecs, transferSyntaxUid: JPEG_2000_LOSSLESS });
-    } finally {
-      clearInterval(timer);
-    }
-    const took = performance.now() - started;
+    const { took, ticks, longest } = await eventLoopDuring(() =>
+      getFrame(encoded, 0, { codecs, transferSyntaxUid: JPEG_2000_LOSSLESS }),
+    );
     t.diagnostic(`decode took ${took.toFixed(0)} ms; ${ticks} ticks, longest gap ${longest.toFixed(0)} ms`);
     // Decoding in this thread would stop the timer for the whole decode.
     assert.ok(took > 50, `the decode should take a while (${took} ms)`);
@@ -535,23 +544,7 @@ describe('codec worker pool', () => {
     const image = { width: side, height: side, channels: 3 as const, data };
     const small = { width: 3, height: 2, channels: 1 as const, data: new Uint8Array([0, 9, 250, 7, 7, 255]) };
     assert.deepEqual(await encodePngOnWorker(small), encodePng(small));
-    let ticks = 0;
-    let longest = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-      ticks++;
-    }, 5);
-    const started = performance.now();
-    let png: Uint8Array;
-    try {
-      png = await encodePngOnWorker(image);
-    } finally {
-      clearInterval(timer);
-    }
-    const took = performance.now() - started;
+    const { result: png, took, ticks, longest } = await eventLoopDuring(() => encodePngOnWorker(image));
     t.diagnostic(`PNG took ${took.toFixed(0)} ms; ${ticks} ticks, longest gap ${longest.toFixed(0)} ms`);
     assert.ok(took > 50, `the encoding should take a while (${took} ms)`);
     assert.ok(longest < took / 2, `longest gap ${longest} ms of ${took} ms`);
