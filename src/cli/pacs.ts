@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../core/index.ts';
 import { ConfigError, loadConfigFile, resolveConfig } from '../pacs/config.ts';
@@ -18,6 +19,23 @@ interface PacsCliOptions {
   quiet?: boolean;
 }
 
+/** The default config file, read from the working directory when it exists. */
+export const DEFAULT_CONFIG_FILE = 'dicomkit.json';
+
+/**
+ * The config file to read (ARCHITECTURE.md "Configuration"): `--config`, else the
+ * DICOMKIT_CONFIG environment variable, else ./dicomkit.json when there is one, else none.
+ * A file named by the option or the variable must exist.
+ */
+export function configFile(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (option) return option;
+  if (env.DICOMKIT_CONFIG) return env.DICOMKIT_CONFIG;
+  return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
 /** `dicomkit pacs`: the PACS server with the embedded defaults of ARCHITECTURE.md. */
 export function pacsCommand(): Command {
   return new Command('pacs')
@@ -26,7 +44,7 @@ export function pacsCommand(): Command {
     )
     .option(
       '-c, --config <file>',
-      'JSON config file (keys: aeTitle, dicom, http, storage, index, duplicates, allowUnknownCallers, localAddresses, modalities, logLevel)',
+      `JSON config file (default: $DICOMKIT_CONFIG, else ./${DEFAULT_CONFIG_FILE} if present; keys: aeTitle, dicom, http, storage, index, duplicates, allowUnknownCallers, localAddresses, modalities, logLevel)`,
     )
     .option('--aet <title>', 'our AE title (default DICOMKIT)')
     .option('--port <port>', 'DICOM port (default 4242)')
@@ -44,8 +62,9 @@ export function pacsCommand(): Command {
     .option('-q, --quiet', 'log warnings and errors only')
     .action(async (options: PacsCliOptions) => {
       let config: ReturnType<typeof resolveConfig>;
+      const path = configFile(options.config);
       try {
-        const file = options.config ? loadConfigFile(options.config) : {};
+        const file = path ? loadConfigFile(path) : {};
         const merged: Record<string, unknown> = { ...file };
         const dicom = { ...((file.dicom as Record<string, unknown>) ?? {}) };
         const http = { ...((file.http as Record<string, unknown>) ?? {}) };
@@ -69,6 +88,7 @@ export function pacsCommand(): Command {
         return;
       }
       const logger = createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`));
+      logger.log('info', path ? `config: ${path}` : 'config: none (embedded defaults)');
       // Loaded here, not at the top: the server pulls in fastify and SQLite, which every other
       // dicomkit command would otherwise load at start-up (~0.1 s of each echoscu or storescu).
       const { startPacs } = await import('../pacs/server.ts');
