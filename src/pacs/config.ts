@@ -48,7 +48,14 @@ export interface PacsConfig {
     users: Record<string, string>;
   };
   /** Where the files and the index live. */
-  storage: { path: string; fsync: boolean };
+  storage: {
+    path: string;
+    fsync: boolean;
+    /** Stored files at most, in MB (10^6 bytes); 0: no limit (Orthanc's MaximumStorageSize). */
+    maxStorageMB: number;
+    /** Past `maxStorageMB`: refuse new instances, or delete the least recently received studies. */
+    whenFull: 'reject' | 'recycle';
+  };
   index: {
     path: string | undefined;
     caseInsensitivePN: boolean;
@@ -79,7 +86,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     commitmentRetryDelay: 10,
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
-  storage: { path: 'dicomkit-data', fsync: true },
+  storage: { path: 'dicomkit-data', fsync: true, maxStorageMB: 0, whenFull: 'reject' },
   index: { path: undefined, caseInsensitivePN: true, stableAge: 60 },
   duplicates: 'ignore',
   allowUnknownCallers: false,
@@ -194,9 +201,24 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   }
   if (input.storage !== undefined) {
     const s = object(input.storage, 'storage');
-    checkKeys(s, 'storage', ['path', 'fsync']);
+    checkKeys(s, 'storage', ['path', 'fsync', 'maxStorageMB', 'whenFull']);
     if (s.path !== undefined) config.storage.path = string(s.path, 'storage.path');
     if (s.fsync !== undefined) config.storage.fsync = boolean(s.fsync, 'storage.fsync');
+    if (s.maxStorageMB !== undefined) {
+      if (typeof s.maxStorageMB !== 'number' || !Number.isFinite(s.maxStorageMB) || s.maxStorageMB < 0) {
+        throw new ConfigError('storage.maxStorageMB', 'must be a number of MB >= 0 (0: no limit)');
+      }
+      config.storage.maxStorageMB = s.maxStorageMB;
+    }
+    if (s.whenFull !== undefined) {
+      if (s.whenFull !== 'reject' && s.whenFull !== 'recycle') {
+        throw new ConfigError(
+          'storage.whenFull',
+          `must be "reject" or "recycle", not ${JSON.stringify(s.whenFull)}`,
+        );
+      }
+      config.storage.whenFull = s.whenFull;
+    }
   }
   if (input.index !== undefined) {
     const i = object(input.index, 'index');

@@ -5,6 +5,7 @@ import { readDicomFile } from '../object/file.node.ts';
 import { type DataSet, DataSetHeadReader, receivedFileMeta } from '../object/index.ts';
 import type { StatusResult, StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
+import type { StorageQuota } from './quota.ts';
 import type { FileStorage } from './storage/filesystem.ts';
 
 /**
@@ -75,6 +76,8 @@ export interface IngestOptions {
   duplicates: 'ignore' | 'overwrite';
   aeTitle: string;
   logger: Logger;
+  /** The storage limit, when one is configured. */
+  quota?: StorageQuota;
 }
 
 /**
@@ -144,6 +147,13 @@ export async function ingest(
     options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${message}`);
     return { status: Status.CannotUnderstand, errorComment: message };
   }
+  const study = headerDataSet.string('StudyInstanceUID')!.trim();
+  if (options.quota && !(await options.quota.admit(file.size, study))) {
+    file.discard();
+    const message = `storage full: ${file.size} bytes more would pass storage.maxStorageMB`;
+    options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${message}`);
+    return { status: Status.OutOfResources, errorComment: message };
+  }
   try {
     await file.finish(options.fsync);
     // The rename happens at once; the directory's fsync and the index commit then run together.
@@ -159,9 +169,11 @@ export async function ingest(
       }),
     ]);
   } catch (error) {
+    options.quota?.released(file.size, study);
     file.discard();
     throw error;
   }
+  options.quota?.committed(file.size, study);
   return Status.Success;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger, PIXEL_DATA } from '../core/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import type { DataSet } from '../object/index.ts';
+import { DataSet } from '../object/index.ts';
 import {
   type DicomServer,
   type FindYield,
@@ -17,9 +17,11 @@ import { StorageCommitmentService } from './commitment.ts';
 import type { PacsConfig } from './config.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
-import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
+import type { InstanceLocation, PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { pacsApplicationEntity } from './outbound.ts';
+import { StorageQuota } from './quota.ts';
+import { removeResource } from './removal.ts';
 import { StabilityWatch } from './stability.ts';
 import { FileStorage } from './storage/filesystem.ts';
 
@@ -43,6 +45,8 @@ export interface Pacs {
   ingestOptions: IngestOptions;
   /** Logs Stable* events in the change log (and forgets deleted resources). */
   stability: StabilityWatch;
+  /** The storage limit (storage.maxStorageMB), if any. */
+  quota: StorageQuota | undefined;
   /** Stops listening, waits for open associations (or aborts them), closes the index. */
   close(options?: { abort?: boolean }): Promise<void>;
 }
@@ -107,6 +111,15 @@ export async function startPacs(
   await reconcile(storage, index, logger, wasClean);
   const access = new PacsAccess(config, logger);
   const stability = new StabilityWatch(index, config.index.stableAge, logger);
+  const quota =
+    config.storage.maxStorageMB > 0
+      ? new StorageQuota(
+          index,
+          { maxBytes: config.storage.maxStorageMB * 1e6, whenFull: config.storage.whenFull },
+          (study) => removeResource({ index, storage, stability }, 'STUDY', study, locateStudy(index, study)),
+          logger,
+        )
+      : undefined;
   const ingestOptions: IngestOptions = {
     storage,
     index,
@@ -117,6 +130,7 @@ export async function startPacs(
     duplicates: config.duplicates,
     aeTitle: config.aeTitle,
     logger,
+    ...(quota ? { quota } : {}),
   };
 
   const commitment = new StorageCommitmentService({ config, index, storage, access, logger });
@@ -237,6 +251,7 @@ export async function startPacs(
     access,
     commitment,
     stability,
+    quota,
     logger,
     ingestOptions,
     async close(closeOptions = {}) {
@@ -322,4 +337,11 @@ async function reconcile(
       `reconciled the index with the files: ${added} indexed, ${orphans} orphan row(s) removed`,
     );
   }
+}
+
+/** The files of a study (what recycling deletes). */
+function locateStudy(index: PacsIndex, studyInstanceUid: string): InstanceLocation[] {
+  const identifier = new DataSet();
+  identifier.set('StudyInstanceUID', studyInstanceUid);
+  return index.locate('study', 'STUDY', identifier);
 }

@@ -6,6 +6,7 @@ import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { readDicomFile } from '../../object/file.node.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
+import { removeResource } from '../removal.ts';
 import { type HttpContext, isStream, jsonObject, paging, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
@@ -185,31 +186,18 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     return new HttpError(500, 'ERR_IO', `instance ${id} is indexed but its file cannot be read: ${message}`);
   }
 
-  /** Files first, then rows: a crash between leaves rows without files, which start-up removes. */
   async function remove(level: QueryLevel, id: string): Promise<Record<string, unknown>> {
     const located = locate(level, id);
     if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
     const parent = PARENT[level];
     const parentId = parent ? text(one(level, id, [ID_KEY[parent]]), ID_KEY[parent]) : undefined;
-    const unlinked = new Set<string>();
+    let removed: InstanceLocation[];
     try {
-      for (const file of located) {
-        await storage.remove(file.path);
-        unlinked.add(file.path);
-      }
+      removed = await removeResource(ctx.pacs, level, id, located);
     } catch (error) {
-      // Rows of the files already gone go too; the rest stay, with their files.
-      for (const file of located) if (unlinked.has(file.path)) index.remove('IMAGE', file.sopInstanceUid);
-      throw new HttpError(
-        500,
-        'ERR_IO',
-        `deleting ${TYPE[level].toLowerCase()} ${id}: ${(error as Error).message}`,
-      );
+      throw new HttpError(500, 'ERR_IO', (error as Error).message);
     }
-    const removed = index.remove(level, id);
-    ctx.pacs.stability.forget(level, id);
-    // Instances that arrived in between went with the rows: their files go too.
-    for (const file of removed) if (!unlinked.has(file.path)) await storage.remove(file.path);
+    ctx.pacs.quota?.removed(removed);
     logger.log('info', `REST: deleted ${TYPE[level].toLowerCase()} ${id} (${removed.length} instance(s))`);
     const remains =
       parent !== undefined &&

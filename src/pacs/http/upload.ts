@@ -210,6 +210,11 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
         await pump;
         if (result !== Status.Success) {
           const comment = typeof result === 'object' && result ? result.errorComment : undefined;
+          const status = typeof result === 'object' && result ? result.status : result;
+          // RFC 4918 §11.5: 507 Insufficient Storage, what a full store is over HTTP.
+          if (status === Status.OutOfResources) {
+            throw new HttpError(507, 'ERR_STORAGE_FULL', comment ?? 'the storage is full');
+          }
           throw new HttpError(400, 'ERR_INVALID_VALUE', comment ?? 'the file was refused');
         }
         logger.log('info', `REST: stored ${uid}`);

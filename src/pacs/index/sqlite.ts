@@ -606,6 +606,13 @@ class SqlitePacsIndex implements SqliteIndex {
     return { ...row };
   }
 
+  leastRecentStudies(limit: number): string[] {
+    // last_instance only grows: the largest instance id below the study, i.e. its newest arrival.
+    return this.#stmt('SELECT study_instance_uid FROM studies ORDER BY last_instance LIMIT ?')
+      .pluck()
+      .all(limit) as string[];
+  }
+
   changeLog(since: number, limit: number): { entries: ChangeLogEntry[]; done: boolean } {
     const rows = this.#stmt(
       `SELECT seq, change_type, level, resource, at FROM changes WHERE seq > ? AND ${VISIBLE} ORDER BY seq LIMIT ?`,

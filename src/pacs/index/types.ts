@@ -77,6 +77,8 @@ export interface PacsIndex {
   /** Every indexed file path (for reconciliation with the store). */
   paths(): Iterable<string>;
   statistics(): IndexStatistics;
+  /** Study Instance UIDs, the study whose newest instance is oldest first (storage recycling). */
+  leastRecentStudies(limit: number): string[];
   /**
    * The change log (Orthanc's /changes): entries after sequence number `since`, oldest first,
    * at most `limit`; `done` when no more follow. add() and remove() write their entries in

@@ -1,0 +1,138 @@
+// storage.maxStorageMB: a full store refuses (Out of Resources, 0xA700; HTTP 507) or recycles
+// the studies that received nothing for longest, never the one being stored; what it holds
+// stays under the limit either way, on disk and in the index.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { SILENT_LOGGER } from '../core/index.ts';
+import { DataSet, writeDicom } from '../object/index.ts';
+import { ApplicationEntity, type Association, storageContexts } from '../services/index.ts';
+import { resolveConfig } from './config.ts';
+import { type Pacs, startPacs } from './server.ts';
+
+const SC = '1.2.840.10008.5.1.4.1.1.7';
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-quota-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** An instance of ~20 kB: 20,000 bytes of pixels and a small header. */
+function instance(study: number, n: number): DataSet {
+  const ds = new DataSet();
+  ds.set('SOPClassUID', SC);
+  ds.set('SOPInstanceUID', `2.25.8800.${study}.1.${n}`);
+  ds.set('PatientID', `Q${study}`);
+  ds.set('StudyInstanceUID', `2.25.8800.${study}`);
+  ds.set('SeriesInstanceUID', `2.25.8800.${study}.1`);
+  ds.set('Rows', 100);
+  ds.set('Columns', 200);
+  ds.set('BitsAllocated', 8);
+  ds.set('BitsStored', 8);
+  ds.set('HighBit', 7);
+  ds.set('PixelRepresentation', 0);
+  ds.set('SamplesPerPixel', 1);
+  ds.set('PhotometricInterpretation', 'MONOCHROME2');
+  ds.set('PixelData', new Uint8Array(20_000).fill(n), 'OB');
+  return ds;
+}
+
+async function startFull(
+  name: string,
+  whenFull: 'reject' | 'recycle',
+): Promise<{ pacs: Pacs; scu: Association }> {
+  const pacs = await startPacs(
+    resolveConfig({
+      dicom: { host: '127.0.0.1', port: 0 },
+      http: { port: 0 },
+      // Room for four of these instances, not five.
+      storage: { path: join(work, name), fsync: false, maxStorageMB: 0.1, whenFull },
+    }),
+    { logger: SILENT_LOGGER },
+  );
+  const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
+    host: '127.0.0.1',
+    port: pacs.dicom.port,
+    calledAeTitle: 'DICOMKIT',
+    contexts: storageContexts([SC]),
+  });
+  return { pacs, scu };
+}
+
+const stored = (pacs: Pacs) => pacs.index.statistics();
+
+describe('storage.maxStorageMB', () => {
+  test('reject: the store that would pass the limit gets 0xA700 and leaves nothing; HTTP uploads get 507', {
+    timeout: 20_000,
+  }, async () => {
+    const { pacs, scu } = await startFull('reject', 'reject');
+    try {
+      const statuses: number[] = [];
+      for (let n = 1; n <= 5; n++) {
+        statuses.push((await scu.store(instance(n, n)).catch((e: { status: number }) => e)).status);
+      }
+      assert.deepEqual(statuses, [0, 0, 0, 0, 0xa700]);
+      assert.equal(pacs.index.has('2.25.8800.5.1.5'), false);
+      assert.equal(existsSync(pacs.storage.absolute(pacs.storage.relativePath('2.25.8800.5.1.5'))), false);
+      const { instances, bytes } = stored(pacs);
+      assert.equal(instances, 4);
+      assert.ok(bytes <= 100_000 && bytes > 80_000, `${bytes} bytes`);
+      const upload = await fetch(`${pacs.http!.url}/instances`, {
+        method: 'POST',
+        body: writeDicom(instance(6, 6), { transferSyntax: '1.2.840.10008.1.2.1' }),
+        headers: { 'content-type': 'application/dicom' },
+      });
+      assert.equal(upload.status, 507);
+      assert.equal(((await upload.json()) as { code: string }).code, 'ERR_STORAGE_FULL');
+      // A deletion makes room again.
+      assert.equal((await fetch(`${pacs.http!.url}/studies/2.25.8800.1`, { method: 'DELETE' })).status, 200);
+      assert.equal((await scu.store(instance(5, 5))).status, 0);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+
+  test('recycle: the least recently received studies go, never the one being stored', {
+    timeout: 20_000,
+  }, async () => {
+    const { pacs, scu } = await startFull('recycle', 'recycle');
+    try {
+      // Studies 1 and 2 with two instances each fill it.
+      for (const [study, n] of [
+        [1, 1],
+        [1, 2],
+        [2, 1],
+        [2, 2],
+      ] as const) {
+        assert.equal((await scu.store(instance(study, n))).status, 0);
+      }
+      assert.equal((await scu.store(instance(3, 1))).status, 0);
+      // A fifth instance (study 3): study 1, received first and nothing since, went to make room.
+      const studies = () => pacs.index.leastRecentStudies(10);
+      assert.deepEqual(studies(), ['2.25.8800.2', '2.25.8800.3']);
+      assert.equal(existsSync(pacs.storage.absolute(pacs.storage.relativePath('2.25.8800.1.1.1'))), false);
+      // Study 2 gets another instance, so study 3 is the oldest when study 4 arrives.
+      assert.equal((await scu.store(instance(2, 3))).status, 0);
+      assert.equal((await scu.store(instance(4, 1))).status, 0);
+      assert.deepEqual(studies(), ['2.25.8800.2', '2.25.8800.4']);
+      // One study larger than the limit: it recycles the others, then is refused itself.
+      const statuses: number[] = [];
+      for (let n = 1; n <= 5; n++) {
+        statuses.push((await scu.store(instance(9, n)).catch((e: { status: number }) => e)).status);
+      }
+      assert.deepEqual(statuses, [0, 0, 0, 0, 0xa700]);
+      assert.deepEqual(studies(), ['2.25.8800.9']);
+      const { bytes } = stored(pacs);
+      assert.ok(bytes <= 100_000, `${bytes} bytes`);
+      const deleted = pacs.index
+        .changeLog(0, 1000)
+        .entries.filter((e) => e.type === 'Deleted' && e.level === 'STUDY')
+        .map((e) => e.resource);
+      assert.deepEqual(deleted, ['2.25.8800.1', '2.25.8800.3', '2.25.8800.2', '2.25.8800.4']);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+});
