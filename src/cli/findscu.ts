@@ -1,8 +1,26 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Command } from 'commander';
-import { dataSetToJson, dicomJsonToString } from '../json/index.ts';
+import {
+  DCMTK_XML_RESPONSES_HEAD,
+  DCMTK_XML_RESPONSES_TAIL,
+  dataSetToDcmtkXml,
+  dataSetToJson,
+  dcmtkXmlResponse,
+  dicomJsonToString,
+} from '../json/index.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
+import type { DataSet } from '../object/dataset.ts';
 import { writeDicomFile } from '../object/file.node.ts';
 import { type Association, QueryRetrieveModels } from '../services/index.ts';
 import { dumpForLog } from './common/dataset-log.ts';
@@ -36,6 +54,8 @@ export const FINDSCU_ALIASES = {
   '+sr': '--show-responses',
   '-sr': '--hide-responses',
   '-X': '--extract',
+  '-Xx': '--extract-xml',
+  '-Xs': '--extract-xml-single',
   '-Xlo': '--limit-output',
   '-od': '--output-directory',
 };
@@ -49,6 +69,10 @@ interface FindscuOptions extends NetworkCliOptions {
   showResponses?: boolean;
   hideResponses?: boolean;
   extract?: boolean;
+  extractXml?: boolean;
+  extractXmlSingle?: string;
+  /** Which of -X, -Xx, -Xs came last (DCMTK evaluates them as one block: the last counts). */
+  extraction?: Extraction;
   limitOutput?: string;
   outputDirectory: string;
   json?: boolean;
@@ -91,27 +115,51 @@ export function findscuCommand(): Command {
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
     .option('--hide-responses', 'do not output responses to the logger (DCMTK -sr)')
     .option('--extract', 'extract responses to DICOM files rsp0001.dcm... (DCMTK -X)')
-    .option('--limit-output <n>', 'limit number of responses extracted to file to n, with -X (DCMTK -Xlo)')
+    .option('--extract-xml', 'extract responses to XML files rsp0001.xml... in DCMTK format (DCMTK -Xx)')
+    .option('--extract-xml-single <file>', 'extract all responses to one XML file (DCMTK -Xs)')
+    .option(
+      '--limit-output <n>',
+      'limit number of responses extracted to file to n, with -X, -Xx or -Xs (DCMTK -Xlo)',
+    )
     .option('--json', 'print each response as DICOM JSON (PS3.18 Annex F) on stdout, one per line');
+  for (const [name, mode] of [
+    ['extract', 'dicom'],
+    ['extract-xml', 'xml'],
+    ['extract-xml-single', 'xml-single'],
+  ] as const) {
+    command.on(`option:${name}`, () => command.setOptionValue('extraction', mode));
+  }
   return addRequestorOptions(command, { aet: 'FINDSCU', repeat: true, abort: true }).action(
     async (peer: string, port: string, files: string[], options: FindscuOptions) => {
       let console = new Console({});
       let assoc: Association | undefined;
+      let single: number | undefined;
+      let singlePath: string | undefined;
+      const closeSingle = (): void => {
+        if (single === undefined) return;
+        writeSync(single, DCMTK_XML_RESPONSES_TAIL);
+        closeSync(single);
+        single = undefined;
+      };
       try {
         console = new Console(options);
         const sopClass = modelOf(options);
         const repeat = repeatCount(options);
-        const extractLimit = limitOf(options);
+        const extraction = extractionOf(options);
+        const extractLimit = limitOf(options, extraction);
         const cancelAfter = options.cancel === undefined ? undefined : Number(options.cancel);
         if (cancelAfter !== undefined && (!Number.isInteger(cancelAfter) || cancelAfter < 0))
           throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
         const queries = await queryIdentifiers(files, options.key);
-        // DCMTK's response logger: on by default, off with -X or -q, as the log level says otherwise.
+        if (extraction === 'xml' || extraction === 'xml-single')
+          checkOutputDirectory(options.outputDirectory);
+        if (extraction === 'xml-single') singlePath = singleFileOf(options);
+        // DCMTK's response logger: on by default, off with -X, -Xx, -Xs or -q, as the log level says otherwise.
         const defaultLevel =
           !options.quiet && !options.verbose && !options.debug && options.logLevel === undefined;
         const showResponses = options.hideResponses
           ? false
-          : options.showResponses || (!options.extract && (defaultLevel || console.enabled('info')));
+          : options.showResponses || (extraction === undefined && (defaultLevel || console.enabled('info')));
         const proposal = proposalOf(options as unknown as Record<string, unknown>, 'query');
         const ae = applicationEntity(options, console);
         assoc = await openAssociation(
@@ -127,6 +175,18 @@ export function findscuCommand(): Command {
           console,
         );
         const context = assoc.findContext(sopClass);
+        // -Xs: the document is opened once the association is accepted and closed after the
+        // last query, whatever happened in between (as DCMTK's findscu does).
+        if (extraction === 'xml-single') {
+          console.info(`Writing all response datasets to file: ${singlePath}`);
+          try {
+            single = openSync(singlePath!, 'w');
+            writeSync(single, DCMTK_XML_RESPONSES_HEAD);
+          } catch (error) {
+            // As DCMTK's findscu: the queries go on, their responses are not written.
+            console.error(`Writing file: ${singlePath}: ${(error as Error).message}`);
+          }
+        }
         let responses = 0;
         let messageId = 0;
         for (const query of queries) {
@@ -162,11 +222,28 @@ export function findscuCommand(): Command {
                   console.info(`Received Find Response ${responses} (Pending)`);
                 }
                 if (options.json) process.stdout.write(`${dicomJsonToString(dataSetToJson(response))}\n`);
-                if (options.extract && responses <= extractLimit) {
+                if (extraction !== undefined && responses > extractLimit) {
+                  if (responses === extractLimit + 1) {
+                    console.info(
+                      'Maximum number of responses already written to file ... not writing this and all following responses to file',
+                    );
+                  } else {
+                    console.debug(
+                      'Maximum number of responses already written to file ... not writing this response to file',
+                    );
+                  }
+                } else if (extraction === 'dicom') {
                   mkdirSync(options.outputDirectory, { recursive: true });
                   const path = join(options.outputDirectory, `rsp${String(responses).padStart(4, '0')}.dcm`);
                   console.info(`Writing response dataset to file: ${path}`);
                   await writeDicomFile(path, response, { transferSyntax: '1.2.840.10008.1.2.1' });
+                } else if (extraction === 'xml') {
+                  const path = join(options.outputDirectory, `rsp${String(responses).padStart(4, '0')}.xml`);
+                  console.info(`Writing response dataset to file: ${path}`);
+                  writeResponseXml(path, response, context.transferSyntax!, console);
+                } else if (extraction === 'xml-single' && single !== undefined) {
+                  console.debug('Writing response dataset to XML file');
+                  writeSync(single, dcmtkXmlResponse(response, context.transferSyntax!));
                 }
                 if (cancelAfter === responses) {
                   console.info(`Sending Cancel Request (MsgID ${id}, PresID ${context.id})`);
@@ -184,8 +261,10 @@ export function findscuCommand(): Command {
             console.info(`Received Final Find Response (${statusText('C-FIND', final)})`);
           }
         }
+        closeSingle();
         await closeAssociation(assoc, options, console);
       } catch (error) {
+        closeSingle();
         reportFailure(console, error);
         process.exitCode = NET_EXIT.failure;
         if (assoc?.isEstablished) await assoc.abort();
@@ -194,12 +273,55 @@ export function findscuCommand(): Command {
   );
 }
 
+type Extraction = 'dicom' | 'xml' | 'xml-single';
+
+/** -X, -Xx or -Xs: the last one given, as in DCMTK's option block. */
+function extractionOf(options: FindscuOptions): Extraction | undefined {
+  if (options.extraction !== undefined) return options.extraction;
+  // Set without the command line's events (a caller passing options): the same order of preference.
+  if (options.extractXmlSingle !== undefined) return 'xml-single';
+  if (options.extractXml) return 'xml';
+  return options.extract ? 'dicom' : undefined;
+}
+
 /** -Xlo n: at most n responses written to files; DCMTK's checks. */
-function limitOf(options: FindscuOptions): number {
+function limitOf(options: FindscuOptions, extraction: Extraction | undefined): number {
   if (options.limitOutput === undefined) return Number.POSITIVE_INFINITY;
-  if (!options.extract) throw new UsageError('--limit-output only allowed with --extract');
+  if (extraction === undefined)
+    throw new UsageError('--limit-output only allowed with --extract, --extract-xml or --extract-xml-single');
   const n = Number(options.limitOutput);
   if (!Number.isInteger(n) || n < 1)
     throw new UsageError(`--limit-output: '${options.limitOutput}' is not a positive number`);
   return n;
+}
+
+/** DCMTK's findscu refuses to extract XML into a directory that does not exist or cannot be written. */
+function checkOutputDirectory(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError('specified output directory does not exist');
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError('specified output directory is not writeable');
+  }
+}
+
+/** -Xs FILE: relative to the output directory (-od) unless absolute, as DCMTK combines them. */
+function singleFileOf(options: FindscuOptions): string {
+  const name = options.extractXmlSingle!;
+  if (name.length === 0) throw new UsageError('Cannot create response file with empty filename');
+  return isAbsolute(name) ? name : join(options.outputDirectory, name);
+}
+
+/**
+ * -Xx: one response as a DCMTK-format XML document with `<data-set>` at the top, in the
+ * encoding its (0008,0005) names (findscu declares none when it is absent).
+ */
+function writeResponseXml(path: string, response: DataSet, transferSyntax: string, console: Console): void {
+  try {
+    writeFileSync(path, dataSetToDcmtkXml(response, { declaration: 'findscu', transferSyntax }));
+  } catch (error) {
+    // As DCMTK's findscu: the response is not written, the query goes on.
+    console.error(`Writing file: ${path}: ${(error as Error).message}`);
+  }
 }

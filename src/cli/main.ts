@@ -28,6 +28,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
     return { command: m.dump2dcmCommand, aliases: m.DUMP2DCM_ALIASES };
   },
   json: async () => ({ command: (await import('./json.ts')).jsonCommand }),
+  xml: async () => {
+    const m = await import('./xml.ts');
+    return { command: m.xmlCommand, aliases: m.XML_ALIASES };
+  },
   json2dcm: async () => ({ command: (await import('./json.ts')).json2dcmCommand }),
   pacs: async () => ({ command: (await import('./pacs.ts')).pacsCommand }),
   echoscu: async () => {

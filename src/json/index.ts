@@ -1,5 +1,7 @@
 /**
  * DICOM JSON Model (PS3.18 Annex F) in both directions: `dataSetToJson` and `jsonToDataSet`.
+ * XML out (xml.ts): DCMTK's dcm2xml format (`dataSetToDcmtkXml`, findscu's -Xx/-Xs forms) and
+ * the Native DICOM Model of PS3.19 §A.1 (`dataSetToNativeXml`), byte for byte as DCMTK 3.6.7.
  * Isomorphic: no Node APIs; base64 by a local codec.
  *
  * Choices where the standard leaves room, and what a round trip normalises:
@@ -31,3 +33,15 @@ export { bulkDataUriOf } from './bulk-data.ts';
 export { DicomJsonError, type FromJsonOptions, jsonToDataSet } from './from-json.ts';
 export { dataSetToJson, dicomJsonToString, type ToJsonOptions } from './to-json.ts';
 export type { DicomJsonElement, DicomJsonObject, DicomJsonPersonName, DicomJsonValue } from './types.ts';
+export {
+  DCMTK_XML_NAMESPACE,
+  DCMTK_XML_RESPONSES_HEAD,
+  DCMTK_XML_RESPONSES_TAIL,
+  type DcmtkXmlOptions,
+  dataSetToDcmtkXml,
+  dataSetToNativeXml,
+  dcmtkFloatText,
+  dcmtkXmlResponse,
+  NATIVE_XML_NAMESPACE,
+  type NativeXmlOptions,
+} from './xml.ts';
