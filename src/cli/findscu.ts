@@ -133,6 +133,7 @@ export function findscuCommand(): Command {
     async (peer: string, port: string, files: string[], options: FindscuOptions) => {
       let console = new Console({});
       let assoc: Association | undefined;
+      let queriesStarted = false;
       let single: number | undefined;
       let singlePath: string | undefined;
       const closeSingle = (): void => {
@@ -153,6 +154,8 @@ export function findscuCommand(): Command {
         const queries = await queryIdentifiers(files, options.key);
         if (extraction === 'xml' || extraction === 'xml-single')
           checkOutputDirectory(options.outputDirectory);
+        // From here on a failure is the queries' (DCMTK's findscu exits 2 for those).
+        queriesStarted = true;
         if (extraction === 'xml-single') singlePath = singleFileOf(options);
         // DCMTK's response logger: on by default, off with -X, -Xx, -Xs or -q, as the log level says otherwise.
         const defaultLevel =
@@ -266,12 +269,18 @@ export function findscuCommand(): Command {
       } catch (error) {
         closeSingle();
         reportFailure(console, error);
-        process.exitCode = NET_EXIT.failure;
+        process.exitCode = queriesStarted ? FINDSCU_QUERY_FAILED : NET_EXIT.failure;
         if (assoc?.isEstablished) await assoc.abort();
       }
     },
   );
 }
+
+/**
+ * DCMTK's findscu exit code when the queries fail after a valid command line: the association
+ * not made or not usable, a response file not created (1 is for command-line errors).
+ */
+const FINDSCU_QUERY_FAILED = 2;
 
 type Extraction = 'dicom' | 'xml' | 'xml-single';
 
@@ -309,7 +318,7 @@ function checkOutputDirectory(dir: string): void {
 /** -Xs FILE: relative to the output directory (-od) unless absolute, as DCMTK combines them. */
 function singleFileOf(options: FindscuOptions): string {
   const name = options.extractXmlSingle!;
-  if (name.length === 0) throw new UsageError('Cannot create response file with empty filename');
+  if (name.length === 0) throw new Error('Cannot create response file with empty filename');
   return isAbsolute(name) ? name : join(options.outputDirectory, name);
 }
 

@@ -50,6 +50,10 @@ export async function queryIdentifiers(
   files: readonly string[],
   keys: readonly string[] = [],
 ): Promise<{ identifier: DataSet; transferSyntax: string }[]> {
+  // DCMTK's findscu, movescu and getscu refuse to send an empty identifier.
+  if (files.length === 0 && keys.length === 0) {
+    throw new UsageError('either query file or override keys (or both) must be specified');
+  }
   const out: { identifier: DataSet; transferSyntax: string }[] = [];
   for (const file of files.length > 0 ? files : [undefined]) {
     let identifier = new DataSet();
