@@ -152,8 +152,7 @@ export function findscuCommand(): Command {
         if (cancelAfter !== undefined && (!Number.isInteger(cancelAfter) || cancelAfter < 0))
           throw new UsageError(`--cancel: '${options.cancel}' is not a number of responses`);
         const queries = await queryIdentifiers(files, options.key);
-        if (extraction === 'xml' || extraction === 'xml-single')
-          checkOutputDirectory(options.outputDirectory);
+        if (extraction !== undefined) checkOutputDirectory(options.outputDirectory);
         // From here on a failure is the queries' (DCMTK's findscu exits 2 for those).
         queriesStarted = true;
         if (extraction === 'xml-single') singlePath = singleFileOf(options);
@@ -236,7 +235,6 @@ export function findscuCommand(): Command {
                     );
                   }
                 } else if (extraction === 'dicom') {
-                  mkdirSync(options.outputDirectory, { recursive: true });
                   const path = join(options.outputDirectory, `rsp${String(responses).padStart(4, '0')}.dcm`);
                   console.info(`Writing response dataset to file: ${path}`);
                   await writeDicomFile(path, response, { transferSyntax: '1.2.840.10008.1.2.1' });
@@ -304,7 +302,7 @@ function limitOf(options: FindscuOptions, extraction: Extraction | undefined): n
   return n;
 }
 
-/** DCMTK's findscu refuses to extract XML into a directory that does not exist or cannot be written. */
+/** DCMTK's findscu refuses to extract into a directory that does not exist or cannot be written. */
 function checkOutputDirectory(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UsageError('specified output directory does not exist');

@@ -694,18 +694,23 @@ describe('findscu -Xx and -Xs: dicomkit and DCMTK write the same files', () => {
     ]);
   });
 
-  test('an output directory that does not exist: both refuse, exit 1', { timeout: 30_000 }, async () => {
-    for (const tool of TOOLS) {
-      const r = await runTool(tool, 'findscu', [
-        ...query,
-        '-Xx',
-        '-od',
-        join(work, 'nowhere'),
-        '127.0.0.1',
-        String(port),
-      ]);
-      assert.equal(r.status, 1, tool);
-      assert.match(`${r.stdout}${r.stderr}`, /specified output directory does not exist/, tool);
+  test('an output directory that does not exist: both refuse, exit 1, with -X, -Xx and -Xs', {
+    timeout: 30_000,
+  }, async () => {
+    for (const extract of [['-X'], ['-Xx'], ['-Xs', 'all.xml']]) {
+      for (const tool of TOOLS) {
+        const r = await runTool(tool, 'findscu', [
+          ...query,
+          ...extract,
+          '-od',
+          join(work, 'nowhere'),
+          '127.0.0.1',
+          String(port),
+        ]);
+        assert.equal(r.status, 1, `${tool} ${extract[0]}`);
+        assert.match(`${r.stdout}${r.stderr}`, /specified output directory does not exist/, tool);
+      }
     }
+    assert.equal(existsSync(join(work, 'nowhere')), false);
   });
 });
