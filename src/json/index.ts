@@ -40,7 +40,6 @@ export {
   type DcmtkXmlOptions,
   dataSetToDcmtkXml,
   dataSetToNativeXml,
-  dcmtkFloatText,
   dcmtkXmlResponse,
   NATIVE_XML_NAMESPACE,
   type NativeXmlOptions,

@@ -3,6 +3,7 @@ import { vrInfo } from '../core/vr.ts';
 import { lookupPrivate, lookupTag, lookupUid } from '../dictionary/index.ts';
 import type { DataSet } from './dataset.ts';
 import { type Element, isBulkDataRef } from './element.ts';
+import { dcmtkFloatText, printfG } from './float-text.ts';
 import type { DicomFile } from './part10.ts';
 import { decodeNumbers, decodeText } from './values.ts';
 
@@ -56,25 +57,6 @@ export function elementName(tag: Tag, dataset?: DataSet): string {
   return entry.retired ? `RETIRED_${entry.keyword}` : entry.keyword;
 }
 
-/** %g with a precision, as C's printf formats it (DCMTK prints FL with 9, FD with 17 digits). */
-export function formatG(value: number, precision: number): string {
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const exponent = Math.floor(Math.log10(Math.abs(value)));
-  let text: string;
-  if (exponent < -4 || exponent >= precision) {
-    text = value.toExponential(precision - 1);
-    let [mantissa, exp] = text.split('e') as [string, string];
-    if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = exp.startsWith('-') ? '-' : '+';
-    const digits = exp.replace(/^[+-]/, '').padStart(2, '0');
-    return `${mantissa}e${sign}${digits}`;
-  }
-  text = value.toFixed(Math.max(0, precision - 1 - exponent));
-  if (text.includes('.')) text = text.replace(/0+$/, '').replace(/\.$/, '');
-  return text;
-}
-
 /** Joins values with backslashes, cutting the list the way dcmdump does when it is long. */
 function joinShortened(values: string[], printAll: boolean): string {
   const full = values.join('\\');
@@ -122,8 +104,8 @@ export function formatValue(element: Element, dataset: DataSet, options: DumpOpt
     const numbers = decodeNumbers(bytes, vr, little);
     let strings: string[];
     if (vr === 'AT') strings = (numbers as number[]).map((t) => dumpTag(t));
-    else if (vr === 'FL') strings = (numbers as number[]).map((n) => formatG(n, 9));
-    else if (vr === 'FD') strings = (numbers as number[]).map((n) => formatG(n, 17));
+    else if (vr === 'FL') strings = (numbers as number[]).map((n) => dcmtkFloatText(n, 9));
+    else if (vr === 'FD') strings = (numbers as number[]).map((n) => dcmtkFloatText(n, 17));
     else strings = numbers.map(String);
     return { text: joinShortened(strings, printAll), vm: strings.length };
   }
@@ -131,7 +113,7 @@ export function formatValue(element: Element, dataset: DataSet, options: DumpOpt
   let strings: string[];
   if (vr === 'OF' || vr === 'OD') {
     strings = (decodeNumbers(bytes, vr === 'OF' ? 'FL' : 'FD', little) as number[]).map((n) =>
-      formatG(n, vr === 'OF' ? 9 : 17),
+      printfG(n, vr === 'OF' ? 9 : 17),
     );
   } else if (vr === 'OW' || vr === 'OL' || vr === 'OV') {
     const unit = info.unitSize;
