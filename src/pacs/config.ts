@@ -34,6 +34,8 @@ export interface PacsConfig {
      */
     commitmentRetries: number;
     commitmentRetryDelay: number;
+    /** The largest data set accepted in one request, in MB (10^6 bytes); 0: no limit. */
+    maxDataSetMB: number;
   };
   http: {
     host: string;
@@ -84,6 +86,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     maxPduLength: 1 << 20,
     commitmentRetries: 3,
     commitmentRetryDelay: 10,
+    maxDataSetMB: 0,
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true, maxStorageMB: 0, whenFull: 'reject' },
@@ -154,6 +157,7 @@ export function resolveConfig(input: Json = {}): PacsConfig {
       'maxPduLength',
       'commitmentRetries',
       'commitmentRetryDelay',
+      'maxDataSetMB',
     ]);
     if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
     if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
@@ -169,6 +173,13 @@ export function resolveConfig(input: Json = {}): PacsConfig {
         throw new ConfigError('dicom.commitmentRetryDelay', 'must be a number of seconds >= 0');
       }
       config.dicom.commitmentRetryDelay = delay;
+    }
+    if (d.maxDataSetMB !== undefined) {
+      const mb = d.maxDataSetMB;
+      if (typeof mb !== 'number' || !(mb >= 0) || !Number.isFinite(mb)) {
+        throw new ConfigError('dicom.maxDataSetMB', 'must be a number of MB >= 0 (0: no limit)');
+      }
+      config.dicom.maxDataSetMB = mb;
     }
   }
   if (input.http !== undefined) {

@@ -1,9 +1,10 @@
 // storage.maxStorageMB: a full store refuses (Out of Resources, 0xA700; HTTP 507) or recycles
 // the studies that received nothing for longest, never the one being stored; what it holds
-// stays under the limit either way, on disk and in the index.
+// stays under the limit either way, on disk and in the index. dicom.maxDataSetMB: one
+// instance over it is refused the same way.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -130,6 +131,41 @@ describe('storage.maxStorageMB', () => {
         .entries.filter((e) => e.type === 'Deleted' && e.level === 'STUDY')
         .map((e) => e.resource);
       assert.deepEqual(deleted, ['2.25.8800.1', '2.25.8800.3', '2.25.8800.2', '2.25.8800.4']);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+
+  test('dicom.maxDataSetMB: a larger instance gets 0xA700 and leaves nothing; smaller ones are stored', {
+    timeout: 20_000,
+  }, async () => {
+    const pacs = await startPacs(
+      resolveConfig({
+        dicom: { host: '127.0.0.1', port: 0, maxDataSetMB: 0.01 },
+        http: { enabled: false },
+        storage: { path: join(work, 'max-data-set'), fsync: false },
+      }),
+      { logger: SILENT_LOGGER },
+    );
+    const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
+      host: '127.0.0.1',
+      port: pacs.dicom.port,
+      calledAeTitle: 'DICOMKIT',
+      contexts: storageContexts([SC]),
+    });
+    try {
+      const small = instance(7, 1);
+      small.set('PixelData', new Uint8Array(5_000), 'OB');
+      const large = instance(7, 2);
+      const status = async (ds: DataSet) => (await scu.store(ds).catch((e: { status: number }) => e)).status;
+      assert.deepEqual([await status(large), await status(small)], [0xa700, 0]);
+      assert.equal(pacs.index.has('2.25.8800.7.1.2'), false);
+      assert.equal(pacs.index.has('2.25.8800.7.1.1'), true);
+      assert.deepEqual(
+        pacs.storage.scan().leftovers.filter((p) => statSync(pacs.storage.absolute(p)).size > 0),
+        [],
+      );
     } finally {
       await scu.release();
       await pacs.close();

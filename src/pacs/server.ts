@@ -228,6 +228,7 @@ export async function startPacs(
       ),
     // A storage SOP class newer than our dictionary, announced as storage (PS3.7 §D.3.3.6).
     acceptNewStorageSopClasses: true,
+    ...(config.dicom.maxDataSetMB > 0 ? { maxDataSetSize: Math.floor(config.dicom.maxDataSetMB * 1e6) } : {}),
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
     moveDestinations: (aeTitle) => {

@@ -110,6 +110,13 @@ export interface ListenOptions {
    * never taken for another service class's. Default false; `dicomkit pacs` sets it.
    */
   acceptNewStorageSopClasses?: boolean;
+  /**
+   * The largest data set a request may carry, in bytes (ARCHITECTURE.md's configured limits
+   * for untrusted input). A larger one is received to its end but not handed on: a C-STORE
+   * is answered 0xA700 (Refused: Out of Resources), other requests 0x0110 (Processing
+   * Failure), and nothing of it is kept. Default: no limit.
+   */
+  maxDataSetSize?: number;
   transferSyntaxPreference?: 'acceptor' | 'requestor';
   /** Reject requests whose called AE title is not ours. Default false, as DCMTK's storescp. */
   requireCalledAeTitle?: boolean;
@@ -594,6 +601,7 @@ export class DicomServer extends EventEmitter {
       handlers: options.handlers,
       logger: ae.logger,
       timeouts: ae.timeouts,
+      ...(options.maxDataSetSize !== undefined ? { maxDataSetSize: options.maxDataSetSize } : {}),
       resolveMoveDestination: this.#moveResolver(),
       openSubAssociation: (destination, proposals) =>
         ae.associate({

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -686,6 +686,59 @@ describe('acceptNewStorageSopClasses (SOP Class Common Extended Negotiation, PS3
       await assoc.release();
     } finally {
       await server.close({ abort: true });
+    }
+  });
+});
+
+describe('maxDataSetSize', () => {
+  test('a larger data set is received, answered 0xA700 and kept nowhere; the association goes on', {
+    timeout: 10_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-max-data-set-'));
+    const seen: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      maxDataSetSize: 20_000,
+      handlers: {
+        store: async (req) => {
+          seen.push(req.sopInstanceUid);
+          // One handler writes the file, the other never reads the data.
+          if (req.sopInstanceUid.endsWith('.9')) return void (await req.data.discard());
+          return req.writeFile(join(dir, `${req.sopInstanceUid}.dcm`));
+        },
+      },
+    });
+    try {
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'SCP',
+        contexts: storageContexts([SC]),
+      });
+      const sized = (uid: string, pixels: number) => {
+        const ds = instance(uid);
+        ds.set('PixelData', new Uint8Array(pixels), 'OB');
+        return ds;
+      };
+      const status = async (ds: DataSet) =>
+        (await assoc.store(ds).catch((e: { status: number }) => e)).status;
+      assert.equal(await status(sized('2.25.71.1', 1_000)), 0);
+      assert.equal(await status(sized('2.25.71.2', 100_000)), 0xa700);
+      assert.equal(await status(sized('2.25.71.9', 100_000)), 0xa700);
+      assert.equal(await status(sized('2.25.71.3', 1_000)), 0);
+      await assoc.release();
+      assert.deepEqual(seen, ['2.25.71.1', '2.25.71.2', '2.25.71.9', '2.25.71.3']);
+      const names = readdirSync(dir).sort();
+      assert.deepEqual(
+        names.filter((n) => !n.endsWith('.part')),
+        ['2.25.71.1.dcm', '2.25.71.3.dcm'],
+      );
+      // Only the empty spare files the SCP keeps ready for the next instance.
+      for (const n of names.filter((n) => n.endsWith('.part')))
+        assert.equal(statSync(join(dir, n)).size, 0, n);
+    } finally {
+      await server.close({ abort: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -135,6 +135,8 @@ export interface AssociationSetup {
   userIdentityResponse?: Uint8Array;
   /** Our own cap on the P-DATA-TF PDUs we send, below the peer's maximum (DCMTK --max-send-pdu). */
   maxSendPduLength?: number;
+  /** Largest data set a request may carry to our handlers (ListenOptions.maxDataSetSize). */
+  maxDataSetSize?: number;
   handlers: ServiceHandlers;
   logger?: Logger;
   timeouts?: AssociationTimeouts;
@@ -226,6 +228,7 @@ export class Association extends EventEmitter {
     this.#channel = new DimseChannel({
       send: (parts) => this.#ul.sendPData(parts),
       peerMaxPduLength: sendLimit(setup.peerMaxPduLength, setup.maxSendPduLength),
+      ...(setup.maxDataSetSize !== undefined ? { maxDataSetSize: setup.maxDataSetSize } : {}),
       logger: this.logger,
       message: (message) => this.#onMessage(message),
       protocolError: (error) => {

@@ -287,7 +287,9 @@ async function serveStore(
       result = await handler(request, ctx);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      result = failure(error, code === 'ENOSPC' ? Status.OutOfResources : Status.ProcessingFailure);
+      // A full disk, or a data set over ListenOptions.maxDataSetSize: out of resources (PS3.4 §B.2.3).
+      const outOfResources = code === 'ENOSPC' || code === 'ERR_VALUE_TOO_LARGE';
+      result = failure(error, outOfResources ? Status.OutOfResources : Status.ProcessingFailure);
       association.logger.log('error', `storing ${request.sopInstanceUid}: ${(error as Error).message}`);
     }
   }
@@ -297,6 +299,13 @@ async function serveStore(
     await data.whenEnded();
   } catch {
     return;
+  }
+  if (data.tooLarge && statusCategory(statusFields(result, Status.Success).Status ?? 0) !== 'failure') {
+    // The handler never read as far as the limit: the data set is refused all the same.
+    result = {
+      status: Status.OutOfResources,
+      errorComment: `data set of ${data.received} bytes is over this SCP's limit`,
+    };
   }
   await respond({ ...identity, ...statusFields(result, Status.Success) });
 }

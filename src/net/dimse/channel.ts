@@ -34,6 +34,8 @@ export interface DimseChannelOptions {
   logger?: Logger;
   /** Largest PDU we send when the peer sets no limit. Default 1 MiB. */
   unlimitedPduLength?: number;
+  /** Largest data set a handler is given (see DataStream); default none. */
+  maxDataSetSize?: number;
 }
 
 /** Bytes of P-DATA PDUs written per batch before waiting for the socket. */
@@ -124,7 +126,7 @@ export class DimseChannel {
     if (this.#logger.debugEnabled)
       this.#logger.log('debug', `received ${describeCommand(command, contextId)}`);
     if (command.hasDataSet) {
-      const stream = new DataStream();
+      const stream = new DataStream(undefined, this.#options.maxDataSetSize);
       this.#incoming = { contextId, stream };
       this.#options.message({ contextId, command, data: stream });
     } else {

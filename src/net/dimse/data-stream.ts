@@ -20,9 +20,23 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   #doneWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Bytes pushed so far. */
   received = 0;
+  readonly #limit: number;
+  /** Set once more than the limit arrived: readers get it, the rest is received and dropped. */
+  #tooLarge: DicomError | undefined;
 
-  constructor(highWaterMark = 4 * 1024 * 1024) {
+  /**
+   * `limit`: the most bytes a reader is given. A data set larger than that is still received
+   * to its end (the peer sends it whatever we do; DIMSE answers after the whole request), but
+   * dropped, and reading fails with ERR_VALUE_TOO_LARGE.
+   */
+  constructor(highWaterMark = 4 * 1024 * 1024, limit = Number.POSITIVE_INFINITY) {
     this.#highWaterMark = highWaterMark;
+    this.#limit = limit;
+  }
+
+  /** Whether more than the limit arrived. */
+  get tooLarge(): boolean {
+    return this.#tooLarge !== undefined;
   }
 
   get ended(): boolean {
@@ -33,6 +47,14 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   push(chunk: Uint8Array): void | Promise<void> {
     if (this.#ended) throw new DicomError('ERR_DIMSE', 'data after the last fragment of a data set');
     this.received += chunk.length;
+    if (this.received > this.#limit && !this.#tooLarge) {
+      this.#tooLarge = new DicomError(
+        'ERR_VALUE_TOO_LARGE',
+        `the data set is larger than the ${this.#limit} bytes this SCP accepts`,
+      );
+      this.discard();
+      this.#wakeConsumer();
+    }
     if (this.#discarding) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -85,6 +107,7 @@ export class DataStream implements AsyncIterable<Uint8Array> {
     const chunks: Uint8Array[] = [];
     let bytes = 0;
     for (;;) {
+      if (this.#tooLarge) throw this.#tooLarge;
       while (this.#chunks.length > 0) {
         const chunk = this.#chunks.shift()!;
         this.#buffered -= chunk.length;
@@ -113,6 +136,7 @@ export class DataStream implements AsyncIterable<Uint8Array> {
     this.#iterating = true;
     try {
       while (true) {
+        if (this.#tooLarge) throw this.#tooLarge;
         if (this.#chunks.length > 0) {
           const chunk = this.#chunks.shift()!;
           this.#buffered -= chunk.length;

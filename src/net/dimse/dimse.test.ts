@@ -140,6 +140,25 @@ describe('DataStream', () => {
     assert.deepEqual([...(await all)], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  test('over its limit: the reader fails with ERR_VALUE_TOO_LARGE, the rest is received and dropped', async () => {
+    const stream = new DataStream(1024, 10);
+    stream.push(new Uint8Array(6));
+    const reading = stream.bytes();
+    // Over the mark of 1024 nothing waits any more: what comes is dropped.
+    assert.equal(stream.push(new Uint8Array(6)), undefined);
+    assert.equal(stream.push(new Uint8Array(5000)), undefined);
+    await assert.rejects(reading, { code: 'ERR_VALUE_TOO_LARGE' });
+    assert.equal(stream.tooLarge, true);
+    assert.equal(stream.received, 5012);
+    stream.end();
+    await stream.whenEnded();
+    const exact = new DataStream(1024, 10);
+    exact.push(new Uint8Array(10));
+    exact.end();
+    assert.equal((await exact.bytes()).length, 10);
+    assert.equal(exact.tooLarge, false);
+  });
+
   test('fail() reaches the reader; discard() releases a waiting producer', async () => {
     const failing = new DataStream();
     failing.push(new Uint8Array(2));
