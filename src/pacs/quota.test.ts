@@ -137,13 +137,13 @@ describe('storage.maxStorageMB', () => {
     }
   });
 
-  test('dicom.maxDataSetMB: a larger instance gets 0xA700 and leaves nothing; smaller ones are stored', {
+  test('dicom.maxDataSetMB: a larger instance gets 0xA700 (HTTP 413) and leaves nothing; smaller ones are stored', {
     timeout: 20_000,
   }, async () => {
     const pacs = await startPacs(
       resolveConfig({
         dicom: { host: '127.0.0.1', port: 0, maxDataSetMB: 0.01 },
-        http: { enabled: false },
+        http: { port: 0 },
         storage: { path: join(work, 'max-data-set'), fsync: false },
       }),
       { logger: SILENT_LOGGER },
@@ -160,6 +160,15 @@ describe('storage.maxStorageMB', () => {
       const large = instance(7, 2);
       const status = async (ds: DataSet) => (await scu.store(ds).catch((e: { status: number }) => e)).status;
       assert.deepEqual([await status(large), await status(small)], [0xa700, 0]);
+      assert.equal(pacs.index.has('2.25.8800.7.1.2'), false);
+      // The same limit for uploads over HTTP: 413 Payload Too Large.
+      const upload = await fetch(`${pacs.http!.url}/instances`, {
+        method: 'POST',
+        body: writeDicom(large, { transferSyntax: '1.2.840.10008.1.2.1' }),
+        headers: { 'content-type': 'application/dicom' },
+      });
+      assert.equal(upload.status, 413);
+      assert.equal(((await upload.json()) as { code: string }).code, 'ERR_VALUE_TOO_LARGE');
       assert.equal(pacs.index.has('2.25.8800.7.1.2'), false);
       assert.equal(pacs.index.has('2.25.8800.7.1.1'), true);
       assert.deepEqual(

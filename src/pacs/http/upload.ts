@@ -175,7 +175,9 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
           logger.log('info', `REST: ${uid} uploaded again: kept the stored copy`);
           return { ID: uid, Status: 'AlreadyStored' };
         }
-        const data = new DataStream();
+        // dicom.maxDataSetMB bounds uploads as it bounds C-STOREs.
+        const limit = config.dicom.maxDataSetMB > 0 ? Math.floor(config.dicom.maxDataSetMB * 1e6) : undefined;
+        const data = new DataStream(undefined, limit);
         const pump = (async () => {
           try {
             if (head.rest.length > 0) await data.push(head.rest);
@@ -205,6 +207,9 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
         } catch (error) {
           data.discard();
           await pump;
+          if (error instanceof DicomError && error.code === 'ERR_VALUE_TOO_LARGE') {
+            throw new HttpError(413, error.code, `${error.message} (dicom.maxDataSetMB)`);
+          }
           throw error;
         }
         await pump;
