@@ -38,6 +38,7 @@ import {
   closeCodecWorkers,
   encodePngOnWorker,
   registerNodeCodecs,
+  renderPngOnWorker,
 } from '../../src/pixel/codecs/node-codecs.node.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../../src/pixel/codecs/rle.ts';
@@ -46,6 +47,8 @@ import { pixelDescription } from '../../src/pixel/description.ts';
 import { type Frame, getFrame } from '../../src/pixel/frames.ts';
 import type { PixelArray } from '../../src/pixel/native.ts';
 import { encodePng } from '../../src/pixel/png.ts';
+import { renderDecodedFrame } from '../../src/pixel/render.ts';
+import { scaleToFit } from '../../src/pixel/scale.ts';
 import { compressPixelData, decompressPixelData } from '../../src/pixel/transcode.ts';
 import { requirePeer, runPeer } from '../helpers/peers.ts';
 
@@ -549,6 +552,43 @@ describe('codec worker pool', () => {
     assert.ok(took > 50, `the encoding should take a while (${took} ms)`);
     assert.ok(longest < took / 2, `longest gap ${longest} ms of ${took} ms`);
     assert.deepEqual(png, encodePng(image));
+  });
+
+  test('rendering on a worker: the PNG this thread would make, scaled alike; the event loop keeps ticking', async (t) => {
+    const side = 3072;
+    const ds = new DataSet();
+    ds.set('Rows', side);
+    ds.set('Columns', side);
+    ds.set('BitsAllocated', 16);
+    ds.set('BitsStored', 12);
+    ds.set('HighBit', 11);
+    ds.set('PixelRepresentation', 0);
+    ds.set('SamplesPerPixel', 1);
+    ds.set('PhotometricInterpretation', 'MONOCHROME2');
+    ds.set('RescaleSlope', 1);
+    ds.set('RescaleIntercept', -1024);
+    ds.set('WindowCenter', 40);
+    ds.set('WindowWidth', 400);
+    const values = new Uint16Array(side * side);
+    for (let i = 0; i < values.length; i++) values[i] = ((i % side) + Math.floor(i / side)) % 4096;
+    ds.set('PixelData', new Uint8Array(values.buffer), 'OW');
+    const frame = await getFrame(ds, 0, { colorSpace: 'rgb' });
+    const window = { center: 100, width: 1000 };
+    const {
+      result: png,
+      took,
+      longest,
+    } = await eventLoopDuring(() => renderPngOnWorker(ds, frame, { window }));
+    t.diagnostic(`render and PNG took ${took.toFixed(0)} ms; longest gap ${longest.toFixed(0)} ms`);
+    assert.ok(longest < took / 2, `longest gap ${longest} ms of ${took} ms`);
+    const here = renderDecodedFrame(ds, frame, { window });
+    assert.deepEqual(png, encodePng({ width: side, height: side, channels: 1, data: here.data }));
+    const fit = { width: 500, height: 300, smooth: true };
+    const scaled = scaleToFit(renderDecodedFrame(ds, frame), fit.width, fit.height, true);
+    assert.deepEqual(
+      await renderPngOnWorker(ds, frame, {}, fit),
+      encodePng({ width: 300, height: 300, channels: 1, data: scaled.data }),
+    );
   });
 
   test('an aborted decode rejects with the reason and the pool keeps working', async () => {

@@ -3,7 +3,7 @@ import { readDicomFile } from '../../object/file.node.ts';
 import type { DicomFile } from '../../object/index.ts';
 import { fileBulkSource } from '../../pixel/bulk-source.node.ts';
 import { pixelWithNodeCodecs } from '../../pixel/codecs/load.node.ts';
-import type { RenderedImage, RenderOptions } from '../../pixel/index.ts';
+import type { RenderOptions } from '../../pixel/index.ts';
 import { type HttpContext, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { checkId, locateResource } from './levels.ts';
@@ -15,14 +15,17 @@ import { checkId, locateResource } from './levels.ts';
  * (the frame's bytes as stored: compressed for encapsulated syntaxes). The header is read
  * from the file and pixel data left on disk, so a frame of a large multi-frame object costs
  * one frame of memory; the pixel layer and its codecs load on the first image asked for. The
- * PNG is encoded on the codec pool's worker threads: for a large image that takes hundreds of
- * ms, which the event loop serving DICOM associations cannot spare.
+ * frame is rendered and PNG-encoded on the codec pool's worker threads: for a large image that
+ * takes hundreds of ms, which the event loop serving DICOM associations cannot spare.
  */
 
 /** Largest side `?width`/`?height` may ask for, against requests that would allocate gigabytes. */
 const MAX_SIDE = 8192;
-/** Header values shorter than this are read; pixel data and other bulk stay on disk. */
-const BULK_THRESHOLD = 64 * 1024;
+/**
+ * Values shorter than this are read with the header; pixel data and other bulk stay on disk.
+ * Large enough for every LUT (a 16-bit palette of 65,536 entries is 128 KiB).
+ */
+const BULK_THRESHOLD = 1024 * 1024;
 
 export function imageRoutes(ctx: HttpContext): Route[] {
   const { index, storage } = ctx.pacs;
@@ -67,8 +70,8 @@ export function imageRoutes(ctx: HttpContext): Route[] {
 
   async function render(request: FastifyRequest, withOptions: boolean): Promise<Uint8Array> {
     const { id, file } = await openInstance(request);
-    const frame = await frameOf(request, file, id);
-    const options: RenderOptions = { bulkSource: fileBulkSource };
+    const index = await frameOf(request, file, id);
+    const options: RenderOptions = {};
     const size = withOptions ? renderedSize(request) : {};
     if (withOptions) {
       const center = numberParam(request, 'window-center');
@@ -82,17 +85,14 @@ export function imageRoutes(ctx: HttpContext): Route[] {
       }
     }
     const pixel = await pixelWithNodeCodecs();
-    let image = await pixel.renderFrame(file, frame, options);
-    if (size.width !== undefined || size.height !== undefined) {
-      image = scaleToFit(image, size.width, size.height, queryFlag(request, 'smooth'));
-    }
-    const { encodePngOnWorker } = await import('../../pixel/codecs/node-codecs.node.ts');
-    return encodePngOnWorker({
-      width: image.width,
-      height: image.height,
-      channels: image.channels,
-      data: image.data,
-    });
+    // Decoded here (compressed syntaxes on the codec workers), rendered and encoded on a worker.
+    const frame = await pixel.getFrame(file, index, { colorSpace: 'rgb', bulkSource: fileBulkSource });
+    const fit =
+      size.width !== undefined || size.height !== undefined
+        ? { ...size, smooth: queryFlag(request, 'smooth') }
+        : undefined;
+    const { renderPngOnWorker } = await import('../../pixel/codecs/node-codecs.node.ts');
+    return renderPngOnWorker(file.dataset, frame, options, fit);
   }
 
   const png = (withOptions: boolean): Route['handler'] =>
@@ -167,57 +167,4 @@ function renderedSize(request: FastifyRequest): { width?: number; height?: numbe
   const width = side('width');
   const height = side('height');
   return { ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) };
-}
-
-/**
- * The image scaled to fit `width` x `height` (either may be absent), keeping its aspect ratio
- * as Orthanc's `/rendered` does: nearest neighbour, or bilinear with `smooth`.
- */
-export function scaleToFit(
-  image: RenderedImage,
-  maxWidth: number | undefined,
-  maxHeight: number | undefined,
-  smooth: boolean,
-): RenderedImage {
-  const scale = Math.min(
-    maxWidth !== undefined ? maxWidth / image.width : Number.POSITIVE_INFINITY,
-    maxHeight !== undefined ? maxHeight / image.height : Number.POSITIVE_INFINITY,
-  );
-  if (!Number.isFinite(scale)) return image;
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  if (width === image.width && height === image.height) return image;
-  const { channels, data } = image;
-  const out = new Uint8Array(width * height * channels);
-  // Pixel centres map to pixel centres (the half-pixel offsets), so both directions stay aligned.
-  const sx = image.width / width;
-  const sy = image.height / height;
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), image.height - 1);
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), image.width - 1);
-      const o = (y * width + x) * channels;
-      if (!smooth) {
-        const i = (Math.round(fy) * image.width + Math.round(fx)) * channels;
-        for (let c = 0; c < channels; c++) out[o + c] = data[i + c]!;
-        continue;
-      }
-      const x0 = Math.floor(fx);
-      const y0 = Math.floor(fy);
-      const x1 = Math.min(x0 + 1, image.width - 1);
-      const y1 = Math.min(y0 + 1, image.height - 1);
-      const ax = fx - x0;
-      const ay = fy - y0;
-      for (let c = 0; c < channels; c++) {
-        const top =
-          data[(y0 * image.width + x0) * channels + c]! * (1 - ax) +
-          data[(y0 * image.width + x1) * channels + c]! * ax;
-        const bottom =
-          data[(y1 * image.width + x0) * channels + c]! * (1 - ax) +
-          data[(y1 * image.width + x1) * channels + c]! * ax;
-        out[o + c] = Math.round(top * (1 - ay) + bottom * ay);
-      }
-    }
-  }
-  return { ...image, width, height, data: out };
 }

@@ -1,12 +1,18 @@
 /**
  * The worker thread of the codec pool (worker-pool.node.ts): runs the compressed codecs of
- * compressed.ts, and PNG encoding of rendered images, one request at a time, and answers with
- * the result's buffer transferred.
+ * compressed.ts, and the rendering and PNG encoding of frames, one request at a time, and
+ * answers with the result's buffer transferred.
  */
 import { parentPort } from 'node:worker_threads';
 import { DicomError } from '../../core/errors.ts';
+import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../encoding/index.ts';
+import { readDataSet } from '../../object/part10.ts';
 import type { PixelDescription } from '../description.ts';
+import type { Frame } from '../frames.ts';
+import type { PixelArray } from '../native.ts';
 import { encodePng, type PngImage } from '../png.ts';
+import { type RenderOptions, renderDecodedFrame } from '../render.ts';
+import { scaleToFit } from '../scale.ts';
 import { COMPRESSED_CODECS } from './compressed.ts';
 
 export type CodecRequest =
@@ -24,7 +30,57 @@ export type CodecRequest =
       op: 'png';
       bytes: Uint8Array;
       image: Omit<PngImage, 'data'>;
-    };
+    }
+  | RenderPngRequest;
+
+/** A decoded frame rendered (render.ts), scaled to fit if asked (scale.ts), then PNG-encoded. */
+export interface RenderPngRequest {
+  id: number;
+  op: 'render-png';
+  /** The frame's pixel values, in the buffer of a `frame.pixelType` array. */
+  bytes: Uint8Array;
+  frame: Omit<Frame, 'pixels'> & { pixelType: PixelArrayType };
+  /** The data set without pixel data, explicit VR little endian: what the LUT stages read. */
+  header: Uint8Array;
+  options: RenderOptions;
+  fit?: { width?: number; height?: number; smooth: boolean };
+}
+
+export type PixelArrayType =
+  | 'Uint8Array'
+  | 'Int8Array'
+  | 'Uint16Array'
+  | 'Int16Array'
+  | 'Uint32Array'
+  | 'Int32Array'
+  | 'Float32Array'
+  | 'Float64Array';
+
+const PIXEL_ARRAYS = {
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+} as const;
+
+function renderPng(request: RenderPngRequest): Uint8Array {
+  const { pixelType, ...frame } = request.frame;
+  const Pixels = PIXEL_ARRAYS[pixelType];
+  const { bytes } = request;
+  const pixels = new Pixels(
+    bytes.buffer as ArrayBuffer,
+    bytes.byteOffset,
+    bytes.byteLength / Pixels.BYTES_PER_ELEMENT,
+  );
+  const ds = readDataSet(request.header, EXPLICIT_VR_LITTLE_ENDIAN);
+  let image = renderDecodedFrame(ds, { ...frame, pixels: pixels as PixelArray }, request.options);
+  if (request.fit) image = scaleToFit(image, request.fit.width, request.fit.height, request.fit.smooth);
+  return encodePng({ width: image.width, height: image.height, channels: image.channels, data: image.data });
+}
 
 export type CodecResponse =
   | {
@@ -39,8 +95,10 @@ export type CodecResponse =
 async function handle(request: CodecRequest): Promise<{ response: CodecResponse; transfer: ArrayBuffer[] }> {
   const { id } = request;
   try {
-    if (request.op === 'png') {
-      const out = ownBuffer(encodePng({ ...request.image, data: request.bytes }));
+    if (request.op === 'png' || request.op === 'render-png') {
+      const png =
+        request.op === 'png' ? encodePng({ ...request.image, data: request.bytes }) : renderPng(request);
+      const out = ownBuffer(png);
       return { response: { id, ok: true, bytes: out }, transfer: [out.buffer as ArrayBuffer] };
     }
     const { op, uid, bytes, description } = request;

@@ -1,7 +1,12 @@
 import { DicomError } from '../../core/errors.ts';
+import { DataSet } from '../../object/dataset.ts';
+import { concatParts, DataSetEncoder } from '../../object/writer.ts';
 import type { PixelDescription } from '../description.ts';
+import type { Frame } from '../frames.ts';
 import type { PngImage } from '../png.ts';
+import type { RenderOptions } from '../render.ts';
 import { sharedCodecPool } from './codec-pool.node.ts';
+import type { PixelArrayType } from './codec-worker.node.ts';
 import { COMPRESSED_CODECS } from './compressed.ts';
 import { type CodecRegistry, type DecodedFrame, defaultCodecs, type PixelCodec } from './registry.ts';
 import { CodecWorkerPool } from './worker-pool.node.ts';
@@ -65,6 +70,42 @@ export async function encodePngOnWorker(image: PngImage, signal?: AbortSignal): 
   const response = await codecWorkerPool().run({ op: 'png', bytes: data, image: shape }, signal);
   return response.bytes;
 }
+
+/**
+ * A decoded frame rendered (`renderDecodedFrame`), scaled to fit `fit` if given (`scaleToFit`)
+ * and PNG-encoded, all on a worker of the shared pool. `ds` goes along without its pixel
+ * data (values left on disk are left out too: the LUT stages read none of them).
+ */
+export async function renderPngOnWorker(
+  ds: DataSet,
+  frame: Frame,
+  options: Omit<RenderOptions, 'bulkSource' | 'codecs' | 'signal'> = {},
+  fit?: { width?: number; height?: number; smooth: boolean },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const header = new DataSet();
+  for (const element of ds.elements()) {
+    if (PIXEL_DATA_TAGS.has(element.tag) || (element.bytes === undefined && !element.items)) continue;
+    header.add(element);
+  }
+  const { pixels, ...shape } = frame;
+  const pixelType = pixels.constructor.name as PixelArrayType;
+  const response = await codecWorkerPool().run(
+    {
+      op: 'render-png',
+      bytes: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+      frame: { ...shape, pixelType },
+      header: concatParts(new DataSetEncoder().encode(header, { explicitVR: true, littleEndian: true })),
+      options: { ...options },
+      ...(fit ? { fit } : {}),
+    },
+    signal,
+  );
+  return response.bytes;
+}
+
+/** Float, Double Float and plain Pixel Data (PS3.3 §C.7.6.3): the frame carries its values. */
+const PIXEL_DATA_TAGS = new Set([0x7fe00008, 0x7fe00009, 0x7fe00010]);
 
 export interface RegisterNodeCodecsOptions {
   /** The pool to run on; default one shared pool of min(2, available parallelism) threads. */
