@@ -38,16 +38,16 @@ function instance(study: number, n: number): DataSet {
   return ds;
 }
 
-async function startFull(
+/** A PACS with these limits (in its own folder) and a storage SCU associated with it. */
+async function startLimited(
   name: string,
-  whenFull: 'reject' | 'recycle',
+  limits: { storage?: Record<string, unknown>; dicom?: Record<string, unknown> },
 ): Promise<{ pacs: Pacs; scu: Association }> {
   const pacs = await startPacs(
     resolveConfig({
-      dicom: { host: '127.0.0.1', port: 0 },
+      dicom: { host: '127.0.0.1', port: 0, ...limits.dicom },
       http: { port: 0 },
-      // Room for four of these instances, not five.
-      storage: { path: join(work, name), fsync: false, maxStorageMB: 0.1, whenFull },
+      storage: { path: join(work, name), fsync: false, ...limits.storage },
     }),
     { logger: SILENT_LOGGER },
   );
@@ -59,6 +59,10 @@ async function startFull(
   });
   return { pacs, scu };
 }
+
+/** Room for four of these instances, not five. */
+const startFull = (name: string, whenFull: 'reject' | 'recycle') =>
+  startLimited(name, { storage: { maxStorageMB: 0.1, whenFull } });
 
 const stored = (pacs: Pacs) => pacs.index.statistics();
 
@@ -140,20 +144,7 @@ describe('storage.maxStorageMB', () => {
   test('dicom.maxDataSetMB: a larger instance gets 0xA700 (HTTP 413) and leaves nothing; smaller ones are stored', {
     timeout: 20_000,
   }, async () => {
-    const pacs = await startPacs(
-      resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0, maxDataSetMB: 0.01 },
-        http: { port: 0 },
-        storage: { path: join(work, 'max-data-set'), fsync: false },
-      }),
-      { logger: SILENT_LOGGER },
-    );
-    const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts([SC]),
-    });
+    const { pacs, scu } = await startLimited('max-data-set', { dicom: { maxDataSetMB: 0.01 } });
     try {
       const small = instance(7, 1);
       small.set('PixelData', new Uint8Array(5_000), 'OB');
