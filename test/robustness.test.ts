@@ -1,0 +1,152 @@
+// Untrusted input (ARCHITECTURE.md "Principles"): thousands of mutated files, PDUs, DIMSE
+// command sets and compressed frames, each decoded, must end in a value or a typed DicomError with a code, never a
+// TypeError or RangeError, and quickly. Seeds are fixed: a failure names the case to replay.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { DicomError } from '../src/core/index.ts';
+import { decodeCommand, encodeCommand } from '../src/net/dimse/commands.ts';
+import { decodePdu, encodePdu } from '../src/net/pdu/index.ts';
+import { DCMTK_ECHO_AC, DCMTK_ECHO_RQ } from '../src/net/pdu/test-buffers.ts';
+import { dumpFile } from '../src/object/dump.ts';
+import { readDicom } from '../src/object/part10.ts';
+import { COMPRESSED_CODECS } from '../src/pixel/codecs/compressed.ts';
+import { CodecRegistry, RLE_LOSSLESS } from '../src/pixel/codecs/registry.ts';
+import { rleCodec } from '../src/pixel/codecs/rle.ts';
+import { getFrame } from '../src/pixel/frames.ts';
+import { mutate, random } from './helpers/mutate.ts';
+
+const CORPUS = 'test/fixtures/pydicom';
+/** Mutations per input; every decode is timed. */
+const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 150);
+const SLOW_MS = 2_000;
+/** Codec decodes are slower: fewer rounds per compressed file. */
+const PIXEL_ROUNDS = Math.ceil(ROUNDS / 5);
+
+/** Runs `decode` on `ROUNDS` mutations of `input`; returns how many ended in a DicomError. */
+function survive(
+  name: string,
+  input: Uint8Array,
+  seed: number,
+  decode: (bytes: Uint8Array) => unknown,
+): number {
+  const next = random(seed);
+  let typed = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const bytes = mutate(input, next);
+    const started = performance.now();
+    try {
+      decode(bytes);
+    } catch (error) {
+      if (!(error instanceof DicomError) || typeof error.code !== 'string') {
+        assert.fail(`${name}, seed ${seed}, round ${round}: ${(error as Error)?.stack ?? String(error)}`);
+      }
+      typed++;
+    }
+    const took = performance.now() - started;
+    assert.ok(took < SLOW_MS, `${name}, seed ${seed}, round ${round}: ${took.toFixed(0)} ms`);
+  }
+  return typed;
+}
+
+describe('decoders of untrusted input: a value or a typed DicomError, never anything else', () => {
+  test('Part 10 files: read whole, read to the pixel data, and dumped', () => {
+    const files = readdirSync(CORPUS)
+      .filter((name) => name.endsWith('.dcm'))
+      .sort();
+    let typed = 0;
+    files.forEach((name, i) => {
+      const bytes = new Uint8Array(readFileSync(join(CORPUS, name)));
+      // Large files get fewer bytes of mutation per decode; all are read whole.
+      typed += survive(name, bytes, 1000 + i, (b) => dumpFile(readDicom(b)));
+      typed += survive(`${name} (stopAtTag)`, bytes, 2000 + i, (b) =>
+        readDicom(b, { stopAtTag: 0x7fe00010 }),
+      );
+    });
+    // Most mutations are caught as errors; the rest decoded to something.
+    assert.ok(typed > 0);
+  });
+
+  test('PDUs: DCMTK echoscu A-ASSOCIATE-RQ/AC, our own, P-DATA, release, abort', () => {
+    const pdus = [
+      DCMTK_ECHO_RQ,
+      DCMTK_ECHO_AC,
+      encodePdu({ type: 'A-ASSOCIATE-RJ', result: 1, source: 1, reason: 7 }),
+      encodePdu({ type: 'A-RELEASE-RQ' }),
+      encodePdu({ type: 'A-ABORT', source: 2, reason: 6 }),
+      encodePdu({
+        type: 'P-DATA-TF',
+        pdvs: [{ contextId: 1, isCommand: true, isLast: true, data: new Uint8Array(40).fill(7) }],
+      }),
+    ];
+    for (const [i, pdu] of pdus.entries()) survive(`PDU ${i}`, pdu, 3000 + i, decodePdu);
+  });
+
+  test('DIMSE command sets (group 0000, implicit VR little endian)', () => {
+    const commands = [
+      encodeCommand({
+        CommandField: 0x0030,
+        MessageID: 1,
+        CommandDataSetType: 0x0101,
+        AffectedSOPClassUID: '1.2.840.10008.1.1',
+      }),
+      encodeCommand({
+        CommandField: 0x0001,
+        MessageID: 7,
+        Priority: 0,
+        CommandDataSetType: 0x0000,
+        AffectedSOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
+        AffectedSOPInstanceUID: '1.2.3.4.5.6.7.8.9',
+        MoveOriginatorApplicationEntityTitle: 'MOVER',
+        MoveOriginatorMessageID: 3,
+      }),
+    ];
+    for (const [i, command] of commands.entries()) survive(`command ${i}`, command, 4000 + i, decodeCommand);
+  });
+
+  test('compressed pixel data (JPEG, JPEG-LS, JPEG 2000, RLE): mutated codestreams decode or fail typed', async () => {
+    const codecs = new CodecRegistry();
+    for (const [uid, codec] of Object.entries(COMPRESSED_CODECS)) codecs.register(uid, codec);
+    codecs.register(RLE_LOSSLESS, rleCodec);
+    const files = readdirSync(CORPUS)
+      .filter((name) => name.endsWith('.dcm'))
+      .sort();
+    let tried = 0;
+    for (const [i, name] of files.entries()) {
+      const bytes = new Uint8Array(readFileSync(join(CORPUS, name)));
+      let file: ReturnType<typeof readDicom>;
+      try {
+        file = readDicom(bytes);
+      } catch {
+        continue;
+      }
+      const first = file.dataset.element(0x7fe00010)?.fragments?.find((f) => f instanceof Uint8Array);
+      if (!(first instanceof Uint8Array) || !codecs.find(file.transferSyntax.uid)) continue;
+      tried++;
+      // Mutations inside the pixel data only: the header stays readable, the codec gets the damage.
+      const start = first.byteOffset - bytes.byteOffset;
+      const next = random(5000 + i);
+      for (let round = 0; round < PIXEL_ROUNDS; round++) {
+        const damaged = new Uint8Array(bytes.length);
+        damaged.set(bytes);
+        const tail = mutate(bytes.subarray(start), next).subarray(0, bytes.length - start);
+        damaged.set(tail, start);
+        const started = performance.now();
+        try {
+          await getFrame(readDicom(damaged), 0, { codecs });
+        } catch (error) {
+          if (!(error instanceof DicomError) || typeof error.code !== 'string') {
+            assert.fail(
+              `${name}, seed ${5000 + i}, round ${round}: ${(error as Error)?.stack ?? String(error)}`,
+            );
+          }
+        }
+        const took = performance.now() - started;
+        assert.ok(took < SLOW_MS, `${name}, round ${round}: ${took.toFixed(0)} ms`);
+      }
+    }
+    assert.ok(tried >= 10, `${tried} compressed files`);
+  });
+});
