@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DicomError } from '../src/core/index.ts';
+import { dataSetToJson, jsonToDataSet } from '../src/json/index.ts';
 import { decodeCommand, encodeCommand } from '../src/net/dimse/commands.ts';
 import { decodePdu, encodePdu } from '../src/net/pdu/index.ts';
 import { DCMTK_ECHO_AC, DCMTK_ECHO_RQ } from '../src/net/pdu/test-buffers.ts';
@@ -148,5 +149,38 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
       }
     }
     assert.ok(tried >= 10, `${tried} compressed files`);
+  });
+
+  test('DICOM JSON (PS3.18 Annex F): objects with values of the wrong shape', () => {
+    const next = random(6000);
+    const oddities: unknown[] = [null, 0, -1, 1e308, 'x', '', true, [], [null], {}, { vr: 'ZZ' }, [[]], [{}]];
+    // Fresh copies: one shared object damaged twice could become circular, which no JSON text is.
+    const odd = () => structuredClone(oddities[Math.floor(next() * oddities.length)]);
+    for (const name of ['CT_small.dcm', 'rtplan.dcm', 'MR_small.dcm']) {
+      const json = dataSetToJson(readDicom(new Uint8Array(readFileSync(join(CORPUS, name)))).dataset);
+      const text = JSON.stringify(json);
+      for (let round = 0; round < ROUNDS; round++) {
+        const copy = JSON.parse(text) as Record<string, Record<string, unknown>>;
+        const tags = Object.keys(copy);
+        // Damage a few elements: their vr, their Value, a whole element, or a tag.
+        for (let n = 0; n < 3; n++) {
+          const tag = tags[Math.floor(next() * tags.length)]!;
+          const which = Math.floor(next() * 4);
+          const element = copy[tag];
+          const isObject = typeof element === 'object' && element !== null && !Array.isArray(element);
+          if (which === 0 && isObject) element.vr = odd();
+          else if (which === 1 && isObject) element.Value = odd();
+          else if (which === 2) copy[tag] = odd() as Record<string, unknown>;
+          else copy[`${tag}X`] = copy[tag]!;
+        }
+        try {
+          jsonToDataSet(copy as never);
+        } catch (error) {
+          if (!(error instanceof DicomError)) {
+            assert.fail(`${name}, round ${round}: ${(error as Error)?.stack ?? String(error)}`);
+          }
+        }
+      }
+    }
   });
 });
