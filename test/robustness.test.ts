@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DicomError } from '../src/core/index.ts';
@@ -17,6 +18,7 @@ import { COMPRESSED_CODECS } from '../src/pixel/codecs/compressed.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../src/pixel/codecs/rle.ts';
 import { getFrame } from '../src/pixel/frames.ts';
+import { ApplicationEntity, verificationContext } from '../src/services/index.ts';
 import { mutate, random } from './helpers/mutate.ts';
 
 const CORPUS = 'test/fixtures/pydicom';
@@ -181,6 +183,88 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
           }
         }
       }
+    }
+  });
+
+  test('an SCP fed mutated association requests and P-DATA keeps serving, leaks no association, and nothing throws', {
+    timeout: 60_000,
+  }, async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+    const scp = new ApplicationEntity({
+      aeTitle: 'ANY-SCP',
+      timeouts: { artim: 200, acse: 500, idle: 1000, dimse: 2000 },
+    });
+    const server = await scp.listen({
+      port: 0,
+      requireCalledAeTitle: false,
+      handlers: { echo: async () => 0, store: async (req) => void (await req.data.discard()) },
+    });
+    // A valid C-ECHO-RQ in a P-DATA-TF, to follow an accepted association.
+    const echo = encodePdu({
+      type: 'P-DATA-TF',
+      pdvs: [
+        {
+          contextId: 1,
+          isCommand: true,
+          isLast: true,
+          data: encodeCommand({
+            CommandField: 0x0030,
+            MessageID: 1,
+            CommandDataSetType: 0x0101,
+            AffectedSOPClassUID: '1.2.840.10008.1.1',
+          }),
+        },
+      ],
+    });
+    const next = random(7000);
+    const send = (bytes: Uint8Array) =>
+      new Promise<void>((resolve) => {
+        const socket = connect(server.port, '127.0.0.1');
+        const done = () => {
+          socket.destroy();
+          resolve();
+        };
+        socket.on('error', done);
+        socket.on('close', done);
+        // A peer that goes quiet is cut off by us: the SCP sees the connection reset.
+        socket.setTimeout(500, done);
+        socket.on('connect', () => socket.write(bytes));
+      });
+    try {
+      for (let batch = 0; batch < Math.ceil(ROUNDS / 25); batch++) {
+        await Promise.all(
+          Array.from({ length: 25 }, () => {
+            // A mutated request alone, or a valid one followed by a mutated P-DATA.
+            const bytes =
+              next() < 0.5
+                ? mutate(DCMTK_ECHO_RQ, next)
+                : new Uint8Array([...DCMTK_ECHO_RQ, ...mutate(echo, next)]);
+            return send(bytes);
+          }),
+        );
+      }
+      const scu = await new ApplicationEntity({ aeTitle: 'ECHOSCU' }).associate({
+        host: '127.0.0.1',
+        port: server.port,
+        calledAeTitle: 'ANY-SCP',
+        contexts: [verificationContext()],
+      });
+      assert.equal(await scu.echo(), 0);
+      await scu.release();
+      // Every association ended and left the server's set (a leaked one counts against
+      // maxAssociations forever, and close() waits for it).
+      for (const deadline = Date.now() + 3000; server.associations.size > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(server.associations.size, 0);
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+      await server.close({ abort: true });
     }
   });
 });

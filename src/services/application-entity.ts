@@ -489,10 +489,14 @@ export class DicomServer extends EventEmitter {
       logger: ae.logger,
       user: {
         associateIndication: (rq) => {
-          void this.#decide(rq, ul, socket).then(
-            (made) => {
-              association = made;
-            },
+          // The association is adopted before the A-ASSOCIATE-AC goes out: accepting can run
+          // PDUs the peer sent early, and their abort and close must find it (otherwise it
+          // stayed in `associations` for good, counting against maxAssociations).
+          const adopt = (made: Association): void => {
+            association = made;
+          };
+          void this.#decide(rq, ul, socket, adopt).then(
+            () => {},
             (error: unknown) => {
               ae.logger.log('error', `association set-up failed: ${(error as Error).message}`);
               ul.abort();
@@ -519,7 +523,12 @@ export class DicomServer extends EventEmitter {
     ul.attachAccepted(socket);
   }
 
-  async #decide(rq: AssociateRq, ul: UpperLayer, socket: Socket): Promise<Association | undefined> {
+  async #decide(
+    rq: AssociateRq,
+    ul: UpperLayer,
+    socket: Socket,
+    adopt: (association: Association) => void,
+  ): Promise<Association | undefined> {
     const ae = this.ae;
     const options = this.#options;
     const remoteAddress = socket.remoteAddress ?? '';
@@ -613,6 +622,7 @@ export class DicomServer extends EventEmitter {
         }),
     });
     this.associations.add(association);
+    adopt(association);
     association.on('released', () => this.emit('released', association));
     ul.accept(decision.ac);
     ae.logger.log('info', `association accepted from ${rq.callingAeTitle} (${remoteAddress})`);
