@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DicomError } from '../src/core/index.ts';
@@ -265,6 +265,79 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
       process.off('uncaughtException', onUncaught);
       process.off('unhandledRejection', onUncaught);
       await server.close({ abort: true });
+    }
+  });
+
+  test('an SCU answered with mutated A-ASSOCIATE-ACs and responses fails typed or succeeds, never hangs', {
+    timeout: 60_000,
+  }, async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+    const response = encodePdu({
+      type: 'P-DATA-TF',
+      pdvs: [
+        {
+          contextId: 1,
+          isCommand: true,
+          isLast: true,
+          data: encodeCommand({
+            CommandField: 0x8030,
+            MessageIDBeingRespondedTo: 1,
+            CommandDataSetType: 0x0101,
+            Status: 0,
+            AffectedSOPClassUID: '1.2.840.10008.1.1',
+          }),
+        },
+      ],
+    });
+    const next = random(8000);
+    // Each connection gets the next reply: a mutated AC, or a valid AC and a mutated response.
+    let reply: Uint8Array[] = [];
+    const peer = createServer((socket) => {
+      const parts = reply;
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(parts[0]!);
+        if (parts[1]) socket.once('data', () => socket.write(parts[1]!));
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const port = (peer.address() as { port: number }).port;
+    const scu = new ApplicationEntity({
+      aeTitle: 'ECHOSCU',
+      timeouts: { connect: 2000, acse: 500, dimse: 500, artim: 200, idle: 1000 },
+    });
+    let succeeded = 0;
+    try {
+      for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
+        reply = next() < 0.5 ? [mutate(DCMTK_ECHO_AC, next)] : [DCMTK_ECHO_AC, mutate(response, next)];
+        const started = performance.now();
+        try {
+          const association = await scu.associate({
+            host: '127.0.0.1',
+            port,
+            calledAeTitle: 'ANY-SCP',
+            contexts: [verificationContext()],
+          });
+          await association.echo();
+          succeeded++;
+          await association.abort();
+        } catch (error) {
+          if (!(error instanceof DicomError)) {
+            assert.fail(`round ${round}: ${(error as Error)?.stack ?? String(error)}`);
+          }
+        }
+        const took = performance.now() - started;
+        assert.ok(took < 3000, `round ${round}: ${took.toFixed(0)} ms`);
+      }
+      assert.deepEqual(uncaught, []);
+      assert.ok(succeeded < Math.ceil(ROUNDS / 5), 'some mutations must fail');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+      await new Promise<void>((resolve) => peer.close(() => resolve()));
     }
   });
 });
