@@ -3,17 +3,21 @@
 // TypeError or RangeError, and quickly. Seeds are fixed: a failure names the case to replay.
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DicomError } from '../src/core/index.ts';
+import { DicomError, SILENT_LOGGER } from '../src/core/index.ts';
 import { dataSetToJson, jsonToDataSet } from '../src/json/index.ts';
 import { decodeCommand, encodeCommand } from '../src/net/dimse/commands.ts';
+import { DimseStatusError } from '../src/net/dimse/index.ts';
 import { decodePdu, encodePdu } from '../src/net/pdu/index.ts';
 import { DCMTK_ECHO_AC, DCMTK_ECHO_RQ } from '../src/net/pdu/test-buffers.ts';
 import { dumpFile } from '../src/object/dump.ts';
 import { readDicom } from '../src/object/part10.ts';
+import { resolveConfig } from '../src/pacs/config.ts';
+import { startPacs } from '../src/pacs/server.ts';
 import { COMPRESSED_CODECS } from '../src/pixel/codecs/compressed.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../src/pixel/codecs/rle.ts';
@@ -338,6 +342,114 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
       process.off('uncaughtException', onUncaught);
       process.off('unhandledRejection', onUncaught);
       await new Promise<void>((resolve) => peer.close(() => resolve()));
+    }
+  });
+
+  test('the PACS given mutated uploads answers each with a 2xx or 4xx, keeps nothing half-written', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-pacs-'));
+    const pacs = await startPacs(
+      resolveConfig({
+        dicom: { host: '127.0.0.1', port: 0 },
+        http: { port: 0 },
+        storage: { path: dir, fsync: false },
+        duplicates: 'overwrite',
+      }),
+      { logger: SILENT_LOGGER },
+    );
+    const next = random(9000);
+    const statuses = new Map<number, number>();
+    try {
+      const inputs = ['CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm', 'image_dfl.dcm', 'rtplan.dcm'].map(
+        (name) => new Uint8Array(readFileSync(join(CORPUS, name))),
+      );
+      for (let round = 0; round < ROUNDS; round++) {
+        const input = inputs[round % inputs.length]!;
+        const body = mutate(input, next);
+        const response = await fetch(`${pacs.http!.url}/instances`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/dicom' },
+          signal: AbortSignal.timeout(10_000),
+        });
+        const answer = await response.text();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        assert.ok(response.status < 500, `round ${round}: ${response.status} ${answer}`);
+      }
+      // What was stored is whole: every indexed file reads back to its pixel data.
+      for (const path of pacs.index.paths()) {
+        readDicom(new Uint8Array(readFileSync(pacs.storage.absolute(path))), { stopAtTag: 0x7fe00010 });
+      }
+      for (const leftover of pacs.storage.scan().leftovers) {
+        assert.equal(statSync(pacs.storage.absolute(leftover)).size, 0, leftover);
+      }
+      assert.ok((statuses.get(400) ?? 0) > 0, JSON.stringify([...statuses]));
+    } finally {
+      await pacs.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the PACS given mutated C-STORE data sets answers each, keeps the association, stores only whole files', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-store-'));
+    const pacs = await startPacs(
+      resolveConfig({
+        dicom: { host: '127.0.0.1', port: 0 },
+        http: { enabled: false },
+        storage: { path: dir, fsync: false },
+        // Every store is parsed (a duplicate kept as it is would be answered unread).
+        duplicates: 'overwrite',
+      }),
+      { logger: SILENT_LOGGER },
+    );
+    const next = random(9500);
+    const statuses = new Map<number, number>();
+    try {
+      const files = ['CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm'].map((name) => {
+        const bytes = new Uint8Array(readFileSync(join(CORPUS, name)));
+        return { bytes, ...readDicom(bytes) };
+      });
+      const association = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
+        host: '127.0.0.1',
+        port: pacs.dicom.port,
+        calledAeTitle: 'DICOMKIT',
+        contexts: files.map((f) => ({
+          abstractSyntax: f.dataset.string('SOPClassUID')!.trim(),
+          transferSyntaxes: [f.transferSyntax.uid],
+        })),
+      });
+      for (let round = 0; round < ROUNDS; round++) {
+        const file = files[round % files.length]!;
+        const data = mutate(file.bytes.subarray(file.dataSetOffset), next);
+        const status = await association
+          .store({
+            sopClassUid: file.dataset.string('SOPClassUID')!.trim(),
+            sopInstanceUid: `${file.dataset.string('SOPInstanceUID')!.trim()}`,
+            transferSyntax: file.transferSyntax.uid,
+            data,
+          })
+          .then(
+            (r) => r.status,
+            (e: unknown) => {
+              if (e instanceof DimseStatusError) return e.status;
+              throw e;
+            },
+          );
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+      assert.equal(association.isEstablished, true);
+      await association.release();
+      for (const path of pacs.index.paths()) {
+        readDicom(new Uint8Array(readFileSync(pacs.storage.absolute(path))), { stopAtTag: 0x7fe00010 });
+      }
+      // Refusals happened, and so did stores (a mutation in the pixel data leaves a valid header).
+      assert.ok(statuses.size > 1, JSON.stringify([...statuses]));
+    } finally {
+      await pacs.close({ abort: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
