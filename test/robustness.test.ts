@@ -17,7 +17,7 @@ import { DCMTK_ECHO_AC, DCMTK_ECHO_RQ } from '../src/net/pdu/test-buffers.ts';
 import { dumpFile } from '../src/object/dump.ts';
 import { readDicom } from '../src/object/part10.ts';
 import { resolveConfig } from '../src/pacs/config.ts';
-import { startPacs } from '../src/pacs/server.ts';
+import { type Pacs, startPacs } from '../src/pacs/server.ts';
 import { COMPRESSED_CODECS } from '../src/pixel/codecs/compressed.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../src/pixel/codecs/rle.ts';
@@ -56,6 +56,22 @@ function survive(
     assert.ok(took < SLOW_MS, `${name}, seed ${seed}, round ${round}: ${took.toFixed(0)} ms`);
   }
   return typed;
+}
+
+/** A PACS in a fresh folder, on loopback, that parses every instance it is sent. */
+async function scratchPacs(): Promise<{ pacs: Pacs; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-pacs-'));
+  const pacs = await startPacs(
+    resolveConfig({
+      dicom: { host: '127.0.0.1', port: 0 },
+      http: { port: 0 },
+      storage: { path: dir, fsync: false },
+      // A duplicate kept as it is would be answered unread.
+      duplicates: 'overwrite',
+    }),
+    { logger: SILENT_LOGGER },
+  );
+  return { pacs, dir };
 }
 
 describe('decoders of untrusted input: a value or a typed DicomError, never anything else', () => {
@@ -348,16 +364,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   test('the PACS given mutated uploads answers each with a 2xx or 4xx, keeps nothing half-written', {
     timeout: 60_000,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-pacs-'));
-    const pacs = await startPacs(
-      resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0 },
-        http: { port: 0 },
-        storage: { path: dir, fsync: false },
-        duplicates: 'overwrite',
-      }),
-      { logger: SILENT_LOGGER },
-    );
+    const { pacs, dir } = await scratchPacs();
     const next = random(9000);
     const statuses = new Map<number, number>();
     try {
@@ -394,17 +401,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   test('the PACS given mutated C-STORE data sets answers each, keeps the association, stores only whole files', {
     timeout: 60_000,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-store-'));
-    const pacs = await startPacs(
-      resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0 },
-        http: { enabled: false },
-        storage: { path: dir, fsync: false },
-        // Every store is parsed (a duplicate kept as it is would be answered unread).
-        duplicates: 'overwrite',
-      }),
-      { logger: SILENT_LOGGER },
-    );
+    const { pacs, dir } = await scratchPacs();
     const next = random(9500);
     const statuses = new Map<number, number>();
     try {
