@@ -148,7 +148,15 @@ export async function ingest(
     return { status: Status.CannotUnderstand, errorComment: message };
   }
   const study = headerDataSet.string('StudyInstanceUID')!.trim();
-  if (options.quota && !(await options.quota.admit(file.size, study))) {
+  let admitted = true;
+  try {
+    if (options.quota) admitted = await options.quota.admit(file.size, study);
+  } catch (error) {
+    // Recycling failed (a file that would not go): this instance is not kept either.
+    file.discard();
+    throw error;
+  }
+  if (!admitted) {
     file.discard();
     const message = `storage full: ${file.size} bytes more would pass storage.maxStorageMB`;
     options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${message}`);
