@@ -45,14 +45,22 @@ export class IndexWriter {
     const batch = this.#queue;
     this.#queue = [];
     const instances = batch.map((b) => b.instance);
+    const refused = new Map<StoredInstance, Error>();
     try {
-      this.#index.add(instances, { replace: this.#replace });
+      this.#index.add(instances, {
+        replace: this.#replace,
+        onRefused: (instance, error) => refused.set(instance, error),
+      });
     } catch (error) {
       for (const b of batch) b.reject(error as Error);
       return;
     }
-    for (const b of batch) b.resolve();
-    this.#onIndexed?.(instances);
+    for (const b of batch) {
+      const error = refused.get(b.instance);
+      if (error) b.reject(error);
+      else b.resolve();
+    }
+    this.#onIndexed?.(instances.filter((instance) => !refused.has(instance)));
   }
 }
 
@@ -141,6 +149,10 @@ export async function ingest(
       headerDataSet = (await readDicomFile(file.temporary, { stopAtTag: PIXEL_DATA })).dataset;
     }
     checkIdentity(headerDataSet, request);
+    // A series or study the index holds under another study or patient: refused before the
+    // file takes its name (taking it would move or rename what is there).
+    const conflict = index.conflict(headerDataSet);
+    if (conflict !== undefined) throw new DicomError('ERR_INVALID_VALUE', conflict);
   } catch (error) {
     file.discard();
     const message = (error as Error).message;

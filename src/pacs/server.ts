@@ -312,6 +312,9 @@ async function reconcile(
   }
   const batch: StoredInstance[] = [];
   let added = 0;
+  // A file whose series or study the index holds elsewhere stays on disk, unindexed, named here.
+  const onRefused = (instance: StoredInstance, error: Error) =>
+    logger.log('warn', `cannot index ${instance.path}: ${error.message}`);
   for (const path of missing) {
     try {
       const file = await readDicomFile(storage.absolute(path), { stopAtTag: PIXEL_DATA });
@@ -329,9 +332,9 @@ async function reconcile(
     } catch (error) {
       logger.log('warn', `cannot index ${path}: ${(error as Error).message}`);
     }
-    if (batch.length >= 500) added += index.add(batch.splice(0));
+    if (batch.length >= 500) added += index.add(batch.splice(0), { onRefused });
   }
-  if (batch.length > 0) added += index.add(batch.splice(0));
+  if (batch.length > 0) added += index.add(batch.splice(0), { onRefused });
   if (added > 0 || orphans > 0) {
     logger.log(
       'info',

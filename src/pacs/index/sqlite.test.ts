@@ -640,3 +640,55 @@ describe('SQLite index: the change log', () => {
     }
   });
 });
+
+describe('SQLite index: a hierarchy that contradicts the one indexed', () => {
+  const spec = (patient: string, study: string, series: string, sop: string): StoredInstance =>
+    instance({ ...SPECS[0]!, patient, study, series, sop });
+
+  test('an instance naming another study for a known series, or another patient for a known study, is refused alone', () => {
+    const index = openSqliteIndex(':memory:');
+    index.add([
+      spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1'),
+      spec('P2', '2.25.2', '2.25.2.1', '2.25.2.1.1'),
+    ]);
+    const series = spec('P1', '2.25.9', '2.25.1.1', '2.25.9.1.1');
+    const patient = spec('P3', '2.25.1', '2.25.1.7', '2.25.1.7.1');
+    assert.equal(index.conflict(series.header), 'series 2.25.1.1 is in study 2.25.1, not 2.25.9');
+    assert.equal(
+      index.conflict(patient.header),
+      'study 2.25.1 belongs to another patient (Patient ID P1) than this instance (Patient ID P3)',
+    );
+    // In one batch with a good instance, and with a conflict made inside the batch itself.
+    const fine = spec('P1', '2.25.1', '2.25.1.2', '2.25.1.2.1');
+    const early = spec('P4', '2.25.4', '2.25.4.1', '2.25.4.1.1');
+    const late = spec('P4', '2.25.5', '2.25.4.1', '2.25.5.1.1');
+    const refused: string[] = [];
+    const added = index.add([series, fine, patient, early, late], {
+      onRefused: (i, e) => refused.push(`${i.header.string('SOPInstanceUID')}: ${e.message}`),
+    });
+    assert.equal(added, 2);
+    assert.deepEqual(refused, [
+      '2.25.9.1.1: series 2.25.1.1 is in study 2.25.1, not 2.25.9',
+      '2.25.1.7.1: study 2.25.1 belongs to another patient (Patient ID P1) than this instance (Patient ID P3)',
+      '2.25.5.1.1: series 2.25.4.1 is in study 2.25.4, not 2.25.5',
+    ]);
+    // Nothing moved or renamed.
+    const studies = (patientId: string) =>
+      [
+        ...index.find({
+          model: 'patient',
+          level: 'STUDY',
+          identifier: query({ PatientID: patientId, StudyInstanceUID: '' }),
+          relational: true,
+        }),
+      ]
+        .map((d) => d.string('StudyInstanceUID'))
+        .sort();
+    assert.deepEqual(studies('P1'), ['2.25.1']);
+    assert.deepEqual(studies('P3'), []);
+    assert.equal(index.has('2.25.9.1.1'), false);
+    // Without onRefused the call fails whole.
+    assert.throws(() => index.add([series]), /series 2\.25\.1\.1 is in study 2\.25\.1/);
+    index.close();
+  });
+});

@@ -124,6 +124,13 @@ interface Prepared {
   keys: InstanceKeys;
 }
 
+/** A patient key (see `patientKey`) as a person reads it. */
+function describePatientKey(key: string): string {
+  if (key.startsWith('\u0001')) return 'no Patient ID';
+  const [id, issuer] = key.split('\u0000');
+  return issuer ? `Patient ID ${id}, issuer ${issuer}` : `Patient ID ${id}`;
+}
+
 /** The column naming each entity (the resource of its change log entries). */
 const UID_COLUMN: Record<EntityLevel, string> = {
   PATIENT: 'patient_id',
@@ -209,17 +216,46 @@ class SqlitePacsIndex implements SqliteIndex {
   // -------------------------------------------------------------------------------------
   // Writes
 
-  add(instances: readonly StoredInstance[], options: { replace?: boolean } = {}): number {
+  add(
+    instances: readonly StoredInstance[],
+    options: { replace?: boolean; onRefused?: (instance: StoredInstance, error: DicomError) => void } = {},
+  ): number {
     // Every instance is checked before anything is written.
     const prepared: Prepared[] = instances.map((instance) => ({
       instance,
       keys: instanceKeys(instance.header),
     }));
     const replace = options.replace ?? false;
-    return this.#db.transaction(() => this.#addAll(prepared, replace)).immediate();
+    return this.#db.transaction(() => this.#addAll(prepared, replace, options.onRefused)).immediate();
   }
 
-  #addAll(prepared: readonly Prepared[], replace: boolean): number {
+  conflict(header: DataSet): string | undefined {
+    const keys = instanceKeys(header);
+    const identity = patientKey(header);
+    const series = this.#stmt(
+      `SELECT st.study_instance_uid AS study, p.patient_key AS patient FROM series se
+       JOIN studies st ON st.id = se.study JOIN patients p ON p.id = st.patient WHERE se.series_instance_uid = ?`,
+    ).get(keys.seriesInstanceUid) as { study: string; patient: string } | undefined;
+    if (series && series.study !== keys.studyInstanceUid) {
+      return `series ${keys.seriesInstanceUid} is in study ${series.study}, not ${keys.studyInstanceUid}`;
+    }
+    const study =
+      series ??
+      (this.#stmt(
+        `SELECT st.study_instance_uid AS study, p.patient_key AS patient FROM studies st
+         JOIN patients p ON p.id = st.patient WHERE st.study_instance_uid = ?`,
+      ).get(keys.studyInstanceUid) as { study: string; patient: string } | undefined);
+    if (study && study.patient !== identity) {
+      return `study ${keys.studyInstanceUid} belongs to another patient (${describePatientKey(study.patient)}) than this instance (${describePatientKey(identity)})`;
+    }
+    return undefined;
+  }
+
+  #addAll(
+    prepared: readonly Prepared[],
+    replace: boolean,
+    onRefused: ((instance: StoredInstance, error: DicomError) => void) | undefined,
+  ): number {
     const changes = new Changes();
     const cache = new Map<string, Ancestors>();
     const insertInstance = this.#stmt(INSERT_INSTANCE);
@@ -230,8 +266,18 @@ class SqlitePacsIndex implements SqliteIndex {
     for (const { instance, keys } of prepared) {
       const header = instance.header;
       const old = existing.get(keys.sopInstanceUid) as { id: number; series: number } | undefined;
+      if (old && !replace) continue;
+      // Checked before anything of this instance is written; rows of earlier instances of
+      // the batch are seen (same transaction).
+      const conflict = this.conflict(header);
+      if (conflict !== undefined) {
+        const error = new DicomError('ERR_INVALID_VALUE', conflict);
+        // Without someone to tell, the whole transaction fails rather than drop it silently.
+        if (!onRefused) throw error;
+        onRefused(instance, error);
+        continue;
+      }
       if (old) {
-        if (!replace) continue;
         // Counts go down: the old instance's series, study and patient are recomputed.
         const ancestors = this.#ancestors(old.series);
         if (ancestors) changes.lost(ancestors);

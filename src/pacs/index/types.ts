@@ -1,3 +1,4 @@
+import type { DicomError } from '../../core/index.ts';
 import type { DataSet } from '../../object/index.ts';
 
 /** Query/Retrieve levels (PS3.4 §C.3). */
@@ -64,8 +65,22 @@ export interface IndexStatistics {
  * SQLite implements it now, PostgreSQL later (same interface, a SqlDialect underneath).
  */
 export interface PacsIndex {
-  /** Inserts (or, with `replace`, overwrites) instances in one transaction. Returns how many were new. */
-  add(instances: readonly StoredInstance[], options?: { replace?: boolean }): number;
+  /**
+   * Inserts (or, with `replace`, overwrites) instances in one transaction. Returns how many
+   * were new. An instance that contradicts the hierarchy already indexed (see `conflict`) is
+   * left out and reported to `onRefused`, the others going in; without `onRefused` it fails
+   * the whole call.
+   */
+  add(
+    instances: readonly StoredInstance[],
+    options?: { replace?: boolean; onRefused?: (instance: StoredInstance, error: DicomError) => void },
+  ): number;
+  /**
+   * Why an instance cannot join the index as it is, or undefined: its series is indexed
+   * under another study, or its study under another patient (Patient ID and issuer). Taking
+   * it would move, or rename, what is already there.
+   */
+  conflict(header: DataSet): string | undefined;
   /** Whether an instance is indexed. */
   has(sopInstanceUid: string): boolean;
   /** C-FIND matching (PS3.4 §C.2.2.2) done in SQL; yields response identifiers with exactly the requested keys. */
