@@ -30,6 +30,8 @@ export interface SqlDialect {
    * (including none), `?` exactly one character, every other character literal.
    */
   wildcard(column: string, pattern: string, bind: (value: SqlValue) => string): string;
+  /** `IN` over the values of a JSON array bound at `placeholder` (PostgreSQL: `= ANY(...)` of an array). */
+  inBoundList(placeholder: string): string;
 }
 
 /** Collects bound values while a statement is written, with the dialect's placeholders. */
@@ -47,11 +49,19 @@ export class SqlParams {
     return this.#dialect.placeholder(this.values.length);
   };
 
-  /** Placeholders for a list, comma-separated (for `IN (...)`). */
-  list(values: readonly SqlValue[]): string {
-    return values.map((v) => this.bind(v)).join(', ');
+  /**
+   * `IN (...)` for a list of values: one placeholder each for short lists; a long list (a
+   * C-MOVE of thousands of instances, a UID list of any length, PS3.4 §C.2.2.2.2) is bound
+   * as one value the engine unpacks, so no limit on bound values or expression depth applies.
+   */
+  in(values: readonly (string | number)[]): string {
+    if (values.length <= SHORT_LIST) return `IN (${values.map((v) => this.bind(v)).join(', ')})`;
+    return this.#dialect.inBoundList(this.bind(JSON.stringify(values)));
   }
 }
+
+/** Lists longer than this are bound as one value (SQLite allows 32,766 bound values at most). */
+const SHORT_LIST = 200;
 
 /** The literal characters before the first wildcard of a DICOM pattern. */
 export function literalPrefix(pattern: string): string {
@@ -84,6 +94,7 @@ export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   types: { id: 'INTEGER PRIMARY KEY', integer: 'INTEGER', text: 'TEXT', blob: 'BLOB' },
   placeholder: () => '?',
+  inBoundList: (placeholder) => `IN (SELECT value FROM json_each(${placeholder}))`,
   wildcard(column, pattern, bind) {
     // GLOB is case-sensitive and counts characters, not bytes, for `?`. The explicit range on
     // the literal prefix lets the planner use the column's index whatever it thinks of GLOB.

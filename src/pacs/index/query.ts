@@ -315,16 +315,14 @@ function columnCondition(
   switch (a.kind) {
     case 'uid':
       // List of UID matching (PS3.4 §C.2.2.2.2); UIDs have no wildcards.
-      return values.length === 1
-        ? `${column} = ${bind(values[0]!)}`
-        : `${column} IN (${params.list(values)})`;
+      return values.length === 1 ? `${column} = ${bind(values[0]!)}` : `${column} ${params.in(values)}`;
     case 'integer': {
       const numbers = values.map((v) => {
         const n = Number(v);
         if (!Number.isInteger(n)) throw identifierError(`bad IS key value '${v}' for ${a.keyword}`);
         return n;
       });
-      return numbers.length === 1 ? `${twin} = ${bind(numbers[0]!)}` : `${twin} IN (${params.list(numbers)})`;
+      return numbers.length === 1 ? `${twin} = ${bind(numbers[0]!)}` : `${twin} ${params.in(numbers)}`;
     }
     case 'date':
     case 'time':
@@ -376,7 +374,7 @@ function derivedCondition(
       if (!Number.isInteger(n)) throw identifierError(`bad IS key value '${v}' for ${d.keyword}`);
       return n;
     });
-    return `${alias}.${d.column} IN (${params.list(numbers)})`;
+    return `${alias}.${d.column} ${params.in(numbers)}`;
   }
   if (d.column === 'modalities_in_study') {
     const tests = values.map((v) =>
@@ -386,7 +384,7 @@ function derivedCondition(
   }
   return (
     `EXISTS (SELECT 1 FROM series ms JOIN instances mi ON mi.series = ms.id ` +
-    `WHERE ms.study = ${alias}.id AND mi.sop_class_uid IN (${params.list(values)}))`
+    `WHERE ms.study = ${alias}.id AND mi.sop_class_uid ${params.in(values)})`
   );
 }
 
@@ -439,9 +437,22 @@ function descendantExists(level: QueryLevel, deepest: QueryLevel, conditions: st
   return `EXISTS (SELECT 1 FROM ${from} WHERE ${link} AND ${conditions.join(' AND ')})`;
 }
 
+/**
+ * Any of the conditions, one per value of a key with several (ranges, patterns). Keys with
+ * more values than MAX_ALTERNATIVES are refused: each binds up to three values, and an
+ * engine's limits on bound values and expression size would fail the query less clearly.
+ */
 function any(conditions: string[]): string {
+  if (conditions.length > MAX_ALTERNATIVES) {
+    throw identifierError(
+      `a key with ${conditions.length} values: at most ${MAX_ALTERNATIVES} (UID lists have no limit)`,
+    );
+  }
   return conditions.length === 1 ? conditions[0]! : `(${conditions.map((c) => `(${c})`).join(' OR ')})`;
 }
+
+/** Values of one range or pattern key matched as alternatives, at most. */
+const MAX_ALTERNATIVES = 500;
 
 /**
  * The WHERE clause of a C-MOVE/C-GET (PS3.4 §C.4.2.2.1, §C.4.3.2.1): the unique key of the
@@ -469,7 +480,7 @@ export function planLocate(
     }
     if (values.some(hasWildcard)) throw identifierError(`${keyword} must not have wildcards`, command);
     const a = ATTRIBUTE_BY_TAG.get(tagOf(keyword))!;
-    where.push(`${TABLES[at].alias}.${a.column} IN (${params.list(values)})`);
+    where.push(`${TABLES[at].alias}.${a.column} ${params.in(values)}`);
     if (at === 'PATIENT') {
       const issuer = valuesOf(identifier, tagOf('IssuerOfPatientID'))[0];
       if (issuer) where.push(`p.issuer_of_patient_id = ${params.bind(issuer)}`);

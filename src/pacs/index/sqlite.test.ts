@@ -692,3 +692,47 @@ describe('SQLite index: a hierarchy that contradicts the one indexed', () => {
     index.close();
   });
 });
+
+describe('SQLite index: long lists in identifiers', () => {
+  test('UID lists of any length match (bound as one value past 200); other keys take 500 alternatives at most', () => {
+    const index = openSqliteIndex(':memory:');
+    index.add(SPECS.map(instance));
+    const stored = [...new Set(SPECS.map((s) => s.study))].sort();
+    const decoys = Array.from({ length: 50_000 }, (_, i) => `2.25.999.${i}`);
+    const studies = (uids: string[]) =>
+      [
+        ...index.find({
+          model: 'study',
+          level: 'STUDY',
+          identifier: query({ StudyInstanceUID: uids.join('\\') }),
+        }),
+      ]
+        .map((d) => d.string('StudyInstanceUID'))
+        .sort();
+    assert.deepEqual(studies([...decoys, ...stored]), stored);
+    assert.deepEqual(studies([stored[0]!, '2.25.999.1']), [stored[0]]);
+    // C-MOVE and C-GET locate by the same lists.
+    const sops = SPECS.map((s) => s.sop);
+    const locate = new DataSet();
+    locate.set('QueryRetrieveLevel', 'IMAGE');
+    locate.set('StudyInstanceUID', SPECS[0]!.study);
+    locate.set('SeriesInstanceUID', SPECS[0]!.series);
+    locate.set('SOPInstanceUID', [...decoys, ...sops]);
+    assert.deepEqual(
+      index.locate('study', 'IMAGE', locate).map((l) => l.sopInstanceUid),
+      SPECS.filter((s) => s.series === SPECS[0]!.series).map((s) => s.sop),
+    );
+    const names = Array.from({ length: 501 }, (_, i) => `Doe${i}*`).join('\\');
+    assert.throws(
+      () => [
+        ...index.find({
+          model: 'study',
+          level: 'STUDY',
+          identifier: query({ PatientName: names, StudyInstanceUID: '' }),
+        }),
+      ],
+      /a key with 501 values: at most 500/,
+    );
+    index.close();
+  });
+});
