@@ -98,6 +98,11 @@ export const DEFAULT_CONFIG: PacsConfig = {
   logLevel: 'info',
 };
 
+/** `dicom.maxDataSetMB` in bytes, or undefined for no limit. */
+export function maxDataSetBytes(config: PacsConfig): number | undefined {
+  return config.dicom.maxDataSetMB > 0 ? Math.floor(config.dicom.maxDataSetMB * 1e6) : undefined;
+}
+
 const ALL_PERMISSIONS: ModalityPermissions = { echo: true, store: true, find: true, move: true, get: true };
 
 /** A config problem, naming the key at fault (ARCHITECTURE.md: start-up fails naming the bad key). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger, PIXEL_DATA } from '../core/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { DataSet } from '../object/index.ts';
+import type { DataSet } from '../object/index.ts';
 import {
   type DicomServer,
   type FindYield,
@@ -14,10 +14,11 @@ import {
 } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
 import { StorageCommitmentService } from './commitment.ts';
-import type { PacsConfig } from './config.ts';
+import { maxDataSetBytes, type PacsConfig } from './config.ts';
+import { locateResource } from './http/levels.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
 import { openSqliteIndex } from './index/sqlite.ts';
-import type { InstanceLocation, PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
+import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { pacsApplicationEntity } from './outbound.ts';
 import { StorageQuota } from './quota.ts';
@@ -116,7 +117,13 @@ export async function startPacs(
       ? new StorageQuota(
           index,
           { maxBytes: config.storage.maxStorageMB * 1e6, whenFull: config.storage.whenFull },
-          (study) => removeResource({ index, storage, stability }, 'STUDY', study, locateStudy(index, study)),
+          (study) =>
+            removeResource(
+              { index, storage, stability },
+              'STUDY',
+              study,
+              locateResource(index, 'STUDY', study),
+            ),
           logger,
         )
       : undefined;
@@ -139,6 +146,7 @@ export async function startPacs(
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
 
   const ae = pacsApplicationEntity(config, logger);
+  const dataSetLimit = maxDataSetBytes(config);
   const handlers = {
     echo: async (ctx: RequestContext) =>
       (await allowed(ctx, 'echo')) ? Status.Success : Status.NotAuthorized,
@@ -228,7 +236,7 @@ export async function startPacs(
       ),
     // A storage SOP class newer than our dictionary, announced as storage (PS3.7 §D.3.3.6).
     acceptNewStorageSopClasses: true,
-    ...(config.dicom.maxDataSetMB > 0 ? { maxDataSetSize: Math.floor(config.dicom.maxDataSetMB * 1e6) } : {}),
+    ...(dataSetLimit !== undefined ? { maxDataSetSize: dataSetLimit } : {}),
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
     moveDestinations: (aeTitle) => {
@@ -341,11 +349,4 @@ async function reconcile(
       `reconciled the index with the files: ${added} indexed, ${orphans} orphan row(s) removed`,
     );
   }
-}
-
-/** The files of a study (what recycling deletes). */
-function locateStudy(index: PacsIndex, studyInstanceUid: string): InstanceLocation[] {
-  const identifier = new DataSet();
-  identifier.set('StudyInstanceUID', studyInstanceUid);
-  return index.locate('study', 'STUDY', identifier);
 }

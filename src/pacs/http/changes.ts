@@ -1,6 +1,5 @@
 import type { ChangeLogEntry } from '../index/types.ts';
-import { type HttpContext, queryParam, type Route } from './context.ts';
-import { badRequest } from './errors.ts';
+import { type HttpContext, paging, queryParam, type Route } from './context.ts';
 import { ROUTE, TYPE } from './levels.ts';
 
 /** Entries per page when `?limit` is not given, and the most one page holds (Orthanc's values). */
@@ -24,9 +23,8 @@ export function changeRoutes(ctx: HttpContext): Route[] {
           const last = index.lastChange();
           return { Changes: last ? [describe(last)] : [], Done: true, Last: last?.seq ?? 0 };
         }
-        const since = whole(queryParam(request, 'since'), 'since') ?? 0;
-        const limit = Math.min(whole(queryParam(request, 'limit'), 'limit') || DEFAULT_LIMIT, MAX_LIMIT);
-        const { entries, done } = index.changeLog(since, limit);
+        const { since, limit } = paging(request);
+        const { entries, done } = index.changeLog(since, Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT));
         return { Changes: entries.map(describe), Done: done, Last: entries.at(-1)?.seq ?? since };
       },
     },
@@ -39,15 +37,6 @@ export function changeRoutes(ctx: HttpContext): Route[] {
       },
     },
   ];
-}
-
-function whole(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text === '' || !Number.isSafeInteger(value) || value < 0) {
-    throw badRequest(`${name} must be a whole number, not ${JSON.stringify(text)}`);
-  }
-  return value;
 }
 
 function describe(entry: ChangeLogEntry): Record<string, unknown> {

@@ -1,12 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { readDicomFile } from '../../object/file.node.ts';
 import type { DicomFile } from '../../object/index.ts';
 import { fileBulkSource } from '../../pixel/bulk-source.node.ts';
 import { pixelWithNodeCodecs } from '../../pixel/codecs/load.node.ts';
 import type { RenderOptions } from '../../pixel/index.ts';
 import { type HttpContext, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
-import { checkId, locateResource } from './levels.ts';
+import { checkId, readInstance } from './levels.ts';
 
 /**
  * The images of stored instances, as Orthanc serves them: `/instances/{id}/frames` (frame
@@ -32,20 +31,7 @@ export function imageRoutes(ctx: HttpContext): Route[] {
 
   async function openInstance(request: FastifyRequest): Promise<{ id: string; file: DicomFile }> {
     const id = checkId('IMAGE', params(request).id!);
-    const location = locateResource(index, 'IMAGE', id)[0];
-    if (!location) throw notFound(`no instance ${id}`);
-    try {
-      return {
-        id,
-        file: await readDicomFile(storage.absolute(location.path), { bulkDataThreshold: BULK_THRESHOLD }),
-      };
-    } catch (error) {
-      throw new HttpError(
-        500,
-        'ERR_IO',
-        `instance ${id} is indexed but its file cannot be read: ${(error as Error).message}`,
-      );
-    }
+    return { id, file: await readInstance(index, storage, id, { bulkDataThreshold: BULK_THRESHOLD }) };
   }
 
   async function frameCountOf(file: DicomFile, id: string): Promise<number> {

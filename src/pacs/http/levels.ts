@@ -1,8 +1,10 @@
 import { isValidUid } from '../../core/index.ts';
 import type { Keyword } from '../../dictionary/index.ts';
-import { DataSet } from '../../object/index.ts';
+import { readDicomFile } from '../../object/file.node.ts';
+import { DataSet, type DicomFile, type ReadOptions } from '../../object/index.ts';
 import type { InstanceLocation, PacsIndex, QueryLevel } from '../index/types.ts';
-import { badRequest } from './errors.ts';
+import type { FileStorage } from '../storage/filesystem.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
 
 /**
  * The REST vocabulary of the four levels. Resources are named by their DICOM identifiers
@@ -77,4 +79,32 @@ export function locateResource(index: PacsIndex, level: QueryLevel, id: string):
   const identifier = new DataSet();
   identifier.set(ID_KEY[level], id);
   return index.locate(level === 'PATIENT' ? 'patient' : 'study', level, identifier);
+}
+
+/** Where an indexed instance's file is; 404 when the index has no such instance. */
+export function instanceFile(index: PacsIndex, id: string): InstanceLocation {
+  const location = locateResource(index, 'IMAGE', id)[0];
+  if (!location) throw notFound(`no instance ${id}`);
+  return location;
+}
+
+/** The 500 for an indexed instance whose file cannot be opened or parsed. */
+export function unreadable(id: string, error: unknown): HttpError {
+  const message = (error as Error).message;
+  return new HttpError(500, 'ERR_IO', `instance ${id} is indexed but its file cannot be read: ${message}`);
+}
+
+/** An indexed instance's file, read with `options` (404 if not indexed, 500 if unreadable). */
+export async function readInstance(
+  index: PacsIndex,
+  storage: FileStorage,
+  id: string,
+  options: ReadOptions,
+): Promise<DicomFile> {
+  const path = storage.absolute(instanceFile(index, id).path);
+  try {
+    return await readDicomFile(path, options);
+  } catch (error) {
+    throw unreadable(id, error);
+  }
 }

@@ -3,14 +3,26 @@ import { Readable } from 'node:stream';
 import { PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
-import { readDicomFile } from '../../object/file.node.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
 import { type HttpContext, isStream, jsonObject, paging, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
-import { CHILD, checkId, ID_KEY, LEVELS, locateResource, PARENT, parseLevel, ROUTE, TYPE } from './levels.ts';
+import {
+  CHILD,
+  checkId,
+  ID_KEY,
+  instanceFile,
+  LEVELS,
+  locateResource,
+  PARENT,
+  parseLevel,
+  ROUTE,
+  readInstance,
+  TYPE,
+  unreadable,
+} from './levels.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
 
 /**
@@ -175,17 +187,6 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     return out;
   }
 
-  function fileOf(id: string): InstanceLocation {
-    const location = locate('IMAGE', id)[0];
-    if (!location) throw notFound(`no instance ${id}`);
-    return location;
-  }
-
-  function unreadable(id: string, error: unknown): HttpError {
-    const message = (error as Error).message;
-    return new HttpError(500, 'ERR_IO', `instance ${id} is indexed but its file cannot be read: ${message}`);
-  }
-
   async function remove(level: QueryLevel, id: string): Promise<Record<string, unknown>> {
     const located = locate(level, id);
     if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
@@ -325,7 +326,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         const id = checkId('IMAGE', params(request).id!);
         let handle: FileHandle;
         try {
-          handle = await open(storage.absolute(fileOf(id).path), 'r');
+          handle = await open(storage.absolute(instanceFile(index, id).path), 'r');
         } catch (error) {
           throw error instanceof HttpError ? error : unreadable(id, error);
         }
@@ -343,13 +344,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       url: '/instances/:id/tags',
       async handler(request, reply) {
         const id = checkId('IMAGE', params(request).id!);
-        const path = storage.absolute(fileOf(id).path);
-        let file: Awaited<ReturnType<typeof readDicomFile>>;
-        try {
-          file = await readDicomFile(path, { stopAtTag: PIXEL_DATA });
-        } catch (error) {
-          throw unreadable(id, error);
-        }
+        const file = await readInstance(index, storage, id, { stopAtTag: PIXEL_DATA });
         if (queryParam(request, 'simplify') !== undefined) return simplify(file.dataset);
         return reply.type('application/json').send(dicomJsonToString(dataSetToJson(file.dataset)));
       },
@@ -360,13 +355,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       url: '/instances/:id/simplified-tags',
       async handler(request) {
         const id = checkId('IMAGE', params(request).id!);
-        try {
-          return simplify(
-            (await readDicomFile(storage.absolute(fileOf(id).path), { stopAtTag: PIXEL_DATA })).dataset,
-          );
-        } catch (error) {
-          throw error instanceof HttpError ? error : unreadable(id, error);
-        }
+        return simplify((await readInstance(index, storage, id, { stopAtTag: PIXEL_DATA })).dataset);
       },
     },
   );

@@ -9,6 +9,7 @@ import {
   findMetaStart,
 } from '../../object/index.ts';
 import { readMeta } from '../../object/part10.ts';
+import { maxDataSetBytes } from '../config.ts';
 import { ingest } from '../ingest.ts';
 import { type HttpContext, isStream, type Route } from './context.ts';
 import { badRequest, HttpError } from './errors.ts';
@@ -176,8 +177,7 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
           return { ID: uid, Status: 'AlreadyStored' };
         }
         // dicom.maxDataSetMB bounds uploads as it bounds C-STOREs.
-        const limit = config.dicom.maxDataSetMB > 0 ? Math.floor(config.dicom.maxDataSetMB * 1e6) : undefined;
-        const data = new DataStream(undefined, limit);
+        const data = new DataStream(undefined, maxDataSetBytes(config));
         const pump = (async () => {
           try {
             if (head.rest.length > 0) await data.push(head.rest);
