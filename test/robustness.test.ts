@@ -58,6 +58,31 @@ function survive(
   return typed;
 }
 
+/** Errors nothing caught while a test ran (a decoder that throws from a socket callback). */
+function watchUncaught(): { errors: unknown[]; stop(): void } {
+  const errors: unknown[] = [];
+  const record = (error: unknown) => errors.push(error);
+  process.on('uncaughtException', record);
+  process.on('unhandledRejection', record);
+  return {
+    errors,
+    stop() {
+      process.off('uncaughtException', record);
+      process.off('unhandledRejection', record);
+    },
+  };
+}
+
+/** A C-ECHO command without data set on presentation context 1, in one P-DATA-TF. */
+function commandPdu(fields: Parameters<typeof encodeCommand>[0]): Uint8Array {
+  const data = encodeCommand({
+    CommandDataSetType: 0x0101,
+    AffectedSOPClassUID: '1.2.840.10008.1.1',
+    ...fields,
+  });
+  return encodePdu({ type: 'P-DATA-TF', pdvs: [{ contextId: 1, isCommand: true, isLast: true, data }] });
+}
+
 /** A PACS in a fresh folder, on loopback, that parses every instance it is sent. */
 async function scratchPacs(): Promise<{ pacs: Pacs; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-pacs-'));
@@ -209,10 +234,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   test('an SCP fed mutated association requests and P-DATA keeps serving, leaks no association, and nothing throws', {
     timeout: 60_000,
   }, async () => {
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onUncaught);
+    const uncaught = watchUncaught();
     const scp = new ApplicationEntity({
       aeTitle: 'ANY-SCP',
       timeouts: { artim: 200, acse: 500, idle: 1000, dimse: 2000 },
@@ -223,22 +245,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
       handlers: { echo: async () => 0, store: async (req) => void (await req.data.discard()) },
     });
     // A valid C-ECHO-RQ in a P-DATA-TF, to follow an accepted association.
-    const echo = encodePdu({
-      type: 'P-DATA-TF',
-      pdvs: [
-        {
-          contextId: 1,
-          isCommand: true,
-          isLast: true,
-          data: encodeCommand({
-            CommandField: 0x0030,
-            MessageID: 1,
-            CommandDataSetType: 0x0101,
-            AffectedSOPClassUID: '1.2.840.10008.1.1',
-          }),
-        },
-      ],
-    });
+    const echo = commandPdu({ CommandField: 0x0030, MessageID: 1 });
     const next = random(7000);
     const send = (bytes: Uint8Array) =>
       new Promise<void>((resolve) => {
@@ -280,10 +287,9 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.equal(server.associations.size, 0);
-      assert.deepEqual(uncaught, []);
+      assert.deepEqual(uncaught.errors, []);
     } finally {
-      process.off('uncaughtException', onUncaught);
-      process.off('unhandledRejection', onUncaught);
+      uncaught.stop();
       await server.close({ abort: true });
     }
   });
@@ -291,27 +297,8 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   test('an SCU answered with mutated A-ASSOCIATE-ACs and responses fails typed or succeeds, never hangs', {
     timeout: 60_000,
   }, async () => {
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', onUncaught);
-    process.on('unhandledRejection', onUncaught);
-    const response = encodePdu({
-      type: 'P-DATA-TF',
-      pdvs: [
-        {
-          contextId: 1,
-          isCommand: true,
-          isLast: true,
-          data: encodeCommand({
-            CommandField: 0x8030,
-            MessageIDBeingRespondedTo: 1,
-            CommandDataSetType: 0x0101,
-            Status: 0,
-            AffectedSOPClassUID: '1.2.840.10008.1.1',
-          }),
-        },
-      ],
-    });
+    const uncaught = watchUncaught();
+    const response = commandPdu({ CommandField: 0x8030, MessageIDBeingRespondedTo: 1, Status: 0 });
     const next = random(8000);
     // Each connection gets the next reply: a mutated AC, or a valid AC and a mutated response.
     let reply: Uint8Array[] = [];
@@ -352,11 +339,10 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
         const took = performance.now() - started;
         assert.ok(took < 3000, `round ${round}: ${took.toFixed(0)} ms`);
       }
-      assert.deepEqual(uncaught, []);
+      assert.deepEqual(uncaught.errors, []);
       assert.ok(succeeded < Math.ceil(ROUNDS / 5), 'some mutations must fail');
     } finally {
-      process.off('uncaughtException', onUncaught);
-      process.off('unhandledRejection', onUncaught);
+      uncaught.stop();
       await new Promise<void>((resolve) => peer.close(() => resolve()));
     }
   });
