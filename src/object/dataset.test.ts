@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DicomError } from '../core/errors.ts';
 import { DataSet } from './dataset.ts';
@@ -6,6 +7,23 @@ import { readDataSet, readDicom } from './part10.ts';
 import { writeDicom } from './part10-writer.ts';
 
 describe('DataSet', () => {
+  test('a public text element sent as UN reads as its dictionary VR; it stays UN in the file', () => {
+    // pydicom's rtdose_rle.dcm has its UIDs, dates and names as UN (PS3.5 §6.2.2).
+    const bytes = readFileSync(new URL('../../test/fixtures/pydicom/rtdose_rle.dcm', import.meta.url));
+    const file = readDicom(bytes);
+    assert.equal(file.dataset.element(0x00080016)?.vr, 'UN');
+    assert.equal(file.dataset.string('SOPClassUID'), '1.2.840.10008.5.1.4.1.1.481.2');
+    assert.equal(file.dataset.string('SOPInstanceUID'), '1.9.999.999.99.9.9999.9999.20030818153516');
+    assert.equal(file.dataset.string('InstanceCreationDate'), '20030903');
+    // Binary VRs stay bytes: their byte order as UN is not certain.
+    const ds = new DataSet();
+    ds.set(0x00280010, new Uint8Array([0, 2]), 'UN');
+    assert.deepEqual(ds.values(0x00280010), new Uint8Array([0, 2]));
+    // Written back as it came.
+    const again = writeDicom(file.dataset, { transferSyntax: file.transferSyntax.uid });
+    assert.equal(readDicom(again).dataset.element(0x00080016)?.vr, 'UN');
+  });
+
   test('typed values by keyword: single for VM 1, arrays otherwise, numbers for IS/DS', () => {
     const ds = new DataSet();
     ds.set('PatientName', 'Doe^Jane');

@@ -1,6 +1,7 @@
 import { DicomError } from '../core/errors.ts';
 import { formatDS } from '../core/values/numbers.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
+import { lookupTag } from '../dictionary/index.ts';
 import type { SpecificCharacterSet } from '../encoding/charset/index.ts';
 import { swapped } from './byte-swap.ts';
 import type { DataSet } from './dataset.ts';
@@ -43,14 +44,14 @@ function trimValue(text: string, vr: VR): string {
 }
 
 /** The text of an element as stored, decoded but not split or trimmed. */
-export function decodeText(element: Element, charset: SpecificCharacterSet): string {
+export function decodeText(element: Element, charset: SpecificCharacterSet, vr: VR = element.vr): string {
   const bytes = element.bytes;
   if (!bytes) return '';
-  const info = vrInfo(element.vr);
-  if (info.usesCharset && !charset.isDefault) return charset.decode(bytes, element.vr);
+  const info = vrInfo(vr);
+  if (info.usesCharset && !charset.isDefault) return charset.decode(bytes, vr);
   if (info.usesCharset) {
     for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i]! > 0x7f || bytes[i] === 0x1b) return charset.decode(bytes, element.vr);
+      if (bytes[i]! > 0x7f || bytes[i] === 0x1b) return charset.decode(bytes, vr);
     }
   }
   return latin1(bytes);
@@ -82,12 +83,12 @@ export function decodeValue(element: Element, charset: SpecificCharacterSet): Va
   if (element.cache !== undefined) return element.cache as Value;
   const bytes = element.bytes;
   if (!bytes) return undefined;
-  const vr = element.vr;
+  const vr = element.vr === 'UN' ? (textVRInDictionary(element.tag) ?? 'UN') : element.vr;
   const info = vrInfo(vr);
   let value: Value;
   switch (info.kind) {
     case 'text': {
-      const strings = splitText(decodeText(element, charset), vr);
+      const strings = splitText(decodeText(element, charset, vr), vr);
       value = vr === 'IS' || vr === 'DS' ? strings.map((s) => parseNumber(s, vr)) : strings;
       break;
     }
@@ -100,6 +101,19 @@ export function decodeValue(element: Element, charset: SpecificCharacterSet): Va
   }
   element.cache = value;
   return value;
+}
+
+/**
+ * The dictionary's VR for a tag when it is a text VR. A writer that did not know a public
+ * element sends it as UN (PS3.5 §6.2.2); its value is still the text of the real VR, which
+ * the data set's accessors then read as such (pydicom does the same), so that an RT Dose
+ * with its SOP Class UID as UN names its class instead of the value's first byte. Binary
+ * VRs stay bytes: their byte order as UN is not certain. The element keeps VR UN, so files,
+ * dumps and DICOM JSON show and write it as it was.
+ */
+function textVRInDictionary(tag: number): VR | undefined {
+  const vr = lookupTag(tag)?.vr;
+  return vr !== undefined && vrInfo(vr).kind === 'text' ? vr : undefined;
 }
 
 export function decodeNumbers(bytes: Uint8Array, vr: VR, littleEndian: boolean): number[] | bigint[] {
