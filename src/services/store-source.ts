@@ -16,6 +16,7 @@ import {
 import { COMPRESSED_CODEC_UIDS } from '../pixel/codecs/compressed-uids.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { defaultCodecs } from '../pixel/codecs/registry.ts';
+import { quickHeader } from './quick-header.ts';
 
 /**
  * Bytes of a data set already encoded in `transferSyntax` (without file meta), e.g. piped
@@ -343,6 +344,17 @@ async function headerFrom(
     let kept = false;
     try {
       const bytesRead = await readFromStart(bytes);
+      const quick = quickHeader(bytes.subarray(0, bytesRead), size);
+      if (quick) {
+        kept = pooled !== undefined && bytesRead === size;
+        return {
+          ...quick,
+          hasMeta: true,
+          streamable: true,
+          size,
+          ...(kept ? { whole: bytes, pooled: pooled! } : {}),
+        };
+      }
       try {
         const head = readDicom(bytes.subarray(0, bytesRead), {
           stopAtTag: SOP_INSTANCE_UID + 1,
