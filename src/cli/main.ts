@@ -4,9 +4,16 @@ import { Command, CommanderError } from 'commander';
 import {
   argumentsLine,
   type DcmtkAliases,
+  EndOfRun,
   expandCommandFiles,
   translateDcmtkArgs,
 } from './common/dcmtk-args.ts';
+
+/**
+ * Options of DCMTK's tools that act alone (OFCommandLine's exclusive options): with one of
+ * them the tool needs none of its parameters (`echoscu +cc` lists the ciphersuites).
+ */
+const EXCLUSIVE_OPTIONS = new Set(['--list-ciphers', '--verify-cert', '--is-root-cert']);
 
 interface CommandModule {
   command(): Command;
@@ -63,10 +70,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   transcode: async () => ({ command: (await import('./pixel.ts')).transcodeCommand }),
 };
 
+const VERSION = '0.1.0';
+
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('dicomkit')
     .description('DICOM toolkit and PACS: files, network tools compatible with DCMTK, and a PACS server')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError();
   const [command, ...rest] = argv;
   // A known command loads alone, --version none; anything else (help, a typo) needs the list.
@@ -94,12 +103,26 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  if (sub && aliases && args.includes('--version')) {
+    // DCMTK's tools print their version and the libraries they use.
+    process.stdout.write(
+      `dicomkit ${command}: v${VERSION}\n\nExternal libraries used:\n- Node.js ${process.version}\n- OpenSSL ${process.versions.openssl}\n- zlib ${process.versions.zlib}\n`,
+    );
+    return;
+  }
+  if (sub && args.some((arg) => EXCLUSIVE_OPTIONS.has(arg))) {
+    for (const argument of sub.registeredArguments) argument.required = false;
+  }
   if (aliases && args.includes('--arguments') && logsInfo(args)) {
     process.stderr.write(`I: ${argumentsLine(command!, args.slice(1))}\nI: \n`);
   }
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (error) {
+    if (error instanceof EndOfRun) {
+      process.exitCode = error.exitCode;
+      return;
+    }
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : 1;
       return;

@@ -23,8 +23,8 @@ import {
 import { NET_EXIT } from './common/exit.ts';
 import { isSafeUid, modalityOf, receivedFileName } from './common/file-names.ts';
 import {
+  ACCEPTOR_NETWORK_ALIASES,
   addAcceptorOptions,
-  BASE_NETWORK_ALIASES,
   Console,
   type NetworkCliOptions,
   reportFailure,
@@ -42,11 +42,10 @@ import { logServerEvents } from './common/server-events.ts';
 import { acceptedSyntaxes, addPreferenceOptions, preferenceAliases } from './common/transfer-syntaxes.ts';
 
 export const STORESCP_ALIASES = {
-  ...BASE_NETWORK_ALIASES,
+  ...ACCEPTOR_NETWORK_ALIASES,
   ...OUTPUT_ENCODING_ALIASES,
   ...PROFILE_ALIASES,
   ...preferenceAliases(),
-  '-vc': '--verify-peer-cert',
   '-od': '--output-directory',
   '-ss': '--sort-conc-studies',
   '-su': '--sort-on-study-uid',

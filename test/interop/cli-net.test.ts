@@ -6,6 +6,7 @@
 // dicomkit's storescu into both storescps, TLS both ways, every tool's help and unknown flags,
 // DCMTK's exit codes, and the progress bar on a terminal only.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,7 @@ import {
   startDicomkit,
   startStorescp,
   TOOLS,
+  type Tool,
 } from '../helpers/cli-runs.ts';
 import {
   type BackgroundPeer,
@@ -40,7 +42,7 @@ import {
 } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 import { isSpare, storedNames } from '../helpers/stored-files.ts';
-import { selfSignedCertificate } from '../helpers/tls.ts';
+import { selfSignedCertificate, type TestPki, testPki } from '../helpers/tls.ts';
 
 for (const program of [
   'dcmqrscp',
@@ -1565,6 +1567,150 @@ describe('TLS options of the tools', () => {
     } finally {
       await Promise.all(scps.map((s) => s.stop()));
     }
+  });
+});
+
+describe('TLS profiles, ciphersuites, CRLs, DER keys, passwords (DCMTK dcmtls options)', () => {
+  let pki: TestPki;
+  before(() => {
+    pki = testPki(fresh('pki'));
+  });
+
+  test('each profile meets its DCMTK twin and refuses a peer it shares no suite with; +cs adds a suite', {
+    timeout: 60_000,
+  }, async () => {
+    const server = ['+tls', pki.server.key, pki.server.cert, '+cf', pki.ca];
+    const client = ['+tls', pki.good.key, pki.good.cert, '+cf', pki.ca];
+    const [dkExtended, dtAes] = await Promise.all([freePort(), freePort()]);
+    const scps = await Promise.all([
+      startStorescp('dicomkit', [...server, '+pz', '-od', fresh('tls-pz')], dkExtended),
+      startStorescp('dcmtk', [...server, '+pa', '-od', fresh('tls-pa')], dtAes),
+    ]);
+    try {
+      const echo = (tool: Tool, port: number, ...extra: string[]) =>
+        runTool(tool, 'echoscu', [...client, ...extra, '127.0.0.1', String(port)]);
+      const runs = await Promise.all([
+        // Extended BCP 195 (TLS 1.2, GCM suites): DCMTK's default and +pz get in, +pa (AES128-SHA) not.
+        echo('dcmtk', dkExtended),
+        echo('dcmtk', dkExtended, '+pz'),
+        echo('dcmtk', dkExtended, '+pa'),
+        // The retired AES profile: ours with +pa, or our default plus +cs of its suite; not our default.
+        echo('dicomkit', dtAes, '+pa'),
+        echo('dicomkit', dtAes, '+cs', 'TLS_RSA_WITH_AES_128_CBC_SHA'),
+        echo('dicomkit', dtAes),
+      ]);
+      assert.deepEqual(
+        runs.map((r) => r.status),
+        [0, 0, 1, 0, 0, 1],
+        runs.map((r) => r.stderr).join('\n'),
+      );
+    } finally {
+      await Promise.all(scps.map((s) => s.stop()));
+    }
+  });
+
+  test('+crl refuses a revoked client certificate; -der keys, +pw, +ps and -pw; +vc and +rc as echoscu', {
+    timeout: 60_000,
+  }, async () => {
+    const port = await freePort();
+    const scp = await startStorescp(
+      'dicomkit',
+      ['+tls', pki.server.key, pki.server.cert, '+cf', pki.ca, '+crl', pki.crl, '-od', fresh('tls-crl')],
+      port,
+    );
+    try {
+      const echo = (tool: Tool, key: string, cert: string, ...extra: string[]) =>
+        runTool(tool, 'echoscu', ['+tls', key, cert, '+cf', pki.ca, ...extra, '127.0.0.1', String(port)]);
+      const runs = await Promise.all([
+        echo('dcmtk', pki.good.key, pki.good.cert),
+        echo('dcmtk', pki.revoked.key, pki.revoked.cert),
+        echo('dicomkit', pki.good.key, pki.good.cert),
+        echo('dicomkit', pki.revoked.key, pki.revoked.cert),
+        // DER key and certificate, and a DER CA certificate, all under -der.
+        runTool('dicomkit', 'echoscu', [
+          '-der',
+          '+tls',
+          pki.goodDer.key,
+          pki.goodDer.cert,
+          '+cf',
+          pki.caDer,
+          '127.0.0.1',
+          String(port),
+        ]),
+        echo('dicomkit', pki.goodEncryptedKey, pki.good.cert, '+pw', 'secret'),
+        echo('dicomkit', pki.goodEncryptedKey, pki.good.cert, '+pw', 'wrong'),
+        echo('dicomkit', pki.goodEncryptedKey, pki.good.cert, '-pw'),
+      ]);
+      assert.deepEqual(
+        runs.map((r) => r.status),
+        [0, 1, 0, 1, 0, 0, 1, 1],
+        runs.map((r) => r.stderr).join('\n'),
+      );
+      assert.match(runs[6]!.stderr, /^F: cannot load private key file '.*good\.enc\.key': .*bad decrypt/m);
+      // +ps (the default): the password is read from the terminal, here standard input.
+      const prompted = spawnSync(
+        process.execPath,
+        [
+          resolve('bin/dicomkit.js'),
+          'echoscu',
+          '+tls',
+          pki.goodEncryptedKey,
+          pki.good.cert,
+          '+cf',
+          pki.ca,
+          '127.0.0.1',
+          String(port),
+        ],
+        { input: 'secret\n', encoding: 'utf8', timeout: 20_000 },
+      );
+      assert.equal(prompted.status, 0, prompted.stderr);
+      assert.match(prompted.stderr, /Enter PEM pass phrase for /);
+    } finally {
+      await scp.stop();
+    }
+    // Offline checks: same verdicts, lines and exit codes as DCMTK's echoscu.
+    const offline = async (...args: string[]) =>
+      Promise.all(TOOLS.map((tool) => runTool(tool, 'echoscu', ['+tla', ...args])));
+    for (const [args, status] of [
+      [['+cf', pki.ca, '+vc', pki.good.cert], 0],
+      [['+cf', pki.good.cert, '+vc', pki.revoked.cert], 22],
+      [['+rc', pki.ca], 0],
+      [['+rc', pki.good.cert], 22],
+    ] as const) {
+      const [ours, theirs] = await offline(...args);
+      assert.equal(ours!.status, status, `${args.join(' ')}: ${ours!.stderr}`);
+      assert.equal(theirs!.status, status, `${args.join(' ')}: ${theirs!.stdout}`);
+      const verdict = (text: string) => text.split('\n').find((l) => /^(Verification|Certificate) /.test(l));
+      assert.equal(verdict(ours!.stdout), verdict(theirs!.stdout));
+    }
+  });
+
+  test("+cc lists what OpenSSL can do, including the profiles' suites; TLS options without +tls are refused", {
+    timeout: 30_000,
+  }, async () => {
+    const [ours, theirs] = await Promise.all(TOOLS.map((tool) => runTool(tool, 'echoscu', ['+cc'])));
+    assert.equal(ours!.status, 0);
+    assert.equal(theirs!.status, 0);
+    const suites = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^ {2}TLS_/.test(l))
+        .map((l) => l.trim());
+    const listed = suites(ours!.stdout);
+    for (const suite of [
+      'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+      'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384',
+      'TLS_RSA_WITH_AES_128_CBC_SHA',
+    ])
+      assert.ok(listed.includes(suite), suite);
+    // Every TLS 1.2 suite DCMTK lists on this machine's OpenSSL, we list too.
+    for (const suite of suites(theirs!.stdout)) assert.ok(listed.includes(suite), `${suite} missing`);
+    const refused = await runTool('dicomkit', 'echoscu', ['+pz', '127.0.0.1', '104']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /--profile-bcp195-ex only allowed with --enable-tls/);
+    const version = await runTool('dicomkit', 'storescu', ['--version']);
+    assert.equal(version.status, 0);
+    assert.match(version.stdout, /^dicomkit storescu: v\d/);
   });
 });
 

@@ -36,6 +36,19 @@ export function translateDcmtkArgs(
   return out;
 }
 
+/** A command line the tool cannot act on: DCMTK's exit code 1 and one line saying why. */
+export class UsageError extends Error {}
+
+/**
+ * Thrown by an option that does its work alone and ends the run (DCMTK's exclusive options:
+ * --list-ciphers, --verify-cert, ...): the tool exits with `exitCode` and prints nothing more.
+ */
+export class EndOfRun extends Error {
+  constructor(readonly exitCode: number) {
+    super(`end of run, exit code ${exitCode}`);
+  }
+}
+
 /** Options every tool shares, with DCMTK's spellings. */
 export const COMMON_ALIASES: DcmtkAliases = {
   '-q': '--quiet',

@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createLogger, type Logger, type LogLevel, SILENT_LOGGER } from '../../core/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
@@ -12,7 +10,18 @@ import {
   AssociationRejectedError,
   type ServiceHandlers,
 } from '../../services/index.ts';
-import { COMMON_ALIASES, type DcmtkAliases } from './dcmtk-args.ts';
+import { COMMON_ALIASES, type DcmtkAliases, UsageError } from './dcmtk-args.ts';
+import {
+  ACCEPTOR_TLS_ALIASES,
+  addTlsOptions,
+  clientTls,
+  REQUESTOR_TLS_ALIASES,
+  TLS_ALIASES,
+  type TlsCliOptions,
+} from './tls.ts';
+
+export { clientTls, serverTls } from './tls.ts';
+export { UsageError };
 
 /** DCMTK's spellings of the logging, timeout, PDU and TLS options every network tool shares. */
 export const BASE_NETWORK_ALIASES: DcmtkAliases = {
@@ -24,24 +33,21 @@ export const BASE_NETWORK_ALIASES: DcmtkAliases = {
   '-ts': '--socket-timeout',
   '-pdu': '--max-pdu',
   '-aet': '--aetitle',
-  '-tls': '--disable-tls',
-  '+tls': ['--tls-key', '--tls-cert'],
-  '--enable-tls': ['--tls-key', '--tls-cert'],
-  '+pw': '--use-passwd',
-  '-pw': '--null-passwd',
-  '-pem': '--pem-keys',
-  '+cf': '--add-cert-file',
-  '+cd': '--add-cert-dir',
-  '-rc': '--require-peer-cert',
-  '-ic': '--ignore-peer-cert',
+  ...TLS_ALIASES,
+};
+
+/** ...and those of storescp (and movescu's listener, which takes the requestor's). */
+export const ACCEPTOR_NETWORK_ALIASES: DcmtkAliases = {
+  ...BASE_NETWORK_ALIASES,
+  ...ACCEPTOR_TLS_ALIASES,
 };
 
 /** ...and those of the tools that request associations (echoscu, storescu, findscu, movescu, getscu). */
 export const NETWORK_ALIASES: DcmtkAliases = {
   ...BASE_NETWORK_ALIASES,
+  ...REQUESTOR_TLS_ALIASES,
   '-aec': '--call',
   '-to': '--timeout',
-  '+tla': '--anonymous-tls',
   '-usr': '--user',
   '-pwd': '--password',
   '-epw': '--empty-password',
@@ -49,7 +55,7 @@ export const NETWORK_ALIASES: DcmtkAliases = {
   '-rsp': '--pos-response',
 };
 
-export interface NetworkCliOptions {
+export interface NetworkCliOptions extends TlsCliOptions {
   aetitle: string;
   call: string;
   timeout?: string;
@@ -57,16 +63,6 @@ export interface NetworkCliOptions {
   acseTimeout?: string;
   dimseTimeout?: string;
   maxPdu?: string;
-  disableTls?: boolean;
-  tlsKey?: string;
-  tlsCert?: string;
-  usePasswd?: string;
-  nullPasswd?: boolean;
-  anonymousTls?: boolean;
-  addCertFile?: string[];
-  addCertDir?: string[];
-  ignorePeerCert?: boolean;
-  verifyPeerCert?: boolean;
   verbosePc?: boolean;
   logLevel?: string;
   verbose?: boolean;
@@ -83,8 +79,6 @@ export interface NetworkCliOptions {
   posResponse?: boolean;
   maxSendPdu?: string;
 }
-
-const collect = (v: string, all: string[] = []): string[] => [...all, v];
 
 /** -q, -v, -d, -ll, +v: DCMTK's logging options. */
 export function addLogOptions(command: Command): Command {
@@ -106,24 +100,8 @@ function addTransportOptions(command: Command, role: 'requestor' | 'acceptor'): 
     .option('--socket-timeout <seconds>', 'abort an association silent for this long (DCMTK -ts)')
     .option('--acse-timeout <seconds>', 'timeout for ACSE messages (DCMTK -ta, default 30)')
     .option('--dimse-timeout <seconds>', 'timeout for DIMSE messages (DCMTK -td, default 60)')
-    .option('--max-pdu <bytes>', 'set max receive pdu to n bytes, 4096.. (DCMTK -pdu, default 1048576)')
-    .option('--disable-tls', 'use normal TCP/IP connection (DCMTK -tls, default)')
-    .option('--tls-key <file>', 'TLS private key, PEM (DCMTK +tls / --enable-tls KEY CERT)')
-    .option('--tls-cert <file>', 'TLS certificate, PEM (DCMTK +tls / --enable-tls KEY CERT)');
-  if (role === 'requestor') {
-    command.option('--anonymous-tls', 'use secure TLS connection without certificate (DCMTK +tla)');
-  }
-  command
-    .option('--use-passwd <password>', 'password of the private key (DCMTK +pw)')
-    .option('--null-passwd', 'use empty string as password (DCMTK -pw)')
-    .option('--pem-keys', 'read keys and certificates as PEM file (DCMTK -pem, the only format)')
-    .option('--add-cert-file <file>', 'add certificate file to list of certificates (DCMTK +cf)', collect)
-    .option('--add-cert-dir <dir>', 'add certificates in dir to list of certificates (DCMTK +cd)', collect)
-    .option('--require-peer-cert', 'verify peer certificate, fail if absent (DCMTK -rc, default)')
-    .option('--ignore-peer-cert', "don't verify peer certificate (DCMTK -ic)");
-  if (role === 'acceptor') {
-    command.option('--verify-peer-cert', 'verify peer certificate if present (DCMTK -vc)');
-  }
+    .option('--max-pdu <bytes>', 'set max receive pdu to n bytes, 4096.. (DCMTK -pdu, default 1048576)');
+  addTlsOptions(command, role);
   return command;
 }
 
@@ -212,9 +190,6 @@ export class Console {
   }
 }
 
-/** A command line the tool cannot act on: DCMTK's exit code 1 and one line saying why. */
-export class UsageError extends Error {}
-
 function seconds(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -249,51 +224,6 @@ export function applicationEntity(options: NetworkCliOptions, console: Console):
     logger: console.logger,
     ...(maxPduLength ? { maxPduLength } : {}),
   });
-}
-
-function certificates(options: NetworkCliOptions): Buffer[] {
-  const files = [...(options.addCertFile ?? [])];
-  for (const dir of options.addCertDir ?? []) {
-    for (const name of readdirSync(dir).sort()) {
-      if (statSync(join(dir, name)).isFile()) files.push(join(dir, name));
-    }
-  }
-  return files.map((f) => readFileSync(f));
-}
-
-function keyAndCert(options: NetworkCliOptions): { key: Buffer; cert: Buffer; passphrase?: string } {
-  if (!options.tlsCert) throw new UsageError('+tls needs a private key file and a certificate file');
-  return {
-    key: readFileSync(options.tlsKey!),
-    cert: readFileSync(options.tlsCert),
-    ...(options.usePasswd !== undefined ? { passphrase: options.usePasswd } : {}),
-    ...(options.nullPasswd ? { passphrase: '' } : {}),
-  };
-}
-
-/** Client TLS options from DCMTK's flags, or undefined for plain TCP. */
-export function clientTls(options: NetworkCliOptions): ConnectionOptions | undefined {
-  if (options.disableTls || (!options.tlsKey && !options.anonymousTls)) return undefined;
-  const ca = certificates(options);
-  return {
-    ...(options.tlsKey ? keyAndCert(options) : {}),
-    ...(ca.length > 0 ? { ca } : {}),
-    rejectUnauthorized: !options.ignorePeerCert,
-    // DCMTK checks the certificate chain, not the host name.
-    checkServerIdentity: () => undefined,
-  };
-}
-
-/** Server TLS options: our key and certificate; clients must show one unless -ic / -vc. */
-export function serverTls(options: NetworkCliOptions): TlsOptions | undefined {
-  if (options.disableTls || !options.tlsKey) return undefined;
-  const ca = certificates(options);
-  return {
-    ...keyAndCert(options),
-    ...(ca.length > 0 ? { ca } : {}),
-    requestCert: !options.ignorePeerCert,
-    rejectUnauthorized: !options.ignorePeerCert && !options.verifyPeerCert,
-  };
 }
 
 export function peerPort(peer: string, port: string): { host: string; port: number } {
