@@ -78,6 +78,7 @@ interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions, OutputEn
   filenameExtension?: string;
   ignore?: boolean;
   refuse?: boolean;
+  reject?: boolean;
   host: string;
   execOnReception?: string;
   execOnEostudy?: string;
@@ -100,6 +101,21 @@ const REFUSE_ALL: AccessControl = {
     rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven),
     why: 'refusing association (--refuse)',
   }),
+};
+
+/**
+ * --reject: a request without an Implementation Class UID (PS3.7 §D.3.3.2 makes it
+ * mandatory) gets A-ASSOCIATE-RJ permanent, service user, no reason given, as DCMTK's.
+ */
+const REJECT_WITHOUT_IMPLEMENTATION_UID: AccessControl = {
+  check: (requester) =>
+    requester.implementationClassUid
+      ? { allowed: true }
+      : {
+          allowed: false,
+          rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven),
+          why: 'No Implementation Class UID provided (--reject)',
+        },
 };
 
 const STUDY_INSTANCE_UID = 0x0020000d;
@@ -225,6 +241,7 @@ export function storescpCommand(): Command {
     )
     .option('--ignore', 'ignore store data, receive but do not store (DCMTK --ignore)')
     .option('--refuse', 'refuse association (DCMTK --refuse)')
+    .option('--reject', 'reject association if no implementation class UID (DCMTK --reject)')
     .option(
       '--normal',
       'accepted for DCMTK compatibility (DCMTK -B): objects are written as received unless an output option below asks otherwise',
@@ -447,7 +464,11 @@ export function storescpCommand(): Command {
                   ),
                 }),
             ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),
-            ...(options.refuse ? { accessControl: REFUSE_ALL } : {}),
+            ...(options.refuse
+              ? { accessControl: REFUSE_ALL }
+              : options.reject
+                ? { accessControl: REJECT_WITHOUT_IMPLEMENTATION_UID }
+                : {}),
             ...(tls ? { tls } : {}),
           });
         } catch (error) {

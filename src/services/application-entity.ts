@@ -550,10 +550,13 @@ export class DicomServer extends EventEmitter {
         `${this.associations.size} associations open, the limit is ${limit} (maxAssociations)`,
       );
     }
+    const { implementationClassUid, implementationVersionName } = rq.userInformation;
     const access = await (options.accessControl ?? ALLOW_ALL).check({
       callingAeTitle: rq.callingAeTitle,
       calledAeTitle: rq.calledAeTitle,
       remoteAddress,
+      ...(implementationClassUid ? { implementationClassUid } : {}),
+      ...(implementationVersionName ? { implementationVersionName } : {}),
     });
     if (!access.allowed) return refuse(access.rj, access.why);
     const identity = rq.userInformation.userIdentity;

@@ -232,6 +232,8 @@ export function associateRq(
     protocolVersion?: number;
     maxPduLength?: number;
     contexts?: { id: number; abstractSyntax: string; transferSyntaxes: string[] }[];
+    /** null leaves the Implementation Class UID item out (PS3.7 §D.3.3.2 makes it mandatory). */
+    implementationClassUid?: string | null;
   } = {},
 ): AssociateRq {
   return {
@@ -245,7 +247,9 @@ export function associateRq(
     ],
     userInformation: {
       maxPduLength: options.maxPduLength ?? 16384,
-      implementationClassUid: '1.2.826.0.1.3680043.10.1234.1',
+      ...(options.implementationClassUid === null
+        ? {}
+        : { implementationClassUid: options.implementationClassUid ?? '1.2.826.0.1.3680043.10.1234.1' }),
       implementationVersionName: 'RAWPEER',
       roleSelections: [],
       extendedNegotiations: [],

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +20,7 @@ import { GETSCU_ALIASES, getscuCommand } from '../../src/cli/getscu.ts';
 import { MOVESCU_ALIASES, movescuCommand } from '../../src/cli/movescu.ts';
 import { STORESCP_ALIASES, storescpCommand } from '../../src/cli/storescp.ts';
 import { STORESCU_ALIASES, storescuCommand } from '../../src/cli/storescu.ts';
+import { encodePdu } from '../../src/net/pdu/index.ts';
 import { readDicomFile, writeDicomFile } from '../../src/object/file.node.ts';
 import { DataSet } from '../../src/object/index.ts';
 import { ApplicationEntity } from '../../src/services/index.ts';
@@ -41,6 +43,7 @@ import {
   startPeer,
 } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
+import { associateRq } from '../helpers/raw-dul-peer.ts';
 import { isSpare, storedNames } from '../helpers/stored-files.ts';
 import { selfSignedCertificate, type TestPki, testPki } from '../helpers/tls.ts';
 
@@ -977,6 +980,44 @@ describe('storescu read modes: +fo wants file meta, -f a bare data set, both too
       assert.deepEqual(outcomes.get('dcmtk'), outcomes.get('dicomkit'));
     } finally {
       await scp.stop();
+    }
+  });
+});
+
+describe('storescp --reject', () => {
+  test('a request without an Implementation Class UID is rejected, both tools', {
+    timeout: 30_000,
+  }, async () => {
+    const ports = await Promise.all(TOOLS.map(() => freePort()));
+    const scps = await Promise.all(
+      TOOLS.map((tool, i) => startStorescp(tool, ['--reject', '-od', fresh(`reject-${tool}`)], ports[i]!)),
+    );
+    try {
+      for (const port of ports) {
+        const answers: number[] = [];
+        for (const implementationClassUid of [null, undefined]) {
+          const reply = await new Promise<Buffer>((done, fail) => {
+            const socket = connect(port, '127.0.0.1', () =>
+              socket.write(
+                encodePdu(associateRq(implementationClassUid === null ? { implementationClassUid } : {})),
+              ),
+            );
+            socket.once('data', (data: Buffer) => {
+              socket.destroy();
+              done(data);
+            });
+            socket.once('error', fail);
+            socket.setTimeout(10_000, () => fail(new Error('no answer')));
+          });
+          answers.push(reply[0]!);
+          // A-ASSOCIATE-RJ: result 1 (permanent), source 1 (service user), reason 1 (no reason given).
+          if (reply[0] === 0x03) assert.deepEqual([...reply.subarray(7, 10)], [1, 1, 1], `port ${port}`);
+        }
+        // Without the item: A-ASSOCIATE-RJ (03H); with it: A-ASSOCIATE-AC (02H).
+        assert.deepEqual(answers, [0x03, 0x02], `port ${port}`);
+      }
+    } finally {
+      await Promise.all(scps.map((s) => s.stop()));
     }
   });
 });

@@ -7,6 +7,9 @@ export interface AssociationRequester {
   callingAeTitle: string;
   calledAeTitle: string;
   remoteAddress: string;
+  /** From the request's user information (PS3.7 §D.3.3.2); absent when the requestor sent none. */
+  implementationClassUid?: string;
+  implementationVersionName?: string;
 }
 
 export type AccessDecision = { allowed: true } | { allowed: false; rj: AssociateRj; why: string };
