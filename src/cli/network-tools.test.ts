@@ -13,11 +13,12 @@ import {
   translateDcmtkArgs,
 } from './common/dcmtk-args.ts';
 import { receivedFileName } from './common/file-names.ts';
+import { Console } from './common/network.ts';
 import { applyKey } from './common/query-keys.ts';
 import { statusText } from './common/status-text.ts';
 import { acceptedSyntaxes, DEFLATED, EBE, ELE, ILE, proposalOf } from './common/transfer-syntaxes.ts';
 import { FINDSCU_ALIASES } from './findscu.ts';
-import { chooseContext, STORESCU_ALIASES, storageProposals } from './storescu.ts';
+import { chooseContext, IdentityInventor, STORESCU_ALIASES, storageProposals } from './storescu.ts';
 
 const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
 const RLE = '1.2.840.10008.1.2.5';
@@ -204,4 +205,49 @@ test("DCMTK's status words and file names", () => {
   assert.equal(receivedFileName('1.2.840.10008.5.1.4.1.1.481.5', '1.2.3'), 'RP.1.2.3');
   assert.equal(receivedFileName('1.2.3.4', '1.2.3'), 'UNKNOWN.1.2.3');
   assert.throws(() => receivedFileName('1.2.840.10008.5.1.4.1.1.2', '../../etc/passwd'), /not a UID/);
+});
+
+test('storescu +II: identities roll over at the counts; an attribute the data set lacks is left out', () => {
+  const inventor = new IdentityInventor(2, 2, 2, () => 1_700_000_000_000);
+  const quiet = new Console({ quiet: true });
+  const sent: DataSet[] = [];
+  for (let i = 0; i < 9; i++) {
+    const ds = new DataSet();
+    for (const keyword of [
+      'PatientName',
+      'PatientID',
+      'StudyInstanceUID',
+      'SeriesInstanceUID',
+      'SOPInstanceUID',
+    ] as const)
+      ds.set(keyword, keyword === 'PatientName' ? 'REAL^PATIENT' : '1.2.3');
+    ds.set('SeriesNumber', 7);
+    ds.set('InstanceNumber', 9);
+    inventor.apply(ds, quiet);
+    sent.push(ds);
+  }
+  const distinct = (keyword: 'SOPInstanceUID' | 'SeriesInstanceUID' | 'StudyInstanceUID' | 'PatientID') =>
+    new Set(sent.map((ds) => ds.string(keyword))).size;
+  // 9 images: series of 2 (5 series), studies of 2 series (3 studies), patients of 2 studies (2).
+  assert.deepEqual(
+    [
+      distinct('SOPInstanceUID'),
+      distinct('SeriesInstanceUID'),
+      distinct('StudyInstanceUID'),
+      distinct('PatientID'),
+    ],
+    [9, 5, 3, 2],
+  );
+  assert.deepEqual(
+    sent.map((ds) => ds.number('InstanceNumber')),
+    [0, 1, 0, 1, 0, 1, 0, 1, 0],
+  );
+  assert.deepEqual(
+    sent.map((ds) => ds.number('SeriesNumber')),
+    [0, 0, 1, 1, 0, 0, 1, 1, 0],
+  );
+  assert.equal(sent[0]!.string('PatientID'), 'PID_17000000000');
+  assert.equal(sent[8]!.string('PatientName'), 'DICOMKIT^TEST_PN_17000000001');
+  // StudyID was not in these data sets: it is not added (DCMTK logs it and goes on).
+  assert.equal(sent[0]!.has('StudyID'), false);
 });

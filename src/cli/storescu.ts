@@ -2,12 +2,13 @@ import { readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { DicomError } from '../core/index.ts';
+import { DicomError, formatTag, generateUid } from '../core/index.ts';
+import { type Keyword, tagOf } from '../dictionary/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import type { DicomFile } from '../object/index.ts';
+import type { DataSet, DicomFile } from '../object/index.ts';
 import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
@@ -64,6 +65,10 @@ export const STORESCU_ALIASES = {
   '-R': '--required',
   '+C': '--combine',
   '-nh': '--no-halt',
+  '+II': '--invent-instance',
+  '+IR': '--invent-series',
+  '+IS': '--invent-study',
+  '+IP': '--invent-patient',
 };
 
 interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions {
@@ -77,6 +82,10 @@ interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions {
   progress?: boolean;
   readFileOnly?: boolean;
   readDataset?: boolean;
+  inventInstance?: boolean;
+  inventSeries?: string;
+  inventStudy?: string;
+  inventPatient?: string;
 }
 
 /** Files read ahead of the one being sent. */
@@ -280,6 +289,22 @@ export function storescuCommand(): Command {
     )
     .option('--combine', 'combine proposed transfer syntaxes in one context (DCMTK +C)')
     .option('--no-halt', 'do not halt if unsuccessful store encountered (DCMTK -nh, default: do halt)')
+    .option(
+      '--invent-instance',
+      'invent a new SOP instance UID for every image sent, and new series, study and patient identities (DCMTK +II)',
+    )
+    .option(
+      '--invent-series <n>',
+      'invent a new series UID after n images (DCMTK +IR, default 100; implies +II)',
+    )
+    .option(
+      '--invent-study <n>',
+      'invent a new study UID after n series (DCMTK +IS, default 50; implies +II)',
+    )
+    .option(
+      '--invent-patient <n>',
+      'invent a new patient ID and name after n studies (DCMTK +IP, default 25; implies +II)',
+    )
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .option('--no-progress', 'never show the progress bar (default when stderr is not a terminal)');
   return addRequestorOptions(command, { aet: 'STORESCU', repeat: true, abort: true }).action(
@@ -332,6 +357,7 @@ export function storescuCommand(): Command {
           console.warn(`${outcome}, ignoring file`);
           tally.failed++;
         }
+        const inventor = inventorOf(options);
         const ae = applicationEntity(options, console);
         const proposal = proposalOf(options as unknown as Record<string, unknown>, 'storage');
         summary = true;
@@ -376,6 +402,7 @@ export function storescuCommand(): Command {
             break;
           }
           const sent = await sendBatch(assoc, batch, {
+            inventor,
             repeat,
             halt,
             proposal,
@@ -420,6 +447,8 @@ export function storescuCommand(): Command {
 }
 
 interface BatchContext {
+  /** +II: each file is sent with invented identities instead of as it is. */
+  inventor: IdentityInventor | undefined;
   repeat: number;
   halt: boolean;
   proposal: Proposal;
@@ -515,7 +544,16 @@ async function sendBatch(
     const file = { succeeded: true };
     for (let n = 0; n < repeat; n++) {
       // Resolves once the request is sent or queued, so requests keep the files' order.
-      const started = await startStore(assoc, instance, proposal, tally, console, ++messageId, haltRun);
+      const started = await startStore(
+        assoc,
+        instance,
+        proposal,
+        tally,
+        console,
+        ++messageId,
+        haltRun,
+        run.inventor,
+      );
       inFlight.push({ instance, file, lastRepeat: n === repeat - 1, outcome: started.done });
       // A store that failed before a request was made ends a halting run before the next one.
       const next = await drain(!started.made && halt ? 0 : queued);
@@ -525,6 +563,105 @@ async function sendBatch(
   }
   const next = await drain(0);
   return next === 'next' || next === 'stop' ? undefined : next;
+}
+
+function countOption(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: '${value}' is not a count from 1`);
+  return n;
+}
+
+function inventorOf(options: StorescuOptions): IdentityInventor | undefined {
+  const on =
+    options.inventInstance === true ||
+    options.inventSeries !== undefined ||
+    options.inventStudy !== undefined ||
+    options.inventPatient !== undefined;
+  if (!on) return undefined;
+  return new IdentityInventor(
+    countOption(options.inventSeries, '--invent-series', 100),
+    countOption(options.inventStudy, '--invent-study', 50),
+    countOption(options.inventPatient, '--invent-patient', 25),
+  );
+}
+
+/**
+ * storescu +II/+IR/+IS/+IP, as DCMTK's: every image sent gets a new SOP Instance UID and
+ * Instance Number; a new series every `imagesPerSeries` images, a new study every
+ * `seriesPerStudy` series, a new patient every `studiesPerPatient` studies. Series, study and
+ * patient identities are invented from the first image on, so nothing sent names a real
+ * patient. Only attributes the data set has are replaced (DCMTK logs the others as errors).
+ * Load tests send one file thousands of times this way, each a distinct instance.
+ */
+export class IdentityInventor {
+  #image = 0;
+  #series = 0;
+  #study = 0;
+  #patient = 0;
+  #seriesUid = generateUid();
+  #studyUid = generateUid();
+  #studyId: string;
+  #patientId: string;
+  #patientName: string;
+
+  constructor(
+    readonly imagesPerSeries: number,
+    readonly seriesPerStudy: number,
+    readonly studiesPerPatient: number,
+    readonly now: () => number = Date.now,
+  ) {
+    this.#studyId = this.#stamped('SID_', 0);
+    this.#patientId = this.#stamped('PID_', 0);
+    this.#patientName = this.#stamped('DICOMKIT^TEST_PN_', 0);
+  }
+
+  /** A prefix, the seconds since 1970 and a counter: distinct across runs as across studies. */
+  #stamped(prefix: string, counter: number): string {
+    return `${prefix}${Math.floor(this.now() / 1000)}${counter}`;
+  }
+
+  apply(dataset: DataSet, console: Console): void {
+    if (this.#image >= this.imagesPerSeries) {
+      this.#image = 0;
+      this.#series++;
+      this.#seriesUid = generateUid();
+    }
+    if (this.#series >= this.seriesPerStudy) {
+      this.#series = 0;
+      this.#study++;
+      this.#studyUid = generateUid();
+      this.#studyId = this.#stamped('SID_', this.#study);
+    }
+    if (this.#study >= this.studiesPerPatient) {
+      this.#study = 0;
+      this.#patient++;
+      this.#patientId = this.#stamped('PID_', this.#patient);
+      this.#patientName = this.#stamped('DICOMKIT^TEST_PN_', this.#patient);
+    }
+    const values: [keyword: Keyword, value: string][] = [
+      ['PatientName', this.#patientName],
+      ['PatientID', this.#patientId],
+      ['StudyInstanceUID', this.#studyUid],
+      ['StudyID', this.#studyId],
+      ['SeriesInstanceUID', this.#seriesUid],
+      ['SeriesNumber', String(this.#series)],
+      ['SOPInstanceUID', generateUid()],
+      ['InstanceNumber', String(this.#image)],
+    ];
+    console.info(
+      `Inventing Identifying Information (pa${this.#patient}, st${this.#study}, se${this.#series}, im${this.#image}):`,
+    );
+    for (const [keyword, value] of values) {
+      console.info(`  ${keyword === 'InstanceNumber' ? 'ImageNumber' : keyword}=${value}`);
+      if (!dataset.has(keyword)) {
+        console.error(`cannot find ${keyword} ${formatTag(tagOf(keyword))} in the data set: not invented`);
+        continue;
+      }
+      dataset.set(keyword, value);
+    }
+    this.#image++;
+  }
 }
 
 /** 'cancelled': a request that waited behind a failure and was not sent (--halt). */
@@ -542,6 +679,7 @@ async function startStore(
   console: Console,
   messageId: number,
   haltRun: AbortController | undefined,
+  inventor: IdentityInventor | undefined,
 ): Promise<{ done: Promise<StoreOutcome>; made: boolean }> {
   const path = instance.label;
   console.info(`Sending file: ${path}`);
@@ -560,6 +698,12 @@ async function startStore(
   let source: PreparedInstance | DicomFile = instance;
   try {
     if (target !== stored && transferSyntax(target).encapsulated) source = await encodedFor(path, target);
+    if (inventor) {
+      // The data set is re-encoded with the invented values (the file as it lies no longer fits).
+      const file = source === instance ? await readDicomFile(path) : (source as DicomFile);
+      inventor.apply(file.dataset, console);
+      source = file;
+    }
   } catch (error) {
     return { done: Promise.resolve(storeFailed(assoc, path, error, tally, console)), made: false };
   }

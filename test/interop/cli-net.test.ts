@@ -984,6 +984,68 @@ describe('storescu read modes: +fo wants file meta, -f a bare data set, both too
   });
 });
 
+describe('storescu +II, +IR, +IS, +IP (invented identities)', () => {
+  test('five sends of one file: five instances in three series, two studies, one patient, both tools', {
+    timeout: 60_000,
+  }, async () => {
+    const original = await readDicomFile(MR);
+    for (const tool of TOOLS) {
+      const port = await freePort();
+      const dir = fresh(`invent-${tool}`);
+      const scp = await startStorescp('dcmtk', ['-od', dir], port);
+      try {
+        const run = await runTool(tool, 'storescu', [
+          '-v',
+          '+IR',
+          '2',
+          '+IS',
+          '2',
+          '+IP',
+          '2',
+          '--repeat',
+          '5',
+          '127.0.0.1',
+          String(port),
+          MR,
+        ]);
+        assert.equal(run.status, 0, run.stdout + run.stderr);
+        // DCMTK's log line, with its counters, before every send.
+        const inventing = `${run.stdout}${run.stderr}`
+          .split('\n')
+          .filter((l) => l.startsWith('I: Inventing'));
+        assert.deepEqual(
+          inventing.map((l) => l.replace(/^I: Inventing Identifying Information /, '')),
+          [
+            '(pa0, st0, se0, im0):',
+            '(pa0, st0, se0, im1):',
+            '(pa0, st0, se1, im0):',
+            '(pa0, st0, se1, im1):',
+            '(pa0, st1, se0, im0):',
+          ],
+          tool,
+        );
+      } finally {
+        await scp.stop();
+      }
+      const received = await Promise.all(readdirSync(dir).map((name) => readDicomFile(join(dir, name))));
+      const distinct = (keyword: 'SOPInstanceUID' | 'SeriesInstanceUID' | 'StudyInstanceUID' | 'PatientID') =>
+        new Set(received.map((f) => f.dataset.string(keyword))).size;
+      assert.deepEqual(
+        (['SOPInstanceUID', 'SeriesInstanceUID', 'StudyInstanceUID', 'PatientID'] as const).map(distinct),
+        [5, 3, 2, 1],
+        tool,
+      );
+      for (const file of received) {
+        // Nothing of the original identities is left; the pixels are the same.
+        assert.notEqual(file.dataset.string('PatientID'), original.dataset.string('PatientID'));
+        assert.notEqual(file.dataset.string('StudyInstanceUID'), original.dataset.string('StudyInstanceUID'));
+        assert.deepEqual(file.dataset.get('Rows'), original.dataset.get('Rows'));
+      }
+      assert.deepEqual(received.map((f) => f.dataset.number('InstanceNumber')).sort(), [0, 0, 0, 1, 1], tool);
+    }
+  });
+});
+
 describe('storescp --reject', () => {
   test('a request without an Implementation Class UID is rejected, both tools', {
     timeout: 30_000,
