@@ -3,15 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A self-signed RSA certificate for CN=localhost, valid for a day, made with openssl in `dir`.
- * `subjectAltNames` adds DNS:localhost and IP:127.0.0.1, for peers that check names.
+ * A self-signed RSA certificate (default CN=localhost, key.pem and cert.pem, valid for a
+ * day), made with openssl in `dir`. `subjectAltNames` adds DNS:localhost and IP:127.0.0.1, for
+ * peers that check names.
  */
 export function selfSignedCertificate(
   dir: string,
-  options: { subjectAltNames?: boolean } = {},
+  options: { subjectAltNames?: boolean; commonName?: string; name?: string; days?: number } = {},
 ): { key: string; cert: string } {
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
+  const key = join(dir, `${options.name ?? 'key'}.${options.name ? 'key' : 'pem'}`);
+  const cert = join(dir, `${options.name ?? 'cert'}.pem`);
   execFileSync(
     'openssl',
     [
@@ -25,9 +26,9 @@ export function selfSignedCertificate(
       '-out',
       cert,
       '-days',
-      '1',
+      String(options.days ?? 1),
       '-subj',
-      '/CN=localhost',
+      `/CN=${options.commonName ?? 'localhost'}`,
       ...(options.subjectAltNames ? ['-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'] : []),
     ],
     { stdio: 'ignore' },
@@ -83,21 +84,7 @@ export function testPki(dir: string): TestPki {
     execFileSync('openssl', args, { stdio: 'ignore' });
   };
   const config = ['-config', path('ca.cnf')];
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    path('ca.key'),
-    '-out',
-    path('ca.pem'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=dicomkit test CA',
-  );
+  selfSignedCertificate(dir, { name: 'ca', commonName: 'dicomkit test CA', days: 2 });
   for (const name of ['server', 'good', 'revoked']) {
     openssl(
       'req',
