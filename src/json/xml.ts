@@ -1,10 +1,16 @@
 import { DicomError } from '../core/errors.ts';
-import { isPrivateCreatorTag, isPrivateTag, SPECIFIC_CHARACTER_SET, type Tag } from '../core/tag.ts';
+import {
+  isPrivateCreatorTag,
+  isPrivateTag,
+  SPECIFIC_CHARACTER_SET,
+  type Tag,
+  tagToHex,
+} from '../core/tag.ts';
 import { type VR, vrInfo } from '../core/vr.ts';
 import { SpecificCharacterSet } from '../encoding/charset/index.ts';
 import { swapped } from '../object/byte-swap.ts';
 import type { DataSet } from '../object/dataset.ts';
-import { elementName } from '../object/dump.ts';
+import { dcmtkTagText, dumpTag, elementName } from '../object/dump.ts';
 import type { Element, Fragment } from '../object/element.ts';
 import { dcmtkFloatText, printfG } from '../object/float-text.ts';
 import type { DicomFile } from '../object/part10.ts';
@@ -550,10 +556,6 @@ function numberTexts(element: Element): string[] {
 }
 
 /** `gggg` in lower-case hex. */
-function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
-}
-
 /** The number of values DCMTK counts in a binary element: whole units only. */
 function binaryCount(element: Element): number {
   const vr = element.vr;
@@ -709,7 +711,7 @@ class DcmtkWriter extends XmlParts {
     const tag = element.tag;
     const loaded = element.bytes === undefined && element.bulk !== undefined ? ' loaded="no"' : '';
     this.push(
-      `<element tag="${hex4(tag >>> 16)},${hex4(tag & 0xffff)}" vr="${element.vr}" vm="${vm}" len="${length}"` +
+      `<element tag="${dcmtkTagText(tag)}" vr="${element.vr}" vm="${vm}" len="${length}"` +
         `${this.#name(tag, ds)}${loaded}${extra}>`,
     );
   }
@@ -814,7 +816,7 @@ class DcmtkWriter extends XmlParts {
     const seqLength =
       element.undefinedLength || element.vr === 'UN' ? '' : ` len="${sequenceLength(element, xfer)}"`;
     this.push(
-      `<sequence tag="${hex4(tag >>> 16)},${hex4(tag & 0xffff)}" vr="SQ" card="${items.length}"${seqLength}` +
+      `<sequence tag="${dcmtkTagText(tag)}" vr="SQ" card="${items.length}"${seqLength}` +
         `${this.#name(tag, ds)}>\n`,
     );
     const inner = element.vr === 'UN' ? '1.2.840.10008.1.2' : xfer;
@@ -832,8 +834,7 @@ class DcmtkWriter extends XmlParts {
     const tag = element.tag;
     const fragments = element.fragments!;
     this.push(
-      `<sequence tag="${hex4(tag >>> 16)},${hex4(tag & 0xffff)}" vr="OB" card="${fragments.length}"` +
-        `${this.#name(tag, ds)}>\n`,
+      `<sequence tag="${dcmtkTagText(tag)}" vr="OB" card="${fragments.length}"` + `${this.#name(tag, ds)}>\n`,
     );
     for (const fragment of fragments) this.#pixelItem(fragment);
     this.push('</sequence>\n');
@@ -949,13 +950,13 @@ class NativeWriter extends XmlParts {
     let text: string;
     if (isPrivateTag(tag)) {
       // Private element numbers are written without their block (`ggggxxee` -> `gggg00ee`).
-      text = `<DicomAttribute tag="${hex4(group).toUpperCase()}${hex4(tag & 0xff).toUpperCase()}" vr="${vr}"`;
+      text = `<DicomAttribute tag="${tagToHex((group * 0x10000 + (tag & 0xff)) >>> 0)}" vr="${vr}"`;
       if (!isPrivateCreatorTag(tag)) {
         const creator = privateCreator(ds, tag);
         if (creator !== undefined) text += ` privateCreator="${this.escape(creator)}"`;
       }
     } else {
-      text = `<DicomAttribute tag="${hex4(group).toUpperCase()}${hex4(tag & 0xffff).toUpperCase()}" vr="${vr}"`;
+      text = `<DicomAttribute tag="${tagToHex(tag)}" vr="${vr}"`;
       const name = elementName(tag, ds);
       // Keywords of PS3.6 only: not DCMTK's names for retired or unknown elements.
       if (name !== 'Unknown Tag & Data' && !name.startsWith('RETIRED_') && !name.startsWith('ACR_NEMA_')) {
@@ -1019,10 +1020,7 @@ class NativeWriter extends XmlParts {
           if (this.#base64) {
             const bytes = element.bytes;
             if (bytes === undefined) {
-              throw new DicomError(
-                'ERR_IO',
-                `(${hex4(element.tag >>> 16)},${hex4(element.tag & 0xffff)}): the value is not in memory`,
-              );
+              throw new DicomError('ERR_IO', `${dumpTag(element.tag)}: the value is not in memory`);
             }
             this.push(
               `<InlineBinary>${encodeBase64(dcmtkBinaryBytes(element, bytes, true))}</InlineBinary>\n`,

@@ -35,9 +35,14 @@ function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
 
+/** `gggg,eeee` in lower-case hex, as DCMTK's dumps and XML write tags. */
+export function dcmtkTagText(tag: Tag): string {
+  return `${hex4(tag >>> 16)},${hex4(tag & 0xffff)}`;
+}
+
 /** Tags as DCMTK prints them: lower-case hex. */
 export function dumpTag(tag: Tag): string {
-  return `(${hex4(tag >>> 16)},${hex4(tag & 0xffff)})`;
+  return `(${dcmtkTagText(tag)})`;
 }
 
 /** The name in the comment column: keyword, `RETIRED_` keyword, or DCMTK's placeholders. */
