@@ -172,20 +172,20 @@ export function resolveConfig(input: Json = {}): PacsConfig {
       config.dicom.maxPduLength = integer(d.maxPduLength, 'dicom.maxPduLength', 4096);
     if (d.commitmentRetries !== undefined)
       config.dicom.commitmentRetries = integer(d.commitmentRetries, 'dicom.commitmentRetries', 0);
-    if (d.commitmentRetryDelay !== undefined) {
-      const delay = d.commitmentRetryDelay;
-      if (typeof delay !== 'number' || !(delay >= 0)) {
-        throw new ConfigError('dicom.commitmentRetryDelay', 'must be a number of seconds >= 0');
-      }
-      config.dicom.commitmentRetryDelay = delay;
-    }
-    if (d.maxDataSetMB !== undefined) {
-      const mb = d.maxDataSetMB;
-      if (typeof mb !== 'number' || !(mb >= 0) || !Number.isFinite(mb)) {
-        throw new ConfigError('dicom.maxDataSetMB', 'must be a number of MB >= 0 (0: no limit)');
-      }
-      config.dicom.maxDataSetMB = mb;
-    }
+    if (d.commitmentRetryDelay !== undefined)
+      config.dicom.commitmentRetryDelay = amount(
+        d.commitmentRetryDelay,
+        'dicom.commitmentRetryDelay',
+        0,
+        'must be a number of seconds >= 0',
+      );
+    if (d.maxDataSetMB !== undefined)
+      config.dicom.maxDataSetMB = amount(
+        d.maxDataSetMB,
+        'dicom.maxDataSetMB',
+        0,
+        'must be a number of MB >= 0 (0: no limit)',
+      );
   }
   if (input.http !== undefined) {
     const h = object(input.http, 'http');
@@ -220,21 +220,15 @@ export function resolveConfig(input: Json = {}): PacsConfig {
     checkKeys(s, 'storage', ['path', 'fsync', 'maxStorageMB', 'whenFull']);
     if (s.path !== undefined) config.storage.path = string(s.path, 'storage.path');
     if (s.fsync !== undefined) config.storage.fsync = boolean(s.fsync, 'storage.fsync');
-    if (s.maxStorageMB !== undefined) {
-      if (typeof s.maxStorageMB !== 'number' || !Number.isFinite(s.maxStorageMB) || s.maxStorageMB < 0) {
-        throw new ConfigError('storage.maxStorageMB', 'must be a number of MB >= 0 (0: no limit)');
-      }
-      config.storage.maxStorageMB = s.maxStorageMB;
-    }
-    if (s.whenFull !== undefined) {
-      if (s.whenFull !== 'reject' && s.whenFull !== 'recycle') {
-        throw new ConfigError(
-          'storage.whenFull',
-          `must be "reject" or "recycle", not ${JSON.stringify(s.whenFull)}`,
-        );
-      }
-      config.storage.whenFull = s.whenFull;
-    }
+    if (s.maxStorageMB !== undefined)
+      config.storage.maxStorageMB = amount(
+        s.maxStorageMB,
+        'storage.maxStorageMB',
+        0,
+        'must be a number of MB >= 0 (0: no limit)',
+      );
+    if (s.whenFull !== undefined)
+      config.storage.whenFull = oneOf(s.whenFull, 'storage.whenFull', ['reject', 'recycle'] as const);
   }
   if (input.index !== undefined) {
     const i = object(input.index, 'index');
@@ -242,22 +236,16 @@ export function resolveConfig(input: Json = {}): PacsConfig {
     if (i.path !== undefined) config.index.path = string(i.path, 'index.path');
     if (i.caseInsensitivePN !== undefined)
       config.index.caseInsensitivePN = boolean(i.caseInsensitivePN, 'index.caseInsensitivePN');
-    if (i.stableAge !== undefined) {
-      if (typeof i.stableAge !== 'number' || !Number.isFinite(i.stableAge) || i.stableAge <= 0) {
-        throw new ConfigError('index.stableAge', 'must be a number of seconds > 0');
-      }
-      config.index.stableAge = i.stableAge;
-    }
-  }
-  if (input.duplicates !== undefined) {
-    if (input.duplicates !== 'ignore' && input.duplicates !== 'overwrite') {
-      throw new ConfigError(
-        'duplicates',
-        `must be "ignore" or "overwrite", not ${JSON.stringify(input.duplicates)}`,
+    if (i.stableAge !== undefined)
+      config.index.stableAge = amount(
+        i.stableAge,
+        'index.stableAge',
+        Number.MIN_VALUE,
+        'must be a number of seconds > 0',
       );
-    }
-    config.duplicates = input.duplicates;
   }
+  if (input.duplicates !== undefined)
+    config.duplicates = oneOf(input.duplicates, 'duplicates', ['ignore', 'overwrite'] as const);
   if (input.allowUnknownCallers !== undefined)
     config.allowUnknownCallers = boolean(input.allowUnknownCallers, 'allowUnknownCallers');
   if (input.localAddresses !== undefined) {
@@ -343,6 +331,23 @@ function integer(value: unknown, key: string, min: number): number {
     throw new ConfigError(key, `must be an integer >= ${min}`);
   }
   return value;
+}
+
+/** A finite number of seconds or megabytes, at least `min`; `wanted` says so in the error. */
+function amount(value: unknown, key: string, min: number, wanted: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new ConfigError(key, wanted);
+  return value;
+}
+
+/** One of a few words, e.g. "reject" or "recycle". */
+function oneOf<T extends string>(value: unknown, key: string, choices: readonly T[]): T {
+  if (!choices.includes(value as T)) {
+    throw new ConfigError(
+      key,
+      `must be ${choices.map((c) => JSON.stringify(c)).join(' or ')}, not ${JSON.stringify(value)}`,
+    );
+  }
+  return value as T;
 }
 
 function port(value: unknown, key: string): number {
