@@ -1,6 +1,6 @@
 /**
- * Generates src/dictionary/generated/ from data/elements.tsv, data/uids.tsv and
- * data/private.tsv. The output is committed; re-running it must give identical bytes, so
+ * Generates src/dictionary/generated/ from data/elements.tsv, data/uids.tsv,
+ * data/private.tsv and data/dcmtk-uid-names.tsv. The output is committed; re-running it must give identical bytes, so
  * every table is sorted here and nothing depends on the locale, the clock or the platform.
  *
  *   npm run dictgen                      write src/dictionary/generated/
@@ -38,15 +38,18 @@ interface Row {
 
 function readTsv(path: string, columns: readonly string[]): Row[] {
   const lines = readFileSync(path, 'utf8').split('\n');
-  const header = (lines[0] ?? '').replace(/\r$/, '').split('\t');
+  // Lines starting with # before the header say where the table comes from.
+  let start = 0;
+  while (lines[start]?.startsWith('#')) start++;
+  const header = (lines[start] ?? '').replace(/\r$/, '').split('\t');
   const index = new Map<string, number>();
   for (const column of columns) {
     const i = header.indexOf(column);
-    if (i < 0) throw new DictgenError(`${path}:1: missing column '${column}'`);
+    if (i < 0) throw new DictgenError(`${path}:${start + 1}: missing column '${column}'`);
     index.set(column, i);
   }
   const rows: Row[] = [];
-  for (let n = 1; n < lines.length; n++) {
+  for (let n = start + 1; n < lines.length; n++) {
     const text = lines[n]!.replace(/\r$/, '');
     if (text.trim() === '') continue;
     const fields = text.split('\t');
@@ -408,6 +411,29 @@ export const PRIVATE: string =${packed(rows)};
 `;
 }
 
+/** data/dcmtk-uid-names.tsv (written by tools/dcmtk-uid-names.ts): uid and DCMTK's name for it. */
+export function readDcmtkUidNames(path: string): [string, string][] {
+  const rows = readTsv(path, ['uid', 'name']);
+  const out: [string, string][] = [];
+  for (const row of rows) {
+    const name = row.get('name');
+    if (!/^[\x21-\x7e]+$/.test(name)) fail(path, row, `bad name '${name}'`);
+    out.push([row.get('uid'), name]);
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function renderDcmtkUidNames(rows: readonly [string, string][]): string {
+  return `${HEADER}
+
+/**
+ * The names DCMTK's dcmdump prints for well-known UIDs where they differ from the PS3.6
+ * keyword, one \`uid|name\` per line; dumps print them so that they diff cleanly against DCMTK's.
+ */
+export const DCMTK_UID_NAMES: string =${packed(rows.map(([uid, name]) => `${uid}|${name}`))};
+`;
+}
+
 /** Generated files by name, ready to write. Pure apart from reading the three TSV files. */
 export function generate(dataDir: string = DEFAULT_DATA_DIR): Map<string, string> {
   const elements = readElements(join(dataDir, 'elements.tsv'));
@@ -416,6 +442,10 @@ export function generate(dataDir: string = DEFAULT_DATA_DIR): Map<string, string
   files.set('keywords.ts', renderKeywords(elements));
   files.set('uids.ts', renderUids(readUids(join(dataDir, 'uids.tsv'))));
   files.set('private.ts', renderPrivate(readPrivate(join(dataDir, 'private.tsv'))));
+  files.set(
+    'dcmtk-uid-names.ts',
+    renderDcmtkUidNames(readDcmtkUidNames(join(dataDir, 'dcmtk-uid-names.tsv'))),
+  );
   return files;
 }
 

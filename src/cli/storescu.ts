@@ -1,5 +1,4 @@
-import { readdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, statSync } from 'node:fs';
 import type cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { DicomError, formatTag, generateUid } from '../core/index.ts';
@@ -21,6 +20,12 @@ import {
 } from './common/association-profiles.ts';
 import { NET_EXIT } from './common/exit.ts';
 import { modalityOf } from './common/file-names.ts';
+import {
+  addInputFilesOptions,
+  INPUT_FILES_ALIASES,
+  type InputFilesOptions,
+  inputFiles,
+} from './common/input-files.ts';
 import {
   addRequestorOptions,
   applicationEntity,
@@ -56,10 +61,7 @@ export const STORESCU_ALIASES = {
   '+fo': '--read-file-only',
   '-f': '--read-dataset',
   '-up': '--uid-padding',
-  '+sd': '--scan-directories',
-  '+sp': '--scan-pattern',
-  '-r': '--no-recurse',
-  '+r': '--recurse',
+  ...INPUT_FILES_ALIASES,
   '-rn': '--no-rename',
   '+rn': '--rename',
   '-R': '--required',
@@ -71,10 +73,7 @@ export const STORESCU_ALIASES = {
   '+IP': '--invent-patient',
 };
 
-interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions {
-  scanDirectories?: boolean;
-  scanPattern?: string;
-  recurse?: boolean;
+interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions, InputFilesOptions {
   rename?: boolean;
   required?: boolean;
   combine?: boolean;
@@ -108,54 +107,6 @@ const LOSSLESS_ENCODINGS = new Set([
   '1.2.840.10008.1.2.4.201',
   '1.2.840.10008.1.2.5',
 ]);
-
-function glob(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-}
-
-/** The input files, as DCMTK's storescu determines them (directories only with +sd). */
-function inputFiles(paths: readonly string[], options: StorescuOptions, console: Console): string[] {
-  if (options.scanPattern !== undefined && !options.scanDirectories)
-    throw new UsageError('--scan-pattern (+sp) needs --scan-directories (+sd)');
-  if (options.recurse && !options.scanDirectories)
-    throw new UsageError('--recurse (+r) needs --scan-directories (+sd)');
-  const out: string[] = [];
-  const pattern = options.scanPattern !== undefined ? glob(options.scanPattern) : undefined;
-  const walk = (dir: string): void => {
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      // The entry's type comes with the listing; a stat per file cost ~5 us each on 2,000 files.
-      // Links (and file systems that report no type) are followed with a stat, as before.
-      const directory =
-        entry.isDirectory() ||
-        ((entry.isSymbolicLink() || !(entry.isFile() || entry.isDirectory())) &&
-          statSync(path, { throwIfNoEntry: false })?.isDirectory() === true);
-      if (directory) {
-        if (options.recurse) walk(path);
-      } else if (!pattern || pattern.test(entry.name)) {
-        out.push(path);
-      }
-    }
-  };
-  if (options.scanDirectories) console.info('determining input files ...');
-  for (const path of paths) {
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-      if (options.scanDirectories) walk(path);
-      else console.warn(`ignoring directory because option --scan-directories is not set: ${path}`);
-    } else {
-      out.push(path);
-    }
-  }
-  return out;
-}
 
 /**
  * The presentation contexts DCMTK's storescu proposes, for the SOP classes actually sent: per
@@ -274,12 +225,11 @@ export function storescuCommand(): Command {
     .option('--read-file', 'read file format or data set (DCMTK +f, default)')
     .option('--read-file-only', 'read file format only: files without file meta are bad (DCMTK +fo)')
     .option('--read-dataset', 'read data set without file meta information: files with it are bad (DCMTK -f)')
-    .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
-    .option('--scan-directories', 'scan directories for input files (DCMTK +sd)')
-    .option('--scan-pattern <pattern>', 'pattern for filename matching, wildcards * ? (DCMTK +sp, with +sd)')
-    // The positive option first: commander then leaves the value undefined unless one is given.
-    .option('--recurse', 'recurse within specified directories (DCMTK +r)')
-    .option('--no-recurse', 'do not recurse within directories (DCMTK -r, default)')
+    .option(
+      '--uid-padding',
+      'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)',
+    );
+  addInputFilesOptions(command)
     .option('--rename', 'append .done/.bad to processed files (DCMTK +rn)')
     .option('--no-rename', 'do not rename processed files (DCMTK -rn, default)');
   addProfileOptions(addProposalOptions(command, 'storage'))

@@ -1,23 +1,26 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { DicomError } from '../core/errors.ts';
 import { vrInfo } from '../core/vr.ts';
 import { dataSetToDcmtkXml, dataSetToNativeXml } from '../json/index.ts';
 import type { DataSet } from '../object/dataset.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
-import type { DicomFile } from '../object/part10.ts';
+import type { DicomFile, ReadOptions } from '../object/part10.ts';
+import { Console, type LogCliOptions } from './common/console.ts';
 import { COMMON_ALIASES, type DcmtkAliases } from './common/dcmtk-args.ts';
 import { describeError } from './common/exit.ts';
+import {
+  addReadOptions,
+  READ_ALIASES,
+  type ReadChoices,
+  type ReadCliOptions,
+  readOptionsOf,
+} from './common/read-options.ts';
 
 /** dcm2xml's spellings of its options (DCMTK 3.6.7 dcm2xml --help). */
 export const XML_ALIASES: DcmtkAliases = {
   ...COMMON_ALIASES,
-  '+f': '--read-file',
-  '+fo': '--read-file-only',
-  '-f': '--read-dataset',
-  '+M': '--load-all',
-  '-M': '--load-short',
-  '+R': '--max-read-length',
+  ...READ_ALIASES,
+  '-ll': '--log-level',
   '+Cr': '--charset-require',
   '+Ca': '--charset-assume',
   '+Cc': '--charset-check-all',
@@ -78,24 +81,18 @@ const ASSUMABLE = new Set([
 /** Text VRs (0008,0005) applies to (PS3.5 §6.1.2.3), which dcm2xml checks for non-ASCII text. */
 const CHARSET_VRS = new Set(['PN', 'LO', 'LT', 'SH', 'ST', 'UC', 'UT']);
 
-interface XmlCliOptions {
-  maxReadLength?: string;
+interface XmlCliOptions extends LogCliOptions, ReadCliOptions {
   charsetAssume?: string;
   charsetCheckAll?: boolean;
   convertToUtf8?: boolean;
   useXmlNamespace?: boolean;
   addDtdReference?: boolean;
   writeBinaryData?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  debug?: boolean;
 }
 
 /** The options of one block of which the last one given counts, as DCMTK's option blocks do. */
 interface LastOf {
   format: 'dcmtk' | 'native';
-  read: 'auto' | 'file' | 'dataset';
-  loadAll: boolean;
   names: boolean;
   encoding: 'hex' | 'uuid' | 'base64' | undefined;
   /** Options given, for DCMTK's conflict and dependence checks. */
@@ -113,8 +110,6 @@ class UsageError extends Error {}
 export function xmlCommand(): Command {
   const last: LastOf = {
     format: 'dcmtk',
-    read: 'auto',
-    loadAll: false,
     names: true,
     encoding: undefined,
     given: new Set(),
@@ -122,16 +117,9 @@ export function xmlCommand(): Command {
   const command = new Command('xml')
     .description('convert a DICOM file to XML, as DCMTK dcm2xml (DCMTK format or PS3.19 Native DICOM Model)')
     .argument('<dcmfile-in>', 'DICOM input file to be converted')
-    .argument('[xmlfile-out]', 'XML output file (default: stdout)')
-    .option('--read-file', 'read file format or data set (DCMTK +f, default)')
-    .option('--read-file-only', 'read file format only (DCMTK +fo)')
-    .option('--read-dataset', 'read data set without file meta information (DCMTK -f)')
-    .option('--load-all', 'load very long values, e.g. pixel data (DCMTK +M)')
-    .option('--load-short', 'do not load values over the threshold (DCMTK -M, default)')
-    .option(
-      '--max-read-length <kbytes>',
-      'threshold for long values in kbytes, 4..4194302 (DCMTK +R, default 4)',
-    )
+    .argument('[xmlfile-out]', 'XML output file (default: stdout)');
+  const read = addReadOptions(command, { loadAll: false });
+  command
     .option('--charset-require', 'require (0008,0005) for non-ASCII text (DCMTK +Cr, default)')
     .option('--charset-assume <charset>', 'assume this character set when (0008,0005) is absent (DCMTK +Ca)')
     .option('--charset-check-all', 'check all text values for non-ASCII characters (DCMTK +Cc)')
@@ -148,7 +136,9 @@ export function xmlCommand(): Command {
     .option('--encode-base64', 'encode binary data as Base64 (DCMTK +Eb)')
     .option('-q, --quiet', 'print no warnings and errors')
     .option('-v, --verbose', 'print processing details')
-    .option('-d, --debug', 'print debug information');
+    .option('-d, --debug', 'print debug information')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option('--arguments', 'print expanded command line arguments, with -v (DCMTK --arguments)');
   // DCMTK evaluates some options as blocks in which the last one given counts: commander
   // emits an event per option in command line order.
   const on = (name: string, apply: () => void) =>
@@ -156,11 +146,6 @@ export function xmlCommand(): Command {
       last.given.add(name);
       apply();
     });
-  on('read-file', () => (last.read = 'auto'));
-  on('read-file-only', () => (last.read = 'file'));
-  on('read-dataset', () => (last.read = 'dataset'));
-  on('load-all', () => (last.loadAll = true));
-  on('load-short', () => (last.loadAll = false));
   on('dcmtk-format', () => (last.format = 'dcmtk'));
   on('native-format', () => (last.format = 'native'));
   on('write-element-name', () => (last.names = true));
@@ -171,7 +156,7 @@ export function xmlCommand(): Command {
   for (const name of ['use-xml-namespace', 'add-dtd-reference', 'write-binary-data', 'charset-assume'])
     on(name, () => undefined);
   return command.action(async (input: string, output: string | undefined, options: XmlCliOptions) => {
-    process.exitCode = await runXml(input, output, options, last);
+    process.exitCode = await runXml(input, output, options, last, read);
   });
 }
 
@@ -195,29 +180,27 @@ function checkOptions(options: XmlCliOptions, last: LastOf): void {
     throw new UsageError('--encode-base64 only allowed with --write-binary-data');
 }
 
-function maxReadLengthOf(options: XmlCliOptions): number {
-  if (options.maxReadLength === undefined) return 4096;
-  const k = Number(options.maxReadLength);
-  if (!Number.isInteger(k) || k < 4 || k > 4194302)
-    throw new UsageError(
-      `--max-read-length: '${options.maxReadLength}' is not a number of kbytes in 4..4194302`,
-    );
-  return k * 1024;
-}
-
 async function runXml(
   input: string,
   output: string | undefined,
   options: XmlCliOptions,
   last: LastOf,
+  read: ReadChoices,
 ): Promise<number> {
+  let console: Console;
+  try {
+    console = new Console(options);
+  } catch (error) {
+    process.stderr.write(`E: dicomkit xml: ${(error as Error).message}\n`);
+    return XML_EXIT.commandLine;
+  }
   const say = (line: string) => {
-    if (!options.quiet) process.stderr.write(`${line}\n`);
+    if (console.enabled('error')) process.stderr.write(`${line}\n`);
   };
-  let threshold: number;
+  let readOptions: ReadOptions;
   try {
     checkOptions(options, last);
-    threshold = maxReadLengthOf(options);
+    readOptions = readOptionsOf(read, options);
   } catch (error) {
     process.stderr.write(`E: dicomkit xml: ${(error as Error).message}\n`);
     return XML_EXIT.commandLine;
@@ -231,23 +214,15 @@ async function runXml(
   try {
     // The Native DICOM Model writes every value, so everything is read; the DCMTK format shows
     // values over the threshold as not loaded, as dcm2xml (which reads them only with +M).
-    file = await readDicomFile(input, native || last.loadAll ? {} : { bulkDataThreshold: threshold });
-    // A deflated data set cannot be read in parts: dcm2xml has all of it in memory.
-    if (file.transferSyntax.deflated && !native && !last.loadAll) file = await readDicomFile(input);
-    if (last.read === 'file' && !file.hasMeta)
-      throw new DicomError('ERR_NOT_DICOM', 'file meta information header missing');
-    if (last.read === 'dataset' && file.hasMeta)
-      throw new DicomError(
-        'ERR_MALFORMED',
-        'the file has file meta information; --read-dataset reads a bare data set',
-      );
+    if (native) delete readOptions.bulkDataThreshold;
+    file = await readDicomFile(input, readOptions);
     // dcm2xml loads text values whatever their length: it counts their values (VM).
     await loadText(file.dataset);
   } catch (error) {
-    say(`E: dicomkit xml: ${input}: ${describeError(error, options.debug)}`);
+    say(`E: dicomkit xml: ${input}: ${describeError(error, console.enabled('debug'))}`);
     return XML_EXIT.cannotReadInput;
   }
-  if (options.verbose) for (const warning of file.warnings) say(`W: ${warning}`);
+  if (console.enabled('info')) for (const warning of file.warnings) say(`W: ${warning}`);
   const toFile = output !== undefined && output !== '-';
   if (toFile) {
     try {
@@ -262,7 +237,7 @@ async function runXml(
   try {
     // As dcm2xml: an unusable --charset-assume is an error of the writing (exit 2 or 3).
     if (options.charsetAssume !== undefined) assumeCharset(file, options);
-    const source = last.read === 'dataset' ? file.dataset : file;
+    const source = read.format === 'dataset' ? file.dataset : file;
     const common = {
       convertToUtf8: options.convertToUtf8 ?? false,
       checkAllStrings: options.charsetCheckAll ?? false,
@@ -282,7 +257,7 @@ async function runXml(
           transferSyntax: file.transferSyntax.uid,
         });
   } catch (error) {
-    say(`E: dicomkit xml: ${input}: ${describeError(error, options.debug)}`);
+    say(`E: dicomkit xml: ${input}: ${describeError(error, console.enabled('debug'))}`);
     return toFile ? XML_EXIT.writeFile : XML_EXIT.writeStdout;
   }
   try {

@@ -45,6 +45,7 @@ describe('tools/dictgen', () => {
       'uids.tsv':
         'uid\tname\ttype\tinfo\tretired\tkeyword\n1.2.840.10008.1.1\tVerification SOP Class\tSOP Class\t\t\tVerification\n',
       'private.tsv': 'creator\ttag\tvr\tvm\tname\tretired\nACME 1.0\t0029xx10\tOB\t1\tBlob\t\n',
+      'dcmtk-uid-names.tsv': '# where the names come from\nuid\tname\n1.2.840.10008.1.1\tVerificationSOPClass\n',
     };
     for (const [name, text] of Object.entries({ ...defaults, ...files }))
       writeFileSync(join(dir, name), text);
@@ -59,6 +60,8 @@ describe('tools/dictgen', () => {
     );
     assert.match(files.get('elements.ts')!, /"00100010\|PatientName\|PN\|1\|Name\|"/);
     assert.match(files.get('keywords.ts')!, /PatientName: \{ vr: 'PN'; vm: '1' \};/);
+    // The comment line before the header says where DCMTK's names come from.
+    assert.match(files.get('dcmtk-uid-names.ts')!, /"1\.2\.840\.10008\.1\.1\|VerificationSOPClass"/);
   });
 
   for (const [what, file, text, message] of [

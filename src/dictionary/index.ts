@@ -15,6 +15,7 @@ export {
 } from './element-dictionary.ts';
 export { lookupPrivate, type PrivateEntry, privateCreators } from './private-dictionary.ts';
 export {
+  dcmtkUidName,
   isStorageSopClass,
   lookupUid,
   type StorageSopClassOptions,

@@ -1,3 +1,4 @@
+import { DCMTK_UID_NAMES } from './generated/dcmtk-uid-names.ts';
 import { UID, UIDS, type UidKeyword } from './generated/uids.ts';
 
 export { UID, type UidKeyword } from './generated/uids.ts';
@@ -35,6 +36,17 @@ function entries(): readonly UidEntry[] {
 export function lookupUid(uid: string): UidEntry | undefined {
   if (byUid === undefined) byUid = new Map(entries().map((e) => [e.uid, e]));
   return byUid.get(uid) ?? byUid.get(uid.replace(/[\0 ]+$/, ''));
+}
+
+let dcmtkNames: Map<string, string> | undefined;
+
+/**
+ * The name DCMTK's dcmdump gives a well-known UID (`LittleEndianExplicit`), where it differs
+ * from the keyword; undefined otherwise.
+ */
+export function dcmtkUidName(uid: string): string | undefined {
+  dcmtkNames ??= new Map(DCMTK_UID_NAMES.split('\n').map((line) => line.split('|') as [string, string]));
+  return dcmtkNames.get(uid);
 }
 
 /** The UID of a keyword (`ExplicitVRLittleEndian`), or undefined. */

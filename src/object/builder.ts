@@ -63,11 +63,12 @@ export class DataSetBuilder implements ParseHandler {
     this.#open.push(element);
   }
 
-  itemStart(length: number, _offset: number): void {
+  itemStart(length: number, offset: number): void {
     const sequence = this.#open[this.#open.length - 1]!;
     const item = new DataSet(this.#current);
     item.undefinedLength = length === UNDEFINED_LENGTH;
     if (!item.undefinedLength) item.readLength = length;
+    item.readOffset = offset;
     sequence.items!.push(item);
     this.#current = item;
   }

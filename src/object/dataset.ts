@@ -56,6 +56,8 @@ export class DataSet {
   undefinedLength = false;
   /** The item's length field as read, when defined (dumps show it). */
   readLength: number | undefined;
+  /** Where the item's tag was read, from the start of the file (DICOMDIR records are found by it). */
+  readOffset: number | undefined;
 
   constructor(parent?: DataSet) {
     this.parent = parent;

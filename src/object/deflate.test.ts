@@ -57,4 +57,11 @@ describe('deflate codec', () => {
       assert.throws(() => fflate.inflateRaw(bytes));
     }
   });
+
+  test('a data set deflated in zlib format (DCMTK +bz) inflates too; garbage still fails typed', async () => {
+    const { deflateSync } = await import('node:zlib');
+    const data = sample(5000);
+    assert.deepEqual(inflateRaw(new Uint8Array(deflateSync(data)), 0), data);
+    assert.throws(() => inflateRaw(new Uint8Array([0x78, 0x9c, 1, 2, 3, 4]), 10), DicomParseError);
+  });
 });

@@ -11,6 +11,8 @@ import { DicomParseError } from '../core/errors.ts';
  */
 export interface DeflateCodec {
   inflateRaw(bytes: Uint8Array): Uint8Array;
+  /** zlib format (RFC 1950). */
+  inflateZlib(bytes: Uint8Array): Uint8Array;
   deflateRaw(bytes: Uint8Array, level: number): Uint8Array;
   gunzip(bytes: Uint8Array): Uint8Array;
   /** zlib format (RFC 1950), as PNG's IDAT wants it. */
@@ -20,6 +22,7 @@ export interface DeflateCodec {
 /** The few node:zlib functions used, typed here so this isomorphic layer imports nothing of Node. */
 interface NodeZlib {
   inflateRawSync(bytes: Uint8Array): Uint8Array;
+  inflateSync(bytes: Uint8Array): Uint8Array;
   deflateRawSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
   gunzipSync(bytes: Uint8Array): Uint8Array;
   deflateSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
@@ -34,6 +37,7 @@ const plain = (bytes: Uint8Array): Uint8Array =>
 function nodeCodec(zlib: NodeZlib): DeflateCodec {
   return {
     inflateRaw: (bytes) => plain(zlib.inflateRawSync(bytes)),
+    inflateZlib: (bytes) => plain(zlib.inflateSync(bytes)),
     deflateRaw: (bytes, level) => plain(zlib.deflateRawSync(bytes, { level })),
     gunzip: (bytes) => plain(zlib.gunzipSync(bytes)),
     deflateZlib: (bytes, level) => plain(zlib.deflateSync(bytes, { level })),
@@ -45,6 +49,7 @@ export async function fflateCodec(): Promise<DeflateCodec> {
   const fflate = await import('fflate');
   return {
     inflateRaw: (bytes) => fflate.inflateSync(bytes),
+    inflateZlib: (bytes) => fflate.unzlibSync(bytes),
     deflateRaw: (bytes, level) => fflate.deflateSync(bytes, { level: level as Level }),
     gunzip: (bytes) => fflate.gunzipSync(bytes),
     deflateZlib: (bytes, level) => fflate.zlibSync(bytes, { level: level as Level }),
@@ -60,10 +65,26 @@ const zlib = builtinZlib();
 /** The codec in use: node:zlib where the runtime has it, fflate elsewhere. */
 export const deflateCodec: DeflateCodec = zlib ? nodeCodec(zlib) : await fflateCodec();
 
+/** A zlib (RFC 1950) header: deflate method, and the check bits of RFC 1950 §2.2. */
+function hasZlibHeader(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && (bytes[0]! & 0x0f) === 8 && ((bytes[0]! << 8) | bytes[1]!) % 31 === 0;
+}
+
+/**
+ * Inflates a deflated data set. PS3.5 §A.5 wants raw deflate; some writers wrap it in zlib's
+ * format (what DCMTK reads with `+bz`), which is tried when raw deflate fails on such a header.
+ */
 export function inflateRaw(bytes: Uint8Array, offset: number): Uint8Array {
   try {
     return deflateCodec.inflateRaw(bytes);
   } catch (error) {
+    if (hasZlibHeader(bytes)) {
+      try {
+        return deflateCodec.inflateZlib(bytes);
+      } catch {
+        // Report the raw deflate failure: that is the format the standard asks for.
+      }
+    }
     throw new DicomParseError(
       'ERR_MALFORMED',
       `deflated data set does not inflate (${String(error)})`,

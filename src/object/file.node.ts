@@ -8,8 +8,8 @@ import {
   chooseTransferSyntax,
   type DicomFile,
   dataSetParser,
-  findMetaStart,
   isGzip,
+  metaStartFor,
   type ReadOptions,
   readDicom,
   readMeta,
@@ -47,7 +47,10 @@ export async function readDicomFile(path: string, options: ReadOptions = {}): Pr
   }
   try {
     const size = (await handle.stat()).size;
-    const partial = options.stopAtTag !== undefined || options.bulkDataThreshold !== undefined;
+    const partial =
+      options.stopAtTag !== undefined ||
+      options.stopAfterTag !== undefined ||
+      options.bulkDataThreshold !== undefined;
     if (!partial && size <= WHOLE_FILE_LIMIT) {
       const bytes = await readAt(handle, 0, size);
       return readDicom(bytes, { ...options, source: path });
@@ -69,7 +72,7 @@ async function readInChunks(
 ): Promise<DicomFile> {
   let head = await readAt(handle, 0, Math.min(size, CHUNK));
   if (isGzip(head)) return readDicom(await readAt(handle, 0, size), { ...options, source: path });
-  const metaStart = findMetaStart(head);
+  const metaStart = metaStartFor(head, options);
   let meta = new DataSet();
   let dataSetOffset = 0;
   const warnings: string[] = [];

@@ -35,10 +35,20 @@ export interface DicomFile {
 export interface ReadOptions {
   /** Stop before the first top-level element with a tag >= this (e.g. 0x7fe00010). */
   stopAtTag?: Tag;
+  /** Stop after the top-level element with this tag (DCMTK `+st`); read on when it is absent. */
+  stopAfterTag?: Tag;
   /** Values longer than this are kept as byte ranges of the source, not loaded. */
   bulkDataThreshold?: number;
   /** Read the data set in this syntax whatever the file meta says (UID). */
   forceTransferSyntax?: string;
+  /** Ignore the file meta's transfer syntax and detect it from the data set (DCMTK `-td`). */
+  detectTransferSyntax?: boolean;
+  /**
+   * `auto` (default): a Part 10 file, or a data set without meta; `file`: a Part 10 file only,
+   * anything else fails with ERR_NOT_DICOM; `dataset`: a bare data set from the first byte
+   * (DCMTK's `+f`, `+fo` and `-f`).
+   */
+  format?: 'auto' | 'file' | 'dataset';
   /** Name of the source, recorded in bulk data references. */
   source?: string;
 }
@@ -61,6 +71,24 @@ export function findMetaStart(bytes: Uint8Array): number {
   if (hasPrefix(bytes, PREAMBLE_LENGTH)) return PREAMBLE_LENGTH + 4;
   if (hasPrefix(bytes, 0)) return 4;
   return -1;
+}
+
+/** {@link findMetaStart} under the read options' `format`: -1 for a bare data set. */
+export function metaStartFor(bytes: Uint8Array, options: ReadOptions): number {
+  const start = findMetaStart(bytes);
+  if (options.format === 'dataset') {
+    // DCMTK would parse the preamble as elements and fail somewhere inside it; say why instead.
+    if (start >= 0)
+      throw new DicomParseError(
+        'ERR_MALFORMED',
+        'the file has file meta information (DICM prefix); a bare data set was asked for',
+        0,
+      );
+    return -1;
+  }
+  if (start < 0 && options.format === 'file')
+    throw new DicomParseError('ERR_NOT_DICOM', 'file meta information header missing (no DICM prefix)', 0);
+  return start;
 }
 
 /**
@@ -106,7 +134,7 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
     bytes = gunzip(bytes);
     warnings.push('gzip-compressed file: read after decompression');
   }
-  const metaStart = findMetaStart(bytes);
+  const metaStart = metaStartFor(bytes, options);
   let meta = new DataSet();
   let dataSetOffset = 0;
   let preamble: Uint8Array | undefined;
@@ -140,7 +168,9 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
     startOffset = 0;
   }
   const builder = new DataSetBuilder(file.dataset, ts.deflated ? undefined : options.source);
-  const parser = dataSetParser(builder, ts, startOffset, options);
+  // An inflated data set is in memory, and no reader could find a value left in it by offset.
+  const { bulkDataThreshold: _, ...inMemory } = options;
+  const parser = dataSetParser(builder, ts, startOffset, ts.deflated ? inMemory : options);
   try {
     parser.write(body);
     parser.end();
@@ -169,6 +199,15 @@ export function chooseTransferSyntax(
   const uid = meta.string(TRANSFER_SYNTAX_UID);
   if (uid) {
     const ts = transferSyntax(uid);
+    // Detection (DCMTK -td) is for data sets whose meta names the wrong native syntax; an
+    // encapsulated or deflated one is taken as named, as DCMTK does.
+    const native = !ts.unknown && !ts.encapsulated && !ts.deflated;
+    if (options.detectTransferSyntax && native) {
+      const detected = detectTransferSyntax(bytes, dataSetOffset);
+      if (detected.uid !== ts.uid)
+        warnings.push(`the file meta names ${ts.name}; the data set is read as ${detected.name}`);
+      return detected;
+    }
     if (ts.unknown) warnings.push(`unknown transfer syntax ${uid}: read as explicit VR little endian`);
     return ts;
   }
@@ -190,6 +229,7 @@ export function dataSetParser(
     littleEndian: ts.littleEndian,
     startOffset,
     ...(options.stopAtTag !== undefined ? { stopAtTag: options.stopAtTag } : {}),
+    ...(options.stopAfterTag !== undefined ? { stopAfterTag: options.stopAfterTag } : {}),
     ...(options.bulkDataThreshold !== undefined ? { bulkDataThreshold: options.bulkDataThreshold } : {}),
   });
   builder.attach(parser);

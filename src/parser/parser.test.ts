@@ -191,6 +191,27 @@ describe('DicomParser', () => {
     assert.deepEqual(recorder.events, ['00280010 US 0002 @0']);
   });
 
+  test('stops after a top-level element, a sequence with all its items (DCMTK +st)', () => {
+    const recorder = new Recorder();
+    const parser = new DicomParser(recorder, { ...EXPLICIT_LE, stopAfterTag: 0x00081115 });
+    parser.write(NESTED);
+    assert.equal(parser.stopped, true);
+    assert.deepEqual(recorder.events.slice(2), [
+      'seq 00081115 SQ u/l',
+      'item u/l',
+      '00081150 UI 312e3200 @50',
+      '/item',
+      '/seq',
+    ]);
+    // A tag inside an item does not stop the parser; an absent one lets it read to the end.
+    const nested = new Recorder();
+    const reader = new DicomParser(nested, { ...EXPLICIT_LE, stopAfterTag: 0x00081150 });
+    reader.write(NESTED.subarray(0, 70));
+    reader.end();
+    assert.equal(reader.stopped, false);
+    assert.equal(nested.events.at(-1), '/seq');
+  });
+
   test('bulk values are byte ranges, passed over or streamed without buffering', () => {
     const bytes = hex(
       '28001000 5553 0200 0002 e07f1000 4f57 0000 08000000 0102030405060708 fcff fcff 4f42 0000 00000000',

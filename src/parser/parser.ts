@@ -16,6 +16,8 @@ export interface ParserOptions {
   littleEndian: boolean;
   /** Stop before the first top-level element whose tag is >= this one (e.g. PixelData). */
   stopAtTag?: Tag;
+  /** Stop once the top-level element with this tag, and all it contains, has been read. */
+  stopAfterTag?: Tag;
   /** Stop before the first top-level element of another group (reading the file meta group). */
   onlyGroup?: number;
   /**
@@ -64,6 +66,9 @@ const MIN_CAPACITY = 64 * 1024;
 export class DicomParser {
   readonly #handler: ParseHandler;
   readonly #stopAtTag: number;
+  readonly #stopAfterTag: number;
+  /** The top-level element `stopAfterTag` has begun: stop before the next one. */
+  #stopAfterSeen = false;
   readonly #onlyGroup: number;
   readonly #bulkThreshold: number;
   readonly #streamBulk: boolean;
@@ -91,6 +96,7 @@ export class DicomParser {
   constructor(handler: ParseHandler, options: ParserOptions) {
     this.#handler = handler;
     this.#stopAtTag = options.stopAtTag ?? 0x1_0000_0000;
+    this.#stopAfterTag = options.stopAfterTag ?? -1;
     this.#onlyGroup = options.onlyGroup ?? -1;
     this.#bulkThreshold = options.bulkDataThreshold ?? Number.POSITIVE_INFINITY;
     this.#streamBulk = options.streamBulkData ?? false;
@@ -356,11 +362,14 @@ export class DicomParser {
       }
       if (
         frame.kind === FrameKind.DataSet &&
-        (tag >= this.#stopAtTag || (this.#onlyGroup >= 0 && tag >>> 16 !== this.#onlyGroup))
+        (tag >= this.#stopAtTag ||
+          this.#stopAfterSeen ||
+          (this.#onlyGroup >= 0 && tag >>> 16 !== this.#onlyGroup))
       ) {
         this.#stopped = true;
         return;
       }
+      if (frame.kind === FrameKind.DataSet && tag === this.#stopAfterTag) this.#stopAfterSeen = true;
       let vr: VR | undefined;
       let length: number;
       let headerLength: number;

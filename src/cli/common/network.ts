@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createLogger, type Logger, type LogLevel, SILENT_LOGGER } from '../../core/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DimseStatusError } from '../../net/dimse/index.ts';
 import { rejectReasonText, type UserIdentityRq } from '../../net/pdu/index.ts';
@@ -10,6 +9,7 @@ import {
   AssociationRejectedError,
   type ServiceHandlers,
 } from '../../services/index.ts';
+import { Console } from './console.ts';
 import { COMMON_ALIASES, type DcmtkAliases, UsageError } from './dcmtk-args.ts';
 import {
   ACCEPTOR_TLS_ALIASES,
@@ -21,7 +21,7 @@ import {
 } from './tls.ts';
 
 export { clientTls, serverTls } from './tls.ts';
-export { UsageError };
+export { Console, UsageError };
 
 /** DCMTK's spellings of the logging, timeout, PDU and TLS options every network tool shares. */
 export const BASE_NETWORK_ALIASES: DcmtkAliases = {
@@ -136,58 +136,6 @@ export function addRequestorOptions(
 export function addAcceptorOptions(command: Command, defaults: { aet: string }): Command {
   addLogOptions(command).option('--aetitle <aetitle>', 'set my AE title (DCMTK -aet)', defaults.aet);
   return addTransportOptions(command, 'acceptor');
-}
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-type Level = (typeof LEVELS)[number];
-
-/** Prints DCMTK-style "I: ..." lines at -v, "D: ..." at -d, "W:", "E:", "F:" from -q up. */
-export class Console {
-  readonly #level: number;
-  readonly logger: Logger;
-  constructor(options: Pick<NetworkCliOptions, 'verbose' | 'debug' | 'quiet' | 'logLevel'>) {
-    let level: Level = 'warn';
-    if (options.logLevel !== undefined) {
-      if (!(LEVELS as readonly string[]).includes(options.logLevel)) {
-        throw new UsageError(`--log-level: '${options.logLevel}' is not one of ${LEVELS.join(', ')}`);
-      }
-      level = options.logLevel as Level;
-    } else if (options.debug) level = 'debug';
-    else if (options.verbose) level = 'info';
-    else if (options.quiet) level = 'fatal';
-    this.#level = LEVELS.indexOf(level);
-    // The library's own lines join ours at -d: every PDU and DIMSE message, readably.
-    const libraryLevel: LogLevel = this.#level <= 1 ? 'debug' : 'error';
-    this.logger =
-      this.#level <= 3
-        ? createLogger(libraryLevel, (line) => process.stderr.write(`${line}\n`))
-        : SILENT_LOGGER;
-  }
-  get verbose(): boolean {
-    return this.#level <= 2;
-  }
-  enabled(level: Level): boolean {
-    return LEVELS.indexOf(level) >= this.#level;
-  }
-  #write(level: Level, prefix: string, text: string): void {
-    if (!this.enabled(level)) return;
-    for (const line of text.split('\n')) process.stderr.write(`${prefix}: ${line}\n`);
-  }
-  debug(text: string): void {
-    this.#write('debug', 'D', text);
-  }
-  info(text: string): void {
-    this.#write('info', 'I', text);
-  }
-  warn(text: string): void {
-    this.#write('warn', 'W', text);
-  }
-  error(text: string): void {
-    this.#write('error', 'E', text);
-  }
-  fatal(text: string): void {
-    this.#write('fatal', 'F', text);
-  }
 }
 
 function seconds(value: string | undefined, name: string): number | undefined {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { findTransferSyntax } from '../../encoding/index.ts';
+import { dcmtkSyntaxName } from '../../object/dump.ts';
 import { allStorableTransferSyntaxes } from '../../services/index.ts';
 import type { DcmtkAliases } from './dcmtk-args.ts';
 
@@ -192,23 +193,7 @@ export function acceptedSyntaxes(
   return base;
 }
 
-/** DCMTK's names of transfer syntaxes (DcmXfer), for lines such as "Converting transfer syntax". */
-const DCMTK_NAMES: Record<string, string> = {
-  [ILE]: 'Little Endian Implicit',
-  [ELE]: 'Little Endian Explicit',
-  [EBE]: 'Big Endian Explicit',
-  [DEFLATED]: 'Deflated Explicit VR Little Endian',
-  '1.2.840.10008.1.2.4.50': 'JPEG Baseline',
-  '1.2.840.10008.1.2.4.51': 'JPEG Extended, Process 2+4',
-  '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-hierarchical, Process 14',
-  '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-hierarchical, 1st Order Prediction',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-lossless)',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 (Lossless only)',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000 (Lossless or Lossy)',
-  '1.2.840.10008.1.2.5': 'RLE Lossless',
-};
-
+/** A syntax as DCMTK's logs name it ("Converting transfer syntax ..."), else by its dictionary name, else its UID. */
 export function syntaxName(uid: string): string {
-  return DCMTK_NAMES[uid] ?? findTransferSyntax(uid)?.name ?? uid;
+  return dcmtkSyntaxName(uid) ?? findTransferSyntax(uid)?.name ?? uid;
 }
