@@ -45,7 +45,8 @@ describe('tools/dictgen', () => {
       'uids.tsv':
         'uid\tname\ttype\tinfo\tretired\tkeyword\n1.2.840.10008.1.1\tVerification SOP Class\tSOP Class\t\t\tVerification\n',
       'private.tsv': 'creator\ttag\tvr\tvm\tname\tretired\nACME 1.0\t0029xx10\tOB\t1\tBlob\t\n',
-      'dcmtk-uid-names.tsv': '# where the names come from\nuid\tname\n1.2.840.10008.1.1\tVerificationSOPClass\n',
+      'dcmtk-uid-names.tsv':
+        '# where the names come from\nuid\tname\n1.2.840.10008.1.1\tVerificationSOPClass\n',
     };
     for (const [name, text] of Object.entries({ ...defaults, ...files }))
       writeFileSync(join(dir, name), text);

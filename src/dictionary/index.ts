@@ -25,4 +25,5 @@ export {
   type UidKeyword,
   uidEntries,
   uidOf,
+  uidOfDcmtkName,
 } from './uid-dictionary.ts';

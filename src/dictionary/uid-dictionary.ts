@@ -39,6 +39,7 @@ export function lookupUid(uid: string): UidEntry | undefined {
 }
 
 let dcmtkNames: Map<string, string> | undefined;
+let dcmtkNamed: Map<string, string> | undefined;
 
 /**
  * The name DCMTK's dcmdump gives a well-known UID (`LittleEndianExplicit`), where it differs
@@ -47,6 +48,14 @@ let dcmtkNames: Map<string, string> | undefined;
 export function dcmtkUidName(uid: string): string | undefined {
   dcmtkNames ??= new Map(DCMTK_UID_NAMES.split('\n').map((line) => line.split('|') as [string, string]));
   return dcmtkNames.get(uid);
+}
+
+/** The UID DCMTK calls `name` (`LittleEndianExplicit`), for reading dcmdump's output. */
+export function uidOfDcmtkName(name: string): string | undefined {
+  dcmtkNamed ??= new Map(
+    DCMTK_UID_NAMES.split('\n').map((line) => line.split('|').reverse() as [string, string]),
+  );
+  return dcmtkNamed.get(name);
 }
 
 /** The UID of a keyword (`ExplicitVRLittleEndian`), or undefined. */

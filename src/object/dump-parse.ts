@@ -1,30 +1,16 @@
 import { DicomError } from '../core/errors.ts';
 import { type Tag, tryParseTag } from '../core/tag.ts';
 import { isVR, type VR, vrInfo } from '../core/vr.ts';
-import { lookupKeyword, lookupTag, uidOf } from '../dictionary/index.ts';
+import { lookupKeyword, lookupTag, uidOf, uidOfDcmtkName } from '../dictionary/index.ts';
 import { DataSet } from './dataset.ts';
 import { Element } from './element.ts';
-
-/** DCMTK's own names for the transfer syntaxes it prints as `=Name`. */
-const DCMTK_UID_NAMES: Record<string, string> = {
-  LittleEndianImplicit: '1.2.840.10008.1.2',
-  LittleEndianExplicit: '1.2.840.10008.1.2.1',
-  BigEndianExplicit: '1.2.840.10008.1.2.2',
-  DeflatedLittleEndianExplicit: '1.2.840.10008.1.2.1.99',
-  JPEGBaseline: '1.2.840.10008.1.2.4.50',
-  JPEGExtended: '1.2.840.10008.1.2.4.51',
-  JPEGLossless: '1.2.840.10008.1.2.4.70',
-  JPEGLSLossless: '1.2.840.10008.1.2.4.80',
-  JPEGLSLossy: '1.2.840.10008.1.2.4.81',
-  JPEG2000LosslessOnly: '1.2.840.10008.1.2.4.90',
-  JPEG2000: '1.2.840.10008.1.2.4.91',
-  RLELossless: '1.2.840.10008.1.2.5',
-};
 
 /** A parsed dump: file meta elements (group 0002) and the data set. */
 export interface ParsedDump {
   meta: DataSet;
   dataset: DataSet;
+  /** With `ignoreErrors`: the lines skipped, as ERR_DUMP_SYNTAX errors naming them. */
+  errors: DicomError[];
 }
 
 function fail(lineNumber: number, message: string): never {
@@ -51,6 +37,17 @@ export interface ParseDumpOptions {
    * conversion.
    */
   rawBytes?: boolean;
+  /** Skip the lines that do not parse and go on (dump2dcm +E); they are listed in `errors`. */
+  ignoreErrors?: boolean;
+  /** Lines longer than this are errors (dump2dcm +l). Default: no limit. */
+  maxLineLength?: number;
+  /**
+   * Reads the file a binary value names as `=path` (dump2dcm's way to take pixel data, e.g.
+   * from dcmdump +W); without it such values are errors.
+   */
+  readValueFile?: (path: string) => Uint8Array;
+  /** The OW values read from files are big endian (dump2dcm +rb). */
+  bigEndianWordFiles?: boolean;
 }
 
 export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedDump {
@@ -59,10 +56,12 @@ export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedD
   let current = dataset;
   const open: Open[] = [];
   const lines = text.split(/\r?\n/);
-  for (let index = 0; index < lines.length; index++) {
-    const lineNumber = index + 1;
-    const line = lines[index]!.trim();
-    if (line.length === 0 || line.startsWith('#')) continue;
+  const errors: DicomError[] = [];
+  const parseLine = (lineNumber: number, text: string): void => {
+    if (options.maxLineLength !== undefined && text.length > options.maxLineLength)
+      fail(lineNumber, `line longer than ${options.maxLineLength} characters`);
+    const line = text.trim();
+    if (line.length === 0 || line.startsWith('#')) return;
     const m =
       /^(\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)|[0-9A-Fa-f]{4},[0-9A-Fa-f]{4}|[A-Za-z][A-Za-z0-9]*)\s*(.*)$/.exec(
         line,
@@ -84,27 +83,31 @@ export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedD
       if (!top) fail(lineNumber, 'item outside a sequence');
       if (top.element.fragments) {
         top.element.fragments.push(
-          value.startsWith('(') ? new Uint8Array(0) : parseHex(value, 1, lineNumber),
+          value.startsWith('(')
+            ? new Uint8Array(0)
+            : value.startsWith('=')
+              ? valueFile(value.slice(1), 'OB', lineNumber, options)
+              : parseHex(value, 1, lineNumber),
         );
-        continue;
+        return;
       }
       const item = new DataSet(top.owner);
       item.undefinedLength = /undefined length/.test(value);
       top.element.items!.push(item);
       current = item;
-      continue;
+      return;
     }
     if (tag === 0xfffee00d) {
       const top = open[open.length - 1];
       if (!top || current === top.owner) fail(lineNumber, 'item delimitation outside an item');
       current = top.owner;
-      continue;
+      return;
     }
     if (tag === 0xfffee0dd) {
       const top = open.pop();
       if (!top) fail(lineNumber, 'sequence delimitation outside a sequence');
       current = top.owner;
-      continue;
+      return;
     }
 
     const target = tag >>> 16 === 2 && open.length === 0 ? meta : current;
@@ -126,7 +129,7 @@ export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedD
       element.undefinedLength = /undefined length/.test(value);
       target.add(element);
       open.push({ element, owner: target });
-      continue;
+      return;
     }
     if (value.startsWith('(PixelSequence')) {
       const element = new Element(tag, vr, undefined, true);
@@ -134,20 +137,48 @@ export function parseDump(text: string, options: ParseDumpOptions = {}): ParsedD
       element.undefinedLength = true;
       target.add(element);
       open.push({ element, owner: target });
-      continue;
+      return;
     }
     try {
+      if (value.startsWith('=') && vrInfo(vr).kind === 'bytes') {
+        target.set(tag, valueFile(value.slice(1), vr, lineNumber, options), vr);
+        return;
+      }
       setValue(target, tag, vr, value, lineNumber, options.rawBytes ?? false);
     } catch (error) {
       if (error instanceof DicomError && error.code === 'ERR_DUMP_SYNTAX') throw error;
       fail(lineNumber, (error as Error).message);
+    }
+  };
+  for (let index = 0; index < lines.length; index++) {
+    try {
+      parseLine(index + 1, lines[index]!);
+    } catch (error) {
+      if (!options.ignoreErrors || !(error instanceof DicomError)) throw error;
+      errors.push(error);
     }
   }
   if (open.length > 0) {
     // dcmdump prints every delimiter, but hand-written dumps often stop early: close quietly.
     open.length = 0;
   }
-  return { meta, dataset };
+  return { meta, dataset, errors };
+}
+
+/** The bytes of a `=path` value, OW words swapped from big endian with `bigEndianWordFiles`. */
+function valueFile(path: string, vr: VR, lineNumber: number, options: ParseDumpOptions): Uint8Array {
+  if (!options.readValueFile) fail(lineNumber, `values from files (=${path}) are not read here`);
+  let bytes: Uint8Array;
+  try {
+    bytes = options.readValueFile(path);
+  } catch (error) {
+    fail(lineNumber, `cannot read ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`);
+  }
+  if (vr === 'OW' && options.bigEndianWordFiles) {
+    bytes = bytes.slice();
+    for (let i = 0; i + 1 < bytes.length; i += 2) [bytes[i], bytes[i + 1]] = [bytes[i + 1]!, bytes[i]!];
+  }
+  return bytes;
 }
 
 /** The value text: a bracketed string (up to its last `]`), or the word(s) before `#`. */
@@ -192,7 +223,7 @@ function setValue(target: DataSet, tag: Tag, vr: VR, value: string, lineNumber: 
     if (value.startsWith('[')) text = value.slice(1, value.endsWith(']') ? -1 : undefined);
     else if (value.startsWith('=')) {
       const name = value.slice(1);
-      const uid = uidOf(name) ?? DCMTK_UID_NAMES[name];
+      const uid = uidOf(name) ?? uidOfDcmtkName(name);
       if (!uid) fail(lineNumber, `unknown UID name '${name}'`);
       text = uid;
     } else text = value;

@@ -4,7 +4,7 @@
  * `dicomkit json` / `json2dcm`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -139,6 +139,82 @@ describe('dicomkit dump2dcm', () => {
     const result = dicomkit('dump2dcm', text, join(work, 'bad.dcm'));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /ERR_DUMP_SYNTAX: line 2: not a number: 'twelve'/);
+  });
+
+  test('dump2dcm options write what DCMTK dump2dcm writes; pixel data comes back from dcmdump +W files', () => {
+    requirePeer('dump2dcm');
+    const dir = join(work, 'dump2dcm-options');
+    mkdirSync(dir);
+    // dcmdump +W writes the (big endian) file's pixel data little endian to a .raw file and
+    // prints =path, which dump2dcm reads back.
+    const text = join(dir, 'mr.dump');
+    const dumped = runPeer('dcmdump', ['+L', '-Un', '+W', dir, join(CORPUS, 'MR_small_bigendian.dcm')]);
+    writeFileSync(text, dumped.stdout);
+    // UIDs that +Ug +Uo makes anew, and the writers' identities, differ between the tools.
+    const comparable = (path: string) =>
+      runPeer('dcmdump', ['+L', '-Un', path])
+        .stdout.split('\n')
+        .filter((line) => !/^\((0002,000[03]|0002,001[23]|0008,0018|0020,000[de])\)/.test(line));
+    for (const options of [
+      [],
+      ['-f'],
+      ['+g'],
+      ['-e', '+te'],
+      ['+tb'],
+      ['+td', '+cl', '1'],
+      ['+Fu'],
+      ['-F'],
+      ['+Ug', '+Uo'],
+    ]) {
+      const ours = join(dir, 'ours.dcm');
+      const theirs = join(dir, 'theirs.dcm');
+      const result = dicomkit('dump2dcm', ...options, text, ours);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(runPeer('dump2dcm', [...options, text, theirs]).status, 0);
+      assert.deepEqual(comparable(ours), comparable(theirs), options.join(' '));
+    }
+    const original = runPeer('dcmdump', [
+      '+L',
+      '-Un',
+      '+P',
+      'PixelData',
+      join(CORPUS, 'MR_small_bigendian.dcm'),
+    ]).stdout;
+    assert.equal(
+      runPeer('dcmdump', ['+L', '-Un', '+P', 'PixelData', join(dir, 'ours.dcm')]).stdout,
+      original,
+    );
+    // +Ug +Uo: new Study, Series and SOP Instance UIDs, the meta's following the SOP Instance UID.
+    const renewed = runPeer('dcmdump', [
+      '-Un',
+      '+P',
+      '0002,0003',
+      '+P',
+      '0008,0018',
+      join(dir, 'ours.dcm'),
+    ]).stdout;
+    const [metaUid, sopUid] = [...renewed.matchAll(/\[([0-9.]+)\]/g)].map((m) => m[1]);
+    assert.equal(metaUid, sopUid);
+    assert.notEqual(sopUid, '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457');
+  });
+
+  test('dump2dcm +E writes what parses and names the line it skipped; -E writes nothing', () => {
+    const text = join(work, 'damaged.txt');
+    writeFileSync(text, '(0010,0010) PN [ok]\n(0028,0010) US twelve\n(0010,0020) LO [id]\n');
+    const skipped = dicomkit('dump2dcm', '+E', text, join(work, 'damaged.dcm'));
+    assert.equal(skipped.status, 0, skipped.stderr);
+    assert.match(skipped.stderr, /line 2: not a number: 'twelve' \(skipped, \+E\)/);
+    const dump = runPeer('dcmdump', ['-q', join(work, 'damaged.dcm')]).stdout;
+    assert.match(dump, /\(0010,0010\) PN \[ok\]/);
+    assert.match(dump, /\(0010,0020\) LO \[id\]/);
+    const stopped = dicomkit('dump2dcm', text, join(work, 'stopped.dcm'));
+    assert.equal(stopped.status, 1);
+    assert.equal(existsSync(join(work, 'stopped.dcm')), false);
+    const longLine = join(work, 'long.txt');
+    writeFileSync(longLine, `(0010,0010) PN [ok]\n(0008,1030) LO [${'x'.repeat(64)}]    # a comment\n`);
+    const long = dicomkit('dump2dcm', '+l', '80', longLine, join(work, 'long.dcm'));
+    assert.equal(long.status, 1);
+    assert.match(long.stderr, /line 2: line longer than 80 characters/);
   });
 });
 

@@ -24,6 +24,7 @@ export const READ_ALIASES: DcmtkAliases = {
 export const PARSING_ALIASES: DcmtkAliases = {
   '+ao': '--accept-odd-length',
   '+ev': '--use-explicit-vr',
+  '-vr': '--assume-implicit',
   '+ui': '--enable-cp246',
   '-uc': '--retain-un',
   '+sq': '--maxlength-seq',
@@ -97,6 +98,7 @@ export function addParsingOptions(command: Command): Command {
   return command
     .option('--accept-odd-length', 'accept odd length attributes (DCMTK +ao; always)')
     .option('--use-explicit-vr', 'use explicit VR from data set (DCMTK +ev; always)')
+    .option('--assume-implicit', 'read an element with a non-standard VR as implicit VR (DCMTK -vr; always)')
     .option('--enable-cp246', 'read undefined length UN as implicit VR (DCMTK +ui; always)')
     .option('--retain-un', 'retain elements as UN (DCMTK -uc; always)')
     .option('--maxlength-seq', 'read undefined length private elements as sequences (DCMTK +sq; always)')
