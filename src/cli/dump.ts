@@ -18,7 +18,7 @@ import { isBulkDataRef } from '../object/element.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/part10.ts';
 import { Console, type LogCliOptions } from './common/console.ts';
-import { COMMON_ALIASES, type DcmtkAliases, UsageError } from './common/dcmtk-args.ts';
+import { COMMON_ALIASES, type DcmtkAliases, inCommandLineOrder, UsageError } from './common/dcmtk-args.ts';
 import { describeError, EXIT } from './common/exit.ts';
 import {
   addInputFilesOptions,
@@ -150,11 +150,7 @@ export function dumpCommand(): Command {
       '--write-pixel <directory>',
       'write pixel data to .raw files in this directory, little endian (DCMTK +W)',
     );
-  const on = (name: string, apply: () => void) =>
-    command.on(`option:${name}`, () => {
-      output.given.add(name);
-      apply();
-    });
+  const on = inCommandLineOrder(command, output.given);
   on('print-all', () => (output.printAll = true));
   on('print-short', () => (output.printAll = false));
   on('map-uid-names', () => (output.mapUidNames = true));

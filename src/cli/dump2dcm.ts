@@ -11,7 +11,7 @@ import type { DicomFile } from '../object/part10.ts';
 import type { WriteOptions } from '../object/part10-writer.ts';
 import { latin1 } from '../object/values.ts';
 import { Console, type LogCliOptions } from './common/console.ts';
-import { COMMON_ALIASES, type DcmtkAliases, UsageError } from './common/dcmtk-args.ts';
+import { COMMON_ALIASES, type DcmtkAliases, inCommandLineOrder, UsageError } from './common/dcmtk-args.ts';
 import { describeError, EXIT } from './common/exit.ts';
 
 /** dump2dcm's spellings of its options (DCMTK 3.6.7 dump2dcm --help). */
@@ -134,11 +134,7 @@ export function dump2dcmCommand(): Command {
       '--compression-level <level>',
       'deflate compression level 0-9, with --write-xfer-deflated (DCMTK +cl, default 6)',
     );
-  const on = (name: string, apply: () => void) =>
-    command.on(`option:${name}`, () => {
-      choices.given.add(name);
-      apply();
-    });
+  const on = inCommandLineOrder(command, choices.given);
   on('read-meta-info', () => (choices.readMeta = true));
   on('ignore-meta-info', () => (choices.readMeta = false));
   on('read-file-little', () => (choices.bigEndianFiles = false));

@@ -6,7 +6,7 @@ import type { DataSet } from '../object/dataset.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
 import type { DicomFile, ReadOptions } from '../object/part10.ts';
 import { Console, type LogCliOptions } from './common/console.ts';
-import { COMMON_ALIASES, type DcmtkAliases } from './common/dcmtk-args.ts';
+import { COMMON_ALIASES, type DcmtkAliases, inCommandLineOrder } from './common/dcmtk-args.ts';
 import { describeError } from './common/exit.ts';
 import {
   addReadOptions,
@@ -139,13 +139,7 @@ export function xmlCommand(): Command {
     .option('-d, --debug', 'print debug information')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
     .option('--arguments', 'print expanded command line arguments, with -v (DCMTK --arguments)');
-  // DCMTK evaluates some options as blocks in which the last one given counts: commander
-  // emits an event per option in command line order.
-  const on = (name: string, apply: () => void) =>
-    command.on(`option:${name}`, () => {
-      last.given.add(name);
-      apply();
-    });
+  const on = inCommandLineOrder(command, last.given);
   on('dcmtk-format', () => (last.format = 'dcmtk'));
   on('native-format', () => (last.format = 'native'));
   on('write-element-name', () => (last.names = true));

@@ -1,3 +1,5 @@
+import type { Command } from 'commander';
+
 /**
  * DCMTK spells options `+P`, `-Un`, `-aet`: words after one dash or a plus, which
  * commander would read as bundles of one-letter flags. Each tool lists its DCMTK spellings
@@ -34,6 +36,24 @@ export function translateDcmtkArgs(
     }
   }
   return out;
+}
+
+/**
+ * DCMTK evaluates some options as blocks in which the last one given counts (`+L -L`).
+ * commander emits an event per option in command line order: the function returned runs
+ * `apply` when the option named is met, and records the name in `given` when one is passed
+ * (for DCMTK's checks of options that need or exclude others).
+ */
+export function inCommandLineOrder(
+  command: Command,
+  given?: Set<string>,
+): (name: string, apply: () => void) => void {
+  return (name, apply) => {
+    command.on(`option:${name}`, () => {
+      given?.add(name);
+      apply();
+    });
+  };
 }
 
 /** A command line the tool cannot act on: DCMTK's exit code 1 and one line saying why. */

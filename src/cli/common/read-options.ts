@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type Tag, tryParseTag } from '../../core/tag.ts';
 import { lookupKeyword } from '../../dictionary/index.ts';
 import type { ReadOptions } from '../../object/part10.ts';
-import { type DcmtkAliases, UsageError } from './dcmtk-args.ts';
+import { type DcmtkAliases, inCommandLineOrder, UsageError } from './dcmtk-args.ts';
 import { EBE, ELE, ILE } from './transfer-syntaxes.ts';
 
 /** DCMTK's input options of the file tools (dcmdump, dcm2xml): file format, transfer syntax, long values. */
@@ -79,7 +79,7 @@ export function addReadOptions(command: Command, defaults: { loadAll: boolean })
       '--max-read-length <kbytes>',
       'threshold for long values in kbytes, 4..4194302 (DCMTK +R, default 4)',
     );
-  const on = (name: string, apply: () => void) => command.on(`option:${name}`, apply);
+  const on = inCommandLineOrder(command);
   on('read-file', () => (choices.format = 'auto'));
   on('read-file-only', () => (choices.format = 'file'));
   on('read-dataset', () => (choices.format = 'dataset'));
