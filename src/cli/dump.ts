@@ -1,21 +1,13 @@
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { DicomParseError } from '../core/errors.ts';
-import type { Tag } from '../core/tag.ts';
+import { PIXEL_DATA, type Tag } from '../core/tag.ts';
 import { swapped } from '../object/byte-swap.ts';
+import type { DataSet } from '../object/dataset.ts';
 import { type DumpOptions, dumpFile, type PixelDataValue } from '../object/dump.ts';
 import { isBulkDataRef } from '../object/element.ts';
-import { readDicomFile } from '../object/file.node.ts';
+import { readBulkData, readDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/part10.ts';
 import { Console, type LogCliOptions } from './common/console.ts';
 import { COMMON_ALIASES, type DcmtkAliases, inCommandLineOrder, UsageError } from './common/dcmtk-args.ts';
@@ -242,6 +234,7 @@ async function runDump(
         ? { writePixelData: pixelWriter(join(pixelDirectory, basename(path)), console) }
         : {}),
     };
+    if (pixelDirectory) await loadPixelData(file.dataset);
     if (options.convertToUtf8)
       console.info(
         'converting all element values that are affected by Specific Character Set (0008,0005) to UTF-8',
@@ -287,7 +280,8 @@ function pixelWriter(prefix: string, console: Console): (pixel: PixelDataValue, 
       return name;
     }
     try {
-      let bytes = isBulkDataRef(pixel.value) ? readRange(pixel.value) : pixel.value;
+      // loadPixelData() has read what -M left on disk.
+      let bytes = pixel.value as Uint8Array;
       if (pixel.swapWords) bytes = swapped(bytes, 2);
       writeFileSync(name, bytes);
     } catch (error) {
@@ -297,19 +291,18 @@ function pixelWriter(prefix: string, console: Console): (pixel: PixelDataValue, 
   };
 }
 
-/** The bytes of a value left on disk by -M. */
-function readRange(ref: { source?: string; offset: number; length: number }): Uint8Array {
-  const fd = openSync(ref.source ?? '', 'r');
-  try {
-    const bytes = new Uint8Array(ref.length);
-    let filled = 0;
-    while (filled < ref.length) {
-      const n = readSync(fd, bytes, filled, ref.length - filled, ref.offset + filled);
-      if (n === 0) break;
-      filled += n;
+/** Reads the Pixel Data values and fragments -M left on disk, at every depth, for +W. */
+async function loadPixelData(dataset: DataSet): Promise<void> {
+  for (const element of dataset.elements()) {
+    if (element.items) for (const item of element.items) await loadPixelData(item);
+    if (element.tag !== PIXEL_DATA) continue;
+    if (element.bulk && !element.bytes) {
+      element.bytes = await readBulkData(element.bulk);
+      element.bulk = undefined;
     }
-    return bytes.subarray(0, filled);
-  } finally {
-    closeSync(fd);
+    if (element.fragments) {
+      for (const [i, fragment] of element.fragments.entries())
+        if (isBulkDataRef(fragment)) element.fragments[i] = await readBulkData(fragment);
+    }
   }
 }

@@ -239,9 +239,11 @@ interface ValueText {
 /** The VRs whose values DCMTK's `+U8` converts (its DcmCharString classes). */
 const CONVERTED_VRS = new Set(['LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT']);
 
+const UTF8 = new TextEncoder();
+
 /** A string of UTF-16 code units as its UTF-8 bytes, one character per byte. */
 function utf8Bytes(text: string): string {
-  return latin1(new TextEncoder().encode(text));
+  return latin1(UTF8.encode(text));
 }
 
 /** dcmdump's `+Qn`: XML markup for reserved, control and non-ASCII characters. */

@@ -1,4 +1,4 @@
-import { vrFromCode } from '../core/index.ts';
+import { TRANSFER_SYNTAX_UID, UNDEFINED_LENGTH, vrFromCode } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
 import { findMetaStart } from '../object/index.ts';
 import { DicomParser, type ParseHandler } from '../parser/index.ts';
@@ -11,10 +11,8 @@ export interface QuickHeader {
   dataSetOffset: number;
 }
 
-const UNDEFINED_LENGTH = 0xffffffff;
 const MEDIA_STORAGE_SOP_CLASS_UID = 0x00020002;
 const MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003;
-const TRANSFER_SYNTAX_UID = 0x00020010;
 const SOP_CLASS_UID = 0x00080016;
 const SOP_INSTANCE_UID = 0x00080018;
 
