@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -64,6 +64,13 @@ async function corpusFile(path: string): Promise<CorpusFile> {
     sop: get('SOPInstanceUID'),
     sopClass: get('SOPClassUID'),
   };
+}
+
+/** What a pydicom script (Debian's /usr/bin/python3) prints, given `files` as its arguments. */
+function pydicom(script: string, ...files: string[]): Buffer {
+  const r = spawnSync('/usr/bin/python3', ['-c', script, ...files], { maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr?.toString());
+  return r.stdout;
 }
 
 function newUid(): string {
@@ -536,11 +543,6 @@ describe('dicomkit pacs REST API', () => {
     close(await png(`/instances/${rgb.sop}/frames/1/preview`), pnm(rgb.path, ['+F', '2']), 'RGB frame 2');
 
     // Raw frames are the stored bytes: native pixel data, or the JPEG 2000 codestream.
-    const pydicom = (script: string, file: string) => {
-      const r = spawnSync('/usr/bin/python3', ['-c', script, file], { maxBuffer: 64 << 20 });
-      assert.equal(r.status, 0, r.stderr?.toString());
-      return r.stdout;
-    };
     const nativeRaw = await api('GET', `/instances/${ct.sop}/frames/0/raw`);
     assert.equal(nativeRaw.headers.get('content-type'), 'application/octet-stream');
     assert.ok(
@@ -599,6 +601,137 @@ describe('dicomkit pacs REST API', () => {
     assert.equal(simple.PatientName, 'CompressedSamples^CT1');
     assert.equal(simple.SOPInstanceUID, ct.sop);
     assert.deepEqual((await api('GET', `/instances/${ct.sop}/simplified-tags`)).json, simple);
+  });
+
+  test("Orthanc's raw access (/content, /header), shared tags, ancestors and statistics", {
+    timeout: 30_000,
+  }, async () => {
+    const text = async (path: string) => {
+      const r = await api('GET', path);
+      assert.equal(r.status, 200, `${path}: ${r.bytes.toString('utf8', 0, 200)}`);
+      return r;
+    };
+    // The expectations, from pydicom's reading of the files we uploaded or sent.
+    const expected = JSON.parse(
+      pydicom(
+        `import pydicom, sys, json, hashlib
+from pydicom.encaps import decode_data_sequence
+ct = pydicom.dcmread(sys.argv[1]); rt = pydicom.dcmread(sys.argv[2]); j2k = pydicom.dcmread(sys.argv[3])
+print(json.dumps({
+  'tags': ['%04x-%04x' % (e.tag.group, e.tag.element) for e in ct],
+  'rows': str(ct.Rows),
+  'spacing': pydicom.dcmread(sys.argv[1]).get_item(0x00280030).value.decode().rstrip(' \\0'),
+  'pixels': hashlib.sha256(ct.PixelData).hexdigest(),
+  'beams': len(rt[0x300a00b0].value),
+  'machine': rt[0x300a00b0][0][0x300a00b2].value,
+  'fragments': [hashlib.sha256(f).hexdigest() for f in decode_data_sequence(j2k.PixelData)],
+}))`,
+        ct.path,
+        rtplan.path,
+        j2k.path,
+      ).toString(),
+    ) as {
+      tags: string[];
+      rows: string;
+      spacing: string;
+      pixels: string;
+      beams: number;
+      machine: string;
+      fragments: string[];
+    };
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+    // /content: the tags, a value as text, binary values as bytes; sequences by item number.
+    assert.deepEqual((await text(`/instances/${ct.sop}/content`)).json, expected.tags);
+    const rows = await text(`/instances/${ct.sop}/content/0028-0010`);
+    assert.match(rows.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(rows.bytes.toString(), expected.rows);
+    assert.equal(
+      (await text(`/instances/${ct.sop}/content/PixelSpacing`)).bytes.toString(),
+      expected.spacing,
+    );
+    const pixels = await text(`/instances/${ct.sop}/content/7fe0-0010`);
+    assert.equal(pixels.headers.get('content-type'), 'application/octet-stream');
+    assert.equal(sha(pixels.bytes), expected.pixels);
+    const beams = `/instances/${rtplan.sop}/content/300a-00b0`;
+    assert.deepEqual(
+      (await text(beams)).json,
+      Array.from({ length: expected.beams }, (_, n) => String(n)),
+    );
+    assert.ok(((await text(`${beams}/0`)).json as string[]).includes('300a-00b2'));
+    assert.equal((await text(`${beams}/0/300a-00b2`)).bytes.toString(), expected.machine);
+    // Encapsulated pixel data: the Basic Offset Table is item 0, then the fragments.
+    const encapsulated = `/instances/${j2k.sop}/content/7fe0-0010`;
+    assert.deepEqual(
+      (await text(encapsulated)).json,
+      Array.from({ length: expected.fragments.length + 1 }, (_, n) => String(n)),
+    );
+    for (const [n, hash] of expected.fragments.entries())
+      assert.equal(sha((await text(`${encapsulated}/${n + 1}`)).bytes), hash, `fragment ${n + 1}`);
+    for (const [path, status] of [
+      [`/instances/${ct.sop}/content/9999-0010`, 404],
+      [`/instances/${ct.sop}/content/0010-0010/0`, 404],
+      [`${beams}/${expected.beams}`, 404],
+      [`${beams}/x`, 404],
+      [`/instances/${ct.sop}/content/NotAKeyword`, 400],
+      [`/instances/${newUid()}/content`, 404],
+      [`/studies/${newUid()}/shared-tags`, 404],
+      [`/series/${newUid()}/statistics`, 404],
+    ] as const) {
+      const r = await api('GET', path);
+      assert.equal(r.status, status, `${path}: ${r.bytes.toString('utf8', 0, 200)}`);
+      assert.equal(typeof (r.json as { error: string }).error, 'string');
+    }
+
+    // /header: the file meta.
+    const header = (await text(`/instances/${j2k.sop}/header?simplify`)).json as Record<string, string>;
+    assert.equal(header.TransferSyntaxUID, '1.2.840.10008.1.2.4.91');
+    assert.equal(header.MediaStorageSOPInstanceUID, j2k.sop);
+    assert.equal(
+      ((await text(`/instances/${j2k.sop}/header`)).json as Record<string, { Value: string[] }>)['00020010']!
+        .Value[0],
+      '1.2.840.10008.1.2.4.91',
+    );
+
+    // Shared tags: ct, ct2 and ct3 differ in their SOP Instance UIDs; ct3 has its own series.
+    const studyShared = (await text(`/studies/${ct.study}/shared-tags?simplify`)).json as Record<
+      string,
+      unknown
+    >;
+    assert.equal(studyShared.PatientName, 'CompressedSamples^CT1');
+    assert.equal(studyShared.StudyInstanceUID, ct.study);
+    for (const differing of ['SOPInstanceUID', 'SeriesInstanceUID', 'SeriesNumber', 'PixelData'])
+      assert.equal(differing in studyShared, false, differing);
+    const seriesShared = (await text(`/series/${ct.series}/shared-tags`)).json as Record<string, unknown>;
+    assert.deepEqual(seriesShared['0020000E'], { vr: 'UI', Value: [ct.series] });
+    assert.equal(seriesShared['00080018'], undefined);
+
+    // Ancestors, as the resources themselves answer.
+    const resource = async (path: string) => (await text(path)).json;
+    assert.deepEqual(await resource(`/instances/${ct3.sop}/series`), await resource(`/series/${ct3.series}`));
+    assert.deepEqual(await resource(`/instances/${ct.sop}/study`), await resource(`/studies/${ct.study}`));
+    assert.deepEqual(await resource(`/instances/${ct.sop}/patient`), await resource('/patients/1CT1'));
+    assert.deepEqual(await resource(`/series/${ct.series}/study`), await resource(`/studies/${ct.study}`));
+    assert.deepEqual(await resource(`/studies/${ct.study}/patient`), await resource('/patients/1CT1'));
+
+    // Statistics: counts and the files' sizes on disk.
+    const onDisk = (...files: CorpusFile[]) =>
+      files.reduce((n, f) => n + statSync(stored(pacs, f.sop)).size, 0);
+    const size = onDisk(ct, ct2, ct3);
+    assert.deepEqual(await resource(`/studies/${ct.study}/statistics`), {
+      CountSeries: 2,
+      CountInstances: 3,
+      DiskSize: size,
+      DiskSizeMB: 0,
+      UncompressedSize: size,
+      UncompressedSizeMB: 0,
+    });
+    const patient = (await resource('/patients/1CT1/statistics')) as Record<string, number>;
+    assert.deepEqual([patient.CountStudies, patient.CountSeries, patient.CountInstances], [1, 2, 3]);
+    assert.equal(
+      ((await resource(`/instances/${j2k.sop}/statistics`)) as { DiskSize: number }).DiskSize,
+      onDisk(j2k),
+    );
   });
 
   test('a study downloads as a ZIP of its files, which unzip -t accepts', { timeout: 60_000 }, async () => {

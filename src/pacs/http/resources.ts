@@ -264,6 +264,44 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         },
       });
     }
+    // The resource's ancestors, as Orthanc's /instances/{id}/study, /series/{id}/patient...
+    for (let ancestor = PARENT[level]; ancestor; ancestor = PARENT[ancestor]) {
+      const above = ancestor;
+      routes.push({
+        method: 'GET',
+        url: `/${route}/:id/${TYPE[above].toLowerCase()}`,
+        async handler(request) {
+          const id = checkId(level, params(request).id!);
+          const aboveId = text(one(level, id, [ID_KEY[above]]), ID_KEY[above]);
+          return describe(above, one(above, aboveId));
+        },
+      });
+    }
+    routes.push({
+      // Orthanc's /{level}/{id}/statistics. Files are stored as received, never compressed
+      // by the store: the uncompressed sizes are the disk sizes.
+      method: 'GET',
+      url: `/${route}/:id/statistics`,
+      async handler(request) {
+        const id = checkId(level, params(request).id!);
+        const located = locate(level, id);
+        if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+        const bytes = located.reduce((sum, file) => sum + file.size, 0);
+        const megabytes = Math.round(bytes / (1024 * 1024));
+        const counts: Record<string, number> = {};
+        if (level === 'PATIENT') counts.CountStudies = new Set(located.map((f) => f.studyInstanceUid)).size;
+        if (level === 'PATIENT' || level === 'STUDY')
+          counts.CountSeries = new Set(located.map((f) => f.seriesInstanceUid)).size;
+        return {
+          ...counts,
+          CountInstances: located.length,
+          DiskSize: bytes,
+          DiskSizeMB: megabytes,
+          UncompressedSize: bytes,
+          UncompressedSizeMB: megabytes,
+        };
+      },
+    });
     if (level !== 'IMAGE') {
       routes.push({
         method: 'GET',

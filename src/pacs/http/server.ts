@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Pacs } from '../server.ts';
 import { changeRoutes } from './changes.ts';
+import { contentRoutes } from './content.ts';
 import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
 import { imageRoutes } from './images.ts';
@@ -103,6 +104,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
   const table = [
     ...systemRoutes(ctx),
     ...resourceRoutes(ctx),
+    ...contentRoutes(ctx),
     ...imageRoutes(ctx),
     ...uploadRoutes(ctx),
     ...modalityRoutes(ctx),
