@@ -17,7 +17,7 @@ import { StorageCommitmentService } from './commitment.ts';
 import { maxDataSetBytes, type PacsConfig } from './config.ts';
 import { locateResource } from './http/levels.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
-import { openSqliteIndex } from './index/sqlite.ts';
+import { lastChangeSeqOf, openSqliteIndex } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { pacsApplicationEntity } from './outbound.ts';
@@ -102,10 +102,21 @@ export async function startPacs(
   const logger = options.logger ?? createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`));
   const storage = new FileStorage(config.storage.path);
   const indexPath = config.index.path ?? join(config.storage.path, 'index.sqlite');
+  let lastSeq = 0;
   if (options.reindex) {
+    try {
+      lastSeq = lastChangeSeqOf(indexPath);
+    } catch (error) {
+      logger.log(
+        'warn',
+        `--reindex: the old index cannot be read (${(error as Error).message}); the change log starts again at 1`,
+      );
+    }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${indexPath}${suffix}`, { force: true });
   }
   const index = openSqliteIndex(indexPath, { retrieveAeTitle: config.aeTitle });
+  // Before reconciliation logs every stored resource as new: those entries number on.
+  if (lastSeq > 0) index.clearChangeLog(lastSeq);
   const cleanMark = join(config.storage.path, CLEAN_MARK);
   const wasClean = existsSync(cleanMark) && !options.reindex;
   rmSync(cleanMark, { force: true });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DicomError } from '../../core/index.ts';
 import type { DataSet } from '../../object/index.ts';
@@ -80,6 +81,21 @@ export interface SqliteIndex extends PacsIndex {
 
 export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}): SqliteIndex {
   return new SqlitePacsIndex(path, options);
+}
+
+/**
+ * The newest change log sequence number of the index at `path` (0 when it has none), read
+ * without changing it: what an index rebuilt in its place numbers on from. Throws when the
+ * file is not a readable index.
+ */
+export function lastChangeSeqOf(path: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0;
+  } finally {
+    db.close();
+  }
 }
 
 /** Applies the pending migrations; returns the schema version. Exported for tests. */
@@ -677,11 +693,17 @@ class SqlitePacsIndex implements SqliteIndex {
     this.#db.transaction(() => this.#log(entries)).immediate();
   }
 
-  clearChangeLog(): void {
+  clearChangeLog(through = 0): void {
     this.#db
       .transaction(() => {
-        const newest = this.#stmt('SELECT max(seq) FROM changes').pluck().get() as number | null;
-        if (newest === null) return;
+        const logged = (this.#stmt('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0;
+        const newest = Math.max(logged, through);
+        if (newest === 0) return;
+        // The newest row stays, hidden, so that the integer key goes on from it.
+        if (newest > logged)
+          this.#stmt(
+            "INSERT INTO changes (seq, change_type, level, resource, at) VALUES (?, 'Deleted', 'PATIENT', '', ?)",
+          ).run(newest, Date.now());
         this.#stmt('DELETE FROM changes WHERE seq < ?').run(newest);
         this.#stmt('UPDATE change_log_state SET cleared_through = ?').run(newest);
       })

@@ -104,8 +104,12 @@ export interface PacsIndex {
   lastChange(): ChangeLogEntry | undefined;
   /** Appends entries written by the PACS itself (the Stable* events), in one transaction. */
   logChanges(entries: readonly NewChangeLogEntry[]): void;
-  /** Empties the change log; sequence numbers go on from where they were. */
-  clearChangeLog(): void;
+  /**
+   * Empties the change log; sequence numbers go on from where they were, or from `through`
+   * when that is larger (the index that `--reindex` rebuilds numbers on from the one it
+   * replaces, so a client polling `/changes?since=` misses nothing).
+   */
+  clearChangeLog(through?: number): void;
   close(): void;
 }
 
