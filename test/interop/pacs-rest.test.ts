@@ -32,7 +32,7 @@ import { type BackgroundPeer, freePort, runPeerAsync, startPeer } from '../helpe
 import { requirePeer, runPeer } from '../helpers/peers.ts';
 import { type Pnm, parsePnm, pngPixels } from '../helpers/png.ts';
 
-for (const program of ['storescp', 'unzip', 'dcm2pnm']) requirePeer(program);
+for (const program of ['storescp', 'unzip', 'dcm2pnm', 'dcmdump']) requirePeer(program);
 
 const FIXTURES = 'test/fixtures/pydicom';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-rest-'));
@@ -756,6 +756,56 @@ print(json.dumps({
     const patient = unzip((await api('GET', '/patients/1CT1/archive')).bytes);
     assert.equal(patient.size, 3);
     assert.ok(patient.has(`${ct.study}/${ct.series}/${ct.sop}.dcm`));
+  });
+
+  test('a study downloads as a DICOMDIR File-set (/media) that pydicom, DCMTK and dciodvfy read', {
+    timeout: 60_000,
+  }, async () => {
+    requirePeer('dciodvfy', 'apt-get install dicom3tools');
+    const { status, bytes, headers } = await api('GET', `/studies/${ct.study}/media`);
+    assert.equal(status, 200);
+    assert.equal(headers.get('content-type'), 'application/zip');
+    const entries = unzip(bytes);
+    assert.deepEqual(
+      [...entries.keys()],
+      ['DICOMDIR', 'IMAGES/IM000001', 'IMAGES/IM000002', 'IMAGES/IM000003'],
+    );
+    const folder = join(work, 'media');
+    mkdirSync(join(folder, 'IMAGES'), { recursive: true });
+    for (const [name, content] of entries) writeFileSync(join(folder, name), content);
+    // Each file as stored; pydicom's FileSet follows the records' offsets to every one of them.
+    const found = JSON.parse(
+      pydicom(
+        `import pydicom, sys, json
+from pydicom.fileset import FileSet
+fs = FileSet(pydicom.dcmread(sys.argv[1]))
+out = []
+for instance in fs:
+    ds = instance.load()
+    out.append([instance.path.split('IMAGES')[-1], ds.SOPInstanceUID, instance.SOPInstanceUID, instance.node.parent.parent._record.StudyDate])
+print(json.dumps(out))`,
+        join(folder, 'DICOMDIR'),
+      ).toString(),
+    ) as [string, string, string, string][];
+    assert.deepEqual(sorted(found.map((f) => f[1])), sorted([ct, ct2, ct3].map((f) => f.sop)));
+    for (const [, loaded, referenced, studyDate] of found) {
+      assert.equal(loaded, referenced);
+      assert.equal(studyDate, '20040119');
+    }
+    for (const file of [ct, ct2, ct3])
+      assert.ok(
+        [...entries.values()].some((content) => content.equals(file.bytes)),
+        file.sop,
+      );
+    // DCMTK reads the records; dicom3tools finds nothing wrong with the Basic Directory IOD.
+    const dumped = await runPeerAsync('dcmdump', ['-q', join(folder, 'DICOMDIR')], { timeoutMs: 20_000 });
+    assert.equal(dumped.status, 0, dumped.stderr);
+    assert.equal(dumped.stdout.match(/"Directory Record" IMAGE/g)?.length, 3);
+    assert.equal(dumped.stdout.match(/"Directory Record" SERIES/g)?.length, 2);
+    const verified = await runPeerAsync('dciodvfy', [join(folder, 'DICOMDIR')], { timeoutMs: 20_000 });
+    const report = verified.stdout + verified.stderr;
+    assert.match(report, /BasicDirectory/);
+    assert.doesNotMatch(report, /^Error/m, report);
   });
 
   test('errors answer JSON { error, code } with the right status', { timeout: 20_000 }, async () => {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
+import { buildDicomDir, type DicomDirEntry } from '../../object/dicomdir.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
@@ -303,56 +304,75 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       },
     });
     if (level !== 'IMAGE') {
-      routes.push({
-        method: 'GET',
-        url: `/${route}/:id/archive`,
-        async handler(request, reply) {
-          const id = checkId(level, params(request).id!);
-          const located = locate(level, id);
-          if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
-          const entries: ZipEntry[] = [];
-          for (const file of located) {
-            const size = await storage.size(file.path);
-            if (size === undefined) {
+      // A ZIP of the files: by study and series folder (archive), or as a DICOMDIR File-set
+      // (media, PS3.10 §8: IMAGES/IM000001..., what Orthanc's /media burns to a CD).
+      for (const kind of ['archive', 'media'] as const) {
+        routes.push({
+          method: 'GET',
+          url: `/${route}/:id/${kind}`,
+          async handler(request, reply) {
+            const id = checkId(level, params(request).id!);
+            const located = locate(level, id);
+            if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
+            const entries: ZipEntry[] = [];
+            const directory: DicomDirEntry[] = [];
+            for (const file of located) {
+              const size = await storage.size(file.path);
+              if (size === undefined) {
+                throw new HttpError(
+                  500,
+                  'ERR_IO',
+                  `instance ${file.sopInstanceUid} is indexed but its file is gone`,
+                );
+              }
+              let name: string;
+              if (kind === 'media') {
+                const fileId = ['IMAGES', `IM${String(entries.length + 1).padStart(6, '0')}`];
+                name = fileId.join('/');
+                const { dataset } = await readInstance(index, storage, file.sopInstanceUid, {
+                  stopAtTag: PIXEL_DATA,
+                });
+                directory.push({ fileId, dataset, transferSyntaxUid: file.transferSyntax });
+              } else {
+                const parts =
+                  level === 'PATIENT'
+                    ? [file.studyInstanceUid, file.seriesInstanceUid]
+                    : level === 'STUDY'
+                      ? [file.seriesInstanceUid]
+                      : [];
+                name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
+              }
+              entries.push({ name, path: storage.absolute(file.path), size });
+            }
+            if (kind === 'media') {
+              const bytes = buildDicomDir(directory);
+              entries.unshift({ name: 'DICOMDIR', bytes, size: bytes.length });
+            }
+            let size: number;
+            try {
+              size = zipLayout(entries).size;
+            } catch (error) {
               throw new HttpError(
-                500,
-                'ERR_IO',
-                `instance ${file.sopInstanceUid} is indexed but its file is gone`,
+                413,
+                'ERR_VALUE_TOO_LARGE',
+                `${(error as Error).message}; download the ${level === 'SERIES' ? 'instances' : 'series'} one by one`,
               );
             }
-            const parts =
-              level === 'PATIENT'
-                ? [file.studyInstanceUid, file.seriesInstanceUid]
-                : level === 'STUDY'
-                  ? [file.seriesInstanceUid]
-                  : [];
-            const name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
-            entries.push({ name, path: storage.absolute(file.path), size });
-          }
-          let size: number;
-          try {
-            size = zipLayout(entries).size;
-          } catch (error) {
-            throw new HttpError(
-              413,
-              'ERR_VALUE_TOO_LARGE',
-              `${(error as Error).message}; download the ${level === 'SERIES' ? 'instances' : 'series'} one by one`,
+            const body = Readable.from(zipStream(entries));
+            body.on('error', (error) =>
+              logger.log(
+                'warn',
+                `REST: ${kind} of ${TYPE[level].toLowerCase()} ${id} cut short: ${error.message}`,
+              ),
             );
-          }
-          const body = Readable.from(zipStream(entries));
-          body.on('error', (error) =>
-            logger.log(
-              'warn',
-              `REST: archive of ${TYPE[level].toLowerCase()} ${id} cut short: ${error.message}`,
-            ),
-          );
-          return reply
-            .header('content-type', 'application/zip')
-            .header('content-length', String(size))
-            .header('content-disposition', `attachment; filename="${safeName(id)}.zip"`)
-            .send(body);
-        },
-      });
+            return reply
+              .header('content-type', 'application/zip')
+              .header('content-length', String(size))
+              .header('content-disposition', `attachment; filename="${safeName(id)}.zip"`)
+              .send(body);
+          },
+        });
+      }
     }
   }
 

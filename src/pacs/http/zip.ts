@@ -16,7 +16,10 @@ import { crc32 as tableCrc32 } from '../../pixel/index.ts';
 export interface ZipEntry {
   /** Name inside the archive ('/' separated, UTF-8). */
   name: string;
-  path: string;
+  /** The file to read; or */
+  path?: string;
+  /** the bytes themselves (a DICOMDIR made for the archive). */
+  bytes?: Uint8Array;
   size: number;
 }
 
@@ -70,11 +73,14 @@ export async function* zipStream(
   let offset = 0;
   for (const entry of entries) {
     const name = utf8(entry.name);
-    const handle = await openSized(entry);
+    const handle = entry.bytes ? undefined : await openSized(entry);
     try {
       let crc = 0;
       let whole: Uint8Array | undefined;
-      if (entry.size <= SINGLE_READ) {
+      if (!handle) {
+        whole = entry.bytes!;
+        crc = crc32(whole);
+      } else if (entry.size <= SINGLE_READ) {
         whole = await readExactly(handle, entry, 0, entry.size);
         crc = crc32(whole);
       } else {
@@ -102,7 +108,7 @@ export async function* zipStream(
         yield whole;
       } else {
         for (let at = 0; at < entry.size; at += PIECE) {
-          const bytes = await readExactly(handle, entry, at, Math.min(PIECE, entry.size - at));
+          const bytes = await readExactly(handle!, entry, at, Math.min(PIECE, entry.size - at));
           yield bytes;
         }
       }
@@ -125,7 +131,7 @@ export async function* zipStream(
       central.push(header);
       offset += local.length + entry.size;
     } finally {
-      await handle.close();
+      await handle?.close();
     }
   }
   let centralSize = 0;
@@ -160,7 +166,7 @@ function dosDateTime(when: Date): { date: number; time: number } {
 async function openSized(entry: ZipEntry): Promise<FileHandle> {
   let handle: FileHandle;
   try {
-    handle = await open(entry.path, 'r');
+    handle = await open(entry.path!, 'r');
   } catch (error) {
     throw new DicomError('ERR_IO', `${entry.name}: ${(error as Error).message}`, { cause: error });
   }
