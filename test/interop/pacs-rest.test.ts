@@ -653,6 +653,10 @@ print(json.dumps({
     const pixels = await text(`/instances/${ct.sop}/content/7fe0-0010`);
     assert.equal(pixels.headers.get('content-type'), 'application/octet-stream');
     assert.equal(sha(pixels.bytes), expected.pixels);
+    // A large value is streamed from the file, whole.
+    const bigPixels = await text(`/instances/${big.sop}/content/PixelData`);
+    assert.equal(Number(bigPixels.headers.get('content-length')), 3072 * 3072);
+    assert.ok(bigPixels.bytes.equals(big.bytes.subarray(big.bytes.length - 3072 * 3072)));
     const beams = `/instances/${rtplan.sop}/content/300a-00b0`;
     assert.deepEqual(
       (await text(beams)).json,

@@ -1,13 +1,14 @@
+import { createReadStream } from 'node:fs';
 import type { FastifyReply } from 'fastify';
 import { PIXEL_DATA, type Tag, vrInfo } from '../../core/index.ts';
 import { keywordOf } from '../../dictionary/index.ts';
 import { type DicomJsonObject, dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { swapped } from '../../object/byte-swap.ts';
 import { readBulkData } from '../../object/file.node.ts';
-import { type DataSet, type Element, isBulkDataRef } from '../../object/index.ts';
+import type { BulkDataRef, DataSet } from '../../object/index.ts';
 import type { QueryLevel } from '../index/types.ts';
 import { type HttpContext, params, queryParam, type Route } from './context.ts';
-import { badRequest, notFound } from './errors.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
 import { simplify, tagFromKey } from './keywords.ts';
 import { checkId, LEVELS, locateResource, ROUTE, readInstance, TYPE } from './levels.ts';
 
@@ -42,17 +43,31 @@ function itemNumber(segment: string, count: number, what: string): number {
   return n;
 }
 
-/** An element's value bytes in little endian order, read from disk when left there. */
-async function valueBytes(element: Element): Promise<Uint8Array> {
-  const bytes = element.bulk ? await readBulkData(element.bulk) : (element.bytes ?? new Uint8Array());
-  const unit = vrInfo(element.vr).unitSize;
-  return element.littleEndian || unit <= 1 ? bytes : swapped(bytes, unit);
+/**
+ * Sends a value: from memory, or streamed from the stored file (pixel data may be gigabytes,
+ * PS3.5 §A.4 fragments too), swapped to little endian only when it is in memory already or
+ * small enough to read whole.
+ */
+async function sendValue(
+  reply: FastifyReply,
+  value: Uint8Array | BulkDataRef,
+  swapUnit = 1,
+): Promise<FastifyReply> {
+  reply.type('application/octet-stream');
+  if (value instanceof Uint8Array) return reply.send(asBuffer(swapped(value, swapUnit)));
+  if (!value.source)
+    throw new HttpError(500, 'ERR_IO', 'a value left out of memory has no file to read it from');
+  if (swapUnit > 1) return reply.send(asBuffer(swapped(await readBulkData(value), swapUnit)));
+  reply.header('content-length', String(value.length));
+  if (value.length === 0) return reply.send(Buffer.alloc(0));
+  return reply.send(
+    createReadStream(value.source, { start: value.offset, end: value.offset + value.length - 1 }),
+  );
 }
 
-function sendBytes(reply: FastifyReply, bytes: Uint8Array): FastifyReply {
-  return reply
-    .type('application/octet-stream')
-    .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+/** The same bytes as a Buffer, not a copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /**
@@ -83,10 +98,13 @@ async function walk(dataset: DataSet, segments: string[], reply: FastifyReply): 
       if (i === segments.length) return element.fragments.map((_, n) => String(n));
       const fragment = element.fragments[itemNumber(segments[i]!, element.fragments.length, where)]!;
       if (i + 1 !== segments.length) throw notFound(`a fragment of ${where} has nothing below it`);
-      return sendBytes(reply, isBulkDataRef(fragment) ? await readBulkData(fragment) : fragment);
+      return sendValue(reply, fragment);
     }
     if (i !== segments.length) throw notFound(`${where} is not a sequence`);
-    if (BINARY_VRS.has(element.vr)) return sendBytes(reply, await valueBytes(element));
+    if (BINARY_VRS.has(element.vr)) {
+      const unit = element.littleEndian ? 1 : vrInfo(element.vr).unitSize;
+      return sendValue(reply, element.bulk ?? element.bytes ?? new Uint8Array(), unit);
+    }
     const values = current.strings(tag) ?? [];
     return reply.type('text/plain; charset=utf-8').send(values.join('\\'));
   }
