@@ -687,6 +687,16 @@ print(json.dumps({
       assert.equal(typeof (r.json as { error: string }).error, 'string');
     }
 
+    // Metadata: what the PACS recorded on arrival (j2k came over C-STORE from MODALITY).
+    const metadata = (await text(`/instances/${j2k.sop}/metadata?expand`)).json as Record<string, string>;
+    assert.equal(metadata.RemoteAET, 'MODALITY');
+    assert.equal(metadata.TransferSyntax, '1.2.840.10008.1.2.4.91');
+    assert.equal(metadata.SopClassUid, j2k.sopClass);
+    assert.match(metadata.ReceptionDate!, /^\d{8}T\d{6}$/);
+    assert.deepEqual((await text(`/instances/${j2k.sop}/metadata`)).json, Object.keys(metadata));
+    assert.equal((await text(`/instances/${j2k.sop}/metadata/RemoteAET`)).bytes.toString(), 'MODALITY');
+    assert.equal((await api('GET', `/instances/${j2k.sop}/metadata/Nope`)).status, 404);
+
     // /header: the file meta.
     const header = (await text(`/instances/${j2k.sop}/header?simplify`)).json as Record<string, string>;
     assert.equal(header.TransferSyntaxUID, '1.2.840.10008.1.2.4.91');

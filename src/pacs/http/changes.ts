@@ -51,6 +51,6 @@ function describe(entry: ChangeLogEntry): Record<string, unknown> {
 }
 
 /** `20240131T235959`, UTC: the form of Orthanc's change dates. */
-function basicIsoDate(ms: number): string {
+export function basicIsoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '');
 }

@@ -7,6 +7,7 @@ import { buildDicomDir, type DicomDirEntry } from '../../object/dicomdir.ts';
 import { DataSet } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
+import { basicIsoDate } from './changes.ts';
 import { type HttpContext, isStream, jsonObject, paging, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
@@ -85,6 +86,18 @@ function pick(ds: DataSet, keys: readonly Keyword[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of keys) out[key] = text(ds, key);
   return out;
+}
+
+/** Orthanc's metadata names for what the index keeps of an instance's arrival. */
+function instanceMetadata(file: InstanceLocation): Record<string, string> {
+  const received = basicIsoDate(file.receivedAt);
+  return {
+    ReceptionDate: received,
+    LastUpdate: received,
+    RemoteAET: file.sourceAeTitle,
+    SopClassUid: file.sopClassUid,
+    TransferSyntax: file.transferSyntax,
+  };
 }
 
 function unique(values: string[]): string[] {
@@ -394,6 +407,27 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
           .header('content-length', String(size))
           .header('content-disposition', `attachment; filename="${id}.dcm"`)
           .send(handle.createReadStream());
+      },
+    },
+    {
+      // Orthanc's metadata of an instance: what the PACS recorded when it stored it. The
+      // names without ?expand; name: value with it.
+      method: 'GET',
+      url: '/instances/:id/metadata',
+      async handler(request) {
+        const metadata = instanceMetadata(instanceFile(index, checkId('IMAGE', params(request).id!)));
+        return queryParam(request, 'expand') !== undefined ? metadata : Object.keys(metadata);
+      },
+    },
+    {
+      method: 'GET',
+      url: '/instances/:id/metadata/:name',
+      async handler(request, reply) {
+        const { id, name } = params(request);
+        const metadata = instanceMetadata(instanceFile(index, checkId('IMAGE', id!)));
+        const value = metadata[name!];
+        if (value === undefined) throw notFound(`no metadata ${name} (${Object.keys(metadata).join(', ')})`);
+        return reply.type('text/plain; charset=utf-8').send(value);
       },
     },
     {

@@ -170,7 +170,7 @@ function changeEntry(row: ChangeRow): ChangeLogEntry {
 }
 
 const LOCATION_COLUMNS =
-  'i.sop_instance_uid, i.sop_class_uid, st.study_instance_uid, se.series_instance_uid, i.path, i.transfer_syntax_uid, i.size';
+  'i.sop_instance_uid, i.sop_class_uid, st.study_instance_uid, se.series_instance_uid, i.path, i.transfer_syntax_uid, i.size, i.source_ae_title, i.received_at';
 
 function location(row: Row): InstanceLocation {
   return {
@@ -181,6 +181,8 @@ function location(row: Row): InstanceLocation {
     path: row.path as string,
     transferSyntax: row.transfer_syntax_uid as string,
     size: row.size as number,
+    sourceAeTitle: (row.source_ae_title as string | null) ?? '',
+    receivedAt: row.received_at as number,
   };
 }
 

@@ -50,6 +50,10 @@ export interface InstanceLocation {
   path: string;
   transferSyntax: string;
   size: number;
+  /** The AE title of the association it came in on ('' when uploaded over HTTP without one). */
+  sourceAeTitle: string;
+  /** When it was indexed, ms since the epoch. */
+  receivedAt: number;
 }
 
 export interface IndexStatistics {
