@@ -770,6 +770,19 @@ print(json.dumps({
     const patient = unzip((await api('GET', '/patients/1CT1/archive')).bytes);
     assert.equal(patient.size, 3);
     assert.ok(patient.has(`${ct.study}/${ct.series}/${ct.sop}.dcm`));
+    // Several resources of any level in one archive (Orthanc's /tools/create-archive); an
+    // instance named twice (its series and its study) is in it once.
+    const several = await api('POST', '/tools/create-archive', { Resources: [ct.study, j2k.sop, ct.series] });
+    assert.equal(several.status, 200);
+    const named = (f: CorpusFile) => `${f.study}/${f.series}/${f.sop}.dcm`;
+    const files = unzip(several.bytes);
+    assert.deepEqual(sorted(files.keys()), sorted([ct, ct2, ct3, j2k].map(named)));
+    assert.ok(files.get(named(ct))!.equals(ct.bytes));
+    const media = unzip((await api('POST', '/tools/create-media', [rtplan.sop, ct3.sop])).bytes);
+    assert.deepEqual([...media.keys()], ['DICOMDIR', 'IMAGES/IM000001', 'IMAGES/IM000002']);
+    assert.equal((await api('POST', '/tools/create-archive', { Resources: [newUid()] })).status, 404);
+    assert.equal((await api('POST', '/tools/create-archive', { Resources: [] })).status, 400);
+    assert.equal((await api('POST', '/tools/create-media', { Resources: 'x' })).status, 400);
   });
 
   test('a study downloads as a DICOMDIR File-set (/media) that pydicom, DCMTK and dciodvfy read', {

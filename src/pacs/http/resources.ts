@@ -1,14 +1,23 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import { PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
-import { buildDicomDir, type DicomDirEntry } from '../../object/dicomdir.ts';
-import { DataSet } from '../../object/index.ts';
+import { buildDicomDir, DataSet, type DicomDirEntry } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
 import { basicIsoDate } from './changes.ts';
-import { type HttpContext, isStream, jsonObject, paging, params, queryParam, type Route } from './context.ts';
+import {
+  type HttpContext,
+  isStream,
+  jsonBody,
+  jsonObject,
+  paging,
+  params,
+  queryParam,
+  type Route,
+} from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
 import {
@@ -98,6 +107,16 @@ function instanceMetadata(file: InstanceLocation): Record<string, string> {
     SopClassUid: file.sopClassUid,
     TransferSyntax: file.transferSyntax,
   };
+}
+
+/** Whether `id` can name a resource of `level` (checkId would accept it). */
+function usableId(level: QueryLevel, id: string): boolean {
+  try {
+    checkId(level, id);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function unique(values: string[]): string[] {
@@ -327,66 +346,95 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
             const id = checkId(level, params(request).id!);
             const located = locate(level, id);
             if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
-            const entries: ZipEntry[] = [];
-            const directory: DicomDirEntry[] = [];
-            for (const file of located) {
-              const size = await storage.size(file.path);
-              if (size === undefined) {
-                throw new HttpError(
-                  500,
-                  'ERR_IO',
-                  `instance ${file.sopInstanceUid} is indexed but its file is gone`,
-                );
-              }
-              let name: string;
-              if (kind === 'media') {
-                const fileId = ['IMAGES', `IM${String(entries.length + 1).padStart(6, '0')}`];
-                name = fileId.join('/');
-                const { dataset } = await readInstance(index, storage, file.sopInstanceUid, {
-                  stopAtTag: PIXEL_DATA,
-                });
-                directory.push({ fileId, dataset, transferSyntaxUid: file.transferSyntax });
-              } else {
-                const parts =
-                  level === 'PATIENT'
-                    ? [file.studyInstanceUid, file.seriesInstanceUid]
-                    : level === 'STUDY'
-                      ? [file.seriesInstanceUid]
-                      : [];
-                name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
-              }
-              entries.push({ name, path: storage.absolute(file.path), size });
-            }
-            if (kind === 'media') {
-              const bytes = buildDicomDir(directory);
-              entries.unshift({ name: 'DICOMDIR', bytes, size: bytes.length });
-            }
-            let size: number;
-            try {
-              size = zipLayout(entries).size;
-            } catch (error) {
-              throw new HttpError(
-                413,
-                'ERR_VALUE_TOO_LARGE',
-                `${(error as Error).message}; download the ${level === 'SERIES' ? 'instances' : 'series'} one by one`,
-              );
-            }
-            const body = Readable.from(zipStream(entries));
-            body.on('error', (error) =>
-              logger.log(
-                'warn',
-                `REST: ${kind} of ${TYPE[level].toLowerCase()} ${id} cut short: ${error.message}`,
-              ),
-            );
-            return reply
-              .header('content-type', 'application/zip')
-              .header('content-length', String(size))
-              .header('content-disposition', `attachment; filename="${safeName(id)}.zip"`)
-              .send(body);
+            const folders = level === 'PATIENT' ? 2 : level === 'STUDY' ? 1 : 0;
+            return sendZip(reply, kind, located, folders, `${TYPE[level].toLowerCase()} ${id}`, id);
           },
         });
       }
     }
+  }
+  // Orthanc's /tools/create-archive and /tools/create-media: one ZIP of several resources,
+  // given as {"Resources": [id, ...]} or a bare list; each ID is looked up at every level.
+  for (const kind of ['archive', 'media'] as const) {
+    routes.push({
+      method: 'POST',
+      url: `/tools/create-${kind}`,
+      async handler(request, reply) {
+        const body = jsonBody(request);
+        const ids = Array.isArray(body) ? body : (body as { Resources?: unknown }).Resources;
+        if (!Array.isArray(ids) || ids.length === 0 || !ids.every((v) => typeof v === 'string')) {
+          throw badRequest('the body must be {"Resources": [ID, ...]} or a list of IDs');
+        }
+        const seen = new Set<string>();
+        const located: InstanceLocation[] = [];
+        for (const id of ids as string[]) {
+          const found = LEVELS.flatMap((level) => (usableId(level, id) ? locate(level, id) : []));
+          if (found.length === 0) throw notFound(`no patient, study, series or instance ${id}`);
+          for (const file of found) {
+            if (seen.has(file.sopInstanceUid)) continue;
+            seen.add(file.sopInstanceUid);
+            located.push(file);
+          }
+        }
+        return sendZip(reply, kind, located, 2, `${ids.length} resource(s)`, kind);
+      },
+    });
+  }
+
+  /**
+   * Streams a ZIP of `located`: for an archive, named `{study}/{series}/{sop}.dcm` keeping the
+   * last `folders` levels of folders; for media, IMAGES/IM000001... with a DICOMDIR.
+   */
+  async function sendZip(
+    reply: FastifyReply,
+    kind: 'archive' | 'media',
+    located: readonly InstanceLocation[],
+    folders: number,
+    what: string,
+    fileName: string,
+  ): Promise<FastifyReply> {
+    const entries: ZipEntry[] = [];
+    const directory: DicomDirEntry[] = [];
+    for (const file of located) {
+      const size = await storage.size(file.path);
+      if (size === undefined) {
+        throw new HttpError(500, 'ERR_IO', `instance ${file.sopInstanceUid} is indexed but its file is gone`);
+      }
+      let name: string;
+      if (kind === 'media') {
+        const fileId = ['IMAGES', `IM${String(entries.length + 1).padStart(6, '0')}`];
+        name = fileId.join('/');
+        const { dataset } = await readInstance(index, storage, file.sopInstanceUid, {
+          stopAtTag: PIXEL_DATA,
+        });
+        directory.push({ fileId, dataset, transferSyntaxUid: file.transferSyntax });
+      } else {
+        const parts = [file.studyInstanceUid, file.seriesInstanceUid].slice(2 - folders);
+        name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
+      }
+      entries.push({ name, path: storage.absolute(file.path), size });
+    }
+    if (kind === 'media') {
+      const bytes = buildDicomDir(directory);
+      entries.unshift({ name: 'DICOMDIR', bytes, size: bytes.length });
+    }
+    let size: number;
+    try {
+      size = zipLayout(entries).size;
+    } catch (error) {
+      throw new HttpError(
+        413,
+        'ERR_VALUE_TOO_LARGE',
+        `${(error as Error).message}; download fewer instances at a time`,
+      );
+    }
+    const body = Readable.from(zipStream(entries));
+    body.on('error', (error) => logger.log('warn', `REST: ${kind} of ${what} cut short: ${error.message}`));
+    return reply
+      .header('content-type', 'application/zip')
+      .header('content-length', String(size))
+      .header('content-disposition', `attachment; filename="${safeName(fileName)}.zip"`)
+      .send(body);
   }
 
   routes.push(
@@ -461,11 +509,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       if (value === '') throw badRequest('the body must be a Patient ID or a UID');
       const found: Record<string, string>[] = [];
       for (const level of LEVELS) {
-        try {
-          checkId(level, value);
-        } catch {
-          continue;
-        }
+        if (!usableId(level, value)) continue;
         if (rows(level, [ID_KEY[level]], { key: ID_KEY[level], value }).length === 0) continue;
         found.push({ ID: value, Path: `/${ROUTE[level]}/${encodeURIComponent(value)}`, Type: TYPE[level] });
       }
