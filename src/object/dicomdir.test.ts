@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DicomError } from '../core/errors.ts';
 import { DataSet } from './dataset.ts';
-import { buildDicomDir, type DicomDirEntry } from './dicomdir.ts';
+import { buildDicomDir, type DicomDirEntry, directoryKeys } from './dicomdir.ts';
 import { readDicom } from './part10.ts';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -131,6 +131,20 @@ describe('buildDicomDir', () => {
     assert.ok(study!.has('StudyID'));
     assert.equal(study!.string('StudyID'), undefined);
     assert.ok(study!.has('AccessionNumber'));
+  });
+
+  test('directoryKeys keeps what the records take, and nothing more', () => {
+    const entries = [entry(1, 'P1', '2.25.1', '2.25.1.1'), entry(2, 'P2', '2.25.2', '2.25.2.1', SR)];
+    for (const e of entries) {
+      e.dataset.set('SpecificCharacterSet', 'ISO_IR 100');
+      e.dataset.set('PixelData', new Uint8Array(1000), 'OB');
+    }
+    entries[1]!.dataset.set('ConceptNameCodeSequence', [new DataSet()]);
+    const options = { sopInstanceUid: '2.25.6' };
+    const trimmed = entries.map((e) => ({ ...e, dataset: directoryKeys(e.dataset) }));
+    assert.deepEqual(buildDicomDir(trimmed, options), buildDicomDir(entries, options));
+    assert.equal(trimmed[0]!.dataset.has('PixelData'), false);
+    assert.equal(trimmed[1]!.dataset.sequence('ConceptNameCodeSequence')?.length, 1);
   });
 
   test('an empty File-set, and File IDs that PS3.10 does not allow', () => {

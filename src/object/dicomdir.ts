@@ -223,6 +223,37 @@ export function buildDicomDir(entries: readonly DicomDirEntry[], options: DicomD
   return writeDicom(file, { sequenceLength: 'undefined' });
 }
 
+/** Every tag a record may take from an instance: what buildDicomDir reads of it. */
+const SOURCE_TAGS: readonly Tag[] = [
+  ...new Set([
+    SPECIFIC_CHARACTER_SET,
+    ...(
+      [
+        'SOPClassUID',
+        'SOPInstanceUID',
+        'PatientID',
+        'PatientName',
+        'StudyInstanceUID',
+        'SeriesInstanceUID',
+      ] as const
+    ).map((k) => tagOf(k)),
+    ...Object.values(KEYS).flatMap((keys) => keys.map((k) => tagOf(k))),
+  ]),
+];
+
+/**
+ * The part of an instance's data set that buildDicomDir uses, copied: a File-set of thousands
+ * of instances keeps this much of each, not the buffers its headers were read into.
+ */
+export function directoryKeys(dataset: DataSet): DataSet {
+  const picked = new DataSet();
+  for (const tag of SOURCE_TAGS) {
+    const element = dataset.element(tag);
+    if (element) picked.add(element);
+  }
+  return picked.clone();
+}
+
 function child(level: Map<string, Node>, key: string, type: RecordType, source: DataSet): Node {
   let node = level.get(key);
   if (!node) {

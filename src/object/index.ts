@@ -1,6 +1,6 @@
 export { DataSetBuilder } from './builder.ts';
 export { DataSet, resolveTag, type SetValue, type TagKey, type ValueOf, type ValueOfVR } from './dataset.ts';
-export { buildDicomDir, type DicomDirEntry, type DicomDirOptions } from './dicomdir.ts';
+export { buildDicomDir, type DicomDirEntry, type DicomDirOptions, directoryKeys } from './dicomdir.ts';
 export { type DumpOptions, dumpDataSet, dumpFile, elementName, formatValue } from './dump.ts';
 export { type ParsedDump, parseDump } from './dump-parse.ts';
 export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';

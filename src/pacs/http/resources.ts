@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
-import { buildDicomDir, DataSet, type DicomDirEntry } from '../../object/index.ts';
+import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
 import { basicIsoDate } from './changes.ts';
@@ -407,7 +407,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         const { dataset } = await readInstance(index, storage, file.sopInstanceUid, {
           stopAtTag: PIXEL_DATA,
         });
-        directory.push({ fileId, dataset, transferSyntaxUid: file.transferSyntax });
+        directory.push({ fileId, dataset: directoryKeys(dataset), transferSyntaxUid: file.transferSyntax });
       } else {
         const parts = [file.studyInstanceUid, file.seriesInstanceUid].slice(2 - folders);
         name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
