@@ -2,15 +2,15 @@
  * The dicomkit SCU of the store benchmark (bench/store.ts), in a process of its own as
  * storescu is: stores every file of DIR (sorted by name) through one association.
  *
- *   node --import tsx bench/store-scu.ts HOST PORT DIR [--pdu 16384] [--aet STORESCP] [--warm]
+ *   node --import tsx bench/store-scu.ts HOST PORT DIR [--pdu 16384] [--aet STORESCP] [--warm WARMDIR]
  *
  * Each file's header is read first (prepareSource: SOP class and instance, transfer syntax)
  * so that the association proposes exactly the SOP classes present, as storescu does; the
  * files are then sent one after the other with Association.storeMany (read-ahead). Prints one JSON line:
  * { count, seconds (prepare + associate + stores + release), storeSeconds, maxRssKb }.
- * With `--warm` every file is first sent once untimed on the same association (a long-running
- * SCU, e.g. a router, runs optimized code), and storeSeconds is the second pass alone; the
- * SCP receives each instance twice (storescp overwrites the first copy).
+ * With `--warm WARMDIR` the files of WARMDIR (other instances of the same SOP classes) are
+ * first sent untimed on the same association (a long-running SCU, e.g. a router, runs
+ * optimized code), and storeSeconds is the pass over DIR alone.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,13 +30,15 @@ const option = (name: string): string | undefined => {
 };
 const maxPduLength = Number(option('--pdu') ?? 16384);
 const calledAeTitle = option('--aet') ?? 'ANY-SCP';
-const warm = rest.includes('--warm');
+const warmDir = option('--warm');
 
 const start = performance.now();
-const paths = readdirSync(dir)
-  .filter((name) => !name.startsWith('.'))
-  .sort()
-  .map((name) => join(dir, name));
+const filesOf = (folder: string): string[] =>
+  readdirSync(folder)
+    .filter((name) => !name.startsWith('.'))
+    .sort()
+    .map((name) => join(folder, name));
+const paths = filesOf(dir);
 // Headers read with blocking calls, as dicomkit storescu checks its input files.
 const instances: PreparedInstance[] = [];
 for (const path of paths) instances.push(await prepareSource(path, { blocking: true }));
@@ -49,8 +51,8 @@ const association = await ae.associate({
   calledAeTitle,
   contexts: storageContexts(sopClasses),
 });
-if (warm)
-  for await (const outcome of association.storeMany(paths, { blocking: true }))
+if (warmDir)
+  for await (const outcome of association.storeMany(filesOf(warmDir), { blocking: true }))
     if (outcome.error) throw outcome.error;
 const storeStart = performance.now();
 // storeMany reads the next file while the current one is on the wire, as a pipeline.
