@@ -695,7 +695,8 @@ print(json.dumps({
     assert.match(metadata.ReceptionDate!, /^\d{8}T\d{6}$/);
     assert.deepEqual((await text(`/instances/${j2k.sop}/metadata`)).json, Object.keys(metadata));
     assert.equal((await text(`/instances/${j2k.sop}/metadata/RemoteAET`)).bytes.toString(), 'MODALITY');
-    assert.equal((await api('GET', `/instances/${j2k.sop}/metadata/Nope`)).status, 404);
+    for (const name of ['Nope', '__proto__', 'constructor', 'toString'])
+      assert.equal((await api('GET', `/instances/${j2k.sop}/metadata/${name}`)).status, 404, name);
 
     // /header: the file meta.
     const header = (await text(`/instances/${j2k.sop}/header?simplify`)).json as Record<string, string>;

@@ -473,9 +473,10 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       async handler(request, reply) {
         const { id, name } = params(request);
         const metadata = instanceMetadata(instanceFile(index, checkId('IMAGE', id!)));
-        const value = metadata[name!];
-        if (value === undefined) throw notFound(`no metadata ${name} (${Object.keys(metadata).join(', ')})`);
-        return reply.type('text/plain; charset=utf-8').send(value);
+        // Own names only: `__proto__` or `constructor` are no metadata either.
+        if (!Object.hasOwn(metadata, name!))
+          throw notFound(`no metadata ${name} (${Object.keys(metadata).join(', ')})`);
+        return reply.type('text/plain; charset=utf-8').send(metadata[name!]);
       },
     },
     {
