@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { PIXEL_DATA } from '../../core/index.ts';
 import type { DicomFile } from '../../object/index.ts';
 import { fileBulkSource } from '../../pixel/bulk-source.node.ts';
 import { pixelWithNodeCodecs } from '../../pixel/codecs/load.node.ts';
@@ -71,13 +72,23 @@ export function imageRoutes(ctx: HttpContext): Route[] {
       }
     }
     const pixel = await pixelWithNodeCodecs();
-    // Decoded here (compressed syntaxes on the codec workers), rendered and encoded on a worker.
-    const frame = await pixel.getFrame(file, index, { colorSpace: 'rgb', bulkSource: fileBulkSource });
     const fit =
       size.width !== undefined || size.height !== undefined
         ? { ...size, smooth: queryFlag(request, 'smooth') }
         : undefined;
-    const { renderPngOnWorker } = await import('../../pixel/codecs/node-codecs.node.ts');
+    const { renderPngOnWorker, renderStoredPngOnWorker } = await import(
+      '../../pixel/codecs/node-codecs.node.ts'
+    );
+    if (
+      file.dataset.element(PIXEL_DATA)?.fragments === undefined &&
+      pixel.pixelDataElement(file.dataset)?.tag === PIXEL_DATA
+    ) {
+      // Native: only the frame's bytes are read here; a worker unpacks, renders and encodes.
+      const stored = await pixel.getStoredFrame(file, index, { bulkSource: fileBulkSource });
+      return renderStoredPngOnWorker(file.dataset, stored, index, options, fit);
+    }
+    // Compressed: decoded on the codec workers, then rendered and encoded on a worker.
+    const frame = await pixel.getFrame(file, index, { colorSpace: 'rgb', bulkSource: fileBulkSource });
     return renderPngOnWorker(file.dataset, frame, options, fit);
   }
 

