@@ -8,6 +8,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { associateWithPacs } from '../../test/helpers/pacs.ts';
 import { SILENT_LOGGER } from '../core/index.ts';
 import { DimseStatusError, Status } from '../net/dimse/index.ts';
 import { DataSet } from '../object/index.ts';
@@ -20,7 +21,6 @@ import {
   requestStorageCommitment,
   StorageCommitment,
   storageCommitmentContext,
-  storageContexts,
 } from '../services/index.ts';
 import { resolveConfig } from './config.ts';
 import { type Pacs, startPacs } from './server.ts';
@@ -93,12 +93,7 @@ describe('dicomkit pacs: Storage Commitment SCP', () => {
       }),
       { logger: SILENT_LOGGER },
     );
-    const loader = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts([SC]),
-    });
+    const loader = await associateWithPacs(pacs, [SC]);
     for (const uid of ['2.25.510', '2.25.511', '2.25.512']) await loader.store(instance(uid));
     await loader.release();
   });

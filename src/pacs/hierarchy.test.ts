@@ -9,11 +9,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { SILENT_LOGGER } from '../core/index.ts';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { DataSet } from '../object/index.ts';
-import { ApplicationEntity, storageContexts } from '../services/index.ts';
-import { resolveConfig } from './config.ts';
-import { startPacs } from './server.ts';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-hierarchy-'));
@@ -33,20 +30,8 @@ describe('dicomkit pacs: instances that contradict the stored hierarchy', () => 
   test('refused with 0xC000 and the reason; nothing stored is moved, renamed or replaced', {
     timeout: 20_000,
   }, async () => {
-    const pacs = await startPacs(
-      resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0 },
-        http: { enabled: false },
-        storage: { path: join(work, 'store'), fsync: false },
-      }),
-      { logger: SILENT_LOGGER },
-    );
-    const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts([SC]),
-    });
+    const pacs = await startLoopbackPacs(join(work, 'store'));
+    const scu = await associateWithPacs(pacs, [SC]);
     try {
       const store = async (ds: DataSet) =>
         scu.store(ds).then(

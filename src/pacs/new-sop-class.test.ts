@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SILENT_LOGGER } from '../core/index.ts';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { DataSet } from '../object/index.ts';
 import { ApplicationEntity, type DicomServer, QueryRetrieveModels } from '../services/index.ts';
-import { resolveConfig } from './config.ts';
-import { type Pacs, startPacs } from './server.ts';
+import type { Pacs } from './server.ts';
 
 const NEW_CLASS = '1.2.826.0.1.3680043.9.7777.3.1';
 const EXPLICIT = '1.2.840.10008.1.2.1';
@@ -34,15 +33,9 @@ describe('dicomkit pacs: a storage SOP class it does not know', () => {
         },
       },
     });
-    pacs = await startPacs(
-      resolveConfig({
-        dicom: { host: '127.0.0.1', port: 0 },
-        http: { enabled: false },
-        storage: { path: join(work, 'store'), fsync: false },
-        modalities: { dest: { aeTitle: 'DEST', host: '127.0.0.1', port: destination.port } },
-      }),
-      { logger: SILENT_LOGGER },
-    );
+    pacs = await startLoopbackPacs(join(work, 'store'), {
+      modalities: { dest: { aeTitle: 'DEST', host: '127.0.0.1', port: destination.port } },
+    });
   });
   after(async () => {
     await pacs?.close();
@@ -50,24 +43,19 @@ describe('dicomkit pacs: a storage SOP class it does not know', () => {
   });
 
   const associate = (announce: boolean) =>
-    new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-      host: '127.0.0.1',
-      port: pacs.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: [
-        {
-          abstractSyntax: NEW_CLASS,
-          transferSyntaxes: [EXPLICIT],
-          // Both roles: the PACS stores to us on this context for the C-GET below.
-          scuRole: true,
-          scpRole: true,
-          ...(announce ? { commonExtendedNegotiation: { serviceClassUid: STORAGE_SERVICE_CLASS } } : {}),
-        },
-        { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
-        { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
-        { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
-      ],
-    });
+    associateWithPacs(pacs, [
+      {
+        abstractSyntax: NEW_CLASS,
+        transferSyntaxes: [EXPLICIT],
+        // Both roles: the PACS stores to us on this context for the C-GET below.
+        scuRole: true,
+        scpRole: true,
+        ...(announce ? { commonExtendedNegotiation: { serviceClassUid: STORAGE_SERVICE_CLASS } } : {}),
+      },
+      { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: [EXPLICIT] },
+      { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
+      { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
+    ]);
 
   test('announced as storage: stored, found at IMAGE level, retrieved over C-GET and C-MOVE', {
     timeout: 20_000,

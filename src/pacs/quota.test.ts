@@ -8,11 +8,10 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { SILENT_LOGGER } from '../core/index.ts';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { DataSet, writeDicom } from '../object/index.ts';
-import { ApplicationEntity, type Association, storageContexts } from '../services/index.ts';
-import { resolveConfig } from './config.ts';
-import { type Pacs, startPacs } from './server.ts';
+import type { Association } from '../services/index.ts';
+import type { Pacs } from './server.ts';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-quota-'));
@@ -43,21 +42,8 @@ async function startLimited(
   name: string,
   limits: { storage?: Record<string, unknown>; dicom?: Record<string, unknown> },
 ): Promise<{ pacs: Pacs; scu: Association }> {
-  const pacs = await startPacs(
-    resolveConfig({
-      dicom: { host: '127.0.0.1', port: 0, ...limits.dicom },
-      http: { port: 0 },
-      storage: { path: join(work, name), fsync: false, ...limits.storage },
-    }),
-    { logger: SILENT_LOGGER },
-  );
-  const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-    host: '127.0.0.1',
-    port: pacs.dicom.port,
-    calledAeTitle: 'DICOMKIT',
-    contexts: storageContexts([SC]),
-  });
-  return { pacs, scu };
+  const pacs = await startLoopbackPacs(join(work, name), { ...limits, http: { port: 0 } });
+  return { pacs, scu: await associateWithPacs(pacs, [SC]) };
 }
 
 /** Room for four of these instances, not five. */

@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type Logger, SILENT_LOGGER } from '../core/index.ts';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
+import type { Logger } from '../core/index.ts';
 import { DataSet } from '../object/index.ts';
-import { ApplicationEntity, storageContexts } from '../services/index.ts';
-import { resolveConfig } from './config.ts';
 import type { ChangeLogEntry } from './index/types.ts';
-import { type Pacs, startPacs } from './server.ts';
+import type { Pacs } from './server.ts';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-reindex-'));
@@ -37,17 +36,6 @@ function instance(study: number, series: number, n: number): DataSet {
 const INSTANCES = [1, 2].flatMap((study) =>
   [1, 2].flatMap((series) => [1, 2, 3].map((n) => instance(study, series, n))),
 );
-
-function start(storage: string, options: { reindex?: boolean; logger?: Logger } = {}): Promise<Pacs> {
-  return startPacs(
-    resolveConfig({
-      dicom: { host: '127.0.0.1', port: 0 },
-      http: { enabled: false },
-      storage: { path: storage, fsync: false },
-    }),
-    { logger: SILENT_LOGGER, ...options },
-  );
-}
 
 /** What a C-FIND at each level answers, as sorted JSON lines: the index's whole view. */
 function snapshot(pacs: Pacs): string[] {
@@ -73,13 +61,8 @@ function allChanges(pacs: Pacs, since = 0): ChangeLogEntry[] {
 describe('dicomkit pacs --reindex', () => {
   test('rebuilds the index from the files; the change log numbers on', { timeout: 30_000 }, async () => {
     const storage = join(work, 'store');
-    const first = await start(storage);
-    const scu = await new ApplicationEntity({ aeTitle: 'MODALITY' }).associate({
-      host: '127.0.0.1',
-      port: first.dicom.port,
-      calledAeTitle: 'DICOMKIT',
-      contexts: storageContexts([SC]),
-    });
+    const first = await startLoopbackPacs(storage);
+    const scu = await associateWithPacs(first, [SC]);
     for (const ds of INSTANCES) assert.equal((await scu.store(ds)).status, 0);
     await scu.release();
     const before = snapshot(first);
@@ -88,7 +71,7 @@ describe('dicomkit pacs --reindex', () => {
     assert.ok(lastSeq >= INSTANCES.length);
     await first.close();
 
-    const rebuilt = await start(storage, { reindex: true });
+    const rebuilt = await startLoopbackPacs(storage, {}, { reindex: true });
     try {
       assert.deepEqual(snapshot(rebuilt), before);
       assert.deepEqual(rebuilt.index.statistics(), statistics);
@@ -125,7 +108,7 @@ describe('dicomkit pacs --reindex', () => {
         if (level === 'warn') warnings.push(message);
       },
     };
-    const rebuilt = await start(storage, { reindex: true, logger });
+    const rebuilt = await startLoopbackPacs(storage, {}, { reindex: true, logger });
     try {
       assert.ok(
         warnings.some((w) => /--reindex: the old index cannot be read/.test(w)),
