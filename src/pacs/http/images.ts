@@ -79,10 +79,8 @@ export function imageRoutes(ctx: HttpContext): Route[] {
     const { renderPngOnWorker, renderStoredPngOnWorker } = await import(
       '../../pixel/codecs/node-codecs.node.ts'
     );
-    if (
-      file.dataset.element(PIXEL_DATA)?.fragments === undefined &&
-      pixel.pixelDataElement(file.dataset)?.tag === PIXEL_DATA
-    ) {
+    const pixelData = pixel.pixelDataElement(file.dataset);
+    if (pixelData?.tag === PIXEL_DATA && !pixelData.fragments) {
       // Native: only the frame's bytes are read here; a worker unpacks, renders and encodes.
       const stored = await pixel.getStoredFrame(file, index, { bulkSource: fileBulkSource });
       return renderStoredPngOnWorker(file.dataset, stored, index, options, fit);
