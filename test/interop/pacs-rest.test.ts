@@ -1077,7 +1077,8 @@ print(json.dumps(out))`,
   });
 
   test('query and move against another PACS, into this one', { timeout: 60_000 }, async () => {
-    const studies = await api('POST', '/modalities/remote/query', {
+    // Orthanc's sequence: POST /modalities/{id}/query keeps the answers under /queries/{ID}.
+    const created = await api('POST', '/modalities/remote/query', {
       Level: 'Study',
       Query: {
         PatientID: '4MR1',
@@ -1086,25 +1087,62 @@ print(json.dumps(out))`,
         NumberOfStudyRelatedInstances: '',
       },
     });
-    assert.equal(studies.status, 200, JSON.stringify(studies.json));
-    const matches = studies.json as Record<string, { Value?: unknown[] }>[];
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    const { ID: studyQuery, Path: path } = created.json as { ID: string; Path: string };
+    assert.equal(path, `/queries/${studyQuery}`);
+    assert.ok(((await api('GET', '/queries')).json as string[]).includes(studyQuery));
+    assert.deepEqual((await api('GET', path)).json, ['answers', 'level', 'modality', 'query', 'retrieve']);
+    assert.equal((await api('GET', `${path}/level`)).bytes.toString(), 'Study');
+    assert.equal((await api('GET', `${path}/modality`)).bytes.toString(), 'remote');
+    assert.deepEqual((await api('GET', `${path}/answers`)).json, ['0']);
+    const matches = (await api('GET', `${path}/answers?expand`)).json as Record<
+      string,
+      { Value?: unknown[] }
+    >[];
     assert.equal(matches.length, 1);
     assert.deepEqual(matches[0]!['0020000D']!.Value, [mr.study]);
     assert.deepEqual(matches[0]!['00201208']!.Value, [2]);
-    const simple = (
-      await api('POST', '/modalities/remote/query?simplify', {
-        Level: 'Series',
-        Query: { StudyInstanceUID: mr.study, Modality: '' },
-      })
-    ).json as Record<string, string>[];
+    const simplified = (
+      (await api('GET', `${path}/answers?expand&simplify`)).json as Record<string, string>[]
+    )[0]!;
+    assert.equal(simplified.StudyInstanceUID, mr.study);
+    assert.equal(simplified.PatientID, '4MR1');
+    // Asked for although the caller did not (as Orthanc asks): what names the answer.
+    assert.ok('AccessionNumber' in simplified);
+    const short = ((await api('GET', `${path}/answers?expand&short`)).json as Record<string, string>[])[0]!;
+    assert.equal(short['0020,000d'], mr.study);
+    assert.deepEqual((await api('GET', `${path}/answers/0/content?simplify`)).json, simplified);
+    assert.deepEqual((await api('GET', `${path}/answers/0`)).json, [
+      'content',
+      'retrieve',
+      'query-series',
+      'query-instances',
+    ]);
+    const sent = (await api('GET', `${path}/query?simplify`)).json as Record<string, string>;
+    assert.equal(sent.QueryRetrieveLevel, 'STUDY');
+    assert.equal(sent.PatientID, '4MR1');
+    assert.equal(sent.AccessionNumber, '');
+
+    // The answer's series: a C-FIND one level down, with the answer's Study Instance UID.
+    const seriesQuery = (
+      (await api('POST', `${path}/answers/0/query-series`, { Query: { Modality: '' } })).json as {
+        ID: string;
+      }
+    ).ID;
+    const series = (await api('GET', `/queries/${seriesQuery}/answers?expand&simplify`)).json as Record<
+      string,
+      string
+    >[];
     assert.deepEqual(
-      simple.map((s) => [s.SeriesInstanceUID, s.Modality, s.QueryRetrieveLevel]),
-      [[mr.series, 'MR', 'SERIES']],
+      series.map((s) => [s.StudyInstanceUID, s.SeriesInstanceUID, s.Modality, s.QueryRetrieveLevel]),
+      [[mr.study, mr.series, 'MR', 'SERIES']],
     );
-    const none = (
-      await api('POST', '/modalities/remote/query', { Level: 'Patient', Query: { PatientID: 'NOBODY' } })
-    ).json as unknown[];
-    assert.deepEqual(none, []);
+    assert.equal((await api('GET', `/queries/${seriesQuery}/level`)).bytes.toString(), 'Series');
+    const noneQuery = (
+      (await api('POST', '/modalities/remote/query', { Level: 'Patient', Query: { PatientID: 'NOBODY' } }))
+        .json as { ID: string }
+    ).ID;
+    assert.deepEqual((await api('GET', `/queries/${noneQuery}/answers?expand`)).json, []);
 
     assert.equal(pacs.index.has(mr.sop), false);
     const move = await api('POST', '/modalities/remote/move', {
@@ -1132,5 +1170,61 @@ print(json.dumps(out))`,
     assert.equal(lost.status, 502, JSON.stringify(lost.json));
     assert.equal((lost.json as { code: string }).code, 'ERR_DIMSE_STATUS');
     assert.match((lost.json as { error: string }).error, /A801|destination/i);
+
+    // Retrieve from the kept answers: one answer (the AE title as text, as curl -d sends it),
+    // then all of them (a JSON body); the instances are here already, so stored again.
+    const one = await fetch(`${base}/queries/${seriesQuery}/answers/0/retrieve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'DICOMKIT',
+      signal: AbortSignal.timeout(30_000),
+    });
+    const oneAnswer = (await one.json()) as Record<string, unknown>;
+    assert.equal(one.status, 200, JSON.stringify(oneAnswer));
+    assert.deepEqual(oneAnswer, {
+      Description: 'REST API',
+      LocalAet: 'DICOMKIT',
+      RemoteAet: 'REMOTE',
+      TargetAet: 'DICOMKIT',
+      Query: [{ '0008,0052': 'SERIES', '0020,000d': mr.study, '0020,000e': mr.series }],
+      Completed: 2,
+      Failed: 0,
+    });
+    const all = await api('POST', `${path}/retrieve`, { TargetAet: 'DICOMKIT', Timeout: 20 });
+    assert.equal(all.status, 200, JSON.stringify(all.json));
+    assert.equal((all.json as { Completed: number }).Completed, 2);
+    const nothing = await api('POST', `/queries/${noneQuery}/retrieve`);
+    assert.equal(nothing.status, 200, JSON.stringify(nothing.json));
+    assert.equal((nothing.json as { Completed: number }).Completed, 0);
+    const unknownTarget = await api('POST', `${path}/answers/0/retrieve`, 'NOBODY');
+    assert.equal(unknownTarget.status, 502, JSON.stringify(unknownTarget.json));
+    assert.match((unknownTarget.json as { error: string }).error, /A801|destination/i);
+
+    const refusals: [string, string, unknown, number][] = [
+      ['GET', `/queries/${randomUUID()}`, undefined, 404],
+      ['GET', `${path}/answers/1`, undefined, 404],
+      ['GET', `${path}/answers/first/content`, undefined, 404],
+      // A series has no studies below it.
+      ['POST', `/queries/${seriesQuery}/answers/0/query-studies`, {}, 404],
+      ['POST', `${path}/retrieve`, { Asynchronous: true }, 400],
+      ['POST', `${path}/answers/0/retrieve`, { TargetAet: 'FAR_TOO_LONG_AE_TITLE' }, 400],
+    ];
+    for (const [method, url, body, status] of refusals) {
+      const answer = await api(method, url, body);
+      assert.equal(answer.status, status, `${method} ${url}: ${JSON.stringify(answer.json)}`);
+    }
+    assert.equal((await api('DELETE', `/queries/${noneQuery}`)).status, 200);
+    assert.equal((await api('GET', `/queries/${noneQuery}`)).status, 404);
+
+    // The last 100 queries used are kept: 100 more push the study query out.
+    for (let i = 0; i < 100; i++) {
+      const more = await api('POST', '/modalities/remote/query', {
+        Level: 'Patient',
+        Query: { PatientID: '4MR1' },
+      });
+      assert.equal(more.status, 200);
+    }
+    assert.equal(((await api('GET', '/queries')).json as string[]).length, 100);
+    assert.equal((await api('GET', path)).status, 404);
   });
 });

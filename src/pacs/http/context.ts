@@ -58,3 +58,24 @@ export function jsonObject(request: FastifyRequest): Record<string, unknown> {
 export function isStream(value: unknown): value is AsyncIterable<Uint8Array> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
+
+/** Bodies of a name or an identifier are short: a longer one is refused rather than read. */
+const SHORT_BODY_LIMIT = 4096;
+
+/**
+ * A short request body as text: Fastify's string or our raw stream (any content type but
+ * JSON, curl's `-d` form type included). `what` names the expected content in the error.
+ */
+export async function shortBodyText(body: unknown, what: string): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (body === undefined || body === null) return '';
+  if (!isStream(body)) throw badRequest(`the body must be ${what}, as text`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > SHORT_BODY_LIMIT) throw badRequest(`the body is longer than ${SHORT_BODY_LIMIT} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -16,11 +16,23 @@ const GROUP_LENGTH = 0x0000;
 export type Simplified = { [keyword: string]: string | null | Simplified[] };
 
 export function simplify(ds: DataSet): Simplified {
+  return keyedBy(ds, (tag) => keywordOf(tag) ?? hex(tag));
+}
+
+/** Orthanc's `?short`: the same values keyed by tag, `"0010,0020"`. */
+export function shortTags(ds: DataSet): Simplified {
+  return keyedBy(ds, (tag) => {
+    const text = (tag >>> 0).toString(16).padStart(8, '0');
+    return `${text.slice(0, 4)},${text.slice(4)}`;
+  });
+}
+
+function keyedBy(ds: DataSet, nameOf: (tag: Tag) => string): Simplified {
   const out: Simplified = {};
   for (const element of ds.elements()) {
     if ((element.tag & 0xffff) === GROUP_LENGTH) continue;
-    const name = keywordOf(element.tag) ?? hex(element.tag);
-    if (element.items) out[name] = element.items.map(simplify);
+    const name = nameOf(element.tag);
+    if (element.items) out[name] = element.items.map((item) => keyedBy(item, nameOf));
     else if (BINARY_VRS.has(element.vr)) out[name] = null;
     else out[name] = (ds.strings(element.tag) ?? []).map((v) => v.trim()).join('\\');
   }

@@ -1,37 +1,30 @@
 import type { FastifyRequest } from 'fastify';
 import { isValidUid } from '../../core/index.ts';
-import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DataSet } from '../../object/index.ts';
 import {
-  type Association,
   CommitmentFailureReason,
   MAX_PRESENTATION_CONTEXTS,
-  QueryRetrieveModels,
   type SopReference,
   storeProposals,
-  UNCOMPRESSED_TRANSFER_SYNTAXES,
   verificationContext,
 } from '../../services/index.ts';
 import type { CommitmentTransaction } from '../commitment.ts';
 import type { ModalityConfig } from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
-import { pacsApplicationEntity } from '../outbound.ts';
 import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
-import { fillFromKeywords, needsUtf8, simplify } from './keywords.ts';
+import { fillFromKeywords } from './keywords.ts';
 import { ID_KEY, locateResource, parseLevel, TYPE } from './levels.ts';
+import { type NamedModality, remoteModalities, synchronousOnly, timeoutOf } from './remote.ts';
 
 /**
  * The modalities route table: the configured peers (`modalities` in the config) and, against
- * one, the SCU operations of Orthanc's /modalities/{id}/...: echo, store (push resources),
- * query (C-FIND, answers returned at once) and move (C-MOVE, by default into this PACS).
- * A peer that refuses, fails or cannot be reached is a 502 naming it.
+ * one, the SCU operations of Orthanc's /modalities/{id}/...: echo, store (push resources), move
+ * (C-MOVE, by default into this PACS) and storage commitment. Queries (C-FIND) are in
+ * queries.ts, which keeps their answers. A peer that refuses, fails or cannot be reached is a
+ * 502 naming it.
  */
-
-interface NamedModality extends ModalityConfig {
-  name: string;
-}
 
 function describeModality(m: ModalityConfig): Record<string, unknown> {
   return {
@@ -55,14 +48,6 @@ function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {
     );
   }
   return [...uncompressed, ...stored].slice(0, MAX_PRESENTATION_CONTEXTS);
-}
-
-/** Orthanc's optional `Timeout` (seconds) for the network operations. */
-function timeoutOf(body: unknown): number | undefined {
-  if (typeof body !== 'object' || body === null || !('Timeout' in body)) return undefined;
-  const value = (body as { Timeout: unknown }).Timeout;
-  if (typeof value !== 'number' || !(value > 0)) throw badRequest('Timeout must be a number of seconds > 0');
-  return value * 1000;
 }
 
 /** Orthanc's descriptions of the Failure Reasons (PS3.3 §C.14.1.1). */
@@ -119,44 +104,9 @@ function describeTransaction(transaction: CommitmentTransaction): Record<string,
 export function modalityRoutes(ctx: HttpContext): Route[] {
   const { config, index, storage, logger, commitment } = ctx.pacs;
 
-  function modality(request: FastifyRequest): NamedModality {
-    const name = params(request).name!;
-    const m = Object.hasOwn(config.modalities, name) ? config.modalities[name] : undefined;
-    if (!m) {
-      const known = Object.keys(config.modalities);
-      throw notFound(`no modality ${name} (configured: ${known.length > 0 ? known.join(', ') : 'none'})`);
-    }
-    return { name, ...m };
-  }
-
-  function label(m: NamedModality): string {
-    return `modality ${m.name} (${m.aeTitle} at ${m.host}:${m.port})`;
-  }
-
-  /** Opens an association, runs `run`, releases; any failure is a 502 naming the modality. */
-  async function withAssociation<T>(
-    m: NamedModality,
-    contexts: readonly ProposedContext[],
-    timeout: number | undefined,
-    run: (association: Association) => Promise<T>,
-  ): Promise<T> {
-    const ae = pacsApplicationEntity(config, logger, timeout ? { timeoutMs: timeout } : {});
-    let association: Association;
-    try {
-      association = await ae.associate({ host: m.host, port: m.port, calledAeTitle: m.aeTitle, contexts });
-    } catch (error) {
-      throw badGateway(label(m), error);
-    }
-    let result: T;
-    try {
-      result = await run(association);
-    } catch (error) {
-      await association.abort().catch(() => {});
-      throw badGateway(label(m), error);
-    }
-    await association.release().catch(() => association.abort().catch(() => {}));
-    return result;
-  }
+  const remote = remoteModalities(ctx);
+  const { label, withAssociation } = remote;
+  const modality = (request: FastifyRequest): NamedModality => remote.named(params(request).name!);
 
   /** A resource named in a store request: a study, series or instance UID, or a Patient ID. */
   function resolve(id: string): { level: QueryLevel; files: InstanceLocation[] } {
@@ -221,6 +171,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       async handler(request) {
         const m = modality(request);
         const body = jsonBody(request);
+        synchronousOnly(body);
         const list =
           typeof body === 'string'
             ? [body]
@@ -294,66 +245,19 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       },
     },
     {
-      // Body: { "Level": "Study", "Query": { "PatientName": "DOE*", "StudyDate": "" }, "Limit"?: n }.
-      // Answers: DICOM JSON, or keyword: value with ?simplify.
-      method: 'POST',
-      url: '/modalities/:name/query',
-      async handler(request, reply) {
-        const m = modality(request);
-        const body = jsonObject(request);
-        const level = parseLevel(body.Level);
-        const query = body.Query ?? {};
-        if (typeof query !== 'object' || query === null || Array.isArray(query)) {
-          throw badRequest('Query must be an object of keyword: value');
-        }
-        const limit = body.Limit;
-        if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
-          throw badRequest('Limit must be a whole number');
-        }
-        const identifier = new DataSet();
-        if (needsUtf8(query)) identifier.set('SpecificCharacterSet', 'ISO_IR 192');
-        fillFromKeywords(identifier, query as Record<string, unknown>);
-        identifier.set('QueryRetrieveLevel', level);
-        if (!identifier.has(ID_KEY[level])) identifier.set(ID_KEY[level], undefined);
-        const model = level === 'PATIENT' ? 'patient' : 'study';
-        const contexts = [
-          {
-            abstractSyntax: QueryRetrieveModels[model].find,
-            transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES,
-          },
-        ];
-        const matches = await withAssociation(m, contexts, timeoutOf(body), async (association) => {
-          const found: DataSet[] = [];
-          for await (const match of association.find(identifier, { model })) {
-            found.push(match);
-            // Leaving the loop sends C-CANCEL (PS3.7 §9.1.2.1.3).
-            if (limit && found.length >= limit) break;
-          }
-          return found;
-        });
-        logger.log('info', `REST: C-FIND ${level} at ${label(m)}: ${matches.length} match(es)`);
-        if (queryParam(request, 'simplify') !== undefined) return matches.map(simplify);
-        return reply
-          .type('application/json')
-          .send(dicomJsonToString(matches.map((match) => dataSetToJson(match))));
-      },
-    },
-    {
       // Body: { "Level": "Study", "Resources": [ { "StudyInstanceUID": "..." } | "uid" ], "TargetAet"?: "..." }.
       method: 'POST',
       url: '/modalities/:name/move',
       async handler(request) {
         const m = modality(request);
         const body = jsonObject(request);
+        synchronousOnly(body);
         const level = parseLevel(body.Level ?? 'Study');
         const resources = body.Resources;
         if (!Array.isArray(resources) || resources.length === 0) {
           throw badRequest(`Resources must be a non-empty list of ${TYPE[level].toLowerCase()} keys or UIDs`);
         }
-        const target = body.TargetAet ?? config.aeTitle;
-        if (typeof target !== 'string' || target.trim() === '' || target.length > 16) {
-          throw badRequest('TargetAet must be an AE title');
-        }
+        const target = remote.targetOf(body.TargetAet);
         const identifiers = resources.map((resource, i) => {
           const identifier = new DataSet();
           if (typeof resource === 'string') {
@@ -366,39 +270,8 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           identifier.set('QueryRetrieveLevel', level);
           return identifier;
         });
-        const model = level === 'PATIENT' ? 'patient' : 'study';
-        const contexts = [
-          {
-            abstractSyntax: QueryRetrieveModels[model].move,
-            transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES,
-          },
-        ];
-        const totals = { completed: 0, failed: 0, warning: 0, failedUids: [] as string[] };
-        await withAssociation(m, contexts, timeoutOf(body), async (association) => {
-          for (const identifier of identifiers) {
-            const result = await association.move(identifier, target.trim(), { model });
-            totals.completed += result.completed;
-            totals.failed += result.failed;
-            totals.warning += result.warning;
-            totals.failedUids.push(...result.failedSopInstanceUids);
-          }
-        });
-        logger.log(
-          'info',
-          `REST: C-MOVE ${level} from ${label(m)} to ${target.trim()}: ${totals.completed} completed, ${totals.failed} failed`,
-        );
-        const answer: Record<string, unknown> = { Completed: totals.completed, Failed: totals.failed };
-        if (totals.warning > 0) answer.Warning = totals.warning;
-        if (totals.failedUids.length > 0) answer.FailedSopInstanceUids = totals.failedUids;
-        if (totals.failed > 0) {
-          throw new HttpError(
-            502,
-            'ERR_DIMSE_STATUS',
-            `${label(m)}: ${totals.failed} sub-operation(s) failed`,
-            answer,
-          );
-        }
-        return answer;
+        const totals = await remote.move(m, level, identifiers, target, timeoutOf(body));
+        return remote.moveAnswer(m, totals);
       },
     },
     {

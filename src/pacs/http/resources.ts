@@ -10,13 +10,13 @@ import { removeResource } from '../removal.ts';
 import { basicIsoDate } from './changes.ts';
 import {
   type HttpContext,
-  isStream,
   jsonBody,
   jsonObject,
   paging,
   params,
   queryParam,
   type Route,
+  shortBodyText,
 } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
@@ -506,7 +506,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     method: 'POST',
     url: '/tools/lookup',
     async handler(request) {
-      const value = (await bodyText(request.body)).trim();
+      const value = (await shortBodyText(request.body, 'a Patient ID or a UID')).trim();
       if (value === '') throw badRequest('the body must be a Patient ID or a UID');
       const found: Record<string, string>[] = [];
       for (const level of LEVELS) {
@@ -565,23 +565,6 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     },
   });
   return routes;
-}
-
-/** Identifiers are short: a longer body is refused rather than read. */
-const LOOKUP_BODY_LIMIT = 4096;
-
-/** A request body as text: Fastify's string (text/plain, JSON strings) or our raw stream. */
-async function bodyText(body: unknown): Promise<string> {
-  if (typeof body === 'string') return body;
-  if (!isStream(body)) throw badRequest('the body must be a Patient ID or a UID, as text');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > LOOKUP_BODY_LIMIT) throw badRequest(`the body is longer than ${LOOKUP_BODY_LIMIT} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 interface FindBody {

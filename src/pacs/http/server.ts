@@ -7,6 +7,7 @@ import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
 import { imageRoutes } from './images.ts';
 import { modalityRoutes } from './modalities.ts';
+import { queryRoutes } from './queries.ts';
 import { resourceRoutes } from './resources.ts';
 import { systemRoutes } from './system.ts';
 import { uploadRoutes } from './upload.ts';
@@ -108,6 +109,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     ...imageRoutes(ctx),
     ...uploadRoutes(ctx),
     ...modalityRoutes(ctx),
+    ...queryRoutes(ctx),
     ...changeRoutes(ctx),
   ];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
