@@ -1,7 +1,8 @@
 // Orthanc (Debian's package) as a peer of the PACS (issue 5 acceptance): Orthanc C-MOVEs a
 // study from dicomkit into itself, and dicomkit C-MOVEs a study from Orthanc into itself.
 // Storage Commitment (PS3.4 Annex J) both ways: each asks the other through its REST API and
-// reads the report the other sent back on an association of its own.
+// reads the report the other sent back on an association of its own. Orthanc's query/retrieve
+// REST sequence (/modalities/{id}/query, /queries/{id}/answers/{n}/retrieve) both ways.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -148,6 +149,90 @@ describe('dicomkit pacs and Orthanc', () => {
     assert.equal(response.status, 200, await response.clone().text());
     assert.deepEqual(await response.json(), { Completed: 1, Failed: 0 });
     assert.ok(pacs.index.has(uid), 'the instance moved from Orthanc is in our index');
+  });
+
+  test('query, then retrieve an answer, through /queries: each against the other', {
+    timeout: 60_000,
+  }, async () => {
+    const ours = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+      const response = await fetch(`http://127.0.0.1:${pacs.httpPort}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await response.text();
+      assert.ok(response.ok, `dicomkit ${method} ${path}: ${response.status} ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    };
+
+    // Orthanc queries dicomkit's SCP at the series level and retrieves the answer into itself.
+    await storeIntoDicomkit(CT);
+    const ct = (await readDicomFile(CT)).dataset;
+    const ctStudy = ct.string('StudyInstanceUID')!.trim();
+    const ctSeries = ct.string('SeriesInstanceUID')!.trim();
+    for (const id of (await rest('POST', '/tools/find', {
+      Level: 'Study',
+      Query: { StudyInstanceUID: ctStudy },
+    })) as string[]) {
+      await rest('DELETE', `/studies/${id}`);
+    }
+    const theirs = (await rest('POST', '/modalities/dicomkit/query', {
+      Level: 'Series',
+      Query: { StudyInstanceUID: ctStudy, Modality: '' },
+    })) as { ID: string };
+    const answers = (await rest('GET', `/queries/${theirs.ID}/answers?expand&simplify`)) as Record<
+      string,
+      string
+    >[];
+    assert.deepEqual(
+      answers.map((a) => [a.SeriesInstanceUID, a.Modality]),
+      [[ctSeries, 'CT']],
+    );
+    await rest('POST', `/queries/${theirs.ID}/answers/0/retrieve`, { TargetAet: 'ORTHANC' });
+    const back = (await rest('POST', '/tools/find', {
+      Level: 'Series',
+      Query: { SeriesInstanceUID: ctSeries },
+    })) as string[];
+    assert.equal(back.length, 1, 'Orthanc retrieved the series from dicomkit');
+
+    // dicomkit queries Orthanc's SCP for the MR study, then its series, and retrieves the series.
+    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
+    const mr = (await readDicomFile(MR)).dataset;
+    const mrStudy = mr.string('StudyInstanceUID')!.trim();
+    const mrUid = mr.string('SOPInstanceUID')!.trim();
+    if (pacs.index.has(mrUid)) await ours('DELETE', `/studies/${mrStudy}`);
+    assert.ok(!pacs.index.has(mrUid));
+    const studyQuery = (await ours('POST', '/modalities/orthanc/query', {
+      Level: 'Study',
+      Query: { PatientID: mr.string('PatientID')!.trim(), StudyDate: '' },
+    })) as { ID: string };
+    const studies = (await ours('GET', `/queries/${studyQuery.ID}/answers?expand&simplify`)) as Record<
+      string,
+      string
+    >[];
+    assert.deepEqual(
+      studies.map((s) => s.StudyInstanceUID),
+      [mrStudy],
+    );
+    const seriesQuery = (await ours('POST', `/queries/${studyQuery.ID}/answers/0/query-series`, {
+      Query: { Modality: '' },
+    })) as { ID: string };
+    const series = (await ours('GET', `/queries/${seriesQuery.ID}/answers?expand&simplify`)) as Record<
+      string,
+      string
+    >[];
+    assert.deepEqual(
+      series.map((s) => [s.SeriesInstanceUID, s.Modality]),
+      [[mr.string('SeriesInstanceUID')!.trim(), 'MR']],
+    );
+    const retrieved = (await ours('POST', `/queries/${seriesQuery.ID}/answers/0/retrieve`)) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(retrieved.Completed, 1, JSON.stringify(retrieved));
+    assert.ok(pacs.index.has(mrUid), 'the series retrieved from Orthanc is in our index');
   });
 
   test('Orthanc asks dicomkit for storage commitment and reads its report', { timeout: 60_000 }, async () => {
