@@ -147,7 +147,14 @@ describe('dicomkit pacs and Orthanc', () => {
       signal: AbortSignal.timeout(20_000),
     });
     assert.equal(response.status, 200, await response.clone().text());
-    assert.deepEqual(await response.json(), { Completed: 1, Failed: 0 });
+    assert.deepEqual(await response.json(), {
+      Description: 'REST API',
+      LocalAet: 'DICOMKIT',
+      RemoteAet: 'ORTHANC',
+      TargetAet: 'DICOMKIT',
+      Completed: 1,
+      Failed: 0,
+    });
     assert.ok(pacs.index.has(uid), 'the instance moved from Orthanc is in our index');
   });
 

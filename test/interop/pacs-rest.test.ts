@@ -1150,7 +1150,14 @@ print(json.dumps(out))`,
       Resources: [{ StudyInstanceUID: mr.study }],
     });
     assert.equal(move.status, 200, JSON.stringify(move.json));
-    assert.deepEqual(move.json, { Completed: 2, Failed: 0 });
+    assert.deepEqual(move.json, {
+      Description: 'REST API',
+      LocalAet: 'DICOMKIT',
+      RemoteAet: 'REMOTE',
+      TargetAet: 'DICOMKIT',
+      Completed: 2,
+      Failed: 0,
+    });
     for (const file of [mr, mr2]) {
       assert.ok(pacs.index.has(file.sop), `${file.sop} moved in`);
       const got = (await api('GET', `/instances/${file.sop}/file`)).bytes;
@@ -1206,7 +1213,7 @@ print(json.dumps(out))`,
       ['GET', `${path}/answers/first/content`, undefined, 404],
       // A series has no studies below it.
       ['POST', `/queries/${seriesQuery}/answers/0/query-studies`, {}, 404],
-      ['POST', `${path}/retrieve`, { Asynchronous: true }, 400],
+      ['POST', `${path}/retrieve`, { Asynchronous: 1 }, 400],
       ['POST', `${path}/answers/0/retrieve`, { TargetAet: 'FAR_TOO_LONG_AE_TITLE' }, 400],
     ];
     for (const [method, url, body, status] of refusals) {
@@ -1226,5 +1233,109 @@ print(json.dumps(out))`,
     }
     assert.equal(((await api('GET', '/queries')).json as string[]).length, 100);
     assert.equal((await api('GET', path)).status, 404);
+  });
+
+  test("Orthanc's jobs: store, move and retrieve run in the background; a cancelled job stops", {
+    timeout: 60_000,
+  }, async () => {
+    type Job = Record<string, unknown> & { State: string; Content: Record<string, unknown> };
+    const submitted = async (path: string, body: Record<string, unknown>): Promise<string> => {
+      const answer = await api('POST', path, { ...body, Asynchronous: true });
+      assert.equal(answer.status, 200, JSON.stringify(answer.json));
+      const { ID, Path } = answer.json as { ID: string; Path: string };
+      assert.equal(Path, `/jobs/${ID}`);
+      return ID;
+    };
+    const ended = async (id: string): Promise<Job> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const job = (await api('GET', `/jobs/${id}`)).json as Job;
+        if (job.State === 'Success' || job.State === 'Failure') return job;
+        assert.ok(Date.now() < deadline, `job ${id} still ${job.State} after 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const moved = await ended(
+      await submitted('/modalities/remote/move', { Level: 'Study', Resources: [mr.study] }),
+    );
+    assert.equal(moved.State, 'Success', JSON.stringify(moved));
+    assert.equal(moved.Type, 'DicomMoveScu');
+    assert.equal(moved.Progress, 100);
+    assert.equal(moved.ErrorCode, 0);
+    assert.match(moved.CompletionTime as string, /^\d{8}T\d{6}/);
+    assert.equal(moved.Content.Completed, 2);
+    assert.equal(moved.Content.TargetAet, 'DICOMKIT');
+    assert.ok(((await api('GET', '/jobs')).json as string[]).includes(moved.ID as string));
+    const listed = (await api('GET', '/jobs?expand')).json as Job[];
+    assert.ok(listed.some((job) => job.ID === moved.ID && job.State === 'Success'));
+
+    const query = (
+      (await api('POST', '/modalities/remote/query', { Level: 'Study', Query: { PatientID: '4MR1' } }))
+        .json as {
+        ID: string;
+      }
+    ).ID;
+    const lost = await ended(await submitted(`/queries/${query}/retrieve`, { TargetAet: 'NOBODY' }));
+    assert.equal(lost.State, 'Failure');
+    assert.equal(lost.ErrorCode, 9, JSON.stringify(lost));
+    assert.match(lost.ErrorDetails as string, /A801|destination/i);
+
+    const pushed = await ended(await submitted('/modalities/storescp/store', { Resources: [j2k.sop] }));
+    assert.equal(pushed.State, 'Success', JSON.stringify(pushed));
+    assert.equal(pushed.Type, 'DicomModalityStore');
+    assert.equal(pushed.Content.InstancesCount, 1);
+
+    // A peer that holds each C-STORE for 3 s: the job is cancelled after the first.
+    let received = 0;
+    const slow = await new ApplicationEntity({ aeTitle: 'SLOW' }).listen({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: {
+        store: async (request) => {
+          await request.data.bytes();
+          received++;
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          return { status: 0 };
+        },
+      },
+    });
+    try {
+      pacs.config.modalities.slow = {
+        aeTitle: 'SLOW',
+        host: '127.0.0.1',
+        port: slow.port,
+        checkHost: true,
+        permissions: { echo: true, store: true, find: true, move: true, get: true },
+      };
+      const id = await submitted('/modalities/slow/store', { Resources: [mr.study] });
+      for (const deadline = Date.now() + 10_000; received === 0; ) {
+        assert.ok(Date.now() < deadline, 'the slow peer received nothing');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(((await api('GET', `/jobs/${id}`)).json as Job).State, 'Running');
+      const cancelledAt = Date.now();
+      assert.equal((await api('POST', `/jobs/${id}/cancel`)).status, 200);
+      const cancelled = await ended(id);
+      assert.ok(Date.now() - cancelledAt < 2000, 'the job ended without waiting for the peer');
+      assert.equal(cancelled.State, 'Failure');
+      assert.equal(cancelled.ErrorCode, 37, JSON.stringify(cancelled));
+      assert.equal(received, 1);
+      assert.equal((await api('POST', `/jobs/${id}/cancel`)).status, 400);
+    } finally {
+      delete pacs.config.modalities.slow;
+      await slow.close();
+    }
+    assert.equal((await api('GET', `/jobs/${randomUUID()}`)).status, 404);
+    assert.equal(
+      (
+        await api('POST', '/modalities/remote/move', {
+          Level: 'Study',
+          Resources: [mr.study],
+          Asynchronous: 'yes',
+        })
+      ).status,
+      400,
+    );
   });
 });

@@ -1,10 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pacs } from '../server.ts';
 import { badRequest } from './errors.ts';
+import type { JobRegistry } from './jobs.ts';
 
 /** What every route table gets. */
 export interface HttpContext {
   pacs: Pacs;
+  /** The calls running, or run, as jobs (`"Asynchronous": true`). */
+  jobs: JobRegistry;
 }
 
 /** One row of a route table (Orthanc's OrthancRestApi registers its routes the same way, per domain). */

@@ -14,9 +14,10 @@ import type { ModalityConfig } from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
+import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords } from './keywords.ts';
 import { ID_KEY, locateResource, parseLevel, TYPE } from './levels.ts';
-import { type NamedModality, remoteModalities, synchronousOnly, timeoutOf } from './remote.ts';
+import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
 /**
  * The modalities route table: the configured peers (`modalities` in the config) and, against
@@ -171,7 +172,6 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       async handler(request) {
         const m = modality(request);
         const body = jsonBody(request);
-        synchronousOnly(body);
         const list =
           typeof body === 'string'
             ? [body]
@@ -192,56 +192,76 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         for (const id of ids) for (const file of resolve(id).files) files.set(file.sopInstanceUid, file);
         const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
         const contexts = proposalsFor([...files.values()]);
-        const outcome = await withAssociation(m, contexts, timeoutOf(body), async (association) => {
-          let sent = 0;
-          const failed: { ID: string; message: string; code: string }[] = [];
-          for await (const result of association.storeMany(byPath.keys())) {
-            if (result.error) {
-              const code = (result.error as { code?: string }).code ?? 'ERR_NETWORK';
-              failed.push({ ID: byPath.get(result.source as string)!, message: result.error.message, code });
-            } else {
-              sent++;
-            }
-          }
-          return { sent, failed };
-        });
-        logger.log(
-          'info',
-          `REST: C-STORE to ${label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
-        );
-        const answer: Record<string, unknown> = {
-          Description: 'REST API',
-          LocalAet: config.aeTitle,
-          RemoteAet: m.aeTitle,
-          ParentResources: ids,
-          InstancesCount: outcome.sent,
-          FailedInstancesCount: outcome.failed.length,
-        };
         const withCommitment = (body as { StorageCommitment?: unknown }).StorageCommitment;
         if (withCommitment !== undefined && typeof withCommitment !== 'boolean') {
           throw badRequest('StorageCommitment must be true or false');
         }
-        if (withCommitment && outcome.failed.length === 0) {
-          // Orthanc's store job option: ask the modality to commit what was just sent.
-          answer.StorageCommitmentTransactionUID = await requestCommitment(
-            m,
-            [...files.values()].map((f) => ({
-              sopClassUid: f.sopClassUid,
-              sopInstanceUid: f.sopInstanceUid,
-            })),
-            timeoutOf(body),
+        const timeout = timeoutOf(body);
+        const fields = {
+          Description: 'REST API',
+          LocalAet: config.aeTitle,
+          RemoteAet: m.aeTitle,
+          ParentResources: ids,
+        };
+        return runMaybeAsJob(ctx, body, 'DicomModalityStore', fields, async ({ signal, progress }) => {
+          const outcome = await withAssociation(m, contexts, timeout, async (association) => {
+            // A cancelled job aborts the association: a peer slow to answer is not waited for.
+            const stop = () => void association.abort().catch(() => {});
+            signal.addEventListener('abort', stop, { once: true });
+            try {
+              let sent = 0;
+              const failed: { ID: string; message: string; code: string }[] = [];
+              for await (const result of association.storeMany(byPath.keys())) {
+                if (signal.aborted) throw signal.reason;
+                if (result.error) {
+                  const code = (result.error as { code?: string }).code ?? 'ERR_NETWORK';
+                  failed.push({
+                    ID: byPath.get(result.source as string)!,
+                    message: result.error.message,
+                    code,
+                  });
+                } else {
+                  sent++;
+                }
+                progress((sent + failed.length) / byPath.size);
+              }
+              if (signal.aborted) throw signal.reason;
+              return { sent, failed };
+            } finally {
+              signal.removeEventListener('abort', stop);
+            }
+          });
+          logger.log(
+            'info',
+            `REST: C-STORE to ${label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
           );
-        }
-        if (outcome.failed.length > 0) {
-          const first = outcome.failed[0]!;
-          throw new HttpError(
-            502,
-            first.code,
-            `${label(m)}: ${outcome.failed.length} of ${files.size} instance(s) failed (${first.ID}: ${first.message})`,
-            { ...answer, FailedInstances: outcome.failed.map((f) => ({ ID: f.ID, Error: f.message })) },
-          );
-        }
-        return answer;
+          const answer: Record<string, unknown> = {
+            ...fields,
+            InstancesCount: outcome.sent,
+            FailedInstancesCount: outcome.failed.length,
+          };
+          if (withCommitment && outcome.failed.length === 0) {
+            // Orthanc's store job option: ask the modality to commit what was just sent.
+            answer.StorageCommitmentTransactionUID = await requestCommitment(
+              m,
+              [...files.values()].map((f) => ({
+                sopClassUid: f.sopClassUid,
+                sopInstanceUid: f.sopInstanceUid,
+              })),
+              timeout,
+            );
+          }
+          if (outcome.failed.length > 0) {
+            const first = outcome.failed[0]!;
+            throw new HttpError(
+              502,
+              first.code,
+              `${label(m)}: ${outcome.failed.length} of ${files.size} instance(s) failed (${first.ID}: ${first.message})`,
+              { ...answer, FailedInstances: outcome.failed.map((f) => ({ ID: f.ID, Error: f.message })) },
+            );
+          }
+          return answer;
+        });
       },
     },
     {
@@ -251,7 +271,6 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       async handler(request) {
         const m = modality(request);
         const body = jsonObject(request);
-        synchronousOnly(body);
         const level = parseLevel(body.Level ?? 'Study');
         const resources = body.Resources;
         if (!Array.isArray(resources) || resources.length === 0) {
@@ -270,8 +289,16 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           identifier.set('QueryRetrieveLevel', level);
           return identifier;
         });
-        const totals = await remote.move(m, level, identifiers, target, timeoutOf(body));
-        return remote.moveAnswer(m, totals);
+        const timeout = timeoutOf(body);
+        const fields = {
+          Description: 'REST API',
+          LocalAet: config.aeTitle,
+          RemoteAet: m.aeTitle,
+          TargetAet: target,
+        };
+        return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) =>
+          remote.moveAnswer(m, await remote.move(m, level, identifiers, target, timeout, hooks), fields),
+        );
       },
     },
     {

@@ -15,9 +15,10 @@ import {
   shortBodyText,
 } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
+import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords, needsUtf8, shortTags, simplify } from './keywords.ts';
 import { LEVELS, parseLevel, TYPE } from './levels.ts';
-import { type NamedModality, remoteModalities, synchronousOnly, timeoutOf } from './remote.ts';
+import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
 /**
  * Query/retrieve against a modality through REST, as Orthanc's /modalities/{id}/query and
@@ -202,7 +203,9 @@ export function queryRoutes(ctx: HttpContext): Route[] {
    * Orthanc's retrieve body: an AE title as text (or a JSON string), or `{ "TargetAet",
    * "Timeout" }`; none means this PACS.
    */
-  async function retrieveOptions(request: FastifyRequest): Promise<{ target: string; timeout?: number }> {
+  async function retrieveOptions(
+    request: FastifyRequest,
+  ): Promise<{ target: string; timeout?: number; body: unknown }> {
     let body: unknown = request.body;
     if (isStream(body)) {
       const text = (await shortBodyText(body, 'an AE title or a JSON object')).trim();
@@ -210,14 +213,14 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     } else {
       body = jsonBody(request);
     }
-    if (typeof body === 'string') return { target: remote.targetOf(body) };
+    if (typeof body === 'string') return { target: remote.targetOf(body), body };
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest('the body must be an AE title or a JSON object');
     }
-    synchronousOnly(body);
     return {
       target: remote.targetOf((body as { TargetAet?: unknown }).TargetAet),
       timeout: timeoutOf(body),
+      body,
     };
   }
 
@@ -226,7 +229,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     stored: StoredQuery,
     answers: readonly { answer: DataSet; index: number }[],
   ): Promise<Record<string, unknown>> {
-    const { target, timeout } = await retrieveOptions(request);
+    const { target, timeout, body } = await retrieveOptions(request);
     const m = modalityOf(stored);
     const identifiers = answers.map(({ answer, index }) => {
       const values = namingValues(answer, NAMING_KEYS[stored.level], `answer ${index}`);
@@ -243,9 +246,18 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       TargetAet: target,
       Query: identifiers.map(shortTags),
     };
-    if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
-    const totals = await remote.move(m, stored.level, identifiers, target, timeout ?? stored.timeout);
-    return remote.moveAnswer(m, totals, fields);
+    return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) => {
+      if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
+      const totals = await remote.move(
+        m,
+        stored.level,
+        identifiers,
+        target,
+        timeout ?? stored.timeout,
+        hooks,
+      );
+      return remote.moveAnswer(m, totals, fields);
+    });
   }
 
   const routes: Route[] = [

@@ -10,6 +10,7 @@ import type { QueryLevel } from '../index/types.ts';
 import { pacsApplicationEntity } from '../outbound.ts';
 import type { HttpContext } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
+import type { JobHooks } from './jobs.ts';
 
 /**
  * The REST API as an SCU of the configured modalities: the associations that /modalities/...
@@ -35,22 +36,6 @@ export function timeoutOf(body: unknown): number | undefined {
   const value = (body as { Timeout: unknown }).Timeout;
   if (typeof value !== 'number' || !(value > 0)) throw badRequest('Timeout must be a number of seconds > 0');
   return value * 1000;
-}
-
-/**
- * Orthanc runs these calls as jobs, synchronous unless the body says `"Asynchronous": true`
- * (or `"Synchronous": false`), then answering a /jobs/{id} to poll. This API has no jobs: the
- * call always answers when done, so an asynchronous request is refused rather than answered
- * in a form its client does not expect.
- */
-export function synchronousOnly(body: unknown): void {
-  if (typeof body !== 'object' || body === null) return;
-  const { Asynchronous, Synchronous } = body as { Asynchronous?: unknown; Synchronous?: unknown };
-  if (Asynchronous === true || Synchronous === false) {
-    throw badRequest(
-      'asynchronous jobs are not supported: leave out Asynchronous, the call answers when done',
-    );
-  }
 }
 
 /** Orthanc's C-FIND and C-MOVE SCU use Patient Root at the patient level, Study Root below. */
@@ -133,6 +118,7 @@ export function remoteModalities(ctx: HttpContext) {
     identifiers: readonly DataSet[],
     target: string,
     timeout: number | undefined,
+    hooks?: JobHooks,
   ): Promise<MoveTotals> {
     const model = modelOf(level);
     const contexts = [
@@ -140,8 +126,20 @@ export function remoteModalities(ctx: HttpContext) {
     ];
     const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
     await withAssociation(m, contexts, timeout, async (association) => {
-      for (const identifier of identifiers) {
-        const result = await association.move(identifier, target, { model });
+      for (const [i, identifier] of identifiers.entries()) {
+        // Cancelling sends C-CANCEL (PS3.7 §9.3.2.3): the peer stops, answers Cancel (FE00).
+        if (hooks?.signal.aborted) throw hooks.signal.reason;
+        const result = await association.move(identifier, target, {
+          model,
+          ...(hooks && {
+            signal: hooks.signal,
+            onProgress({ remaining, completed, failed, warning }) {
+              const done = completed + failed + warning;
+              const total = done + (remaining ?? 0);
+              hooks.progress((i + (total > 0 ? done / total : 0)) / identifiers.length);
+            },
+          }),
+        });
         totals.completed += result.completed;
         totals.failed += result.failed;
         totals.warning += result.warning;

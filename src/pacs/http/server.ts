@@ -6,6 +6,7 @@ import { contentRoutes } from './content.ts';
 import type { HttpContext } from './context.ts';
 import { toHttpError } from './errors.ts';
 import { imageRoutes } from './images.ts';
+import { JobRegistry, jobRoutes } from './jobs.ts';
 import { modalityRoutes } from './modalities.ts';
 import { queryRoutes } from './queries.ts';
 import { resourceRoutes } from './resources.ts';
@@ -101,7 +102,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     }
     return undefined;
   });
-  const ctx: HttpContext = { pacs };
+  const ctx: HttpContext = { pacs, jobs: new JobRegistry(logger) };
   const table = [
     ...systemRoutes(ctx),
     ...resourceRoutes(ctx),
@@ -110,6 +111,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     ...uploadRoutes(ctx),
     ...modalityRoutes(ctx),
     ...queryRoutes(ctx),
+    ...jobRoutes(ctx),
     ...changeRoutes(ctx),
   ];
   for (const route of table) app.route({ method: route.method, url: route.url, handler: route.handler });
@@ -132,6 +134,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     port,
     url,
     async close(options = {}) {
+      ctx.jobs.close();
       const closing = app.close();
       if (options.abort) app.server.closeAllConnections();
       await closing;
