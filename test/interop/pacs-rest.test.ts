@@ -1322,8 +1322,28 @@ print(json.dumps(out))`,
       assert.equal(cancelled.ErrorCode, 37, JSON.stringify(cancelled));
       assert.equal(received, 1);
       assert.equal((await api('POST', `/jobs/${id}/cancel`)).status, 400);
+
+      // A C-MOVE from the remote PACS to the slow peer: cancelling sends C-CANCEL; the remote
+      // stops after the sub-operation under way and answers Cancel, which ends the job.
+      received = 0;
+      remote.config.modalities.slow = { ...pacs.config.modalities.slow };
+      const moving = await submitted('/modalities/remote/move', {
+        Level: 'Study',
+        Resources: [mr.study],
+        TargetAet: 'SLOW',
+      });
+      for (const deadline = Date.now() + 10_000; received === 0; ) {
+        assert.ok(Date.now() < deadline, 'the slow peer received nothing from the remote');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal((await api('POST', `/jobs/${moving}/cancel`)).status, 200);
+      const stopped = await ended(moving);
+      assert.equal(stopped.State, 'Failure');
+      assert.equal(stopped.ErrorCode, 37, JSON.stringify(stopped));
+      assert.equal(received, 1, 'the remote stopped the C-MOVE after its first sub-operation');
     } finally {
       delete pacs.config.modalities.slow;
+      delete remote.config.modalities.slow;
       await slow.close();
     }
     assert.equal((await api('GET', `/jobs/${randomUUID()}`)).status, 404);
