@@ -127,6 +127,59 @@ describe('storage.maxStorageMB', () => {
     }
   });
 
+  test('recycle: a protected patient (PUT /patients/{id}/protected) keeps its studies; protected alone, a full store refuses', {
+    timeout: 20_000,
+  }, async () => {
+    const { pacs, scu } = await startFull('protected', 'recycle');
+    const rest = async (method: string, path: string, body?: string) => {
+      const response = await fetch(`${pacs.http!.url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { body, headers: { 'content-type': 'text/plain' } }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    const studies = () => pacs.index.leastRecentStudies(10);
+    const store = async (study: number, n: number) =>
+      (await scu.store(instance(study, n)).catch((e: { status: number }) => e)).status;
+    try {
+      for (const [study, n] of [
+        [1, 1],
+        [1, 2],
+        [2, 1],
+        [2, 2],
+      ] as const) {
+        assert.equal(await store(study, n), 0);
+      }
+      assert.deepEqual(await rest('GET', '/patients/Q1/protected'), { status: 200, text: '0' });
+      assert.equal((await rest('PUT', '/patients/Q1/protected', '1')).status, 200);
+      assert.deepEqual(await rest('GET', '/patients/Q1/protected'), { status: 200, text: '1' });
+      assert.equal(JSON.parse((await rest('GET', '/patients/Q1')).text).IsProtected, true);
+      assert.equal(JSON.parse((await rest('GET', '/patients/Q2')).text).IsProtected, false);
+      // Study 1 is the oldest, but its patient is protected: study 2 makes room.
+      assert.equal(await store(3, 1), 0);
+      assert.equal(await store(3, 2), 0);
+      assert.deepEqual(studies(), ['2.25.8800.3']);
+      assert.equal(pacs.index.has('2.25.8800.1.1.1'), true);
+      // Every study left is protected: the store is refused, nothing is deleted.
+      assert.equal((await rest('PUT', '/patients/Q3/protected', '1')).status, 200);
+      assert.equal(await store(4, 1), 0xa700);
+      assert.equal(stored(pacs).instances, 4);
+      // Protection ended: study 1, the oldest, goes.
+      assert.equal((await rest('PUT', '/patients/Q1/protected', '0')).status, 200);
+      assert.equal(await store(4, 1), 0);
+      assert.equal(pacs.index.has('2.25.8800.1.1.1'), false);
+      assert.equal(pacs.index.has('2.25.8800.3.1.1'), true);
+      // Refusals: an unknown patient, a body that is not 1 or 0.
+      assert.equal((await rest('PUT', '/patients/NOBODY/protected', '1')).status, 404);
+      assert.equal((await rest('GET', '/patients/NOBODY/protected')).status, 404);
+      assert.equal((await rest('PUT', '/patients/Q3/protected', 'yes')).status, 400);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+
   test('dicom.maxDataSetMB: a larger instance gets 0xA700 (HTTP 413) and leaves nothing; smaller ones are stored', {
     timeout: 20_000,
   }, async () => {

@@ -2,7 +2,7 @@
 // rebuilt from the stored files alone, with every instance, count and query answer it had,
 // and the change log numbers on from the replaced index, so that a client polling
 // /changes?since=N sees the rebuilt resources instead of nothing. An index that cannot be
-// read at all is rebuilt too, with a warning.
+// read at all is rebuilt too, with a warning. Patients protected from recycling stay protected.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,12 +69,16 @@ describe('dicomkit pacs --reindex', () => {
     const statistics = first.index.statistics();
     const lastSeq = first.index.lastChange()!.seq;
     assert.ok(lastSeq >= INSTANCES.length);
+    // Protection from recycling is not in the files: it is carried over from the old index.
+    assert.equal(first.index.setProtected('R2', true), true);
     await first.close();
 
     const rebuilt = await startLoopbackPacs(storage, {}, { reindex: true });
     try {
       assert.deepEqual(snapshot(rebuilt), before);
       assert.deepEqual(rebuilt.index.statistics(), statistics);
+      assert.equal(rebuilt.index.isProtected('R2'), true);
+      assert.equal(rebuilt.index.isProtected('R1'), false);
       // Every entry of the rebuilt log comes after the old one's last.
       const changes = allChanges(rebuilt);
       assert.ok(changes.length > 0);

@@ -17,7 +17,7 @@ import { StorageCommitmentService } from './commitment.ts';
 import { maxDataSetBytes, type PacsConfig } from './config.ts';
 import { locateResource } from './http/levels.ts';
 import { type PacsHttp, startHttp } from './http/server.ts';
-import { lastChangeSeqOf, openSqliteIndex } from './index/sqlite.ts';
+import { lastChangeSeqOf, openSqliteIndex, protectedPatientsOf } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { pacsApplicationEntity } from './outbound.ts';
@@ -103,13 +103,15 @@ export async function startPacs(
   const storage = new FileStorage(config.storage.path);
   const indexPath = config.index.path ?? join(config.storage.path, 'index.sqlite');
   let lastSeq = 0;
+  let protectedPatients: string[] = [];
   if (options.reindex) {
     try {
       lastSeq = lastChangeSeqOf(indexPath);
+      protectedPatients = protectedPatientsOf(indexPath);
     } catch (error) {
       logger.log(
         'warn',
-        `--reindex: the old index cannot be read (${(error as Error).message}); the change log starts again at 1`,
+        `--reindex: the old index cannot be read (${(error as Error).message}); the change log starts again at 1 and no patient is protected`,
       );
     }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${indexPath}${suffix}`, { force: true });
@@ -121,6 +123,8 @@ export async function startPacs(
   const wasClean = existsSync(cleanMark) && !options.reindex;
   rmSync(cleanMark, { force: true });
   await reconcile(storage, index, logger, wasClean);
+  // The files cannot say which patients were protected: the old index did.
+  for (const patientId of protectedPatients) index.setProtected(patientId, true);
   const access = new PacsAccess(config, logger);
   const stability = new StabilityWatch(index, config.index.stableAge, logger);
   const quota =

@@ -12,7 +12,7 @@ export interface HttpContext {
 
 /** One row of a route table (Orthanc's OrthancRestApi registers its routes the same way, per domain). */
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
@@ -210,6 +210,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       out.Children = ids;
     }
     for (const [key, name] of COUNTS[level]) out[name] = Number(text(row, key) || 0);
+    if (level === 'PATIENT' && id !== '') out.IsProtected = index.isProtected(id) ?? false;
     if (level === 'IMAGE') {
       const file = locate('IMAGE', id)[0];
       if (file) {
@@ -243,6 +244,43 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         ? { Type: TYPE[parent], ID: parentId, Path: `/${ROUTE[parent]}/${encodeURIComponent(parentId)}` }
         : null,
     };
+  }
+
+  /**
+   * Orthanc's protection from recycling (storage.whenFull "recycle"): GET answers "1" or "0";
+   * PUT takes "1" or "0" (or true / false as JSON).
+   */
+  function protectionRoutes(): Route[] {
+    const patient = (request: FastifyRequest): string => checkId('PATIENT', params(request).id!);
+    return [
+      {
+        method: 'GET',
+        url: '/patients/:id/protected',
+        async handler(request, reply) {
+          const id = patient(request);
+          const value = index.isProtected(id);
+          if (value === undefined) throw notFound(`no patient ${id}`);
+          return reply.type('text/plain').send(value ? '1' : '0');
+        },
+      },
+      {
+        method: 'PUT',
+        url: '/patients/:id/protected',
+        async handler(request, reply) {
+          const id = patient(request);
+          const body = request.body;
+          const given =
+            typeof body === 'boolean' || typeof body === 'number'
+              ? String(Number(body))
+              : (await shortBodyText(body, '1 or 0')).trim();
+          if (given !== '1' && given !== '0')
+            throw badRequest(`the body must be 1 or 0, not ${JSON.stringify(given)}`);
+          if (!index.setProtected(id, given === '1')) throw notFound(`no patient ${id}`);
+          logger.log('info', `REST: patient ${id} ${given === '1' ? 'protected from' : 'open to'} recycling`);
+          return reply.type('text/plain').send('');
+        },
+      },
+    ];
   }
 
   const routes: Route[] = [];
@@ -284,6 +322,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         },
       },
     );
+    if (level === 'PATIENT') routes.push(...protectionRoutes());
     // Descendants, expanded, as Orthanc's /patients/{id}/studies, /studies/{id}/instances...
     for (const below of LEVELS.filter((l) => DEPTH[l] > DEPTH[level])) {
       routes.push({

@@ -127,6 +127,11 @@ export const MIGRATIONS: readonly Migration[] = [
       'INSERT INTO change_log_state (cleared_through) VALUES (0)',
     ],
   },
+  {
+    version: 3,
+    description: 'patients.protected: never recycled when storage is full (Orthanc /patients/{id}/protected)',
+    statements: (d) => [`ALTER TABLE patients ADD COLUMN protected ${d.types.integer} NOT NULL DEFAULT 0`],
+  },
 ];
 
 export const MIGRATIONS_TABLE = (d: SqlDialect): string =>

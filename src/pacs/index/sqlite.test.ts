@@ -627,10 +627,13 @@ describe('SQLite index: the change log', () => {
       old.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
       old.close();
       const db = new Database(path);
-      db.exec('DROP TABLE changes; DROP TABLE change_log_state; DELETE FROM migrations WHERE version = 2;');
+      db.exec(
+        'DROP TABLE changes; DROP TABLE change_log_state; ALTER TABLE patients DROP COLUMN protected; DELETE FROM migrations WHERE version >= 2;',
+      );
       db.close();
       const index = openSqliteIndex(path);
-      assert.equal(index.schemaVersion, 2);
+      assert.equal(index.schemaVersion, 3);
+      assert.equal(index.isProtected('P1'), false);
       assert.equal(index.has('2.25.1.1.1'), true);
       index.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.2')]);
       assert.deepEqual(logged(index), ['NewInstance 2.25.1.1.2']);
@@ -638,6 +641,33 @@ describe('SQLite index: the change log', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SQLite index: patients protected from recycling', () => {
+  const spec = (patient: string, study: string, series: string, sop: string): StoredInstance =>
+    instance({ ...SPECS[0]!, patient, study, series, sop });
+
+  test("a protected patient's studies are never offered for recycling; deleting the patient ends it", () => {
+    const index = openSqliteIndex(':memory:');
+    index.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
+    index.add([spec('P2', '2.25.2', '2.25.2.1', '2.25.2.1.1')]);
+    index.add([spec('P1', '2.25.3', '2.25.3.1', '2.25.3.1.1')]);
+    assert.deepEqual(index.leastRecentStudies(10), ['2.25.1', '2.25.2', '2.25.3']);
+    assert.equal(index.isProtected('P1'), false);
+    assert.equal(index.setProtected('P1', true), true);
+    assert.equal(index.isProtected('P1'), true);
+    assert.deepEqual(index.leastRecentStudies(10), ['2.25.2']);
+    assert.equal(index.setProtected('NOBODY', true), false);
+    assert.equal(index.isProtected('NOBODY'), undefined);
+    assert.equal(index.setProtected('P1', false), true);
+    assert.deepEqual(index.leastRecentStudies(10), ['2.25.1', '2.25.2', '2.25.3']);
+    // The mark is the patient row's: a patient deleted and stored again starts unprotected.
+    index.setProtected('P2', true);
+    index.remove('PATIENT', 'P2');
+    index.add([spec('P2', '2.25.2', '2.25.2.1', '2.25.2.1.1')]);
+    assert.equal(index.isProtected('P2'), false);
+    index.close();
   });
 });
 

@@ -89,10 +89,35 @@ export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}):
  * file is not a readable index.
  */
 export function lastChangeSeqOf(path: string): number {
-  if (!existsSync(path)) return 0;
+  return readOldIndex(
+    path,
+    (db) => (db.prepare('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0,
+    0,
+  );
+}
+
+/**
+ * The Patient IDs protected from recycling in the index at `path`, read without changing it:
+ * what files cannot tell an index rebuilt in its place. Throws when the file is not a
+ * readable index; an index from before migration 3 has none.
+ */
+export function protectedPatientsOf(path: string): string[] {
+  return readOldIndex(
+    path,
+    (db) => {
+      const columns = db.prepare('PRAGMA table_info(patients)').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'protected')) return [];
+      return db.prepare('SELECT patient_id FROM patients WHERE protected = 1').pluck().all() as string[];
+    },
+    [],
+  );
+}
+
+function readOldIndex<T>(path: string, read: (db: Database.Database) => T, absent: T): T {
+  if (!existsSync(path)) return absent;
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0;
+    return read(db);
   } finally {
     db.close();
   }
@@ -672,9 +697,26 @@ class SqlitePacsIndex implements SqliteIndex {
 
   leastRecentStudies(limit: number): string[] {
     // last_instance only grows: the largest instance id below the study, i.e. its newest arrival.
-    return this.#stmt('SELECT study_instance_uid FROM studies ORDER BY last_instance LIMIT ?')
+    return this.#stmt(
+      `SELECT st.study_instance_uid FROM studies st JOIN patients p ON p.id = st.patient
+       WHERE p.protected = 0 ORDER BY st.last_instance LIMIT ?`,
+    )
       .pluck()
       .all(limit) as string[];
+  }
+
+  setProtected(patientId: string, value: boolean): boolean {
+    return (
+      this.#stmt('UPDATE patients SET protected = ? WHERE patient_id = ?').run(value ? 1 : 0, patientId)
+        .changes > 0
+    );
+  }
+
+  isProtected(patientId: string): boolean | undefined {
+    const rows = this.#stmt('SELECT protected FROM patients WHERE patient_id = ?')
+      .pluck()
+      .all(patientId) as number[];
+    return rows.length === 0 ? undefined : rows.some((p) => p === 1);
   }
 
   changeLog(since: number, limit: number): { entries: ChangeLogEntry[]; done: boolean } {

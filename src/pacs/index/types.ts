@@ -99,6 +99,14 @@ export interface PacsIndex {
   /** Study Instance UIDs, the study whose newest instance is oldest first (storage recycling). */
   leastRecentStudies(limit: number): string[];
   /**
+   * Protects a patient's studies from recycling, or ends it (Orthanc's
+   * /patients/{id}/protected); false when no patient has that ID. The mark goes with the
+   * patient's row: deleting the patient ends it.
+   */
+  setProtected(patientId: string, value: boolean): boolean;
+  /** Whether the patient is protected; undefined when no patient has that ID. */
+  isProtected(patientId: string): boolean | undefined;
+  /**
    * The change log (Orthanc's /changes): entries after sequence number `since`, oldest first,
    * at most `limit`; `done` when no more follow. add() and remove() write their entries in
    * their own transactions.
