@@ -52,6 +52,13 @@ const startFull = (name: string, whenFull: 'reject' | 'recycle') =>
 
 const stored = (pacs: Pacs) => pacs.index.statistics();
 
+/** Fills a store of startFull: studies 1 and 2 (patients Q1, Q2), two instances each. */
+async function fill(scu: Association): Promise<void> {
+  for (const study of [1, 2]) {
+    for (const n of [1, 2]) assert.equal((await scu.store(instance(study, n))).status, 0);
+  }
+}
+
 describe('storage.maxStorageMB', () => {
   test('reject: the store that would pass the limit gets 0xA700 and leaves nothing; HTTP uploads get 507', {
     timeout: 20_000,
@@ -89,15 +96,7 @@ describe('storage.maxStorageMB', () => {
   }, async () => {
     const { pacs, scu } = await startFull('recycle', 'recycle');
     try {
-      // Studies 1 and 2 with two instances each fill it.
-      for (const [study, n] of [
-        [1, 1],
-        [1, 2],
-        [2, 1],
-        [2, 2],
-      ] as const) {
-        assert.equal((await scu.store(instance(study, n))).status, 0);
-      }
+      await fill(scu);
       assert.equal((await scu.store(instance(3, 1))).status, 0);
       // A fifth instance (study 3): study 1, received first and nothing since, went to make room.
       const studies = () => pacs.index.leastRecentStudies(10);
@@ -143,14 +142,7 @@ describe('storage.maxStorageMB', () => {
     const store = async (study: number, n: number) =>
       (await scu.store(instance(study, n)).catch((e: { status: number }) => e)).status;
     try {
-      for (const [study, n] of [
-        [1, 1],
-        [1, 2],
-        [2, 1],
-        [2, 2],
-      ] as const) {
-        assert.equal(await store(study, n), 0);
-      }
+      await fill(scu);
       assert.deepEqual(await rest('GET', '/patients/Q1/protected'), { status: 200, text: '0' });
       assert.equal((await rest('PUT', '/patients/Q1/protected', '1')).status, 200);
       assert.deepEqual(await rest('GET', '/patients/Q1/protected'), { status: 200, text: '1' });

@@ -46,6 +46,20 @@ describe('dicomkit pacs and Orthanc', () => {
     return text ? JSON.parse(text) : undefined;
   }
 
+  /** A call to dicomkit's REST API that must succeed: its JSON answer, if any. */
+  async function ours(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`http://127.0.0.1:${pacs.httpPort}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, `dicomkit ${method} ${path}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
   before(async () => {
     orthancDicomPort = await freePort();
     const httpPort = await freePort();
@@ -140,14 +154,11 @@ describe('dicomkit pacs and Orthanc', () => {
     const uid = (await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim();
     assert.ok(!pacs.index.has(uid));
     // Told through its REST API, dicomkit C-MOVEs the study from Orthanc into itself.
-    const response = await fetch(`http://127.0.0.1:${pacs.httpPort}/modalities/orthanc/move`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ Level: 'Study', Resources: [{ StudyInstanceUID: study }] }),
-      signal: AbortSignal.timeout(20_000),
+    const moved = await ours('POST', '/modalities/orthanc/move', {
+      Level: 'Study',
+      Resources: [{ StudyInstanceUID: study }],
     });
-    assert.equal(response.status, 200, await response.clone().text());
-    assert.deepEqual(await response.json(), {
+    assert.deepEqual(moved, {
       Description: 'REST API',
       LocalAet: 'DICOMKIT',
       RemoteAet: 'ORTHANC',
@@ -161,19 +172,6 @@ describe('dicomkit pacs and Orthanc', () => {
   test('query, then retrieve an answer, through /queries: each against the other', {
     timeout: 60_000,
   }, async () => {
-    const ours = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-      const response = await fetch(`http://127.0.0.1:${pacs.httpPort}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        signal: AbortSignal.timeout(20_000),
-      });
-      const text = await response.text();
-      assert.ok(response.ok, `dicomkit ${method} ${path}: ${response.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
-
     // Orthanc queries dicomkit's SCP at the series level and retrieves the answer into itself.
     await storeIntoDicomkit(CT);
     const ct = (await readDicomFile(CT)).dataset;
@@ -288,24 +286,11 @@ describe('dicomkit pacs and Orthanc', () => {
       SOPInstanceUID: mr.string('SOPInstanceUID')!.trim(),
     };
     const missing = { SOPClassUID: held.SOPClassUID, SOPInstanceUID: '2.25.9876543210' };
-    const ours = `http://127.0.0.1:${pacs.httpPort}`;
-    const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-      const response = await fetch(`${ours}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        signal: AbortSignal.timeout(20_000),
-      });
-      const text = await response.text();
-      assert.equal(response.status, 200, `dicomkit ${method} ${path}: ${text}`);
-      return JSON.parse(text);
-    };
-    const asked = (await call('POST', '/modalities/orthanc/storage-commitment', {
+    const asked = (await ours('POST', '/modalities/orthanc/storage-commitment', {
       DicomInstances: [held, [missing.SOPClassUID, missing.SOPInstanceUID]],
     })) as { ID: string; Path: string };
     assert.equal(asked.Path, `/storage-commitment/${asked.ID}`);
-    const report = await commitmentReport(() => call('GET', asked.Path));
+    const report = await commitmentReport(() => ours('GET', asked.Path));
     assert.equal(report.Status, 'Failure');
     assert.equal(report.RemoteAET, 'ORTHANC');
     assert.deepEqual(report.Success, [held]);
@@ -316,13 +301,13 @@ describe('dicomkit pacs and Orthanc', () => {
 
     // Orthanc's store option: push, then ask for commitment of what was sent.
     const ct = (await readDicomFile(CT)).dataset;
-    const pushed = (await call('POST', '/modalities/orthanc/store', {
+    const pushed = (await ours('POST', '/modalities/orthanc/store', {
       Resources: [ct.string('SOPInstanceUID')!.trim()],
       StorageCommitment: true,
     })) as { InstancesCount: number; StorageCommitmentTransactionUID: string };
     assert.equal(pushed.InstancesCount, 1);
     const committed = await commitmentReport(() =>
-      call('GET', `/storage-commitment/${pushed.StorageCommitmentTransactionUID}`),
+      ours('GET', `/storage-commitment/${pushed.StorageCommitmentTransactionUID}`),
     );
     assert.equal(committed.Status, 'Success');
     assert.deepEqual(committed.Success, [
