@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger, PIXEL_DATA } from '../core/index.ts';
-import { Status } from '../net/dimse/index.ts';
+import { DimseStatusError, Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import type { DataSet } from '../object/index.ts';
 import {
@@ -89,6 +89,14 @@ function modelOf(sopClassUid: string): QueryModel | undefined {
 function levelOf(identifier: DataSet): QueryLevel | undefined {
   const level = identifier.string('QueryRetrieveLevel')?.trim().toUpperCase();
   return LEVELS.find((l) => l === level);
+}
+
+/** Why an identifier has no usable Query/Retrieve Level (the Error Comment of its 0xA900). */
+function levelProblem(identifier: DataSet): string {
+  const given = identifier.string('QueryRetrieveLevel')?.trim();
+  return given
+    ? `Query/Retrieve Level ${given.slice(0, 16)} is not PATIENT, STUDY, SERIES or IMAGE`
+    : 'the identifier has no Query/Retrieve Level (0008,0052)';
 }
 
 /**
@@ -187,8 +195,11 @@ export async function startPacs(
       const model = modelOf(request.sopClassUid);
       const level = levelOf(request.identifier);
       if (!model || !level) {
-        yield { status: Status.IdentifierDoesNotMatchSOPClass };
-        return;
+        throw new DimseStatusError(
+          'C-FIND',
+          Status.IdentifierDoesNotMatchSOPClass,
+          model ? levelProblem(request.identifier) : 'not a Query/Retrieve SOP Class',
+        );
       }
       let matches = 0;
       for (const match of index.find({
@@ -224,7 +235,13 @@ export async function startPacs(
     if (!(await allowed(ctx, operation))) throw new Error(`${operation} not permitted for this modality`);
     const model = modelOf(request.sopClassUid);
     const level = levelOf(request.identifier);
-    if (!model || !level) throw new Error('identifier has no valid Query/Retrieve Level for this model');
+    if (!model || !level) {
+      throw new DimseStatusError(
+        'C-MOVE',
+        Status.IdentifierDoesNotMatchSOPClass,
+        model ? levelProblem(request.identifier) : 'not a Query/Retrieve SOP Class',
+      );
+    }
     const found = index.locate(model, level, request.identifier);
     logger.log(
       'info',
