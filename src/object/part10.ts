@@ -8,6 +8,7 @@ import {
   type TransferSyntax,
   transferSyntax,
 } from '../encoding/transfer-syntax.ts';
+import type { ParseHandler } from '../parser/handler.ts';
 import { DicomParser } from '../parser/parser.ts';
 import { DataSetBuilder } from './builder.ts';
 import { DataSet } from './dataset.ts';
@@ -240,21 +241,52 @@ export function dataSetParser(
  * Reads the head of a data set (up to `stopAtTag`) from chunks on their way elsewhere, e.g.
  * into a file as they arrive: a parse error is kept, not thrown, so that the caller keeps
  * the bytes flowing; `finish()` then throws it, or returns the data set parsed.
+ *
+ * With `checkRest`, the bytes after the head are parsed too, for their structure only: every
+ * value is passed over unread (no copy, whatever its size), so that a data set whose end is
+ * broken (a fragment or value longer than what follows, an item tag where none can be) is
+ * found before it is kept, at the cost of reading element headers.
  */
 export class DataSetHeadReader {
   readonly #builder = new DataSetBuilder();
   readonly #parser: DicomParser;
+  readonly #ts: TransferSyntax;
+  readonly #checkRest: boolean;
+  /** The structure check of what follows the head, once the head parser stopped. */
+  #rest: DicomParser | undefined;
   #error: unknown;
   #failed = false;
 
-  constructor(ts: TransferSyntax, startOffset: number, stopAtTag: number) {
+  constructor(
+    ts: TransferSyntax,
+    startOffset: number,
+    stopAtTag: number,
+    options: { checkRest?: boolean } = {},
+  ) {
     this.#parser = dataSetParser(this.#builder, ts, startOffset, { stopAtTag });
+    this.#ts = ts;
+    this.#checkRest = options.checkRest ?? false;
   }
 
   write(chunk: Uint8Array): void {
-    if (this.#failed || this.#parser.stopped) return;
+    if (this.#failed) return;
     try {
+      if (this.#rest) {
+        this.#rest.write(chunk);
+        return;
+      }
+      if (this.#parser.stopped) return;
       this.#parser.write(chunk);
+      if (this.#parser.stopped && this.#checkRest) {
+        this.#rest = new DicomParser(STRUCTURE_ONLY, {
+          explicitVR: this.#ts.explicitVR,
+          littleEndian: this.#ts.littleEndian,
+          startOffset: this.#parser.offset,
+          bulkDataThreshold: 0,
+        });
+        // From the stop tag on: its first bytes may have come in an earlier chunk.
+        this.#rest.write(this.#parser.unparsed);
+      }
     } catch (error) {
       this.#error = error;
       this.#failed = true;
@@ -265,9 +297,22 @@ export class DataSetHeadReader {
   finish(): DataSet {
     if (this.#failed) throw this.#error;
     if (!this.#parser.stopped) this.#parser.end();
+    this.#rest?.end();
     return this.#builder.root;
   }
 }
+
+/** Takes every parse event and keeps nothing: the structure check of DataSetHeadReader. */
+const STRUCTURE_ONLY: ParseHandler = {
+  element() {},
+  sequenceStart() {},
+  itemStart() {},
+  itemEnd() {},
+  sequenceEnd() {},
+  encapsulatedStart() {},
+  fragment() {},
+  encapsulatedEnd() {},
+};
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length > 18 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8;

@@ -126,8 +126,12 @@ export async function ingest(
       transferSyntax: request.transferSyntax,
       sourceAeTitle,
     });
-  // Deflated data sets are parsed from the file afterwards; the others while they stream.
-  const reader = ts.deflated ? undefined : new DataSetHeadReader(ts, header.length, PIXEL_DATA);
+  // Deflated data sets are parsed from the file afterwards; the others while they stream. The
+  // rest (pixel data and what follows) is checked for structure: a data set whose end is
+  // broken is refused now, rather than kept and failing whoever reads it later.
+  const reader = ts.deflated
+    ? undefined
+    : new DataSetHeadReader(ts, header.length, PIXEL_DATA, { checkRest: true });
   const file = await storage.incoming.take();
   try {
     await file.write(header);
@@ -146,7 +150,8 @@ export async function ingest(
       headerDataSet = reader.finish();
     } else {
       await file.finish(false);
-      headerDataSet = (await readDicomFile(file.temporary, { stopAtTag: PIXEL_DATA })).dataset;
+      // Read to the end (the structure check), bulk values passed over.
+      headerDataSet = (await readDicomFile(file.temporary, { bulkDataThreshold: 64 * 1024 })).dataset;
     }
     checkIdentity(headerDataSet, request);
     // A series or study the index holds under another study or patient: refused before the

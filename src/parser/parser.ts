@@ -124,6 +124,14 @@ export class DicomParser {
     return this.#base + this.#pos + this.#skip;
   }
 
+  /**
+   * The bytes fed and not parsed: after a stop, those from the stop tag on (part of them may
+   * come from earlier chunks), for a reader that goes on past the stop with a parser of its own.
+   */
+  get unparsed(): Uint8Array {
+    return this.#buf.subarray(this.#pos, this.#len);
+  }
+
   /** Byte order of the innermost container (UN of undefined length switches to implicit LE). */
   get littleEndian(): boolean {
     return this.#frames[this.#frames.length - 1]!.littleEndian;
