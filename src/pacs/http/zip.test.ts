@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
+import { execFileSync, requirePeer } from '../../../test/helpers/peers.ts';
+import { type ZipEntry, type ZipOptions, zipLayout, zipStream } from './zip.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dicomkit-zip-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function collect(entries: ZipEntry[]): Promise<Buffer> {
+async function collect(entries: ZipEntry[], options: ZipOptions = {}): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const part of zipStream(entries, { modified: new Date(2024, 4, 17, 13, 45, 58) }))
+  for await (const part of zipStream(entries, { modified: new Date(2024, 4, 17, 13, 45, 58), ...options }))
     parts.push(part);
   return Buffer.concat(parts);
 }
@@ -60,12 +61,70 @@ describe('stored ZIP writer', () => {
     assert.ok(zip.subarray(bigAt, bigAt + big.length).equals(big));
   });
 
-  test('archives needing ZIP64 are refused before any byte', () => {
+  test('ZIP64 only where a field overflows: sizes, offsets or the count (APPNOTE 4.3.14, 4.5.3)', () => {
     const huge = (n: number, size: number): ZipEntry[] =>
       Array.from({ length: n }, (_, i) => ({ name: `${i}.dcm`, path: '/nonexistent', size }));
-    assert.throws(() => zipLayout(huge(3, 2 ** 31)), { code: 'ERR_VALUE_TOO_LARGE', message: /4 GiB/ });
-    assert.throws(() => zipLayout(huge(65_536, 1)), { code: 'ERR_VALUE_TOO_LARGE', message: /65,535/ });
-    assert.equal(zipLayout(huge(2, 2 ** 31 - 100)).size > 2 ** 32 - 300, true);
+    // Under 4 GiB and 65,535 files: plain ZIP.
+    assert.deepEqual(zipLayout(huge(2, 2 ** 31 - 100)), {
+      size: 2 * (30 + 5 + 2 ** 31 - 100) + 2 * (46 + 5) + 22,
+      zip64: false,
+    });
+    // The third file starts past 4 GiB: its central header has a ZIP64 offset (12 bytes of
+    // extra field), and the end gains the ZIP64 record and locator (56 + 20 bytes).
+    assert.deepEqual(zipLayout(huge(3, 2 ** 31)), {
+      size: 3 * (30 + 5 + 2 ** 31) + 3 * (46 + 5) + 12 + 56 + 20 + 22,
+      zip64: true,
+    });
+    // A file of 4 GiB: both sizes in ZIP64 extras, local (20 bytes) and central (20 bytes).
+    assert.deepEqual(zipLayout(huge(1, 2 ** 32)), {
+      size: 30 + 5 + 20 + 2 ** 32 + 46 + 5 + 20 + 56 + 20 + 22,
+      zip64: true,
+    });
+    assert.equal(zipLayout(huge(65_535, 1)).zip64, true);
+    assert.equal(zipLayout(huge(65_534, 1)).zip64, false);
+  });
+
+  test("forced ZIP64 records read back in Python's zipfile and Info-ZIP unzip", async () => {
+    const python = requirePeer('python3');
+    const unzip = requirePeer('unzip');
+    const entries = [
+      file('z/empty.dcm', new Uint8Array(0)),
+      file('z/small.dcm', new TextEncoder().encode('DICM and more')),
+      file(
+        'z/big.dcm',
+        new Uint8Array((8 << 20) + 7).map((_, i) => (i * 13) & 0xff),
+      ),
+    ];
+    const zip = await collect(entries, { forceZip64: true });
+    assert.equal(zip.length, zipLayout(entries, { forceZip64: true }).size);
+    const path = join(dir, 'forced.zip');
+    writeFileSync(path, zip);
+    const listed = execFileSync(
+      python,
+      [
+        '-c',
+        [
+          'import sys, zipfile, zlib',
+          'z = zipfile.ZipFile(sys.argv[1])',
+          'assert z.testzip() is None',
+          'for i in z.infolist(): print(i.filename, i.file_size, i.header_offset, zlib.crc32(z.read(i)) == i.CRC)',
+        ].join('\n'),
+        path,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.deepEqual(
+      listed
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')),
+      [
+        ['z/empty.dcm', '0', '0', 'True'],
+        ['z/small.dcm', '13', String(30 + 11 + 20), 'True'],
+        ['z/big.dcm', String((8 << 20) + 7), String(2 * (30 + 11 + 20) + 13), 'True'],
+      ],
+    );
+    assert.match(execFileSync(unzip, ['-t', path], { encoding: 'utf8' }), /No errors detected/);
   });
 
   test('a file that changed since the archive was planned stops it (ERR_IO)', async () => {

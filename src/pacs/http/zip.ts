@@ -8,8 +8,13 @@ import { crc32 as tableCrc32 } from '../../pixel/index.ts';
  * of studies: DICOM pixel data rarely deflates well and the client wants the files as they
  * are. Memory stays bounded: a file up to 8 MiB is read once; a larger one twice in 1 MiB
  * pieces, once for its CRC-32 (the local header carries it, so no data descriptor is needed
- * and streaming unzippers cope), once for its bytes. Without ZIP64 an archive stops at 4 GiB
- * and 65,535 entries; `zipLayout` refuses larger ones before a byte is sent.
+ * and streaming unzippers cope), once for its bytes.
+ *
+ * An archive of 4 GiB or more, or of more than 65,534 files, uses the ZIP64 extensions
+ * (APPNOTE 4.3.14, 4.5.3) where a field overflows: a file of 4 GiB or more has its sizes in a
+ * ZIP64 extra field (local and central headers), a file starting past 4 GiB its offset, and
+ * the end records gain the ZIP64 end of central directory record and its locator. Archives
+ * that fit stay plain ZIP, which every unzipper reads.
  */
 
 /** A file to put in the archive, with the size it had when the archive was planned. */
@@ -23,56 +28,99 @@ export interface ZipEntry {
   size: number;
 }
 
+export interface ZipOptions {
+  modified?: Date;
+  /** ZIP64 records for every file and the end, needed or not (tests of the format). */
+  forceZip64?: boolean;
+}
+
 const LOCAL_HEADER = 30;
 const CENTRAL_HEADER = 46;
 const END_RECORD = 22;
-const MAX_ENTRIES = 0xffff;
-const MAX_OFFSET = 0xffffffff;
+const ZIP64_END_RECORD = 56;
+const ZIP64_LOCATOR = 20;
+const ZIP64_EXTRA_ID = 0x0001;
+/** A 16-bit count or 32-bit size/offset at this value is in the ZIP64 records instead. */
+const MAX_16 = 0xffff;
+const MAX_32 = 0xffffffff;
 const PIECE = 1 << 20;
 /** Files up to this size are read once and kept in memory until sent. */
 const SINGLE_READ = 8 << 20;
 const UTF8_NAMES = 0x0800;
+/** Version needed to extract: 1.0 for stored files, 4.5 with ZIP64 (APPNOTE 4.4.3.2). */
+const VERSION_STORED = 10;
+const VERSION_ZIP64 = 45;
 
 // zlib.crc32 is native (Node >= 20.15); the table one from the PNG writer otherwise.
 const crc32: (data: Uint8Array, value?: number) => number =
   typeof zlib.crc32 === 'function' ? zlib.crc32 : tableCrc32;
 
-/** The archive's exact size; throws ERR_VALUE_TOO_LARGE when it needs ZIP64. */
-export function zipLayout(entries: readonly ZipEntry[]): { size: number } {
-  if (entries.length > MAX_ENTRIES) {
-    throw new DicomError(
-      'ERR_VALUE_TOO_LARGE',
-      `${entries.length} files: a ZIP archive without ZIP64 holds at most 65,535`,
-    );
-  }
+/** Where each file goes and which of its fields overflow into ZIP64 records. */
+interface PlannedEntry {
+  entry: ZipEntry;
+  name: Uint8Array;
+  offset: number;
+  /** Sizes in the ZIP64 extra field (local and central headers). */
+  bigSize: boolean;
+  /** Local header offset in the central header's ZIP64 extra field. */
+  bigOffset: boolean;
+}
+
+interface Plan {
+  entries: PlannedEntry[];
+  centralOffset: number;
+  centralSize: number;
+  /** The end records include the ZIP64 ones. */
+  zip64: boolean;
+  size: number;
+}
+
+function plan(entries: readonly ZipEntry[], force: boolean): Plan {
+  const planned: PlannedEntry[] = [];
   let offset = 0;
-  let central = 0;
+  let centralSize = 0;
+  let anyBig = false;
   for (const entry of entries) {
-    const name = utf8(entry.name).length;
-    offset += LOCAL_HEADER + name + entry.size;
-    central += CENTRAL_HEADER + name;
+    const name = utf8(entry.name);
+    const bigSize = force || entry.size >= MAX_32;
+    const bigOffset = force || offset >= MAX_32;
+    anyBig ||= bigSize || bigOffset;
+    planned.push({ entry, name, offset, bigSize, bigOffset });
+    offset += LOCAL_HEADER + name.length + (bigSize ? 20 : 0) + entry.size;
+    centralSize += CENTRAL_HEADER + name.length + centralExtraLength(bigSize, bigOffset);
   }
-  const size = offset + central + END_RECORD;
-  if (offset + central > MAX_OFFSET) {
-    throw new DicomError(
-      'ERR_VALUE_TOO_LARGE',
-      `the archive would be ${size} bytes: a ZIP archive without ZIP64 stops at 4 GiB`,
-    );
+  const zip64 = force || anyBig || entries.length >= MAX_16 || offset >= MAX_32 || centralSize >= MAX_32;
+  const size = offset + centralSize + (zip64 ? ZIP64_END_RECORD + ZIP64_LOCATOR : 0) + END_RECORD;
+  return { entries: planned, centralOffset: offset, centralSize, zip64, size };
+}
+
+function centralExtraLength(bigSize: boolean, bigOffset: boolean): number {
+  const fields = (bigSize ? 2 : 0) + (bigOffset ? 1 : 0);
+  return fields === 0 ? 0 : 4 + 8 * fields;
+}
+
+/** The archive's exact size, and whether it uses ZIP64. */
+export function zipLayout(
+  entries: readonly ZipEntry[],
+  options: ZipOptions = {},
+): { size: number; zip64: boolean } {
+  const { size, zip64 } = plan(entries, options.forceZip64 ?? false);
+  if (!Number.isSafeInteger(size)) {
+    throw new DicomError('ERR_VALUE_TOO_LARGE', `the archive would be ${size} bytes`);
   }
-  return { size };
+  return { size, zip64 };
 }
 
 /** The archive's bytes; each file must still have its planned size (ERR_IO otherwise). */
 export async function* zipStream(
   entries: readonly ZipEntry[],
-  options: { modified?: Date } = {},
+  options: ZipOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  zipLayout(entries);
+  zipLayout(entries, options);
+  const layout = plan(entries, options.forceZip64 ?? false);
   const { date, time } = dosDateTime(options.modified ?? new Date());
   const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = utf8(entry.name);
+  for (const { entry, name, offset, bigSize, bigOffset } of layout.entries) {
     const handle = entry.bytes ? undefined : await openSized(entry);
     try {
       let crc = 0;
@@ -90,19 +138,29 @@ export async function* zipStream(
           crc = crc32(await readExactly(handle, entry, at, length, piece), crc);
         }
       }
-      const local = new Uint8Array(LOCAL_HEADER + name.length);
+      const localExtra = bigSize ? 20 : 0;
+      const local = new Uint8Array(LOCAL_HEADER + name.length + localExtra);
       const lv = new DataView(local.buffer);
       lv.setUint32(0, 0x04034b50, true);
-      lv.setUint16(4, 10, true); // version needed: 1.0, stored
+      lv.setUint16(4, bigSize ? VERSION_ZIP64 : VERSION_STORED, true);
       lv.setUint16(6, UTF8_NAMES, true);
       lv.setUint16(8, 0, true); // method: stored
       lv.setUint16(10, time, true);
       lv.setUint16(12, date, true);
       lv.setUint32(14, crc, true);
-      lv.setUint32(18, entry.size, true);
-      lv.setUint32(22, entry.size, true);
+      lv.setUint32(18, bigSize ? MAX_32 : entry.size, true);
+      lv.setUint32(22, bigSize ? MAX_32 : entry.size, true);
       lv.setUint16(26, name.length, true);
+      lv.setUint16(28, localExtra, true);
       local.set(name, LOCAL_HEADER);
+      if (bigSize) {
+        // The local ZIP64 extra holds both sizes (APPNOTE 4.5.3).
+        const at = LOCAL_HEADER + name.length;
+        lv.setUint16(at, ZIP64_EXTRA_ID, true);
+        lv.setUint16(at + 2, 16, true);
+        lv.setBigUint64(at + 4, BigInt(entry.size), true);
+        lv.setBigUint64(at + 12, BigInt(entry.size), true);
+      }
       yield local;
       if (whole) {
         yield whole;
@@ -112,40 +170,76 @@ export async function* zipStream(
           yield bytes;
         }
       }
-      const header = new Uint8Array(CENTRAL_HEADER + name.length);
+      const extra = centralExtraLength(bigSize, bigOffset);
+      const header = new Uint8Array(CENTRAL_HEADER + name.length + extra);
       const cv = new DataView(header.buffer);
       cv.setUint32(0, 0x02014b50, true);
-      cv.setUint16(4, (3 << 8) | 20, true); // made by: UNIX, 2.0
-      cv.setUint16(6, 10, true);
+      cv.setUint16(4, (3 << 8) | (extra > 0 ? VERSION_ZIP64 : 20), true); // made by: UNIX
+      cv.setUint16(6, extra > 0 ? VERSION_ZIP64 : VERSION_STORED, true);
       cv.setUint16(8, UTF8_NAMES, true);
       cv.setUint16(10, 0, true);
       cv.setUint16(12, time, true);
       cv.setUint16(14, date, true);
       cv.setUint32(16, crc, true);
-      cv.setUint32(20, entry.size, true);
-      cv.setUint32(24, entry.size, true);
+      cv.setUint32(20, bigSize ? MAX_32 : entry.size, true);
+      cv.setUint32(24, bigSize ? MAX_32 : entry.size, true);
       cv.setUint16(28, name.length, true);
+      cv.setUint16(30, extra, true);
       cv.setUint32(38, (0o100644 << 16) >>> 0, true); // external attributes: a regular file, rw-r--r--
-      cv.setUint32(42, offset, true);
+      cv.setUint32(42, bigOffset ? MAX_32 : offset, true);
       header.set(name, CENTRAL_HEADER);
+      if (extra > 0) {
+        // Only the fields set to 0xFFFFFFFF above, in this order (APPNOTE 4.5.3).
+        let at = CENTRAL_HEADER + name.length;
+        cv.setUint16(at, ZIP64_EXTRA_ID, true);
+        cv.setUint16(at + 2, extra - 4, true);
+        at += 4;
+        if (bigSize) {
+          cv.setBigUint64(at, BigInt(entry.size), true);
+          cv.setBigUint64(at + 8, BigInt(entry.size), true);
+          at += 16;
+        }
+        if (bigOffset) cv.setBigUint64(at, BigInt(offset), true);
+      }
       central.push(header);
-      offset += local.length + entry.size;
     } finally {
       await handle?.close();
     }
   }
-  let centralSize = 0;
-  for (const header of central) {
-    yield header;
-    centralSize += header.length;
+  for (const header of central) yield header;
+  yield* endRecords(layout, entries.length);
+}
+
+/** The end of central directory record, after the ZIP64 one and its locator when needed. */
+function* endRecords(layout: Plan, count: number): Generator<Uint8Array> {
+  const { centralOffset, centralSize, zip64 } = layout;
+  if (zip64) {
+    const record = new Uint8Array(ZIP64_END_RECORD + ZIP64_LOCATOR);
+    const v = new DataView(record.buffer);
+    v.setUint32(0, 0x06064b50, true);
+    // Size of the record after this field (APPNOTE 4.3.14.1).
+    v.setBigUint64(4, BigInt(ZIP64_END_RECORD - 12), true);
+    v.setUint16(12, (3 << 8) | VERSION_ZIP64, true);
+    v.setUint16(14, VERSION_ZIP64, true);
+    // This disk and the disk with the central directory: 0 (one file).
+    v.setBigUint64(24, BigInt(count), true);
+    v.setBigUint64(32, BigInt(count), true);
+    v.setBigUint64(40, BigInt(centralSize), true);
+    v.setBigUint64(48, BigInt(centralOffset), true);
+    // The locator (APPNOTE 4.3.15): where the ZIP64 end record starts; one disk.
+    v.setUint32(56, 0x07064b50, true);
+    v.setBigUint64(64, BigInt(centralOffset + centralSize), true);
+    v.setUint32(72, 1, true);
+    yield record;
   }
   const end = new Uint8Array(END_RECORD);
   const ev = new DataView(end.buffer);
   ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
-  ev.setUint32(12, centralSize, true);
-  ev.setUint32(16, offset, true);
+  const shownCount = zip64 && count >= MAX_16 ? MAX_16 : count;
+  ev.setUint16(8, shownCount, true);
+  ev.setUint16(10, shownCount, true);
+  ev.setUint32(12, zip64 && centralSize >= MAX_32 ? MAX_32 : centralSize, true);
+  ev.setUint32(16, zip64 && centralOffset >= MAX_32 ? MAX_32 : centralOffset, true);
   yield end;
 }
 
