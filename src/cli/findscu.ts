@@ -19,7 +19,7 @@ import {
   dicomJsonToString,
 } from '../json/index.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
-import type { DataSet } from '../object/dataset.ts';
+import { DataSet } from '../object/dataset.ts';
 import { writeDicomFile } from '../object/file.node.ts';
 import { type Association, QueryRetrieveModels } from '../services/index.ts';
 import { dumpForLog } from './common/dataset-log.ts';
@@ -253,9 +253,14 @@ export function findscuCommand(): Command {
             } catch (error) {
               if (!(error instanceof DimseStatusError)) throw error;
               // A failure status ends this query, not the run (DCMTK goes on and exits 0).
-              const line = `Received Final Find Response (${statusText('C-FIND', error.status)})${error.errorComment ? `: ${error.errorComment}` : ''}`;
-              if (console.verbose) console.info(line);
-              else console.warn(line);
+              const line = `Received Final Find Response (${statusText('C-FIND', error.status)})`;
+              if (console.verbose) {
+                // As DCMTK's findscu: the status at info, its detail (the comment) at debug.
+                console.info(line);
+                if (error.errorComment) console.debug(`Status Detail:\n${statusDetail(error.errorComment)}`);
+              } else {
+                console.warn(error.errorComment ? `${line}: ${error.errorComment}` : line);
+              }
               continue;
             }
             console.info(`Received Final Find Response (${statusText('C-FIND', final)})`);
@@ -330,4 +335,11 @@ function writeResponseXml(path: string, response: DataSet, transferSyntax: strin
     // As DCMTK's findscu: the response is not written, the query goes on.
     console.error(`Writing file: ${path}: ${(error as Error).message}`);
   }
+}
+
+/** The status detail of a response as DCMTK's findscu logs it at debug: the Error Comment element. */
+function statusDetail(errorComment: string): string {
+  const detail = new DataSet();
+  detail.set('ErrorComment', errorComment);
+  return dumpForLog(detail, '1.2.840.10008.1.2');
 }
