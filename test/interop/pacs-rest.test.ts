@@ -836,6 +836,89 @@ print(json.dumps(out))`,
     assert.doesNotMatch(report, /^Error/m, report);
   });
 
+  test('downloads in another transfer syntax (?transcode, "Transcode"), as Orthanc\'s', {
+    timeout: 60_000,
+  }, async () => {
+    requirePeer('dcmdjpeg');
+    requirePeer('gdcmconv');
+    const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
+    const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+    const IMPLICIT_LE = '1.2.840.10008.1.2';
+    const pixels = (bytes: Uint8Array) => readDicom(bytes).dataset.element(0x7fe00010)!.bytes!;
+    const syntaxOf = (bytes: Uint8Array) => readDicom(bytes).meta!.string('TransferSyntaxUID')!.trim();
+    const folder = join(work, 'transcoded');
+    mkdirSync(folder, { recursive: true });
+
+    // The CT study (16-bit, stored Explicit VR LE) as JPEG Lossless: DCMTK's dcmdjpeg gives
+    // back the stored pixels, and the instances keep their UIDs (lossless).
+    const archive = await api('GET', `/studies/${ct.study}/archive?transcode=${JPEG_LOSSLESS}`);
+    assert.equal(archive.status, 200, archive.bytes.toString());
+    assert.equal(Number(archive.headers.get('content-length')), archive.bytes.length);
+    const entries = unzip(archive.bytes);
+    for (const file of [ct, ct2, ct3]) {
+      const got = entries.get(`${file.series}/${file.sop}.dcm`)!;
+      assert.equal(syntaxOf(got), JPEG_LOSSLESS);
+      assert.equal(readDicom(got).dataset.string('SOPInstanceUID')?.trim(), file.sop);
+      const compressed = join(folder, `${file.sop}.jls.dcm`);
+      const decompressed = join(folder, `${file.sop}.raw.dcm`);
+      writeFileSync(compressed, got);
+      const run = await runPeerAsync('dcmdjpeg', [compressed, decompressed], { timeoutMs: 20_000 });
+      assert.equal(run.status, 0, run.stderr);
+      assert.ok(
+        Buffer.from(pixels(readFileSync(decompressed))).equals(Buffer.from(pixels(file.bytes))),
+        file.sop,
+      );
+    }
+
+    // The JPEG 2000 instance decoded: the pixels GDCM's gdcmconv --raw decodes.
+    const reference = join(folder, 'j2k-gdcm.dcm');
+    assert.equal(
+      (await runPeerAsync('gdcmconv', ['--raw', j2k.path, reference], { timeoutMs: 20_000 })).status,
+      0,
+    );
+    const native = await api('POST', '/tools/create-archive', {
+      Resources: [j2k.sop],
+      Transcode: EXPLICIT_LE,
+    });
+    assert.equal(native.status, 200);
+    const decoded = unzip(native.bytes).get(`${j2k.study}/${j2k.series}/${j2k.sop}.dcm`)!;
+    assert.equal(syntaxOf(decoded), EXPLICIT_LE);
+    assert.ok(Buffer.from(pixels(decoded)).equals(Buffer.from(pixels(readFileSync(reference)))));
+    // One instance: the same copy.
+    const single = await api('GET', `/instances/${j2k.sop}/file?transcode=${EXPLICIT_LE}`);
+    assert.equal(single.headers.get('content-type'), 'application/dicom');
+    assert.ok(single.bytes.equals(decoded));
+
+    // Media: the DICOMDIR's records name the syntax of the copies.
+    const media = unzip((await api('GET', `/studies/${ct.study}/media?transcode=${IMPLICIT_LE}`)).bytes);
+    const records = readDicom(media.get('DICOMDIR')!)
+      .dataset.element(0x00041220)!
+      .items!.filter((item) => item.string('DirectoryRecordType')?.trim() === 'IMAGE');
+    assert.equal(records.length, 3);
+    for (const record of records)
+      assert.equal(record.string('ReferencedTransferSyntaxUIDInFile')?.trim(), IMPLICIT_LE);
+    for (const name of ['IMAGES/IM000001', 'IMAGES/IM000002', 'IMAGES/IM000003'])
+      assert.equal(syntaxOf(media.get(name)!), IMPLICIT_LE);
+
+    // A copy that cannot be made (16-bit pixels in 8-bit JPEG Baseline): the stored file goes
+    // in instead, as Orthanc does.
+    const baseline = unzip(
+      (await api('GET', `/series/${ct3.series}/archive?transcode=1.2.840.10008.1.2.4.50`)).bytes,
+    );
+    assert.ok(baseline.get(`${ct3.sop}.dcm`)!.equals(ct3.bytes));
+    // Not a syntax, or one nothing here encodes (MPEG2): refused.
+    assert.equal((await api('GET', `/studies/${ct.study}/archive?transcode=1.2.3`)).status, 400);
+    assert.equal(
+      (await api('GET', `/studies/${ct.study}/archive?transcode=1.2.840.10008.1.2.4.100`)).status,
+      400,
+    );
+    assert.equal((await api('GET', `/instances/${j2k.sop}/file?transcode=banana`)).status, 400);
+    // The copies are gone once sent.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const scratch = pacs.storage.scratchRoot;
+    assert.deepEqual(existsSync(scratch) ? readdirSync(scratch) : [], []);
+  });
+
   test('errors answer JSON { error, code } with the right status', { timeout: 20_000 }, async () => {
     const cases: [string, string, unknown, number, string][] = [
       ['GET', `/studies/${newUid()}`, undefined, 404, 'ERR_NOT_FOUND'],

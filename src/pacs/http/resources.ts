@@ -1,10 +1,12 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PIXEL_DATA, type Tag } from '../../core/index.ts';
+import { DicomError, PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
-import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys } from '../../object/index.ts';
+import { writeDicomFile } from '../../object/file.node.ts';
+import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys, writeDicom } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
 import { basicIsoDate } from './changes.ts';
@@ -34,6 +36,7 @@ import {
   TYPE,
   unreadable,
 } from './levels.ts';
+import { transcodedDataSet, transcodeTarget } from './transcode.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
 
 /**
@@ -386,7 +389,16 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
             const located = locate(level, id);
             if (located.length === 0) throw notFound(`no ${TYPE[level].toLowerCase()} ${id}`);
             const folders = level === 'PATIENT' ? 2 : level === 'STUDY' ? 1 : 0;
-            return sendZip(reply, kind, located, folders, `${TYPE[level].toLowerCase()} ${id}`, id);
+            const transcode = await transcodeTarget(queryParam(request, 'transcode'));
+            return sendZip(
+              reply,
+              kind,
+              located,
+              folders,
+              `${TYPE[level].toLowerCase()} ${id}`,
+              id,
+              transcode,
+            );
           },
         });
       }
@@ -401,6 +413,9 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       async handler(request, reply) {
         const body = jsonBody(request);
         const ids = Array.isArray(body) ? body : (body as { Resources?: unknown }).Resources;
+        const transcode = Array.isArray(body)
+          ? undefined
+          : await transcodeTarget((body as { Transcode?: unknown }).Transcode, 'Transcode');
         if (!Array.isArray(ids) || ids.length === 0 || !ids.every((v) => typeof v === 'string')) {
           throw badRequest('the body must be {"Resources": [ID, ...]} or a list of IDs');
         }
@@ -415,7 +430,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
             located.push(file);
           }
         }
-        return sendZip(reply, kind, located, 2, `${ids.length} resource(s)`, kind);
+        return sendZip(reply, kind, located, 2, `${ids.length} resource(s)`, kind, transcode);
       },
     });
   }
@@ -431,27 +446,63 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     folders: number,
     what: string,
     fileName: string,
+    transcode?: string,
   ): Promise<FastifyReply> {
     const entries: ZipEntry[] = [];
     const directory: DicomDirEntry[] = [];
-    for (const file of located) {
-      const size = await storage.size(file.path);
-      if (size === undefined) {
-        throw new HttpError(500, 'ERR_IO', `instance ${file.sopInstanceUid} is indexed but its file is gone`);
+    // Transcoded copies are made first, so that the archive's size is known before it is sent.
+    let scratch: string | undefined;
+    const cleanUp = () => {
+      if (scratch) rm(scratch, { recursive: true, force: true }).catch(() => {});
+    };
+    try {
+      for (const file of located) {
+        let path = storage.absolute(file.path);
+        let size = await storage.size(file.path);
+        if (size === undefined) {
+          throw new HttpError(
+            500,
+            'ERR_IO',
+            `instance ${file.sopInstanceUid} is indexed but its file is gone`,
+          );
+        }
+        let transferSyntaxUid = file.transferSyntax;
+        let copy: DataSet | undefined;
+        if (transcode && transcode !== file.transferSyntax) {
+          scratch ??= await storage.scratchFolder();
+          const out = join(scratch, `${entries.length}.dcm`);
+          try {
+            copy = await transcodedDataSet(path, transcode);
+            await writeDicomFile(out, copy, { transferSyntax: transcode });
+            path = out;
+            size = (await stat(out)).size;
+            transferSyntaxUid = transcode;
+          } catch (error) {
+            // As Orthanc: the stored file goes in instead, and the log says why.
+            copy = undefined;
+            logger.log(
+              'warn',
+              `REST: ${kind} of ${what}: ${file.sopInstanceUid} not transcoded (${(error as Error).message}); the stored file is in the archive`,
+            );
+          }
+        }
+        let name: string;
+        if (kind === 'media') {
+          const fileId = ['IMAGES', `IM${String(entries.length + 1).padStart(6, '0')}`];
+          name = fileId.join('/');
+          const dataset =
+            copy ??
+            (await readInstance(index, storage, file.sopInstanceUid, { stopAtTag: PIXEL_DATA })).dataset;
+          directory.push({ fileId, dataset: directoryKeys(dataset), transferSyntaxUid });
+        } else {
+          const parts = [file.studyInstanceUid, file.seriesInstanceUid].slice(2 - folders);
+          name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
+        }
+        entries.push({ name, path, size });
       }
-      let name: string;
-      if (kind === 'media') {
-        const fileId = ['IMAGES', `IM${String(entries.length + 1).padStart(6, '0')}`];
-        name = fileId.join('/');
-        const { dataset } = await readInstance(index, storage, file.sopInstanceUid, {
-          stopAtTag: PIXEL_DATA,
-        });
-        directory.push({ fileId, dataset: directoryKeys(dataset), transferSyntaxUid: file.transferSyntax });
-      } else {
-        const parts = [file.studyInstanceUid, file.seriesInstanceUid].slice(2 - folders);
-        name = [...parts, `${file.sopInstanceUid}.dcm`].map(safeName).join('/');
-      }
-      entries.push({ name, path: storage.absolute(file.path), size });
+    } catch (error) {
+      cleanUp();
+      throw error;
     }
     if (kind === 'media') {
       const bytes = buildDicomDir(directory);
@@ -461,6 +512,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     try {
       size = zipLayout(entries).size;
     } catch (error) {
+      cleanUp();
       throw new HttpError(
         413,
         'ERR_VALUE_TOO_LARGE',
@@ -469,6 +521,8 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     }
     const body = Readable.from(zipStream(entries));
     body.on('error', (error) => logger.log('warn', `REST: ${kind} of ${what} cut short: ${error.message}`));
+    // Sent, cut short or abandoned by the client: the copies go.
+    body.on('close', cleanUp);
     return reply
       .header('content-type', 'application/zip')
       .header('content-length', String(size))
@@ -482,9 +536,30 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       url: '/instances/:id/file',
       async handler(request, reply) {
         const id = checkId('IMAGE', params(request).id!);
+        const transcode = await transcodeTarget(queryParam(request, 'transcode'));
+        const stored = instanceFile(index, id);
+        if (transcode && transcode !== stored.transferSyntax) {
+          // One instance: the copy is made in memory. A failure is an error here, as Orthanc's.
+          let bytes: Uint8Array;
+          try {
+            bytes = writeDicom(await transcodedDataSet(storage.absolute(stored.path), transcode), {
+              transferSyntax: transcode,
+            });
+          } catch (error) {
+            throw new HttpError(
+              error instanceof DicomError && error.code !== 'ERR_IO' ? 400 : 500,
+              error instanceof DicomError ? error.code : 'ERR_INTERNAL',
+              `${id} cannot be transcoded: ${(error as Error).message}`,
+            );
+          }
+          return reply
+            .header('content-type', 'application/dicom')
+            .header('content-disposition', `attachment; filename="${id}.dcm"`)
+            .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        }
         let handle: FileHandle;
         try {
-          handle = await open(storage.absolute(instanceFile(index, id).path), 'r');
+          handle = await open(storage.absolute(stored.path), 'r');
         } catch (error) {
           throw error instanceof HttpError ? error : unreadable(id, error);
         }

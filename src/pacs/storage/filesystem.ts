@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { SpareFiles } from '../../services/index.ts';
 import { checkedUid } from '../config.ts';
@@ -30,6 +30,22 @@ export class FileStorage {
     const incoming = join(this.filesRoot, '.incoming');
     mkdirSync(incoming, { recursive: true });
     this.incoming = new SpareFiles(incoming);
+    // What a download left in the scratch folder when the process died is of no use now.
+    rmSync(this.scratchRoot, { recursive: true, force: true });
+  }
+
+  /**
+   * Scratch space for work files that are not instances (a download's transcoded copies):
+   * outside files/, so that `scan` and `--reindex` never take them for stored instances.
+   */
+  get scratchRoot(): string {
+    return join(this.root, 'tmp');
+  }
+
+  /** A new folder under the scratch space; the caller removes it. */
+  async scratchFolder(): Promise<string> {
+    await mkdir(this.scratchRoot, { recursive: true });
+    return mkdtemp(join(this.scratchRoot, 'work-'));
   }
 
   /** The path (relative to the root) an instance is stored at. */
