@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { readDicom } from '../object/index.ts';
+import { DataSet, readDicom } from '../object/index.ts';
 import { type Association, type StreamSource, verificationContext } from '../services/index.ts';
 import type { Pacs } from './server.ts';
 
@@ -106,5 +106,38 @@ test('damaged data sets each get Success or a refusal with its reason; the assoc
     assert.deepEqual(again.index.statistics(), statistics);
   } finally {
     await again.close();
+  }
+});
+
+test('Float Pixel Data (a parametric map) is stored as sent and passed over like Pixel Data', {
+  timeout: 30_000,
+}, async () => {
+  const PARAMETRIC_MAP = '1.2.840.10008.5.1.4.1.1.30';
+  const ds = new DataSet();
+  ds.set('SOPClassUID', PARAMETRIC_MAP);
+  ds.set('SOPInstanceUID', '2.25.4242.1.1.1');
+  ds.set('PatientID', 'FLOAT');
+  ds.set('StudyInstanceUID', '2.25.4242');
+  ds.set('SeriesInstanceUID', '2.25.4242.1');
+  ds.set('Modality', 'OT');
+  ds.set('Rows', 512);
+  ds.set('Columns', 512);
+  ds.set('SamplesPerPixel', 1);
+  ds.set('BitsAllocated', 32);
+  const values = new Float32Array(512 * 512 * 4).map((_, i) => i / 7);
+  ds.set('FloatPixelData', new Uint8Array(values.buffer), 'OF');
+  const pacs = await startLoopbackPacs(join(work, 'float'));
+  try {
+    const scu = await associateWithPacs(pacs, [PARAMETRIC_MAP]);
+    assert.equal((await scu.store(ds)).status, 0);
+    await scu.release();
+    const stored = await readDicomFile(pacs.storage.absolute(pacs.storage.relativePath('2.25.4242.1.1.1')));
+    assert.ok(
+      Buffer.from(stored.dataset.element(0x7fe00008)!.bytes!).equals(Buffer.from(values.buffer)),
+      'the float values as sent',
+    );
+    assert.equal(pacs.index.statistics().instances, 1);
+  } finally {
+    await pacs.close();
   }
 });

@@ -1,4 +1,4 @@
-import { DicomError, type Logger, PIXEL_DATA } from '../core/index.ts';
+import { DicomError, type Logger } from '../core/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import { Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
@@ -7,6 +7,13 @@ import type { StatusResult, StoreRequest } from '../services/index.ts';
 import type { PacsIndex, StoredInstance } from './index/types.ts';
 import type { StorageQuota } from './quota.ts';
 import type { FileStorage } from './storage/filesystem.ts';
+
+/**
+ * The header the index needs ends before the first pixel data element: Float Pixel Data
+ * (7FE0,0008) and Double Float Pixel Data (7FE0,0009) come before Pixel Data (7FE0,0010), and
+ * are passed over with it rather than buffered (parametric maps hold hundreds of MB of them).
+ */
+const FIRST_PIXEL_DATA = 0x7fe00008;
 
 /**
  * Index rows of concurrent associations go in one transaction: adds queued in the same turn
@@ -131,7 +138,7 @@ export async function ingest(
   // broken is refused now, rather than kept and failing whoever reads it later.
   const reader = ts.deflated
     ? undefined
-    : new DataSetHeadReader(ts, header.length, PIXEL_DATA, { checkRest: true });
+    : new DataSetHeadReader(ts, header.length, FIRST_PIXEL_DATA, { checkRest: true });
   const file = await storage.incoming.take();
   try {
     await file.write(header);
