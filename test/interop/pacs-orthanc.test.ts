@@ -2,7 +2,8 @@
 // study from dicomkit into itself, and dicomkit C-MOVEs a study from Orthanc into itself.
 // Storage Commitment (PS3.4 Annex J) both ways: each asks the other through its REST API and
 // reads the report the other sent back on an association of its own. Orthanc's query/retrieve
-// REST sequence (/modalities/{id}/query, /queries/{id}/answers/{n}/retrieve) both ways.
+// REST sequence (/modalities/{id}/query, /queries/{id}/answers/{n}/retrieve) both ways, and a
+// C-GET by dicomkit (/modalities/{id}/get) from Orthanc's SCP.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -238,6 +239,24 @@ describe('dicomkit pacs and Orthanc', () => {
     >;
     assert.equal(retrieved.Completed, 1, JSON.stringify(retrieved));
     assert.ok(pacs.index.has(mrUid), 'the series retrieved from Orthanc is in our index');
+  });
+
+  test('dicomkit C-GETs a study from Orthanc into itself (/modalities/orthanc/get)', {
+    timeout: 60_000,
+  }, async () => {
+    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
+    const mr = (await readDicomFile(MR)).dataset;
+    const study = mr.string('StudyInstanceUID')!.trim();
+    const uid = mr.string('SOPInstanceUID')!.trim();
+    if (pacs.index.has(uid)) await ours('DELETE', `/studies/${study}`);
+    assert.ok(!pacs.index.has(uid));
+    const got = (await ours('POST', '/modalities/orthanc/get', {
+      Level: 'Study',
+      Resources: [study],
+    })) as Record<string, unknown>;
+    assert.equal(got.Completed, 1, JSON.stringify(got));
+    assert.equal(got.Failed, 0);
+    assert.ok(pacs.index.has(uid), 'the instance Orthanc sent back on the association is in our index');
   });
 
   test('Orthanc asks dicomkit for storage commitment and reads its report', { timeout: 60_000 }, async () => {

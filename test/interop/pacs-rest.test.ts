@@ -1318,6 +1318,57 @@ print(json.dumps(out))`,
     assert.equal((await api('GET', path)).status, 404);
   });
 
+  test('C-GET from another PACS into this one (/modalities/{name}/get), sync and as a job', {
+    timeout: 60_000,
+  }, async () => {
+    if (pacs.index.has(mr.sop)) assert.equal((await api('DELETE', `/studies/${mr.study}`)).status, 200);
+    assert.equal(pacs.index.has(mr.sop), false);
+    const got = await api('POST', '/modalities/remote/get', {
+      Level: 'Series',
+      Resources: [{ StudyInstanceUID: mr.study, SeriesInstanceUID: mr.series }],
+    });
+    assert.equal(got.status, 200, JSON.stringify(got.json));
+    assert.deepEqual(got.json, {
+      Description: 'REST API',
+      LocalAet: 'DICOMKIT',
+      RemoteAet: 'REMOTE',
+      Completed: 2,
+      Failed: 0,
+    });
+    for (const file of [mr, mr2]) {
+      assert.ok(pacs.index.has(file.sop), `${file.sop} came back on the association`);
+      const stored = (await api('GET', `/instances/${file.sop}/file`)).bytes;
+      assert.ok(
+        Buffer.from(dataSetBytes(stored)).equals(Buffer.from(dataSetBytes(file.bytes))),
+        'data set as sent',
+      );
+      assert.equal(
+        (await api('GET', `/instances/${file.sop}/metadata/RemoteAET`)).bytes.toString(),
+        'REMOTE',
+      );
+    }
+    // As a job, by study UID; the instances are here already, so kept as they are (Success).
+    const job = await api('POST', '/modalities/remote/get', {
+      Level: 'Study',
+      Resources: [mr.study],
+      Asynchronous: true,
+    });
+    const id = (job.json as { ID: string }).ID;
+    let state: Record<string, unknown> = {};
+    for (const deadline = Date.now() + 20_000; state.State !== 'Success' && state.State !== 'Failure'; ) {
+      assert.ok(Date.now() < deadline, 'the C-GET job ended');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      state = (await api('GET', `/jobs/${id}`)).json as Record<string, unknown>;
+    }
+    assert.equal(state.State, 'Success', JSON.stringify(state));
+    assert.equal(state.Type, 'DicomGetScu');
+    assert.equal((state.Content as { Completed: number }).Completed, 2);
+    // Nothing matches: nothing comes, no failure.
+    const none = await api('POST', '/modalities/remote/get', { Level: 'Study', Resources: [newUid()] });
+    assert.equal(none.status, 200, JSON.stringify(none.json));
+    assert.equal((none.json as { Completed: number }).Completed, 0);
+  });
+
   test("Orthanc's jobs: store, move and retrieve run in the background; a cancelled job stops", {
     timeout: 60_000,
   }, async () => {

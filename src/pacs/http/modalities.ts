@@ -102,6 +102,28 @@ function describeTransaction(transaction: CommitmentTransaction): Record<string,
   return answer;
 }
 
+/** The identifiers of a move or get body: `Level`, and `Resources` as keys or UIDs of that level. */
+function retrieveIdentifiers(body: Record<string, unknown>): { level: QueryLevel; identifiers: DataSet[] } {
+  const level = parseLevel(body.Level ?? 'Study');
+  const resources = body.Resources;
+  if (!Array.isArray(resources) || resources.length === 0) {
+    throw badRequest(`Resources must be a non-empty list of ${TYPE[level].toLowerCase()} keys or UIDs`);
+  }
+  const identifiers = resources.map((resource, i) => {
+    const identifier = new DataSet();
+    if (typeof resource === 'string') {
+      identifier.set(ID_KEY[level], resource);
+    } else if (typeof resource === 'object' && resource !== null && !Array.isArray(resource)) {
+      fillFromKeywords(identifier, resource as Record<string, unknown>, `Resources[${i}]`);
+    } else {
+      throw badRequest(`Resources[${i}] must be an object of keyword: value or a UID`);
+    }
+    identifier.set('QueryRetrieveLevel', level);
+    return identifier;
+  });
+  return { level, identifiers };
+}
+
 export function modalityRoutes(ctx: HttpContext): Route[] {
   const { config, index, storage, logger, commitment } = ctx.pacs;
 
@@ -271,24 +293,8 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       async handler(request) {
         const m = modality(request);
         const body = jsonObject(request);
-        const level = parseLevel(body.Level ?? 'Study');
-        const resources = body.Resources;
-        if (!Array.isArray(resources) || resources.length === 0) {
-          throw badRequest(`Resources must be a non-empty list of ${TYPE[level].toLowerCase()} keys or UIDs`);
-        }
+        const { level, identifiers } = retrieveIdentifiers(body);
         const target = remote.targetOf(body.TargetAet);
-        const identifiers = resources.map((resource, i) => {
-          const identifier = new DataSet();
-          if (typeof resource === 'string') {
-            identifier.set(ID_KEY[level], resource);
-          } else if (typeof resource === 'object' && resource !== null && !Array.isArray(resource)) {
-            fillFromKeywords(identifier, resource as Record<string, unknown>, `Resources[${i}]`);
-          } else {
-            throw badRequest(`Resources[${i}] must be an object of keyword: value or a UID`);
-          }
-          identifier.set('QueryRetrieveLevel', level);
-          return identifier;
-        });
         const timeout = timeoutOf(body);
         const fields = {
           Description: 'REST API',
@@ -299,6 +305,27 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) =>
           remote.moveAnswer(m, await remote.move(m, level, identifiers, target, timeout, hooks), fields),
         );
+      },
+    },
+    {
+      // C-GET into this PACS, for a modality that cannot open an association back (a C-MOVE
+      // destination behind a firewall or NAT). Body as /move, without TargetAet.
+      method: 'POST',
+      url: '/modalities/:name/get',
+      async handler(request) {
+        const m = modality(request);
+        const body = jsonObject(request);
+        const { level, identifiers } = retrieveIdentifiers(body);
+        const timeout = timeoutOf(body);
+        const fields = { Description: 'REST API', LocalAet: config.aeTitle, RemoteAet: m.aeTitle };
+        return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
+          const sopClasses = await remote.sopClassesOf(m, level, identifiers, timeout);
+          return remote.moveAnswer(
+            m,
+            await remote.get(m, level, identifiers, sopClasses, timeout, hooks),
+            fields,
+          );
+        });
       },
     },
     {

@@ -1,12 +1,17 @@
+import { UID } from '../../dictionary/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
-import type { DataSet } from '../../object/index.ts';
+import { DataSet } from '../../object/index.ts';
 import {
   type Association,
+  getStorageContexts,
+  MAX_PRESENTATION_CONTEXTS,
   QueryRetrieveModels,
+  type StoreRequest,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
 } from '../../services/index.ts';
 import type { ModalityConfig } from '../config.ts';
 import type { QueryLevel } from '../index/types.ts';
+import { ingest } from '../ingest.ts';
 import { pacsApplicationEntity } from '../outbound.ts';
 import type { HttpContext } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
@@ -37,6 +42,63 @@ export function timeoutOf(body: unknown): number | undefined {
   if (typeof value !== 'number' || !(value > 0)) throw badRequest('Timeout must be a number of seconds > 0');
   return value * 1000;
 }
+
+/**
+ * The syntaxes offered for each storage class of a C-GET: uncompressed, deflated, RLE, the
+ * JPEG, JPEG-LS, JPEG 2000 and HTJ2K ones in use. Not every syntax known: DCMTK (Orthanc's
+ * network layer) drops the connection when a presentation context offers more than 50.
+ */
+const GET_TRANSFER_SYNTAXES: readonly string[] = [
+  ...UNCOMPRESSED_TRANSFER_SYNTAXES,
+  '1.2.840.10008.1.2.1.99',
+  '1.2.840.10008.1.2.5',
+  '1.2.840.10008.1.2.4.50',
+  '1.2.840.10008.1.2.4.51',
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.70',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.81',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+  '1.2.840.10008.1.2.4.201',
+  '1.2.840.10008.1.2.4.202',
+  '1.2.840.10008.1.2.4.203',
+];
+
+/** Storage classes offered for C-GET when the modality's C-FIND does not name them. */
+const COMMON_STORAGE_CLASSES: string[] = [
+  UID.CTImageStorage,
+  UID.EnhancedCTImageStorage,
+  UID.MRImageStorage,
+  UID.EnhancedMRImageStorage,
+  UID.ComputedRadiographyImageStorage,
+  UID.DigitalXRayImageStorageForPresentation,
+  UID.DigitalXRayImageStorageForProcessing,
+  UID.DigitalMammographyXRayImageStorageForPresentation,
+  UID.DigitalMammographyXRayImageStorageForProcessing,
+  UID.BreastTomosynthesisImageStorage,
+  UID.UltrasoundImageStorage,
+  UID.UltrasoundMultiFrameImageStorage,
+  UID.SecondaryCaptureImageStorage,
+  UID.MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
+  UID.MultiFrameGrayscaleWordSecondaryCaptureImageStorage,
+  UID.MultiFrameTrueColorSecondaryCaptureImageStorage,
+  UID.NuclearMedicineImageStorage,
+  UID.PositronEmissionTomographyImageStorage,
+  UID.XRayAngiographicImageStorage,
+  UID.XRayRadiofluoroscopicImageStorage,
+  UID.RTImageStorage,
+  UID.RTDoseStorage,
+  UID.RTStructureSetStorage,
+  UID.RTPlanStorage,
+  UID.BasicTextSRStorage,
+  UID.EnhancedSRStorage,
+  UID.ComprehensiveSRStorage,
+  UID.KeyObjectSelectionDocumentStorage,
+  UID.GrayscaleSoftcopyPresentationStateStorage,
+  UID.EncapsulatedPDFStorage,
+  UID.VLPhotographicImageStorage,
+];
 
 /** Orthanc's C-FIND and C-MOVE SCU use Patient Root at the patient level, Study Root below. */
 function modelOf(level: QueryLevel): 'patient' | 'study' {
@@ -153,6 +215,91 @@ export function remoteModalities(ctx: HttpContext) {
     return totals;
   }
 
+  /**
+   * C-GET of each identifier into this PACS (PS3.4 §C.4.3): the instances come back as C-STORE
+   * sub-operations on the same association, stored as C-STOREs from the modality are. The
+   * association offers the Storage SCP role for `sopClasses` (found by a C-FIND first), each in
+   * the uncompressed and the common compressed syntaxes, so that the modality can send what it
+   * holds without re-encoding.
+   */
+  async function get(
+    m: NamedModality,
+    level: QueryLevel,
+    identifiers: readonly DataSet[],
+    sopClasses: readonly string[],
+    timeout: number | undefined,
+    hooks?: JobHooks,
+  ): Promise<MoveTotals> {
+    const model = modelOf(level);
+    const contexts = [
+      { abstractSyntax: QueryRetrieveModels[model].get, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES },
+      ...getStorageContexts(sopClasses.slice(0, MAX_PRESENTATION_CONTEXTS - 1), GET_TRANSFER_SYNTAXES),
+    ];
+    const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
+    const store = (request: StoreRequest) => ingest(request, m.aeTitle, ctx.pacs.ingestOptions);
+    await withAssociation(m, contexts, timeout, async (association) => {
+      for (const [i, identifier] of identifiers.entries()) {
+        if (hooks?.signal.aborted) throw hooks.signal.reason;
+        const result = await association.get(identifier, {
+          model,
+          store,
+          ...(hooks && {
+            signal: hooks.signal,
+            onProgress({ remaining, completed, failed, warning }) {
+              const done = completed + failed + warning;
+              const total = done + (remaining ?? 0);
+              hooks.progress((i + (total > 0 ? done / total : 0)) / identifiers.length);
+            },
+          }),
+        });
+        totals.completed += result.completed;
+        totals.failed += result.failed;
+        totals.warning += result.warning;
+        totals.failedUids.push(...result.failedSopInstanceUids);
+      }
+    });
+    logger.log(
+      'info',
+      `REST: C-GET ${level} from ${label(m)}: ${totals.completed} completed, ${totals.failed} failed`,
+    );
+    return totals;
+  }
+
+  /**
+   * The SOP classes of what `identifiers` name at the modality: a C-FIND at the IMAGE level
+   * (Study Root) asking for SOP Class UID. A modality that does not answer it gets the common
+   * storage classes offered instead.
+   */
+  async function sopClassesOf(
+    m: NamedModality,
+    level: QueryLevel,
+    identifiers: readonly DataSet[],
+    timeout: number | undefined,
+  ): Promise<string[]> {
+    const found = new Set<string>();
+    try {
+      for (const identifier of identifiers) {
+        const query = new DataSet();
+        for (const element of identifier.elements()) {
+          if (element.tag !== 0x00080052) query.add(element);
+        }
+        query.set('QueryRetrieveLevel', 'IMAGE');
+        query.set('SOPClassUID', undefined);
+        if (level === 'PATIENT' && !query.has('StudyInstanceUID')) query.set('StudyInstanceUID', undefined);
+        for (const match of await find(m, 'IMAGE', query, { timeout })) {
+          const uid = match.string('SOPClassUID')?.trim();
+          if (uid) found.add(uid);
+        }
+      }
+    } catch (error) {
+      logger.log(
+        'warn',
+        `REST: C-GET from ${label(m)}: no SOP classes from C-FIND (${(error as Error).message}); offering the common ones`,
+      );
+    }
+    return found.size > 0 ? [...found] : COMMON_STORAGE_CLASSES;
+  }
+
   /** The answer of a C-MOVE call: the counts, or a 502 with them when sub-operations failed. */
   function moveAnswer(
     m: NamedModality,
@@ -182,7 +329,7 @@ export function remoteModalities(ctx: HttpContext) {
     return target.trim();
   }
 
-  return { named, label, withAssociation, find, move, moveAnswer, targetOf };
+  return { named, label, withAssociation, find, move, get, sopClassesOf, moveAnswer, targetOf };
 }
 
 export type RemoteModalities = ReturnType<typeof remoteModalities>;
