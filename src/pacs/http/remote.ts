@@ -45,8 +45,9 @@ export function timeoutOf(body: unknown): number | undefined {
 
 /**
  * The syntaxes offered for each storage class of a C-GET: uncompressed, deflated, RLE, the
- * JPEG, JPEG-LS, JPEG 2000 and HTJ2K ones in use. Not every syntax known: DCMTK (Orthanc's
- * network layer) drops the connection when a presentation context offers more than 50.
+ * JPEG, JPEG-LS, JPEG 2000 and HTJ2K ones in use. Not every syntax known: DCMTK before 3.6.9
+ * (Debian's, under Orthanc) drops the connection when a presentation context offers more
+ * than 50 (DICOM_MAXTRANSFERSYNTAXES).
  */
 const GET_TRANSFER_SYNTAXES: readonly string[] = [
   ...UNCOMPRESSED_TRANSFER_SYNTAXES,
