@@ -1289,6 +1289,19 @@ print(json.dumps(out))`,
     const unknownTarget = await api('POST', `${path}/answers/0/retrieve`, 'NOBODY');
     assert.equal(unknownTarget.status, 502, JSON.stringify(unknownTarget.json));
     assert.match((unknownTarget.json as { error: string }).error, /A801|destination/i);
+    // RetrieveMethod C-GET: the instances come back on the association itself.
+    assert.equal((await api('DELETE', `/studies/${mr.study}`)).status, 200);
+    const byGet = await api('POST', `/queries/${seriesQuery}/answers/0/retrieve`, {
+      RetrieveMethod: 'C-GET',
+    });
+    assert.equal(byGet.status, 200, JSON.stringify(byGet.json));
+    assert.equal((byGet.json as { Completed: number }).Completed, 2);
+    assert.ok(pacs.index.has(mr.sop) && pacs.index.has(mr2.sop), 'both instances came back by C-GET');
+    const elsewhere = await api('POST', `${path}/retrieve`, {
+      RetrieveMethod: 'C-GET',
+      TargetAet: 'STORESCP',
+    });
+    assert.equal(elsewhere.status, 400);
 
     const refusals: [string, string, unknown, number][] = [
       ['GET', `/queries/${randomUUID()}`, undefined, 404],

@@ -201,11 +201,12 @@ export function queryRoutes(ctx: HttpContext): Route[] {
 
   /**
    * Orthanc's retrieve body: an AE title as text (or a JSON string), or `{ "TargetAet",
-   * "Timeout" }`; none means this PACS.
+   * "Timeout", "RetrieveMethod" }` (C-MOVE by default, or C-GET into this PACS); none means a
+   * C-MOVE to this PACS.
    */
   async function retrieveOptions(
     request: FastifyRequest,
-  ): Promise<{ target: string; timeout?: number; body: unknown }> {
+  ): Promise<{ target: string; timeout?: number; body: unknown; method: 'C-MOVE' | 'C-GET' }> {
     let body: unknown = request.body;
     if (isStream(body)) {
       const text = (await shortBodyText(body, 'an AE title or a JSON object')).trim();
@@ -213,15 +214,20 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     } else {
       body = jsonBody(request);
     }
-    if (typeof body === 'string') return { target: remote.targetOf(body), body };
+    if (typeof body === 'string') return { target: remote.targetOf(body), body, method: 'C-MOVE' };
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest('the body must be an AE title or a JSON object');
     }
-    return {
-      target: remote.targetOf((body as { TargetAet?: unknown }).TargetAet),
-      timeout: timeoutOf(body),
-      body,
+    // C-GET brings the instances back on the association itself: into this PACS, no target.
+    const { RetrieveMethod: method = 'C-MOVE', TargetAet } = body as {
+      RetrieveMethod?: unknown;
+      TargetAet?: unknown;
     };
+    if (method !== 'C-MOVE' && method !== 'C-GET') throw badRequest('RetrieveMethod must be C-MOVE or C-GET');
+    if (method === 'C-GET' && TargetAet !== undefined && remote.targetOf(TargetAet) !== config.aeTitle) {
+      throw badRequest(`a C-GET retrieves into this PACS (${config.aeTitle}); leave out TargetAet`);
+    }
+    return { target: remote.targetOf(TargetAet), timeout: timeoutOf(body), body, method };
   }
 
   async function retrieve(
@@ -229,7 +235,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     stored: StoredQuery,
     answers: readonly { answer: DataSet; index: number }[],
   ): Promise<Record<string, unknown>> {
-    const { target, timeout, body } = await retrieveOptions(request);
+    const { target, timeout, body, method } = await retrieveOptions(request);
     const m = modalityOf(stored);
     const identifiers = answers.map(({ answer, index }) => {
       const values = namingValues(answer, NAMING_KEYS[stored.level], `answer ${index}`);
@@ -246,6 +252,18 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       TargetAet: target,
       Query: identifiers.map(shortTags),
     };
+    if (method === 'C-GET') {
+      return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
+        if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
+        const wait = timeout ?? stored.timeout;
+        const sopClasses = await remote.sopClassesOf(m, stored.level, identifiers, wait);
+        return remote.moveAnswer(
+          m,
+          await remote.get(m, stored.level, identifiers, sopClasses, wait, hooks),
+          fields,
+        );
+      });
+    }
     return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) => {
       if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
       const totals = await remote.move(
