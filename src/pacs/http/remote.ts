@@ -6,6 +6,8 @@ import {
   getStorageContexts,
   MAX_PRESENTATION_CONTEXTS,
   QueryRetrieveModels,
+  type RetrieveOptions,
+  type RetrieveResult,
   type StoreRequest,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
 } from '../../services/index.ts';
@@ -106,6 +108,40 @@ function modelOf(level: QueryLevel): 'patient' | 'study' {
   return level === 'PATIENT' ? 'patient' : 'study';
 }
 
+/**
+ * Runs one C-MOVE or C-GET per identifier on an association, summing the sub-operation counts.
+ * A job's signal cancels (C-CANCEL, PS3.7 §9.3.2.3: the peer stops and answers Cancel, FE00),
+ * and its progress follows the counts of the pending responses.
+ */
+async function retrieveEach(
+  identifiers: readonly DataSet[],
+  hooks: JobHooks | undefined,
+  run: (identifier: DataSet, options: RetrieveOptions) => Promise<RetrieveResult>,
+): Promise<MoveTotals> {
+  const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
+  for (const [i, identifier] of identifiers.entries()) {
+    if (hooks?.signal.aborted) throw hooks.signal.reason;
+    const result = await run(
+      identifier,
+      hooks
+        ? {
+            signal: hooks.signal,
+            onProgress({ remaining, completed, failed, warning }) {
+              const done = completed + failed + warning;
+              const total = done + (remaining ?? 0);
+              hooks.progress((i + (total > 0 ? done / total : 0)) / identifiers.length);
+            },
+          }
+        : {},
+    );
+    totals.completed += result.completed;
+    totals.failed += result.failed;
+    totals.warning += result.warning;
+    totals.failedUids.push(...result.failedSopInstanceUids);
+  }
+  return totals;
+}
+
 export function remoteModalities(ctx: HttpContext) {
   const { config, logger } = ctx.pacs;
 
@@ -187,28 +223,11 @@ export function remoteModalities(ctx: HttpContext) {
     const contexts = [
       { abstractSyntax: QueryRetrieveModels[model].move, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES },
     ];
-    const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
-    await withAssociation(m, contexts, timeout, async (association) => {
-      for (const [i, identifier] of identifiers.entries()) {
-        // Cancelling sends C-CANCEL (PS3.7 §9.3.2.3): the peer stops, answers Cancel (FE00).
-        if (hooks?.signal.aborted) throw hooks.signal.reason;
-        const result = await association.move(identifier, target, {
-          model,
-          ...(hooks && {
-            signal: hooks.signal,
-            onProgress({ remaining, completed, failed, warning }) {
-              const done = completed + failed + warning;
-              const total = done + (remaining ?? 0);
-              hooks.progress((i + (total > 0 ? done / total : 0)) / identifiers.length);
-            },
-          }),
-        });
-        totals.completed += result.completed;
-        totals.failed += result.failed;
-        totals.warning += result.warning;
-        totals.failedUids.push(...result.failedSopInstanceUids);
-      }
-    });
+    const totals = await withAssociation(m, contexts, timeout, (association) =>
+      retrieveEach(identifiers, hooks, (identifier, options) =>
+        association.move(identifier, target, { model, ...options }),
+      ),
+    );
     logger.log(
       'info',
       `REST: C-MOVE ${level} from ${label(m)} to ${target}: ${totals.completed} completed, ${totals.failed} failed`,
@@ -236,29 +255,12 @@ export function remoteModalities(ctx: HttpContext) {
       { abstractSyntax: QueryRetrieveModels[model].get, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES },
       ...getStorageContexts(sopClasses.slice(0, MAX_PRESENTATION_CONTEXTS - 1), GET_TRANSFER_SYNTAXES),
     ];
-    const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
     const store = (request: StoreRequest) => ingest(request, m.aeTitle, ctx.pacs.ingestOptions);
-    await withAssociation(m, contexts, timeout, async (association) => {
-      for (const [i, identifier] of identifiers.entries()) {
-        if (hooks?.signal.aborted) throw hooks.signal.reason;
-        const result = await association.get(identifier, {
-          model,
-          store,
-          ...(hooks && {
-            signal: hooks.signal,
-            onProgress({ remaining, completed, failed, warning }) {
-              const done = completed + failed + warning;
-              const total = done + (remaining ?? 0);
-              hooks.progress((i + (total > 0 ? done / total : 0)) / identifiers.length);
-            },
-          }),
-        });
-        totals.completed += result.completed;
-        totals.failed += result.failed;
-        totals.warning += result.warning;
-        totals.failedUids.push(...result.failedSopInstanceUids);
-      }
-    });
+    const totals = await withAssociation(m, contexts, timeout, (association) =>
+      retrieveEach(identifiers, hooks, (identifier, options) =>
+        association.get(identifier, { model, store, ...options }),
+      ),
+    );
     logger.log(
       'info',
       `REST: C-GET ${level} from ${label(m)}: ${totals.completed} completed, ${totals.failed} failed`,
