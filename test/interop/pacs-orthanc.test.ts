@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SILENT_LOGGER } from '../../src/core/index.ts';
 import { readDicomFile } from '../../src/object/file.node.ts';
+import type { DataSet } from '../../src/object/index.ts';
 import { resolveConfig } from '../../src/pacs/config.ts';
 import { type Pacs, startPacs } from '../../src/pacs/server.ts';
 import { ApplicationEntity, storageContexts } from '../../src/services/index.ts';
@@ -59,6 +60,20 @@ describe('dicomkit pacs and Orthanc', () => {
     const text = await response.text();
     assert.equal(response.status, 200, `dicomkit ${method} ${path}: ${text}`);
     return text ? JSON.parse(text) : undefined;
+  }
+
+  /**
+   * The MR instance in Orthanc and not in dicomkit (deleted there if an earlier test brought
+   * it): what a retrieve from Orthanc must bring.
+   */
+  async function mrInOrthancOnly(): Promise<{ dataset: DataSet; study: string; uid: string }> {
+    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
+    const dataset = (await readDicomFile(MR)).dataset;
+    const study = dataset.string('StudyInstanceUID')!.trim();
+    const uid = dataset.string('SOPInstanceUID')!.trim();
+    if (pacs.index.has(uid)) await ours('DELETE', `/studies/${study}`);
+    assert.ok(!pacs.index.has(uid));
+    return { dataset, study, uid };
   }
 
   before(async () => {
@@ -150,10 +165,7 @@ describe('dicomkit pacs and Orthanc', () => {
   });
 
   test('dicomkit C-MOVEs a study from Orthanc into itself', { timeout: 60_000 }, async () => {
-    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
-    const study = (await readDicomFile(MR)).dataset.string('StudyInstanceUID')!.trim();
-    const uid = (await readDicomFile(MR)).dataset.string('SOPInstanceUID')!.trim();
-    assert.ok(!pacs.index.has(uid));
+    const { study, uid } = await mrInOrthancOnly();
     // Told through its REST API, dicomkit C-MOVEs the study from Orthanc into itself.
     const moved = await ours('POST', '/modalities/orthanc/move', {
       Level: 'Study',
@@ -204,12 +216,7 @@ describe('dicomkit pacs and Orthanc', () => {
     assert.equal(back.length, 1, 'Orthanc retrieved the series from dicomkit');
 
     // dicomkit queries Orthanc's SCP for the MR study, then its series, and retrieves the series.
-    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
-    const mr = (await readDicomFile(MR)).dataset;
-    const mrStudy = mr.string('StudyInstanceUID')!.trim();
-    const mrUid = mr.string('SOPInstanceUID')!.trim();
-    if (pacs.index.has(mrUid)) await ours('DELETE', `/studies/${mrStudy}`);
-    assert.ok(!pacs.index.has(mrUid));
+    const { dataset: mr, study: mrStudy, uid: mrUid } = await mrInOrthancOnly();
     const studyQuery = (await ours('POST', '/modalities/orthanc/query', {
       Level: 'Study',
       Query: { PatientID: mr.string('PatientID')!.trim(), StudyDate: '' },
@@ -244,12 +251,7 @@ describe('dicomkit pacs and Orthanc', () => {
   test('dicomkit C-GETs a study from Orthanc into itself (/modalities/orthanc/get)', {
     timeout: 60_000,
   }, async () => {
-    await rest('POST', '/instances', new Uint8Array(readFileSync(MR)));
-    const mr = (await readDicomFile(MR)).dataset;
-    const study = mr.string('StudyInstanceUID')!.trim();
-    const uid = mr.string('SOPInstanceUID')!.trim();
-    if (pacs.index.has(uid)) await ours('DELETE', `/studies/${study}`);
-    assert.ok(!pacs.index.has(uid));
+    const { study, uid } = await mrInOrthancOnly();
     const got = (await ours('POST', '/modalities/orthanc/get', {
       Level: 'Study',
       Resources: [study],

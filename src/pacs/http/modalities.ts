@@ -219,12 +219,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           throw badRequest('StorageCommitment must be true or false');
         }
         const timeout = timeoutOf(body);
-        const fields = {
-          Description: 'REST API',
-          LocalAet: config.aeTitle,
-          RemoteAet: m.aeTitle,
-          ParentResources: ids,
-        };
+        const fields = { ...remote.jobFields(m), ParentResources: ids };
         return runMaybeAsJob(ctx, body, 'DicomModalityStore', fields, async ({ signal, progress }) => {
           const outcome = await withAssociation(m, contexts, timeout, async (association) => {
             // A cancelled job aborts the association: a peer slow to answer is not waited for.
@@ -296,12 +291,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const { level, identifiers } = retrieveIdentifiers(body);
         const target = remote.targetOf(body.TargetAet);
         const timeout = timeoutOf(body);
-        const fields = {
-          Description: 'REST API',
-          LocalAet: config.aeTitle,
-          RemoteAet: m.aeTitle,
-          TargetAet: target,
-        };
+        const fields = { ...remote.jobFields(m), TargetAet: target };
         return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) =>
           remote.moveAnswer(m, await remote.move(m, level, identifiers, target, timeout, hooks), fields),
         );
@@ -317,7 +307,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const body = jsonObject(request);
         const { level, identifiers } = retrieveIdentifiers(body);
         const timeout = timeoutOf(body);
-        const fields = { Description: 'REST API', LocalAet: config.aeTitle, RemoteAet: m.aeTitle };
+        const fields = remote.jobFields(m);
         return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
           const sopClasses = await remote.sopClassesOf(m, level, identifiers, timeout);
           return remote.moveAnswer(

@@ -245,13 +245,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       identifier.set('QueryRetrieveLevel', stored.level);
       return identifier;
     });
-    const fields = {
-      Description: 'REST API',
-      LocalAet: config.aeTitle,
-      RemoteAet: m.aeTitle,
-      TargetAet: target,
-      Query: identifiers.map(shortTags),
-    };
+    const fields = { ...remote.jobFields(m), TargetAet: target, Query: identifiers.map(shortTags) };
     if (method === 'C-GET') {
       return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
         if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };

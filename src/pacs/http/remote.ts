@@ -303,6 +303,11 @@ export function remoteModalities(ctx: HttpContext) {
     return found.size > 0 ? [...found] : COMMON_STORAGE_CLASSES;
   }
 
+  /** The fields Orthanc's job for an SCU call against `m` shows, and its synchronous answer. */
+  function jobFields(m: NamedModality): { Description: string; LocalAet: string; RemoteAet: string } {
+    return { Description: 'REST API', LocalAet: config.aeTitle, RemoteAet: m.aeTitle };
+  }
+
   /** The answer of a C-MOVE call: the counts, or a 502 with them when sub-operations failed. */
   function moveAnswer(
     m: NamedModality,
@@ -332,7 +337,7 @@ export function remoteModalities(ctx: HttpContext) {
     return target.trim();
   }
 
-  return { named, label, withAssociation, find, move, get, sopClassesOf, moveAnswer, targetOf };
+  return { named, label, withAssociation, find, move, get, sopClassesOf, jobFields, moveAnswer, targetOf };
 }
 
 export type RemoteModalities = ReturnType<typeof remoteModalities>;

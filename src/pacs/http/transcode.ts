@@ -1,3 +1,4 @@
+import { PIXEL_DATA } from '../../core/index.ts';
 import { findTransferSyntax } from '../../encoding/index.ts';
 import { readDicomFile } from '../../object/file.node.ts';
 import type { DataSet } from '../../object/index.ts';
@@ -33,12 +34,11 @@ export async function transcodeTarget(value: unknown, key = 'transcode'): Promis
 export async function transcodedDataSet(path: string, target: string): Promise<DataSet> {
   const pixel = await pixelWithNodeCodecs();
   const file = await readDicomFile(path);
-  const ts = findTransferSyntax(target)!;
-  const hasFragments = file.dataset.element(0x7fe00010)?.fragments !== undefined;
-  if (ts.encapsulated) {
-    if (!file.dataset.has('PixelData')) return file.dataset;
+  const pixelData = file.dataset.element(PIXEL_DATA);
+  if (findTransferSyntax(target)!.encapsulated) {
+    if (!pixelData) return file.dataset;
     return pixel.compressPixelData(file, target, { codecs: pixel.defaultCodecs });
   }
-  if (hasFragments) return pixel.decompressPixelData(file, { codecs: pixel.defaultCodecs });
+  if (pixelData?.fragments) return pixel.decompressPixelData(file, { codecs: pixel.defaultCodecs });
   return file.dataset;
 }
