@@ -94,6 +94,15 @@ function plan(entries: readonly ZipEntry[], force: boolean): Plan {
   return { entries: planned, centralOffset: offset, centralSize, zip64, size };
 }
 
+/** The plan, refused (ERR_VALUE_TOO_LARGE) when its size is past what a number counts exactly. */
+function checkedPlan(entries: readonly ZipEntry[], options: ZipOptions): Plan {
+  const layout = plan(entries, options.forceZip64 ?? false);
+  if (!Number.isSafeInteger(layout.size)) {
+    throw new DicomError('ERR_VALUE_TOO_LARGE', `the archive would be ${layout.size} bytes`);
+  }
+  return layout;
+}
+
 function centralExtraLength(bigSize: boolean, bigOffset: boolean): number {
   const fields = (bigSize ? 2 : 0) + (bigOffset ? 1 : 0);
   return fields === 0 ? 0 : 4 + 8 * fields;
@@ -104,10 +113,7 @@ export function zipLayout(
   entries: readonly ZipEntry[],
   options: ZipOptions = {},
 ): { size: number; zip64: boolean } {
-  const { size, zip64 } = plan(entries, options.forceZip64 ?? false);
-  if (!Number.isSafeInteger(size)) {
-    throw new DicomError('ERR_VALUE_TOO_LARGE', `the archive would be ${size} bytes`);
-  }
+  const { size, zip64 } = checkedPlan(entries, options);
   return { size, zip64 };
 }
 
@@ -116,8 +122,7 @@ export async function* zipStream(
   entries: readonly ZipEntry[],
   options: ZipOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  zipLayout(entries, options);
-  const layout = plan(entries, options.forceZip64 ?? false);
+  const layout = checkedPlan(entries, options);
   const { date, time } = dosDateTime(options.modified ?? new Date());
   const central: Uint8Array[] = [];
   for (const { entry, name, offset, bigSize, bigOffset } of layout.entries) {
