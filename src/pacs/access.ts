@@ -10,6 +10,7 @@ import {
   reject,
 } from '../net/association/index.ts';
 import type { ModalityConfig, ModalityPermissions, PacsConfig } from './config.ts';
+import { ModalityRegistry } from './modalities.ts';
 
 export type Operation = keyof ModalityPermissions;
 
@@ -21,13 +22,16 @@ export type Operation = keyof ModalityPermissions;
  */
 export class PacsAccess implements AccessControl {
   readonly #config: PacsConfig;
+  readonly #modalities: ModalityRegistry;
   readonly #logger: Logger;
   readonly #local: AccessControl;
   readonly #localCache = new Map<string, boolean>();
   readonly #addresses = new Map<string, Promise<string[]>>();
 
-  constructor(config: PacsConfig, logger: Logger) {
+  /** `modalities`: the known callers (default: the config's, without those added through REST). */
+  constructor(config: PacsConfig, logger: Logger, modalities = new ModalityRegistry(config.modalities)) {
     this.#config = config;
+    this.#modalities = modalities;
     this.#logger = logger;
     this.#local = allowList({ addresses: config.localAddresses, allowLoopback: false });
   }
@@ -41,11 +45,11 @@ export class PacsAccess implements AccessControl {
     const modality = await this.modalityOf(requester.callingAeTitle, requester.remoteAddress);
     if (modality) return { allowed: true };
     if (this.#config.allowUnknownCallers) return { allowed: true };
-    const known = Object.values(this.#config.modalities).some((m) => m.aeTitle === requester.callingAeTitle);
+    const known = this.#modalities.byAeTitle(requester.callingAeTitle) !== undefined;
     const address = normaliseAddress(requester.remoteAddress);
     const why = known
       ? `calling AE title '${requester.callingAeTitle}' is a known modality but not at ${address} (its "host" in "modalities", or set its "checkHost": false)`
-      : `calling AE title '${requester.callingAeTitle}' from ${address} is not a known modality (add it under "modalities" in the config, or set "allowUnknownCallers": true)`;
+      : `calling AE title '${requester.callingAeTitle}' from ${address} is not a known modality (add it under "modalities" in the config or with PUT /modalities/{name}, or set "allowUnknownCallers": true)`;
     this.#logger.log('warn', `rejected: ${why}`);
     return {
       allowed: false,
@@ -57,7 +61,7 @@ export class PacsAccess implements AccessControl {
   /** The configured modality a caller is, if any. */
   async modalityOf(callingAeTitle: string, remoteAddress: string): Promise<ModalityConfig | undefined> {
     const address = normaliseAddress(remoteAddress);
-    for (const modality of Object.values(this.#config.modalities)) {
+    for (const [, modality] of this.#modalities.entries()) {
       if (modality.aeTitle !== callingAeTitle) continue;
       if (!modality.checkHost) return modality;
       if ((await this.#resolve(modality.host)).includes(address)) return modality;

@@ -22,6 +22,7 @@ import {
 import type { PacsAccess } from './access.ts';
 import type { ModalityConfig, PacsConfig } from './config.ts';
 import type { PacsIndex } from './index/types.ts';
+import type { ModalityRegistry } from './modalities.ts';
 import { pacsApplicationEntity } from './outbound.ts';
 import type { FileStorage } from './storage/filesystem.ts';
 
@@ -54,6 +55,7 @@ export class StorageCommitmentService {
   readonly #index: PacsIndex;
   readonly #storage: FileStorage;
   readonly #access: PacsAccess;
+  readonly #modalities: ModalityRegistry;
   readonly #logger: Logger;
   readonly #transactions = new Map<string, CommitmentTransaction>();
   /** Reports being delivered, so that close() can wait for them. */
@@ -66,12 +68,14 @@ export class StorageCommitmentService {
     index: PacsIndex;
     storage: FileStorage;
     access: PacsAccess;
+    modalities: ModalityRegistry;
     logger: Logger;
   }) {
     this.#config = parts.config;
     this.#index = parts.index;
     this.#storage = parts.storage;
     this.#access = parts.access;
+    this.#modalities = parts.modalities;
     this.#logger = parts.logger;
   }
 
@@ -274,7 +278,7 @@ export class StorageCommitmentService {
     }
     this.#logger.log(
       'error',
-      `storage commitment ${report.transactionUid}: no report delivered to ${requested.remoteAeTitle}${modality ? '' : ` (its association ended; add it under "modalities" in the config so that reports can be sent to it)`}`,
+      `storage commitment ${report.transactionUid}: no report delivered to ${requested.remoteAeTitle}${modality ? '' : ` (its association ended; add it under "modalities" in the config, or with PUT /modalities/{name}, so that reports can be sent to it)`}`,
     );
   }
 
@@ -300,7 +304,7 @@ export class StorageCommitmentService {
   }
 
   #modalityByAeTitle(aeTitle: string): ModalityConfig | undefined {
-    return Object.values(this.#config.modalities).find((m) => m.aeTitle === aeTitle);
+    return this.#modalities.byAeTitle(aeTitle);
   }
 
   #keep(transactionUid: string, transaction: CommitmentTransaction): void {

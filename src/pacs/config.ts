@@ -256,7 +256,7 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   if (input.modalities !== undefined) {
     const m = object(input.modalities, 'modalities');
     for (const [name, value] of Object.entries(m))
-      config.modalities[name] = modality(value, `modalities.${name}`);
+      config.modalities[name] = parseModality(value, `modalities.${name}`);
   }
   if (input.logLevel !== undefined) {
     const level = input.logLevel;
@@ -268,7 +268,8 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   return config;
 }
 
-function modality(value: unknown, key: string): ModalityConfig {
+/** One `modalities` entry, checked; `key` names it in errors. */
+export function parseModality(value: unknown, key: string): ModalityConfig {
   // Orthanc's short form: [ "AET", "host", port ].
   if (Array.isArray(value)) {
     if (value.length !== 3) throw new ConfigError(key, 'the short form is ["AE_TITLE", "host", port]');

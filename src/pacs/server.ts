@@ -20,6 +20,7 @@ import { type PacsHttp, startHttp } from './http/server.ts';
 import { lastChangeSeqOf, openSqliteIndex, protectedPatientsOf } from './index/sqlite.ts';
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
+import { ModalityRegistry } from './modalities.ts';
 import { pacsApplicationEntity } from './outbound.ts';
 import { StorageQuota } from './quota.ts';
 import { removeResource } from './removal.ts';
@@ -28,6 +29,8 @@ import { FileStorage } from './storage/filesystem.ts';
 
 export interface Pacs {
   config: PacsConfig;
+  /** The known modalities: the config's, and those added through REST (`<storage>/modalities.json`). */
+  modalities: ModalityRegistry;
   dicom: DicomServer;
   /** The HTTP server (REST API) when `http.enabled`: `http.port`, `http.url`. */
   http: PacsHttp | undefined;
@@ -53,6 +56,8 @@ export interface Pacs {
 }
 
 const CLEAN_MARK = 'clean-shutdown';
+/** The modalities added through REST, beside the file store (see ModalityRegistry). */
+const MODALITIES_FILE = 'modalities.json';
 const FIND_SOP_CLASSES = new Set<string>([QueryRetrieveModels.patient.find, QueryRetrieveModels.study.find]);
 const RETRIEVE_SOP_CLASSES = new Set<string>([
   QueryRetrieveModels.patient.move,
@@ -133,7 +138,12 @@ export async function startPacs(
   await reconcile(storage, index, logger, wasClean);
   // The files cannot say which patients were protected: the old index did.
   for (const patientId of protectedPatients) index.setProtected(patientId, true);
-  const access = new PacsAccess(config, logger);
+  const modalities = new ModalityRegistry(
+    config.modalities,
+    join(config.storage.path, MODALITIES_FILE),
+    (message) => logger.log('warn', message),
+  );
+  const access = new PacsAccess(config, logger, modalities);
   const stability = new StabilityWatch(index, config.index.stableAge, logger);
   const quota =
     config.storage.maxStorageMB > 0
@@ -163,7 +173,7 @@ export async function startPacs(
     ...(quota ? { quota } : {}),
   };
 
-  const commitment = new StorageCommitmentService({ config, index, storage, access, logger });
+  const commitment = new StorageCommitmentService({ config, index, storage, access, modalities, logger });
 
   const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
@@ -272,7 +282,7 @@ export async function startPacs(
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
     moveDestinations: (aeTitle) => {
-      const modality = Object.values(config.modalities).find((m) => m.aeTitle === aeTitle);
+      const modality = modalities.byAeTitle(aeTitle);
       return modality ? { aeTitle: modality.aeTitle, host: modality.host, port: modality.port } : undefined;
     },
   });
@@ -284,6 +294,7 @@ export async function startPacs(
   let closed = false;
   const pacs: Pacs = {
     config,
+    modalities,
     dicom,
     http: undefined,
     httpPort: 0,

@@ -82,3 +82,22 @@ export async function shortBodyText(body: unknown, what: string): Promise<string
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** JSON text of a body, or a 400 saying why it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`the body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A short JSON body whatever its content type: Orthanc reads JSON from any body, and its
+ * documented calls send it with curl's `-d` (application/x-www-form-urlencoded).
+ */
+export async function shortJsonBody(request: FastifyRequest, what: string): Promise<unknown> {
+  if (!isStream(request.body)) return jsonBody(request);
+  const text = (await shortBodyText(request.body, what)).trim();
+  return text === '' ? {} : parseJson(text);
+}

@@ -3,7 +3,7 @@ import { DicomError } from '../../core/index.ts';
 /**
  * An error answered as JSON `{ error, code }` with an HTTP status. Codes are the stable
  * DicomError codes where one applies (ERR_INVALID_VALUE, ERR_NETWORK...), else a few of the
- * REST API's own (ERR_NOT_FOUND, ERR_NO_ROUTE, ERR_BAD_REQUEST, ERR_INTERNAL).
+ * REST API's own (ERR_NOT_FOUND, ERR_NO_ROUTE, ERR_BAD_REQUEST, ERR_CONFLICT, ERR_INTERNAL).
  */
 export class HttpError extends Error {
   readonly status: number;

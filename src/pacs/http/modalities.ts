@@ -10,9 +10,18 @@ import {
   verificationContext,
 } from '../../services/index.ts';
 import type { CommitmentTransaction } from '../commitment.ts';
-import type { ModalityConfig } from '../config.ts';
+import { ConfigError, type ModalityConfig, type ModalityPermissions, parseModality } from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
-import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
+import { ModalityConflictError } from '../modalities.ts';
+import {
+  type HttpContext,
+  jsonBody,
+  jsonObject,
+  params,
+  queryParam,
+  type Route,
+  shortJsonBody,
+} from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords } from './keywords.ts';
@@ -37,8 +46,103 @@ function describeModality(m: ModalityConfig): Record<string, unknown> {
     AllowFind: m.permissions.find,
     AllowMove: m.permissions.move,
     AllowGet: m.permissions.get,
+    CheckHost: m.checkHost,
   };
 }
+
+/** Orthanc's permission fields, and ours they set. */
+const PERMISSION_FIELDS: Record<string, keyof ModalityPermissions> = {
+  AllowEcho: 'echo',
+  AllowStore: 'store',
+  AllowFind: 'find',
+  AllowMove: 'move',
+  AllowGet: 'get',
+};
+
+/**
+ * Orthanc's modality fields that dicomkit has no counterpart for, with Orthanc's defaults:
+ * accepted at those values (so that `GET /modalities?expand` of an Orthanc can be put here
+ * as it is), refused at any other, which would otherwise be silently ignored.
+ */
+const ORTHANC_ONLY_FIELDS: Record<string, unknown> = {
+  Manufacturer: 'Generic',
+  AllowFindWorklist: true,
+  AllowNAction: true,
+  AllowEventReport: true,
+  AllowStorageCommitment: true,
+  AllowTranscoding: true,
+  UseDicomTls: false,
+  LocalAet: '',
+  Timeout: 0,
+};
+
+/** Our config's field of each Orthanc field, to name the one at fault in an error. */
+const ORTHANC_NAMES: Record<string, string> = {
+  aeTitle: 'AET',
+  host: 'Host',
+  port: 'Port',
+  checkHost: 'CheckHost',
+  ...Object.fromEntries(
+    Object.entries(PERMISSION_FIELDS).map(([orthanc, ours]) => [`permissions.${ours}`, orthanc]),
+  ),
+};
+
+/** Symbolic names: Orthanc asks for alphanumeric ones; they are also keys of a JSON file. */
+const MODALITY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The body of PUT /modalities/{name}: Orthanc's object (`AET`, `Host`, `Port`, `Allow*`, and
+ * our `CheckHost`), its short form `[AET, host, port]` (a fourth item, the manufacturer,
+ * "Generic" only), or the config file's own form (`aeTitle`, `host`, `port`, ...).
+ */
+function modalityFromBody(name: string, body: unknown): ModalityConfig {
+  const unsupported = (field: string, value: unknown): HttpError =>
+    badRequest(
+      `${field}: ${JSON.stringify(value)} is not supported (dicomkit has no such setting; only ${JSON.stringify(ORTHANC_ONLY_FIELDS[field])} is accepted)`,
+    );
+  let form: unknown = body;
+  let orthanc = false;
+  if (Array.isArray(body)) {
+    if (body.length === 4) {
+      if (body[3] !== ORTHANC_ONLY_FIELDS.Manufacturer) throw unsupported('Manufacturer', body[3]);
+      form = body.slice(0, 3);
+    }
+  } else if (typeof body === 'object' && body !== null && !('aeTitle' in body)) {
+    orthanc = true;
+    const fields = body as Record<string, unknown>;
+    const permissions: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      if (Object.hasOwn(PERMISSION_FIELDS, field)) permissions[PERMISSION_FIELDS[field]!] = value;
+      else if (Object.hasOwn(ORTHANC_ONLY_FIELDS, field)) {
+        if (value !== ORTHANC_ONLY_FIELDS[field]) throw unsupported(field, value);
+      } else if (!['AET', 'Host', 'Port', 'CheckHost'].includes(field)) {
+        throw badRequest(
+          `unknown field ${field} (known: AET, Host, Port, CheckHost, ${[...Object.keys(PERMISSION_FIELDS), ...Object.keys(ORTHANC_ONLY_FIELDS)].join(', ')})`,
+        );
+      }
+    }
+    form = {
+      aeTitle: fields.AET,
+      host: fields.Host,
+      port: fields.Port,
+      ...(fields.CheckHost !== undefined ? { checkHost: fields.CheckHost } : {}),
+      permissions,
+    };
+  }
+  try {
+    return parseModality(form, name);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // "config <key>: <why>", with the key in the body's own terms.
+    const why = error.message.slice(`config ${error.key}: `.length);
+    const field = error.key.slice(name.length + 1);
+    const shown = orthanc ? (ORTHANC_NAMES[field] ?? field) : field;
+    throw badRequest(shown === '' ? why : `${shown} ${why}`);
+  }
+}
+
+/** The sub-routes of /modalities/{name} (Orthanc's GET /modalities/{id} lists its own). */
+const MODALITY_OPERATIONS = ['configuration', 'echo', 'get', 'move', 'query', 'storage-commitment', 'store'];
 
 /** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
 function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {
@@ -125,7 +229,17 @@ function retrieveIdentifiers(body: Record<string, unknown>): { level: QueryLevel
 }
 
 export function modalityRoutes(ctx: HttpContext): Route[] {
-  const { config, index, storage, logger, commitment } = ctx.pacs;
+  const { index, storage, logger, commitment, modalities } = ctx.pacs;
+
+  /** A registry change; changing a config-file modality is a 409 naming its key. */
+  function change<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof ModalityConflictError) throw new HttpError(409, 'ERR_CONFLICT', error.message);
+      throw error;
+    }
+  }
 
   const remote = remoteModalities(ctx);
   const { label, withAssociation } = remote;
@@ -159,10 +273,47 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'GET',
       url: '/modalities',
       async handler(request) {
-        if (queryParam(request, 'expand') === undefined) return Object.keys(config.modalities);
-        return Object.fromEntries(
-          Object.entries(config.modalities).map(([n, m]) => [n, describeModality(m)]),
+        if (queryParam(request, 'expand') === undefined) return modalities.names();
+        return Object.fromEntries(modalities.entries().map(([n, m]) => [n, describeModality(m)]));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/modalities/:name',
+      async handler(request) {
+        modality(request);
+        return MODALITY_OPERATIONS;
+      },
+    },
+    {
+      // Orthanc's "Update DICOM modality": defines a modality or replaces one added this way.
+      method: 'PUT',
+      url: '/modalities/:name',
+      async handler(request) {
+        const name = params(request).name!;
+        if (!MODALITY_NAME.test(name)) {
+          throw badRequest(
+            `a modality name is 1-64 letters, digits, '-', '_' or '.', not ${JSON.stringify(name)}`,
+          );
+        }
+        const m = modalityFromBody(name, await shortJsonBody(request, 'a JSON modality'));
+        const created = change(() => modalities.put(name, m));
+        logger.log(
+          'info',
+          `REST: modality ${name} ${created ? 'added' : 'updated'}: ${m.aeTitle} at ${m.host}:${m.port}`,
         );
+        return {};
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/modalities/:name',
+      async handler(request) {
+        const name = params(request).name!;
+        modality(request);
+        change(() => modalities.delete(name));
+        logger.log('info', `REST: modality ${name} deleted`);
+        return {};
       },
     },
     {

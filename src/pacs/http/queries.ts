@@ -10,6 +10,7 @@ import {
   jsonBody,
   jsonObject,
   params,
+  parseJson,
   queryParam,
   type Route,
   shortBodyText,
@@ -393,12 +394,4 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     });
   }
   return routes;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw badRequest(`the body is not JSON: ${(error as Error).message}`);
-  }
 }

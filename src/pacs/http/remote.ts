@@ -143,12 +143,12 @@ async function retrieveEach(
 }
 
 export function remoteModalities(ctx: HttpContext) {
-  const { config, logger } = ctx.pacs;
+  const { config, logger, modalities } = ctx.pacs;
 
   function named(name: string): NamedModality {
-    const m = Object.hasOwn(config.modalities, name) ? config.modalities[name] : undefined;
+    const m = modalities.get(name);
     if (!m) {
-      const known = Object.keys(config.modalities);
+      const known = modalities.names();
       throw notFound(`no modality ${name} (configured: ${known.length > 0 ? known.join(', ') : 'none'})`);
     }
     return { name, ...m };

@@ -1,0 +1,284 @@
+// Modalities added, changed and deleted through REST (Orthanc's PUT/DELETE /modalities/{id}):
+// kept beside the file store so a restart keeps them, known at once to access control and as
+// C-MOVE destinations; the config file's own modalities cannot be changed that way.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
+import { DataSet } from '../object/index.ts';
+import {
+  ApplicationEntity,
+  AssociationRejectedError,
+  type DicomServer,
+  QueryRetrieveModels,
+  verificationContext,
+} from '../services/index.ts';
+import { ConfigError, type ModalityConfig } from './config.ts';
+import { ModalityConflictError, ModalityRegistry } from './modalities.ts';
+import type { Pacs } from './server.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'dicomkit-modalities-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const ALL = { echo: true, store: true, find: true, move: true, get: true };
+const modality = (aeTitle: string, port: number, extra: Partial<ModalityConfig> = {}): ModalityConfig => ({
+  aeTitle,
+  host: '127.0.0.1',
+  port,
+  checkHost: true,
+  permissions: { ...ALL },
+  ...extra,
+});
+
+describe('ModalityRegistry', () => {
+  test('REST modalities are saved in the config form and read back; the config file wins on its names', () => {
+    const dir = join(work, 'registry');
+    mkdirSync(dir);
+    const file = join(dir, 'modalities.json');
+    const configured = { ct: modality('CT', 104) };
+    const registry = new ModalityRegistry(configured, file);
+    assert.equal(registry.put('mr', modality('MR', 105)), true);
+    assert.equal(registry.put('mr', modality('MR', 106)), false);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
+      mr: { aeTitle: 'MR', host: '127.0.0.1', port: 106, checkHost: true, permissions: ALL },
+    });
+    assert.deepEqual(registry.names(), ['ct', 'mr']);
+    assert.deepEqual(
+      [registry.origin('ct'), registry.origin('mr'), registry.origin('us')],
+      ['config', 'rest', undefined],
+    );
+    assert.equal(registry.byAeTitle('MR')?.port, 106);
+
+    // A config-file name: "put" as it is changes nothing; otherwise refused, as is deleting it.
+    assert.equal(registry.put('ct', modality('CT', 104)), false);
+    assert.throws(() => registry.put('ct', modality('CT', 999)), ModalityConflictError);
+    assert.throws(() => registry.delete('ct'), /config file \("modalities.ct"\)/);
+    assert.equal(registry.get('ct')?.port, 104);
+
+    const reread = new ModalityRegistry({}, file);
+    assert.deepEqual(reread.entries(), [['mr', modality('MR', 106)]]);
+    assert.equal(reread.delete('mr'), true);
+    assert.equal(reread.delete('mr'), false);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {});
+
+    // The config file gained a name the REST file has: the config's is used, with a warning.
+    writeFileSync(file, JSON.stringify({ ct: { aeTitle: 'OTHER', host: 'h', port: 1 } }));
+    const warnings: string[] = [];
+    const shadowed = new ModalityRegistry(configured, file, (w) => warnings.push(w));
+    assert.equal(shadowed.get('ct')?.aeTitle, 'CT');
+    assert.deepEqual(shadowed.names(), ['ct']);
+    assert.match(warnings.join(), /modality ct was added through REST and is also in the config file/);
+  });
+
+  test('a bad file fails start-up naming the file and the entry', () => {
+    const dir = join(work, 'bad');
+    mkdirSync(dir);
+    const file = join(dir, 'modalities.json');
+    writeFileSync(file, '{ not json');
+    assert.throws(
+      () => new ModalityRegistry({}, file),
+      (e: unknown) => e instanceof ConfigError && /not valid JSON/.test(e.message),
+    );
+    writeFileSync(file, JSON.stringify({ us: { aeTitle: 'A\\B', host: 'h', port: 1 } }));
+    assert.throws(
+      () => new ModalityRegistry({}, file),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(`us (in ${file}).aeTitle`),
+    );
+  });
+});
+
+describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
+  const storage = join(work, 'pacs');
+  let pacs: Pacs;
+  let destination: DicomServer;
+  const moved: string[] = [];
+  const config = () => ({
+    // Only 127.0.0.1 is local: a caller from 127.0.0.2 must be a known modality.
+    localAddresses: ['127.0.0.1'],
+    http: { port: 0 },
+    modalities: { ct: { aeTitle: 'CT', host: '127.0.0.1', port: 104 } },
+  });
+  before(async () => {
+    destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req) => {
+          moved.push((await req.dataset()).string('SOPInstanceUID')!);
+        },
+      },
+    });
+    pacs = await startLoopbackPacs(storage, config());
+  });
+  after(async () => {
+    await pacs?.close();
+    await destination?.close({ abort: true });
+  });
+
+  const rest = (path: string, init: RequestInit = {}) => fetch(`${pacs.http!.url}${path}`, init);
+  /** As Orthanc's documentation does it: `curl -X PUT -d '{...}'`, a form-encoded body. */
+  const put = (name: string, body: unknown) =>
+    rest(`/modalities/${name}`, {
+      method: 'PUT',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+  const echoFrom127002 = async (): Promise<unknown> => {
+    try {
+      const association = await new ApplicationEntity({ aeTitle: 'STRANGER' }).associate({
+        host: '127.0.0.1',
+        port: pacs.dicom.port,
+        calledAeTitle: 'DICOMKIT',
+        contexts: [verificationContext()],
+        localAddress: '127.0.0.2',
+      });
+      const status = await association.echo();
+      await association.release();
+      return status;
+    } catch (error) {
+      return error;
+    }
+  };
+
+  test('a caller added through REST is accepted at once, kept across a restart, and rejected once deleted', {
+    timeout: 30_000,
+  }, async () => {
+    const rejected = await echoFrom127002();
+    assert.ok(rejected instanceof AssociationRejectedError, String(rejected));
+
+    const added = await put('stranger', {
+      AET: 'STRANGER',
+      Host: '127.0.0.2',
+      Port: 104,
+      AllowStore: false,
+      // Orthanc's defaults for what dicomkit has no setting for are accepted.
+      Manufacturer: 'Generic',
+      UseDicomTls: false,
+    });
+    assert.equal(added.status, 200, await added.text());
+    assert.equal(await echoFrom127002(), 0);
+
+    assert.deepEqual(await (await rest('/modalities')).json(), ['ct', 'stranger']);
+    assert.deepEqual(await (await rest('/modalities/stranger')).json(), [
+      'configuration',
+      'echo',
+      'get',
+      'move',
+      'query',
+      'storage-commitment',
+      'store',
+    ]);
+    const expanded = (await (await rest('/modalities?expand')).json()) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    assert.deepEqual(expanded.stranger, {
+      AET: 'STRANGER',
+      Host: '127.0.0.2',
+      Port: 104,
+      AllowEcho: true,
+      AllowStore: false,
+      AllowFind: true,
+      AllowMove: true,
+      AllowGet: true,
+      CheckHost: true,
+    });
+
+    // Its permissions hold: AllowStore false.
+    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7'], {
+      aeTitle: 'STRANGER',
+      localAddress: '127.0.0.2',
+    });
+    try {
+      const ds = new DataSet();
+      ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+      ds.set('SOPInstanceUID', '2.25.5151.1.1');
+      ds.set('StudyInstanceUID', '2.25.5151');
+      ds.set('SeriesInstanceUID', '2.25.5151.1');
+      ds.set('PatientID', 'REST-MOD');
+      const result = await scu.store(ds).catch((e: { status: number }) => e);
+      assert.equal(result.status, 0x0124);
+    } finally {
+      await scu.release();
+    }
+
+    await pacs.close();
+    pacs = await startLoopbackPacs(storage, config());
+    assert.equal(await echoFrom127002(), 0, 'kept across a restart');
+
+    const deleted = await rest('/modalities/stranger', { method: 'DELETE' });
+    assert.equal(deleted.status, 200);
+    assert.ok((await echoFrom127002()) instanceof AssociationRejectedError);
+    assert.equal((await rest('/modalities/stranger', { method: 'DELETE' })).status, 404);
+    assert.equal((await rest('/modalities/stranger')).status, 404);
+  });
+
+  test('a C-MOVE destination added through REST is used at once; the short form [AET, host, port] works', {
+    timeout: 20_000,
+  }, async () => {
+    const ds = new DataSet();
+    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+    ds.set('SOPInstanceUID', '2.25.5152.1.1');
+    ds.set('StudyInstanceUID', '2.25.5152');
+    ds.set('SeriesInstanceUID', '2.25.5152.1');
+    ds.set('PatientID', 'REST-MOVE');
+    const scu = await associateWithPacs(pacs, [
+      { abstractSyntax: '1.2.840.10008.5.1.4.1.1.7', transferSyntaxes: ['1.2.840.10008.1.2.1'] },
+      { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: ['1.2.840.10008.1.2.1'] },
+    ]);
+    try {
+      assert.equal((await scu.store(ds)).status, 0);
+      const study = new DataSet();
+      study.set('QueryRetrieveLevel', 'STUDY');
+      study.set('StudyInstanceUID', '2.25.5152');
+      const unknown = await scu.move(study, 'DEST').catch((e: { status: number }) => e);
+      assert.equal(unknown.status, 0xa801);
+      assert.equal((await put('dest', ['DEST', '127.0.0.1', destination.port])).status, 200);
+      const move = await scu.move(study, 'DEST');
+      assert.deepEqual([move.status, move.completed], [0, 1]);
+      assert.deepEqual(moved, ['2.25.5152.1.1']);
+      assert.equal((await rest('/modalities/dest/echo', { method: 'POST' })).status, 200);
+    } finally {
+      await scu.release();
+      await rest('/modalities/dest', { method: 'DELETE' });
+    }
+  });
+
+  test('bad bodies and config-file modalities are refused, naming what is wrong', {
+    timeout: 10_000,
+  }, async () => {
+    const refusal = async (response: Response) => [
+      response.status,
+      ((await response.json()) as { error: string }).error,
+    ];
+    const [tlsStatus, tls] = await refusal(
+      await put('x', { AET: 'X', Host: 'h', Port: 1, UseDicomTls: true }),
+    );
+    assert.equal(tlsStatus, 400);
+    assert.match(tls as string, /^UseDicomTls: true is not supported/);
+    const [, aet] = await refusal(await put('x', { AET: 'A\\B', Host: 'h', Port: 1 }));
+    assert.match(aet as string, /^AET must be an AE title/);
+    const [, port] = await refusal(await put('x', { AET: 'X', Host: 'h' }));
+    assert.match(port as string, /^Port must be a port number/);
+    const [, unknown] = await refusal(await put('x', { AET: 'X', Host: 'h', Port: 1, Colour: 'red' }));
+    assert.match(unknown as string, /^unknown field Colour/);
+    const [nameStatus] = await refusal(await put('a%20b', { AET: 'X', Host: 'h', Port: 1 }));
+    assert.equal(nameStatus, 400);
+    // The config file's own form is accepted as well.
+    assert.equal((await put('y', { aeTitle: 'Y', host: 'h', port: 2, checkHost: false })).status, 200);
+    assert.equal(
+      ((await (await rest('/modalities/y/configuration')).json()) as { CheckHost: boolean }).CheckHost,
+      false,
+    );
+    assert.equal((await rest('/modalities/y', { method: 'DELETE' })).status, 200);
+
+    const [conflict, why] = await refusal(await put('ct', { AET: 'CT', Host: '127.0.0.1', Port: 105 }));
+    assert.equal(conflict, 409);
+    assert.match(why as string, /config file \("modalities.ct"\)/);
+    assert.equal((await put('ct', { AET: 'CT', Host: '127.0.0.1', Port: 104 })).status, 200, 'unchanged');
+    assert.equal((await rest('/modalities/ct', { method: 'DELETE' })).status, 409);
+    assert.deepEqual(await (await rest('/modalities')).json(), ['ct']);
+  });
+});
