@@ -93,13 +93,13 @@ export function pacsCommand(): Command {
       // dicomkit command would otherwise load at start-up (~0.1 s of each echoscu or storescu).
       const { startPacs } = await import('../pacs/server.ts');
       const pacs = await startPacs(config, { logger, reindex: options.reindex ?? false });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.log('info', `${signal}: shutting down`);
-          void pacs.close().then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      const stop = (signal: string): void => {
+        logger.log('info', `${signal}: shutting down`);
+        pacs.close().catch((error: unknown) => logger.log('error', `shutting down: ${describeError(error)}`));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      // Closed by a signal or by POST /tools/shutdown.
+      await pacs.closed;
     });
 }

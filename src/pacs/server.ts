@@ -53,6 +53,10 @@ export interface Pacs {
   quota: StorageQuota | undefined;
   /** Stops listening, waits for open associations (or aborts them), closes the index. */
   close(options?: { abort?: boolean }): Promise<void>;
+  /** When it started (ms since the epoch). */
+  readonly startedAt: number;
+  /** Settles once closed, whoever closed it (a signal, or POST /tools/shutdown). */
+  readonly closed: Promise<void>;
 }
 
 const CLEAN_MARK = 'clean-shutdown';
@@ -292,6 +296,10 @@ export async function startPacs(
   );
 
   let closed = false;
+  let markClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
   const pacs: Pacs = {
     config,
     modalities,
@@ -309,14 +317,20 @@ export async function startPacs(
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
-      await pacs.http?.close(closeOptions);
-      if (!closeOptions.abort) await commitment.settle();
-      await dicom.close(closeOptions);
-      stability.stop();
-      storage.close();
-      index.close();
-      writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
+      try {
+        await pacs.http?.close(closeOptions);
+        if (!closeOptions.abort) await commitment.settle();
+        await dicom.close(closeOptions);
+        stability.stop();
+        storage.close();
+        index.close();
+        writeFileSync(cleanMark, `${new Date().toISOString()}\n`);
+      } finally {
+        markClosed();
+      }
     },
+    closed: closedPromise,
+    startedAt: Date.now(),
   };
   if (config.http.enabled) {
     try {

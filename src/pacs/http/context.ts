@@ -69,7 +69,7 @@ const SHORT_BODY_LIMIT = 4096;
  * A short request body as text: Fastify's string or our raw stream (any content type but
  * JSON, curl's `-d` form type included). `what` names the expected content in the error.
  */
-export async function shortBodyText(body: unknown, what: string): Promise<string> {
+export async function shortBodyText(body: unknown, what: string, limit = SHORT_BODY_LIMIT): Promise<string> {
   if (typeof body === 'string') return body;
   if (body === undefined || body === null) return '';
   if (!isStream(body)) throw badRequest(`the body must be ${what}, as text`);
@@ -77,7 +77,7 @@ export async function shortBodyText(body: unknown, what: string): Promise<string
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > SHORT_BODY_LIMIT) throw badRequest(`the body is longer than ${SHORT_BODY_LIMIT} bytes`);
+    if (size > limit) throw badRequest(`the body is longer than ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -94,10 +94,12 @@ export function parseJson(text: string): unknown {
 
 /**
  * A short JSON body whatever its content type: Orthanc reads JSON from any body, and its
- * documented calls send it with curl's `-d` (application/x-www-form-urlencoded).
+ * documented calls send it with curl's `-d` (application/x-www-form-urlencoded); Fastify
+ * hands text/plain over as a string, the rest as a stream.
  */
-export async function shortJsonBody(request: FastifyRequest, what: string): Promise<unknown> {
-  if (!isStream(request.body)) return jsonBody(request);
-  const text = (await shortBodyText(request.body, what)).trim();
+export async function shortJsonBody(request: FastifyRequest, what: string, limit?: number): Promise<unknown> {
+  const body = request.body;
+  if (!isStream(body) && typeof body !== 'string') return jsonBody(request);
+  const text = (await shortBodyText(body, what, limit)).trim();
   return text === '' ? {} : parseJson(text);
 }

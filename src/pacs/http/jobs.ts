@@ -58,6 +58,9 @@ function isoBasic(date: Date): string {
 export class JobRegistry {
   readonly #jobs = new Map<string, Job>();
   readonly #logger: Logger;
+  /** Jobs ended since start, kept or not (the metrics count them all). */
+  #succeeded = 0;
+  #failed = 0;
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -128,6 +131,8 @@ export class JobRegistry {
     job.error = failure ? { ...failure, details } : undefined;
     job.completed = new Date();
     job.timestamp = job.completed;
+    if (failure) this.#failed++;
+    else this.#succeeded++;
     this.#logger.log(
       failure ? 'warn' : 'info',
       `REST: job ${job.id} (${job.type}) ${failure ? `failed: ${failure.description}${details ? `: ${details}` : ''}` : 'succeeded'}`,
@@ -148,6 +153,17 @@ export class JobRegistry {
 
   ids(): string[] {
     return [...this.#jobs.keys()];
+  }
+
+  /** Jobs waiting and running now, and those ended since start. */
+  statistics(): { pending: number; running: number; succeeded: number; failed: number } {
+    let pending = 0;
+    let running = 0;
+    for (const job of this.#jobs.values()) {
+      if (job.state === 'Pending') pending++;
+      else if (job.state === 'Running') running++;
+    }
+    return { pending, running, succeeded: this.#succeeded, failed: this.#failed };
   }
 
   /** A job as Orthanc's GET /jobs/{id} shows it. */

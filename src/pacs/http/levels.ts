@@ -81,6 +81,23 @@ export function locateResource(index: PacsIndex, level: QueryLevel, id: string):
   return index.locate(level === 'PATIENT' ? 'patient' : 'study', level, identifier);
 }
 
+/**
+ * A resource named by an ID of any level, as Orthanc's bulk calls take them: a study, series
+ * or instance UID, or a Patient ID (a Patient ID may look like a UID: tried last).
+ */
+export function findResource(
+  index: PacsIndex,
+  id: string,
+): { level: QueryLevel; files: InstanceLocation[] } | undefined {
+  const levels: QueryLevel[] = isValidUid(id) ? ['STUDY', 'SERIES', 'IMAGE', 'PATIENT'] : ['PATIENT'];
+  for (const level of levels) {
+    if (level === 'PATIENT' && (id.trim() === '' || /[*?\\]/.test(id))) continue;
+    const files = locateResource(index, level, id);
+    if (files.length > 0) return { level, files };
+  }
+  return undefined;
+}
+
 /** Where an indexed instance's file is; 404 when the index has no such instance. */
 export function instanceFile(index: PacsIndex, id: string): InstanceLocation {
   const location = locateResource(index, 'IMAGE', id)[0];

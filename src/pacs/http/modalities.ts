@@ -25,7 +25,7 @@ import {
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords } from './keywords.ts';
-import { ID_KEY, locateResource, parseLevel, TYPE } from './levels.ts';
+import { findResource, ID_KEY, parseLevel, TYPE } from './levels.ts';
 import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
 /**
@@ -135,7 +135,7 @@ function modalityFromBody(name: string, body: unknown): ModalityConfig {
     if (!(error instanceof ConfigError)) throw error;
     // "config <key>: <why>", with the key in the body's own terms.
     const why = error.message.slice(`config ${error.key}: `.length);
-    const field = error.key.slice(name.length + 1);
+    const field = error.key.slice(name.length).replace(/^\./, '');
     const shown = orthanc ? (ORTHANC_NAMES[field] ?? field) : field;
     throw badRequest(shown === '' ? why : `${shown} ${why}`);
   }
@@ -245,15 +245,18 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
   const { label, withAssociation } = remote;
   const modality = (request: FastifyRequest): NamedModality => remote.named(params(request).name!);
 
-  /** A resource named in a store request: a study, series or instance UID, or a Patient ID. */
+  async function echo(m: NamedModality, timeout: number | undefined): Promise<void> {
+    await withAssociation(m, [verificationContext()], timeout, async (association) => {
+      const status = await association.echo();
+      if (status !== 0) throw new HttpError(502, 'ERR_DIMSE_STATUS', `${label(m)}: C-ECHO status ${status}`);
+    });
+    logger.log('info', `REST: C-ECHO to ${label(m)}: success`);
+  }
+
   function resolve(id: string): { level: QueryLevel; files: InstanceLocation[] } {
-    const levels: QueryLevel[] = isValidUid(id) ? ['STUDY', 'SERIES', 'IMAGE', 'PATIENT'] : ['PATIENT'];
-    for (const level of levels) {
-      if (level === 'PATIENT' && /[*?\\]/.test(id)) continue;
-      const files = locateResource(index, level, id);
-      if (files.length > 0) return { level, files };
-    }
-    throw notFound(`no patient, study, series or instance ${id}`);
+    const found = findResource(index, id);
+    if (!found) throw notFound(`no patient, study, series or instance ${id}`);
+    return found;
   }
 
   async function requestCommitment(
@@ -327,14 +330,23 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/echo',
       async handler(request) {
-        const m = modality(request);
-        const timeout = timeoutOf(jsonBody(request));
-        await withAssociation(m, [verificationContext()], timeout, async (association) => {
-          const status = await association.echo();
-          if (status !== 0)
-            throw new HttpError(502, 'ERR_DIMSE_STATUS', `${label(m)}: C-ECHO status ${status}`);
-        });
-        logger.log('info', `REST: C-ECHO to ${label(m)}: success`);
+        await echo(modality(request), timeoutOf(jsonBody(request)));
+        return {};
+      },
+    },
+    {
+      // Orthanc's /tools/dicom-echo: a C-ECHO to a peer described in the body, as a modality is
+      // for PUT /modalities/{name} (plus `Timeout`), without registering it.
+      method: 'POST',
+      url: '/tools/dicom-echo',
+      async handler(request) {
+        const body = await shortJsonBody(request, 'a JSON modality');
+        const timeout = timeoutOf(body);
+        const fields =
+          typeof body === 'object' && body !== null && !Array.isArray(body)
+            ? Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'Timeout'))
+            : body;
+        await echo({ name: '(dicom-echo)', ...modalityFromBody('', fields) }, timeout);
         return {};
       },
     },

@@ -19,12 +19,14 @@ import {
   queryParam,
   type Route,
   shortBodyText,
+  shortJsonBody,
 } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
 import {
   CHILD,
   checkId,
+  findResource,
   ID_KEY,
   instanceFile,
   LEVELS,
@@ -38,6 +40,9 @@ import {
 } from './levels.ts';
 import { transcodedDataSet, transcodeTarget } from './transcode.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
+
+/** A bulk call's list of IDs: ~15,000 UIDs. */
+const BULK_BODY_LIMIT = 1 << 20;
 
 /**
  * The resources route table: patients, studies, series and instances as Orthanc lists and
@@ -629,6 +634,29 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         found.push({ ID: value, Path: `/${ROUTE[level]}/${encodeURIComponent(value)}`, Type: TYPE[level] });
       }
       return found;
+    },
+  });
+  routes.push({
+    // Orthanc's /tools/bulk-delete: { "Resources": [IDs of any level] }. IDs that name nothing
+    // (deleted already, say) are skipped, as Orthanc does, and listed in the answer.
+    method: 'POST',
+    url: '/tools/bulk-delete',
+    async handler(request) {
+      const body = await shortJsonBody(request, 'a JSON object', BULK_BODY_LIMIT);
+      const resources = (body as { Resources?: unknown } | null)?.Resources;
+      if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string')) {
+        throw badRequest('the body must be { "Resources": [IDs...] }');
+      }
+      let deleted = 0;
+      const unknown: string[] = [];
+      for (const id of new Set(resources as string[])) {
+        const found = findResource(index, id);
+        if (found) deleted += ((await remove(found.level, id)).Deleted as number) ?? 0;
+        else unknown.push(id);
+      }
+      if (unknown.length > 0)
+        logger.log('info', `REST: bulk delete: ${unknown.length} unknown resource(s) skipped`);
+      return { Deleted: deleted, Unknown: unknown };
     },
   });
   routes.push({

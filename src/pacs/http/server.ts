@@ -11,6 +11,7 @@ import { modalityRoutes } from './modalities.ts';
 import { queryRoutes } from './queries.ts';
 import { resourceRoutes } from './resources.ts';
 import { systemRoutes } from './system.ts';
+import { toolRoutes } from './tools.ts';
 import { uploadRoutes } from './upload.ts';
 
 /** The PACS's HTTP server (REST API now; DICOMweb and the UI later, each its own route table). */
@@ -105,6 +106,7 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
   const ctx: HttpContext = { pacs, jobs: new JobRegistry(logger) };
   const table = [
     ...systemRoutes(ctx),
+    ...toolRoutes(ctx),
     ...resourceRoutes(ctx),
     ...contentRoutes(ctx),
     ...imageRoutes(ctx),
