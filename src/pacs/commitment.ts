@@ -23,7 +23,7 @@ import type { PacsAccess } from './access.ts';
 import type { ModalityConfig, PacsConfig } from './config.ts';
 import type { PacsIndex } from './index/types.ts';
 import type { ModalityRegistry } from './modalities.ts';
-import { pacsApplicationEntity } from './outbound.ts';
+import { modalityAddress, type PacsTls, pacsApplicationEntity } from './outbound.ts';
 import type { FileStorage } from './storage/filesystem.ts';
 
 /** A transaction this PACS asked a modality about, as GET /storage-commitment/{id} shows it. */
@@ -56,6 +56,7 @@ export class StorageCommitmentService {
   readonly #storage: FileStorage;
   readonly #access: PacsAccess;
   readonly #modalities: ModalityRegistry;
+  readonly #tls: PacsTls | undefined;
   readonly #logger: Logger;
   readonly #transactions = new Map<string, CommitmentTransaction>();
   /** Reports being delivered, so that close() can wait for them. */
@@ -69,6 +70,7 @@ export class StorageCommitmentService {
     storage: FileStorage;
     access: PacsAccess;
     modalities: ModalityRegistry;
+    tls: PacsTls | undefined;
     logger: Logger;
   }) {
     this.#config = parts.config;
@@ -76,6 +78,7 @@ export class StorageCommitmentService {
     this.#storage = parts.storage;
     this.#access = parts.access;
     this.#modalities = parts.modalities;
+    this.#tls = parts.tls;
     this.#logger = parts.logger;
   }
 
@@ -162,9 +165,7 @@ export class StorageCommitmentService {
     let association: Association;
     try {
       association = await ae.associate({
-        host: modality.host,
-        port: modality.port,
-        calledAeTitle: modality.aeTitle,
+        ...modalityAddress(modality, this.#tls),
         contexts: [storageCommitmentContext()],
         // A modality may report on this association while it is open.
         handlers: { nEventReport: (request, ctx) => this.nEventReport(request, ctx) },
@@ -289,9 +290,7 @@ export class StorageCommitmentService {
       aeTitle: aeTitle.trim() || this.#config.aeTitle,
     });
     const association = await ae.associate({
-      host: modality.host,
-      port: modality.port,
-      calledAeTitle: modality.aeTitle,
+      ...modalityAddress(modality, this.#tls),
       contexts: [commitmentReportContext()],
     });
     try {

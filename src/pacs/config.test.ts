@@ -54,6 +54,7 @@ describe('PACS config', () => {
       port: 4242,
       checkHost: true,
       permissions: { echo: true, store: true, find: true, move: true, get: true },
+      useTls: false,
     });
     assert.equal(config.modalities.ct!.permissions.move, false);
     assert.equal(config.modalities.ct!.checkHost, false);

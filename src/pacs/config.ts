@@ -18,6 +18,22 @@ export interface ModalityConfig {
   /** Callers with this AE title must come from `host` (default true, as Orthanc's DicomCheckCalledAet-like checks). */
   checkHost: boolean;
   permissions: ModalityPermissions;
+  /** Associations to it use TLS, with `dicom.tls`'s certificate and trust (Orthanc's UseDicomTls). */
+  useTls: boolean;
+}
+
+/**
+ * DICOM over TLS (PS3.15 Annex B.1, the Basic TLS Secure Transport Connection Profile), as
+ * Orthanc's DicomTls* options: PEM files. With it the SCP accepts TLS only.
+ */
+export interface DicomTlsConfig {
+  /** Our certificate (chain), shown to callers and to the modalities we call with `useTls`. */
+  certificate: string;
+  privateKey: string;
+  /** The certificates (a CA bundle, or the peers' own) a peer's certificate must chain to. */
+  trustedCertificates: string;
+  /** Callers must present a trusted certificate (default true). */
+  remoteCertificateRequired: boolean;
 }
 
 export interface PacsConfig {
@@ -36,6 +52,8 @@ export interface PacsConfig {
     commitmentRetryDelay: number;
     /** The largest data set accepted in one request, in MB (10^6 bytes); 0: no limit. */
     maxDataSetMB: number;
+    /** TLS on the DICOM port and to `useTls` modalities; undefined: plain TCP. */
+    tls: DicomTlsConfig | undefined;
   };
   http: {
     host: string;
@@ -87,6 +105,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     commitmentRetries: 3,
     commitmentRetryDelay: 10,
     maxDataSetMB: 0,
+    tls: undefined,
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true, maxStorageMB: 0, whenFull: 'reject' },
@@ -163,6 +182,7 @@ export function resolveConfig(input: Json = {}): PacsConfig {
       'commitmentRetries',
       'commitmentRetryDelay',
       'maxDataSetMB',
+      'tls',
     ]);
     if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
     if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
@@ -186,6 +206,20 @@ export function resolveConfig(input: Json = {}): PacsConfig {
         0,
         'must be a number of MB >= 0 (0: no limit)',
       );
+    if (d.tls !== undefined) {
+      const t = object(d.tls, 'dicom.tls');
+      const keys = ['certificate', 'privateKey', 'trustedCertificates', 'remoteCertificateRequired'];
+      checkKeys(t, 'dicom.tls', keys);
+      config.dicom.tls = {
+        certificate: string(t.certificate, 'dicom.tls.certificate'),
+        privateKey: string(t.privateKey, 'dicom.tls.privateKey'),
+        trustedCertificates: string(t.trustedCertificates, 'dicom.tls.trustedCertificates'),
+        remoteCertificateRequired:
+          t.remoteCertificateRequired === undefined
+            ? true
+            : boolean(t.remoteCertificateRequired, 'dicom.tls.remoteCertificateRequired'),
+      };
+    }
   }
   if (input.http !== undefined) {
     const h = object(input.http, 'http');
@@ -255,8 +289,10 @@ export function resolveConfig(input: Json = {}): PacsConfig {
   }
   if (input.modalities !== undefined) {
     const m = object(input.modalities, 'modalities');
-    for (const [name, value] of Object.entries(m))
+    for (const [name, value] of Object.entries(m)) {
       config.modalities[name] = parseModality(value, `modalities.${name}`);
+      if (config.modalities[name].useTls && !config.dicom.tls) throw tlsNeeded(`modalities.${name}.useTls`);
+    }
   }
   if (input.logLevel !== undefined) {
     const level = input.logLevel;
@@ -279,10 +315,11 @@ export function parseModality(value: unknown, key: string): ModalityConfig {
       port: port(value[2], `${key}[2]`),
       checkHost: true,
       permissions: { ...ALL_PERMISSIONS },
+      useTls: false,
     };
   }
   const m = object(value, key);
-  checkKeys(m, key, ['aeTitle', 'host', 'port', 'checkHost', 'permissions']);
+  checkKeys(m, key, ['aeTitle', 'host', 'port', 'checkHost', 'permissions', 'useTls']);
   const permissions = { ...ALL_PERMISSIONS };
   if (m.permissions !== undefined) {
     const p = object(m.permissions, `${key}.permissions`);
@@ -297,7 +334,13 @@ export function parseModality(value: unknown, key: string): ModalityConfig {
     port: port(m.port, `${key}.port`),
     checkHost: m.checkHost === undefined ? true : boolean(m.checkHost, `${key}.checkHost`),
     permissions,
+    useTls: m.useTls === undefined ? false : boolean(m.useTls, `${key}.useTls`),
   };
+}
+
+/** A modality with `useTls` and no `dicom.tls` to call it with. */
+export function tlsNeeded(key: string): ConfigError {
+  return new ConfigError(key, 'needs dicom.tls (our certificate and the certificates we trust)');
 }
 
 function checkKeys(value: Json, key: string, allowed: readonly string[]): void {

@@ -30,6 +30,7 @@ const modality = (aeTitle: string, port: number, extra: Partial<ModalityConfig> 
   port,
   checkHost: true,
   permissions: { ...ALL },
+  useTls: false,
   ...extra,
 });
 
@@ -39,11 +40,11 @@ describe('ModalityRegistry', () => {
     mkdirSync(dir);
     const file = join(dir, 'modalities.json');
     const configured = { ct: modality('CT', 104) };
-    const registry = new ModalityRegistry(configured, file);
+    const registry = new ModalityRegistry(configured, { file });
     assert.equal(registry.put('mr', modality('MR', 105)), true);
     assert.equal(registry.put('mr', modality('MR', 106)), false);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
-      mr: { aeTitle: 'MR', host: '127.0.0.1', port: 106, checkHost: true, permissions: ALL },
+      mr: { aeTitle: 'MR', host: '127.0.0.1', port: 106, checkHost: true, permissions: ALL, useTls: false },
     });
     assert.deepEqual(registry.names(), ['ct', 'mr']);
     assert.deepEqual(
@@ -58,7 +59,7 @@ describe('ModalityRegistry', () => {
     assert.throws(() => registry.delete('ct'), /config file \("modalities.ct"\)/);
     assert.equal(registry.get('ct')?.port, 104);
 
-    const reread = new ModalityRegistry({}, file);
+    const reread = new ModalityRegistry({}, { file });
     assert.deepEqual(reread.entries(), [['mr', modality('MR', 106)]]);
     assert.equal(reread.delete('mr'), true);
     assert.equal(reread.delete('mr'), false);
@@ -67,7 +68,7 @@ describe('ModalityRegistry', () => {
     // The config file gained a name the REST file has: the config's is used, with a warning.
     writeFileSync(file, JSON.stringify({ ct: { aeTitle: 'OTHER', host: 'h', port: 1 } }));
     const warnings: string[] = [];
-    const shadowed = new ModalityRegistry(configured, file, (w) => warnings.push(w));
+    const shadowed = new ModalityRegistry(configured, { file, warn: (w) => warnings.push(w) });
     assert.equal(shadowed.get('ct')?.aeTitle, 'CT');
     assert.deepEqual(shadowed.names(), ['ct']);
     assert.match(warnings.join(), /modality ct was added through REST and is also in the config file/);
@@ -79,12 +80,12 @@ describe('ModalityRegistry', () => {
     const file = join(dir, 'modalities.json');
     writeFileSync(file, '{ not json');
     assert.throws(
-      () => new ModalityRegistry({}, file),
+      () => new ModalityRegistry({}, { file }),
       (e: unknown) => e instanceof ConfigError && /not valid JSON/.test(e.message),
     );
     writeFileSync(file, JSON.stringify({ us: { aeTitle: 'A\\B', host: 'h', port: 1 } }));
     assert.throws(
-      () => new ModalityRegistry({}, file),
+      () => new ModalityRegistry({}, { file }),
       (e: unknown) => e instanceof ConfigError && e.message.includes(`us (in ${file}).aeTitle`),
     );
   });
@@ -155,7 +156,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       AllowStore: false,
       // Orthanc's defaults for what dicomkit has no setting for are accepted.
       Manufacturer: 'Generic',
-      UseDicomTls: false,
+      AllowTranscoding: true,
     });
     assert.equal(added.status, 200, await added.text());
     assert.equal(await echoFrom127002(), 0);
@@ -184,6 +185,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       AllowMove: true,
       AllowGet: true,
       CheckHost: true,
+      UseDicomTls: false,
     });
 
     // Its permissions hold: AllowStore false.
@@ -257,7 +259,12 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       await put('x', { AET: 'X', Host: 'h', Port: 1, UseDicomTls: true }),
     );
     assert.equal(tlsStatus, 400);
-    assert.match(tls as string, /^UseDicomTls: true is not supported/);
+    assert.match(tls as string, /^UseDicomTls needs dicom.tls/);
+    const [manufacturerStatus, manufacturer] = await refusal(
+      await put('x', { AET: 'X', Host: 'h', Port: 1, Manufacturer: 'GE' }),
+    );
+    assert.equal(manufacturerStatus, 400);
+    assert.match(manufacturer as string, /^Manufacturer: "GE" is not supported/);
     const [, aet] = await refusal(await put('x', { AET: 'A\\B', Host: 'h', Port: 1 }));
     assert.match(aet as string, /^AET must be an AE title/);
     const [, port] = await refusal(await put('x', { AET: 'X', Host: 'h' }));

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DicomError } from '../core/index.ts';
-import { ConfigError, type ModalityConfig, parseModality } from './config.ts';
+import { ConfigError, type ModalityConfig, parseModality, tlsNeeded } from './config.ts';
 
 /** Where a modality was defined: the config file, or the REST API (kept in the data folder). */
 export type ModalityOrigin = 'config' | 'rest';
@@ -31,9 +31,14 @@ export class ModalityRegistry {
 
   /**
    * `file`: the JSON file of the modalities added through REST, read now (a bad one fails
-   * start-up, naming it); none: they live in memory only.
+   * start-up, naming it); none: they live in memory only. `tls`: whether `dicom.tls` is set,
+   * without which a modality cannot have `useTls`.
    */
-  constructor(configured: Record<string, ModalityConfig>, file?: string, warn?: (message: string) => void) {
+  constructor(
+    configured: Record<string, ModalityConfig>,
+    options: { file?: string; warn?: (message: string) => void; tls?: boolean } = {},
+  ) {
+    const { file, warn } = options;
     this.#configured = configured;
     this.#file = file;
     if (file === undefined) return;
@@ -54,6 +59,7 @@ export class ModalityRegistry {
       throw new ConfigError('(modalities file)', `${file}: the top level must be an object`);
     for (const [name, value] of Object.entries(parsed)) {
       const modality = parseModality(value, `${name} (in ${file})`);
+      if (modality.useTls && !options.tls) throw tlsNeeded(`${name} (in ${file}).useTls`);
       if (Object.hasOwn(configured, name)) {
         warn?.(
           `modality ${name} was added through REST and is also in the config file ("modalities.${name}"): the config file's is used`,
@@ -167,6 +173,7 @@ function configForm(m: ModalityConfig): Record<string, unknown> {
     port: m.port,
     checkHost: m.checkHost,
     permissions: m.permissions,
+    useTls: m.useTls,
   };
 }
 

@@ -21,7 +21,7 @@ import { lastChangeSeqOf, openSqliteIndex, protectedPatientsOf } from './index/s
 import type { PacsIndex, QueryLevel, QueryModel, StoredInstance } from './index/types.ts';
 import { IndexWriter, type IngestOptions, ingest } from './ingest.ts';
 import { ModalityRegistry } from './modalities.ts';
-import { pacsApplicationEntity } from './outbound.ts';
+import { modalityAddress, PacsTls, pacsApplicationEntity } from './outbound.ts';
 import { StorageQuota } from './quota.ts';
 import { removeResource } from './removal.ts';
 import { StabilityWatch } from './stability.ts';
@@ -53,6 +53,8 @@ export interface Pacs {
   quota: StorageQuota | undefined;
   /** Stops listening, waits for open associations (or aborts them), closes the index. */
   close(options?: { abort?: boolean }): Promise<void>;
+  /** `dicom.tls`'s certificate and trust, when set. */
+  tls: PacsTls | undefined;
   /** When it started (ms since the epoch). */
   readonly startedAt: number;
   /** Settles once closed, whoever closed it (a signal, or POST /tools/shutdown). */
@@ -142,11 +144,12 @@ export async function startPacs(
   await reconcile(storage, index, logger, wasClean);
   // The files cannot say which patients were protected: the old index did.
   for (const patientId of protectedPatients) index.setProtected(patientId, true);
-  const modalities = new ModalityRegistry(
-    config.modalities,
-    join(config.storage.path, MODALITIES_FILE),
-    (message) => logger.log('warn', message),
-  );
+  const tls = config.dicom.tls ? new PacsTls(config.dicom.tls) : undefined;
+  const modalities = new ModalityRegistry(config.modalities, {
+    file: join(config.storage.path, MODALITIES_FILE),
+    warn: (message) => logger.log('warn', message),
+    tls: config.dicom.tls !== undefined,
+  });
   const access = new PacsAccess(config, logger, modalities);
   const stability = new StabilityWatch(index, config.index.stableAge, logger);
   const quota =
@@ -177,7 +180,15 @@ export async function startPacs(
     ...(quota ? { quota } : {}),
   };
 
-  const commitment = new StorageCommitmentService({ config, index, storage, access, modalities, logger });
+  const commitment = new StorageCommitmentService({
+    config,
+    index,
+    storage,
+    access,
+    modalities,
+    tls,
+    logger,
+  });
 
   const allowed = async (ctx: RequestContext, operation: 'echo' | 'store' | 'find' | 'move' | 'get') =>
     access.permitted(ctx.association.remoteAeTitle, ctx.association.remoteAddress, operation);
@@ -285,9 +296,13 @@ export async function startPacs(
     ...(dataSetLimit !== undefined ? { maxDataSetSize: dataSetLimit } : {}),
     accessControl: access,
     maxAssociations: config.dicom.maxAssociations,
+    // PS3.15 §B.1: with dicom.tls, TLS only on the DICOM port, as Orthanc's DicomTlsEnabled.
+    ...(tls ? { tls: tls.server() } : {}),
     moveDestinations: (aeTitle) => {
       const modality = modalities.byAeTitle(aeTitle);
-      return modality ? { aeTitle: modality.aeTitle, host: modality.host, port: modality.port } : undefined;
+      if (!modality) return undefined;
+      const { host, port, tls: client } = modalityAddress(modality, tls);
+      return { aeTitle: modality.aeTitle, host, port, ...(client ? { tls: client } : {}) };
     },
   });
   logger.log(
@@ -330,6 +345,7 @@ export async function startPacs(
       }
     },
     closed: closedPromise,
+    tls,
     startedAt: Date.now(),
   };
   if (config.http.enabled) {

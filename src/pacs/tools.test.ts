@@ -185,6 +185,29 @@ describe('dicomkit pacs: /tools', () => {
     );
   });
 
+  test("JSON bodies of any content type, as Orthanc reads them (its documentation's curl -d is form-encoded)", async () => {
+    const find = (contentType: string | undefined, body: string) =>
+      rest('/tools/find', {
+        method: 'POST',
+        body,
+        headers: contentType ? { 'content-type': contentType } : {},
+      });
+    const query = JSON.stringify({ Level: 'Study', Query: { StudyInstanceUID: '2.25.6161.4' } });
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'application/json',
+      'application/octet-stream',
+    ]) {
+      const response = await find(type, query);
+      assert.equal(response.status, 200, type);
+      assert.deepEqual(await response.json(), ['2.25.6161.4'], type);
+    }
+    const bad = await find('application/x-www-form-urlencoded', '{"Level": ');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /^the body is not JSON/);
+  });
+
   test('a logger the PACS cannot change: the log level routes answer 409', { timeout: 10_000 }, async () => {
     const fixed = await startLoopbackPacs(join(work, 'fixed'), { http: { port: 0 } });
     try {

@@ -251,6 +251,7 @@ describe('dicomkit pacs REST API', () => {
       port: pacs.dicom.port,
       checkHost: true,
       permissions: { echo: true, store: true, find: true, move: true, get: true },
+      useTls: false,
     };
     base = pacs.http!.url;
   });
@@ -1454,6 +1455,7 @@ print(json.dumps(out))`,
         port: slow.port,
         checkHost: true,
         permissions: { echo: true, store: true, find: true, move: true, get: true },
+        useTls: false,
       };
       const id = await submitted('/modalities/slow/store', { Resources: [mr.study] });
       for (const deadline = Date.now() + 10_000; received === 0; ) {

@@ -542,6 +542,7 @@ describe('dicomkit pacs with DCMTK peers', () => {
       port: 104,
       checkHost: true,
       permissions: { echo: true, store: false, find: false, move: false, get: false },
+      useTls: false,
     };
     const assoc = await attempt();
     assert.equal(await assoc.echo(), 0);

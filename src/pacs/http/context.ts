@@ -41,17 +41,36 @@ export function paging(request: FastifyRequest): { since: number; limit: number 
   return { since: number('since') ?? 0, limit: number('limit') || undefined };
 }
 
-/** The JSON body as Fastify parsed it ({} when there is none), or a 400 for anything not JSON. */
-export function jsonBody(request: FastifyRequest): unknown {
+/** As Fastify's own limit on JSON bodies. */
+const JSON_BODY_LIMIT = 1 << 20;
+
+/** The text of bodies read from a stream: a stream is read once, a body may be asked for twice. */
+const bodyTexts = new WeakMap<FastifyRequest, Promise<string>>();
+
+/**
+ * The JSON body ({} when there is none), whatever its content type: Orthanc reads JSON from
+ * any body, and its documented calls send it with curl's `-d` (form-encoded). Fastify parses
+ * application/json; text/plain comes as a string, the rest as a stream. A body that is not
+ * JSON is a 400, unless `text` allows a bare word (an ID, an AE title), answered as a string.
+ */
+export async function jsonBody(request: FastifyRequest, options: { text?: boolean } = {}): Promise<unknown> {
   const body = request.body;
   if (body === undefined || body === null) return {};
-  if (isStream(body)) throw badRequest('the body must be JSON (content-type: application/json)');
-  return body;
+  if (!isStream(body) && typeof body !== 'string') return body;
+  let read = bodyTexts.get(request);
+  if (!read) {
+    read = shortBodyText(body, 'JSON', JSON_BODY_LIMIT);
+    bodyTexts.set(request, read);
+  }
+  const text = (await read).trim();
+  if (text === '') return {};
+  if (options.text && !/^[[{"]/.test(text)) return text;
+  return parseJson(text);
 }
 
 /** A JSON body that must be an object. */
-export function jsonObject(request: FastifyRequest): Record<string, unknown> {
-  const body = jsonBody(request);
+export async function jsonObject(request: FastifyRequest): Promise<Record<string, unknown>> {
+  const body = await jsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('the body must be a JSON object');
   }
@@ -90,16 +109,4 @@ export function parseJson(text: string): unknown {
   } catch (error) {
     throw badRequest(`the body is not JSON: ${(error as Error).message}`);
   }
-}
-
-/**
- * A short JSON body whatever its content type: Orthanc reads JSON from any body, and its
- * documented calls send it with curl's `-d` (application/x-www-form-urlencoded); Fastify
- * hands text/plain over as a string, the rest as a stream.
- */
-export async function shortJsonBody(request: FastifyRequest, what: string, limit?: number): Promise<unknown> {
-  const body = request.body;
-  if (!isStream(body) && typeof body !== 'string') return jsonBody(request);
-  const text = (await shortBodyText(body, what, limit)).trim();
-  return text === '' ? {} : parseJson(text);
 }

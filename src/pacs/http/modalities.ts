@@ -10,18 +10,16 @@ import {
   verificationContext,
 } from '../../services/index.ts';
 import type { CommitmentTransaction } from '../commitment.ts';
-import { ConfigError, type ModalityConfig, type ModalityPermissions, parseModality } from '../config.ts';
+import {
+  ConfigError,
+  type ModalityConfig,
+  type ModalityPermissions,
+  parseModality,
+  tlsNeeded,
+} from '../config.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { ModalityConflictError } from '../modalities.ts';
-import {
-  type HttpContext,
-  jsonBody,
-  jsonObject,
-  params,
-  queryParam,
-  type Route,
-  shortJsonBody,
-} from './context.ts';
+import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords } from './keywords.ts';
@@ -47,6 +45,7 @@ function describeModality(m: ModalityConfig): Record<string, unknown> {
     AllowMove: m.permissions.move,
     AllowGet: m.permissions.get,
     CheckHost: m.checkHost,
+    UseDicomTls: m.useTls,
   };
 }
 
@@ -71,7 +70,6 @@ const ORTHANC_ONLY_FIELDS: Record<string, unknown> = {
   AllowEventReport: true,
   AllowStorageCommitment: true,
   AllowTranscoding: true,
-  UseDicomTls: false,
   LocalAet: '',
   Timeout: 0,
 };
@@ -82,6 +80,7 @@ const ORTHANC_NAMES: Record<string, string> = {
   host: 'Host',
   port: 'Port',
   checkHost: 'CheckHost',
+  useTls: 'UseDicomTls',
   ...Object.fromEntries(
     Object.entries(PERMISSION_FIELDS).map(([orthanc, ours]) => [`permissions.${ours}`, orthanc]),
   ),
@@ -95,7 +94,7 @@ const MODALITY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * our `CheckHost`), its short form `[AET, host, port]` (a fourth item, the manufacturer,
  * "Generic" only), or the config file's own form (`aeTitle`, `host`, `port`, ...).
  */
-function modalityFromBody(name: string, body: unknown): ModalityConfig {
+function modalityFromBody(name: string, body: unknown, tls: boolean): ModalityConfig {
   const unsupported = (field: string, value: unknown): HttpError =>
     badRequest(
       `${field}: ${JSON.stringify(value)} is not supported (dicomkit has no such setting; only ${JSON.stringify(ORTHANC_ONLY_FIELDS[field])} is accepted)`,
@@ -115,9 +114,9 @@ function modalityFromBody(name: string, body: unknown): ModalityConfig {
       if (Object.hasOwn(PERMISSION_FIELDS, field)) permissions[PERMISSION_FIELDS[field]!] = value;
       else if (Object.hasOwn(ORTHANC_ONLY_FIELDS, field)) {
         if (value !== ORTHANC_ONLY_FIELDS[field]) throw unsupported(field, value);
-      } else if (!['AET', 'Host', 'Port', 'CheckHost'].includes(field)) {
+      } else if (!['AET', 'Host', 'Port', 'CheckHost', 'UseDicomTls'].includes(field)) {
         throw badRequest(
-          `unknown field ${field} (known: AET, Host, Port, CheckHost, ${[...Object.keys(PERMISSION_FIELDS), ...Object.keys(ORTHANC_ONLY_FIELDS)].join(', ')})`,
+          `unknown field ${field} (known: AET, Host, Port, CheckHost, UseDicomTls, ${[...Object.keys(PERMISSION_FIELDS), ...Object.keys(ORTHANC_ONLY_FIELDS)].join(', ')})`,
         );
       }
     }
@@ -126,11 +125,14 @@ function modalityFromBody(name: string, body: unknown): ModalityConfig {
       host: fields.Host,
       port: fields.Port,
       ...(fields.CheckHost !== undefined ? { checkHost: fields.CheckHost } : {}),
+      ...(fields.UseDicomTls !== undefined ? { useTls: fields.UseDicomTls } : {}),
       permissions,
     };
   }
   try {
-    return parseModality(form, name);
+    const modality = parseModality(form, name);
+    if (modality.useTls && !tls) throw tlsNeeded(`${name}.useTls`);
+    return modality;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // "config <key>: <why>", with the key in the body's own terms.
@@ -229,7 +231,8 @@ function retrieveIdentifiers(body: Record<string, unknown>): { level: QueryLevel
 }
 
 export function modalityRoutes(ctx: HttpContext): Route[] {
-  const { index, storage, logger, commitment, modalities } = ctx.pacs;
+  const { index, storage, logger, commitment, modalities, config } = ctx.pacs;
+  const tlsConfigured = config.dicom.tls !== undefined;
 
   /** A registry change; changing a config-file modality is a 409 naming its key. */
   function change<T>(run: () => T): T {
@@ -299,7 +302,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
             `a modality name is 1-64 letters, digits, '-', '_' or '.', not ${JSON.stringify(name)}`,
           );
         }
-        const m = modalityFromBody(name, await shortJsonBody(request, 'a JSON modality'));
+        const m = modalityFromBody(name, await jsonBody(request), tlsConfigured);
         const created = change(() => modalities.put(name, m));
         logger.log(
           'info',
@@ -330,7 +333,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/echo',
       async handler(request) {
-        await echo(modality(request), timeoutOf(jsonBody(request)));
+        await echo(modality(request), timeoutOf(await jsonBody(request)));
         return {};
       },
     },
@@ -340,13 +343,13 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/tools/dicom-echo',
       async handler(request) {
-        const body = await shortJsonBody(request, 'a JSON modality');
+        const body = await jsonBody(request);
         const timeout = timeoutOf(body);
         const fields =
           typeof body === 'object' && body !== null && !Array.isArray(body)
             ? Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'Timeout'))
             : body;
-        await echo({ name: '(dicom-echo)', ...modalityFromBody('', fields) }, timeout);
+        await echo({ name: '(dicom-echo)', ...modalityFromBody('', fields, tlsConfigured) }, timeout);
         return {};
       },
     },
@@ -356,7 +359,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       url: '/modalities/:name/store',
       async handler(request) {
         const m = modality(request);
-        const body = jsonBody(request);
+        const body = await jsonBody(request, { text: true });
         const list =
           typeof body === 'string'
             ? [body]
@@ -450,7 +453,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       url: '/modalities/:name/move',
       async handler(request) {
         const m = modality(request);
-        const body = jsonObject(request);
+        const body = await jsonObject(request);
         const { level, identifiers } = retrieveIdentifiers(body);
         const target = remote.targetOf(body.TargetAet);
         const timeout = timeoutOf(body);
@@ -467,7 +470,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       url: '/modalities/:name/get',
       async handler(request) {
         const m = modality(request);
-        const body = jsonObject(request);
+        const body = await jsonObject(request);
         const { level, identifiers } = retrieveIdentifiers(body);
         const timeout = timeoutOf(body);
         const fields = remote.jobFields(m);
@@ -488,7 +491,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       url: '/modalities/:name/storage-commitment',
       async handler(request) {
         const m = modality(request);
-        const body = jsonBody(request);
+        const body = await jsonBody(request);
         const object = Array.isArray(body) ? { Resources: body } : (body as Record<string, unknown>);
         if (typeof object !== 'object' || object === null) throw badRequest('the body must be a JSON object');
         const references = new Map<string, SopReference>();

@@ -4,17 +4,7 @@ import type { Keyword } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { DataSet } from '../../object/index.ts';
 import type { QueryLevel } from '../index/types.ts';
-import {
-  type HttpContext,
-  isStream,
-  jsonBody,
-  jsonObject,
-  params,
-  parseJson,
-  queryParam,
-  type Route,
-  shortBodyText,
-} from './context.ts';
+import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords, needsUtf8, shortTags, simplify } from './keywords.ts';
@@ -208,13 +198,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
   async function retrieveOptions(
     request: FastifyRequest,
   ): Promise<{ target: string; timeout?: number; body: unknown; method: 'C-MOVE' | 'C-GET' }> {
-    let body: unknown = request.body;
-    if (isStream(body)) {
-      const text = (await shortBodyText(body, 'an AE title or a JSON object')).trim();
-      body = text.startsWith('{') ? parseJson(text) : text === '' ? {} : text;
-    } else {
-      body = jsonBody(request);
-    }
+    const body = await jsonBody(request, { text: true });
     if (typeof body === 'string') return { target: remote.targetOf(body), body, method: 'C-MOVE' };
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest('the body must be an AE title or a JSON object');
@@ -281,7 +265,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       url: '/modalities/:name/query',
       async handler(request) {
         const m = remote.named(params(request).name!);
-        const body = jsonObject(request);
+        const body = await jsonObject(request);
         return runQuery(m, parseLevel(body.Level), body, {});
       },
     },
@@ -389,7 +373,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
           );
         }
         const fixed = namingValues(answer, NAMING_KEYS[stored.level], `answer ${index}`);
-        return runQuery(modalityOf(stored), child.level, jsonObject(request), fixed, stored.timeout);
+        return runQuery(modalityOf(stored), child.level, await jsonObject(request), fixed, stored.timeout);
       },
     });
   }

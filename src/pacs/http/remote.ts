@@ -14,7 +14,7 @@ import {
 import type { ModalityConfig } from '../config.ts';
 import type { QueryLevel } from '../index/types.ts';
 import { ingest } from '../ingest.ts';
-import { pacsApplicationEntity } from '../outbound.ts';
+import { modalityAddress, pacsApplicationEntity } from '../outbound.ts';
 import type { HttpContext } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import type { JobHooks } from './jobs.ts';
@@ -168,7 +168,7 @@ export function remoteModalities(ctx: HttpContext) {
     const ae = pacsApplicationEntity(config, logger, timeout ? { timeoutMs: timeout } : {});
     let association: Association;
     try {
-      association = await ae.associate({ host: m.host, port: m.port, calledAeTitle: m.aeTitle, contexts });
+      association = await ae.associate({ ...modalityAddress(m, ctx.pacs.tls), contexts });
     } catch (error) {
       throw badGateway(label(m), error);
     }

@@ -19,7 +19,6 @@ import {
   queryParam,
   type Route,
   shortBodyText,
-  shortJsonBody,
 } from './context.ts';
 import { badRequest, HttpError, notFound } from './errors.ts';
 import { fillFromKeywords, simplify, tagFromKey } from './keywords.ts';
@@ -40,9 +39,6 @@ import {
 } from './levels.ts';
 import { transcodedDataSet, transcodeTarget } from './transcode.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
-
-/** A bulk call's list of IDs: ~15,000 UIDs. */
-const BULK_BODY_LIMIT = 1 << 20;
 
 /**
  * The resources route table: patients, studies, series and instances as Orthanc lists and
@@ -416,7 +412,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: `/tools/create-${kind}`,
       async handler(request, reply) {
-        const body = jsonBody(request);
+        const body = await jsonBody(request);
         const ids = Array.isArray(body) ? body : (body as { Resources?: unknown }).Resources;
         const transcode = Array.isArray(body)
           ? undefined
@@ -642,7 +638,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     method: 'POST',
     url: '/tools/bulk-delete',
     async handler(request) {
-      const body = await shortJsonBody(request, 'a JSON object', BULK_BODY_LIMIT);
+      const body = await jsonBody(request);
       const resources = (body as { Resources?: unknown } | null)?.Resources;
       if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string')) {
         throw badRequest('the body must be { "Resources": [IDs...] }');
@@ -667,7 +663,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
     method: 'POST',
     url: '/tools/find',
     async handler(request) {
-      const find = parseFind(jsonObject(request), ctx.pacs.config.index.caseInsensitivePN);
+      const find = parseFind(await jsonObject(request), ctx.pacs.config.index.caseInsensitivePN);
       const { level } = find;
       const requested = find.requestedTags.map((tag) => keywordOf(tag) ?? tag);
       const identifier = new DataSet();
