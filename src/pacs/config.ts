@@ -401,9 +401,13 @@ function port(value: unknown, key: string): number {
   return value;
 }
 
+/** PS3.5 Table 6.2-1: an AE title is 1-16 characters of the default repertoire, no backslash or controls. */
+export function isAeTitle(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(value) && value.trim() !== '';
+}
+
 function aeTitle(value: unknown, key: string): string {
-  // PS3.5 Table 6.2-1: AE, 1-16 characters of the default repertoire, no backslash or controls.
-  if (typeof value !== 'string' || !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(value) || value.trim() === '') {
+  if (!isAeTitle(value)) {
     throw new ConfigError(key, 'must be an AE title: 1-16 printable ASCII characters, no backslash');
   }
   return value.trim();

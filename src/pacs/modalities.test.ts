@@ -96,6 +96,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   let pacs: Pacs;
   let destination: DicomServer;
   const moved: string[] = [];
+  const callers: string[] = [];
   const config = () => ({
     // Only 127.0.0.1 is local: a caller from 127.0.0.2 must be a known modality.
     localAddresses: ['127.0.0.1'],
@@ -106,7 +107,12 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
     destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
       port: 0,
       handlers: {
-        store: async (req) => {
+        echo: async (ctx) => {
+          callers.push(`echo ${ctx.association.remoteAeTitle}`);
+          return 0;
+        },
+        store: async (req, ctx) => {
+          callers.push(`store ${ctx.association.remoteAeTitle}`);
           moved.push((await req.dataset()).string('SOPInstanceUID')!);
         },
       },
@@ -244,6 +250,41 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       assert.equal((await rest('/modalities/dest/echo', { method: 'POST' })).status, 200);
     } finally {
       await scu.release();
+      await rest('/modalities/dest', { method: 'DELETE' });
+    }
+  });
+
+  test("Orthanc's LocalAet: the SCU calls go out under another AE title when asked", {
+    timeout: 20_000,
+  }, async () => {
+    const ds = new DataSet();
+    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+    ds.set('SOPInstanceUID', '2.25.5153.1.1');
+    ds.set('StudyInstanceUID', '2.25.5153');
+    ds.set('SeriesInstanceUID', '2.25.5153.1');
+    ds.set('PatientID', 'LOCAL-AET');
+    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7']);
+    assert.equal((await scu.store(ds)).status, 0);
+    await scu.release();
+    assert.equal((await put('dest', { AET: 'DEST', Host: '127.0.0.1', Port: destination.port })).status, 200);
+    try {
+      callers.length = 0;
+      const post = (path: string, body: unknown) =>
+        rest(path, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        });
+      assert.equal((await post('/modalities/dest/echo', { LocalAet: 'ROUTER' })).status, 200);
+      assert.equal((await post('/modalities/dest/echo', {})).status, 200);
+      const stored = await post('/modalities/dest/store', { Resources: ['2.25.5153'], LocalAet: 'ROUTER' });
+      assert.equal(stored.status, 200);
+      assert.equal(((await stored.json()) as { LocalAet: string }).LocalAet, 'ROUTER');
+      assert.deepEqual(callers, ['echo ROUTER', 'echo DICOMKIT', 'store ROUTER']);
+      const bad = await post('/modalities/dest/echo', { LocalAet: 'A\\B' });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /^LocalAet must be an AE title/);
+    } finally {
       await rest('/modalities/dest', { method: 'DELETE' });
     }
   });

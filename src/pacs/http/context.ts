@@ -65,7 +65,8 @@ export async function jsonBody(request: FastifyRequest, options: { text?: boolea
   const text = (await read).trim();
   if (text === '') return {};
   if (options.text && !/^[[{"]/.test(text)) return text;
-  return parseJson(text);
+  // `null` as Fastify takes it from application/json: no body.
+  return parseJson(text) ?? {};
 }
 
 /** A JSON body that must be an object. */

@@ -333,7 +333,8 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/echo',
       async handler(request) {
-        await echo(modality(request), timeoutOf(await jsonBody(request)));
+        const body = await jsonBody(request);
+        await echo(remote.callingAs(modality(request), body), timeoutOf(body));
         return {};
       },
     },
@@ -347,9 +348,12 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const timeout = timeoutOf(body);
         const fields =
           typeof body === 'object' && body !== null && !Array.isArray(body)
-            ? Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'Timeout'))
+            ? Object.fromEntries(
+                Object.entries(body).filter(([key]) => key !== 'Timeout' && key !== 'LocalAet'),
+              )
             : body;
-        await echo({ name: '(dicom-echo)', ...modalityFromBody('', fields, tlsConfigured) }, timeout);
+        const peer = { name: '(dicom-echo)', ...modalityFromBody('', fields, tlsConfigured) };
+        await echo(remote.callingAs(peer, body), timeout);
         return {};
       },
     },
@@ -358,8 +362,8 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/store',
       async handler(request) {
-        const m = modality(request);
         const body = await jsonBody(request, { text: true });
+        const m = remote.callingAs(modality(request), body);
         const list =
           typeof body === 'string'
             ? [body]
@@ -452,10 +456,11 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/move',
       async handler(request) {
-        const m = modality(request);
         const body = await jsonObject(request);
+        const m = remote.callingAs(modality(request), body);
         const { level, identifiers } = retrieveIdentifiers(body);
-        const target = remote.targetOf(body.TargetAet);
+        // As Orthanc: to this PACS by default, under the AE title the call used.
+        const target = remote.targetOf(body.TargetAet ?? m.localAeTitle);
         const timeout = timeoutOf(body);
         const fields = { ...remote.jobFields(m), TargetAet: target };
         return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) =>
@@ -469,8 +474,8 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/get',
       async handler(request) {
-        const m = modality(request);
         const body = await jsonObject(request);
+        const m = remote.callingAs(modality(request), body);
         const { level, identifiers } = retrieveIdentifiers(body);
         const timeout = timeoutOf(body);
         const fields = remote.jobFields(m);

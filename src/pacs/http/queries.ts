@@ -32,6 +32,8 @@ interface StoredQuery {
   answers: DataSet[];
   /** The query's `Timeout` (ms), inherited by its retrieves and child queries. */
   timeout: number | undefined;
+  /** The query's `LocalAet`, inherited the same way. */
+  localAeTitle: string | undefined;
 }
 
 /**
@@ -166,7 +168,14 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     identifier.set('QueryRetrieveLevel', level);
     for (const key of RETURN_KEYS[level]) if (!identifier.has(key)) identifier.set(key, undefined);
     const answers = await remote.find(m, level, identifier, { limit: limit as number | undefined, timeout });
-    const id = archive.add({ modality: m.name, level, query: identifier, answers, timeout });
+    const id = archive.add({
+      modality: m.name,
+      level,
+      query: identifier,
+      answers,
+      timeout,
+      localAeTitle: m.localAeTitle,
+    });
     return { ID: id, Path: `/queries/${id}` };
   }
 
@@ -187,19 +196,28 @@ export function queryRoutes(ctx: HttpContext): Route[] {
 
   /** The modality a kept query asked; a 404 once it is no longer configured. */
   function modalityOf(stored: StoredQuery): NamedModality {
-    return remote.named(stored.modality);
+    const m = remote.named(stored.modality);
+    return stored.localAeTitle ? { ...m, localAeTitle: stored.localAeTitle } : m;
   }
 
   /**
    * Orthanc's retrieve body: an AE title as text (or a JSON string), or `{ "TargetAet",
-   * "Timeout", "RetrieveMethod" }` (C-MOVE by default, or C-GET into this PACS); none means a
-   * C-MOVE to this PACS.
+   * "Timeout", "RetrieveMethod", "LocalAet" }` (C-MOVE by default, or C-GET into this PACS);
+   * none means a C-MOVE to this PACS, under the AE title the modality is called with.
    */
   async function retrieveOptions(
     request: FastifyRequest,
-  ): Promise<{ target: string; timeout?: number; body: unknown; method: 'C-MOVE' | 'C-GET' }> {
+    stored: StoredQuery,
+  ): Promise<{
+    m: NamedModality;
+    target: string;
+    timeout?: number;
+    body: unknown;
+    method: 'C-MOVE' | 'C-GET';
+  }> {
     const body = await jsonBody(request, { text: true });
-    if (typeof body === 'string') return { target: remote.targetOf(body), body, method: 'C-MOVE' };
+    const m = remote.callingAs(modalityOf(stored), body);
+    if (typeof body === 'string') return { m, target: remote.targetOf(body), body, method: 'C-MOVE' };
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw badRequest('the body must be an AE title or a JSON object');
     }
@@ -209,10 +227,17 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       TargetAet?: unknown;
     };
     if (method !== 'C-MOVE' && method !== 'C-GET') throw badRequest('RetrieveMethod must be C-MOVE or C-GET');
-    if (method === 'C-GET' && TargetAet !== undefined && remote.targetOf(TargetAet) !== config.aeTitle) {
+    const ours = [config.aeTitle, m.localAeTitle];
+    if (method === 'C-GET' && TargetAet !== undefined && !ours.includes(remote.targetOf(TargetAet))) {
       throw badRequest(`a C-GET retrieves into this PACS (${config.aeTitle}); leave out TargetAet`);
     }
-    return { target: remote.targetOf(TargetAet), timeout: timeoutOf(body), body, method };
+    return {
+      m,
+      target: remote.targetOf(TargetAet ?? m.localAeTitle),
+      timeout: timeoutOf(body),
+      body,
+      method,
+    };
   }
 
   async function retrieve(
@@ -220,8 +245,7 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     stored: StoredQuery,
     answers: readonly { answer: DataSet; index: number }[],
   ): Promise<Record<string, unknown>> {
-    const { target, timeout, body, method } = await retrieveOptions(request);
-    const m = modalityOf(stored);
+    const { m, target, timeout, body, method } = await retrieveOptions(request, stored);
     const identifiers = answers.map(({ answer, index }) => {
       const values = namingValues(answer, NAMING_KEYS[stored.level], `answer ${index}`);
       const identifier = new DataSet();
@@ -264,8 +288,8 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       method: 'POST',
       url: '/modalities/:name/query',
       async handler(request) {
-        const m = remote.named(params(request).name!);
         const body = await jsonObject(request);
+        const m = remote.callingAs(remote.named(params(request).name!), body);
         return runQuery(m, parseLevel(body.Level), body, {});
       },
     },
@@ -373,7 +397,8 @@ export function queryRoutes(ctx: HttpContext): Route[] {
           );
         }
         const fixed = namingValues(answer, NAMING_KEYS[stored.level], `answer ${index}`);
-        return runQuery(modalityOf(stored), child.level, await jsonObject(request), fixed, stored.timeout);
+        const body = await jsonObject(request);
+        return runQuery(remote.callingAs(modalityOf(stored), body), child.level, body, fixed, stored.timeout);
       },
     });
   }

@@ -11,7 +11,7 @@ import {
   type StoreRequest,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
 } from '../../services/index.ts';
-import type { ModalityConfig } from '../config.ts';
+import { isAeTitle, type ModalityConfig } from '../config.ts';
 import type { QueryLevel } from '../index/types.ts';
 import { ingest } from '../ingest.ts';
 import { modalityAddress, pacsApplicationEntity } from '../outbound.ts';
@@ -27,6 +27,8 @@ import type { JobHooks } from './jobs.ts';
 
 export interface NamedModality extends ModalityConfig {
   name: string;
+  /** The AE title to call it with, when a request's `LocalAet` asks for another than ours. */
+  localAeTitle?: string;
 }
 
 /** What the C-MOVEs of one REST call did, summed over their identifiers. */
@@ -165,7 +167,10 @@ export function remoteModalities(ctx: HttpContext) {
     timeout: number | undefined,
     run: (association: Association) => Promise<T>,
   ): Promise<T> {
-    const ae = pacsApplicationEntity(config, logger, timeout ? { timeoutMs: timeout } : {});
+    const ae = pacsApplicationEntity(config, logger, {
+      ...(timeout ? { timeoutMs: timeout } : {}),
+      ...(m.localAeTitle ? { aeTitle: m.localAeTitle } : {}),
+    });
     let association: Association;
     try {
       association = await ae.associate({ ...modalityAddress(m, ctx.pacs.tls), contexts });
@@ -305,7 +310,23 @@ export function remoteModalities(ctx: HttpContext) {
 
   /** The fields Orthanc's job for an SCU call against `m` shows, and its synchronous answer. */
   function jobFields(m: NamedModality): { Description: string; LocalAet: string; RemoteAet: string } {
-    return { Description: 'REST API', LocalAet: config.aeTitle, RemoteAet: m.aeTitle };
+    return { Description: 'REST API', LocalAet: m.localAeTitle ?? config.aeTitle, RemoteAet: m.aeTitle };
+  }
+
+  /**
+   * The modality called as the body's `LocalAet` says (Orthanc's option of its SCU calls: a
+   * peer that knows this PACS under another AE title), or as this PACS.
+   */
+  function callingAs(m: NamedModality, body: unknown): NamedModality {
+    const value =
+      typeof body === 'object' && body !== null ? (body as { LocalAet?: unknown }).LocalAet : undefined;
+    if (value === undefined || value === '') return m;
+    if (!isAeTitle(value)) {
+      throw badRequest(
+        `LocalAet must be an AE title (1-16 printable ASCII characters, no backslash), not ${JSON.stringify(value)}`,
+      );
+    }
+    return { ...m, localAeTitle: value.trim() };
   }
 
   /** The answer of a C-MOVE call: the counts, or a 502 with them when sub-operations failed. */
@@ -337,7 +358,19 @@ export function remoteModalities(ctx: HttpContext) {
     return target.trim();
   }
 
-  return { named, label, withAssociation, find, move, get, sopClassesOf, jobFields, moveAnswer, targetOf };
+  return {
+    named,
+    callingAs,
+    label,
+    withAssociation,
+    find,
+    move,
+    get,
+    sopClassesOf,
+    jobFields,
+    moveAnswer,
+    targetOf,
+  };
 }
 
 export type RemoteModalities = ReturnType<typeof remoteModalities>;
