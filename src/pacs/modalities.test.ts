@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
-import { DataSet } from '../object/index.ts';
+import { DataSet, writeDicom } from '../object/index.ts';
 import {
   ApplicationEntity,
   AssociationRejectedError,
@@ -176,6 +176,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       'query',
       'storage-commitment',
       'store',
+      'store-straight',
     ]);
     const expanded = (await (await rest('/modalities?expand')).json()) as Record<
       string,
@@ -284,6 +285,38 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       const bad = await post('/modalities/dest/echo', { LocalAet: 'A\\B' });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: string }).error, /^LocalAet must be an AE title/);
+    } finally {
+      await rest('/modalities/dest', { method: 'DELETE' });
+    }
+  });
+
+  test('store-straight: the file in the body goes to the modality, and is not stored here', {
+    timeout: 20_000,
+  }, async () => {
+    const ds = new DataSet();
+    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+    ds.set('SOPInstanceUID', '2.25.5154.1.1');
+    ds.set('StudyInstanceUID', '2.25.5154');
+    ds.set('SeriesInstanceUID', '2.25.5154.1');
+    ds.set('PatientID', 'STRAIGHT');
+    const file = writeDicom(ds, { transferSyntax: '1.2.840.10008.1.2.1' });
+    assert.equal((await put('dest', { AET: 'DEST', Host: '127.0.0.1', Port: destination.port })).status, 200);
+    try {
+      moved.length = 0;
+      const sent = await rest('/modalities/dest/store-straight', { method: 'POST', body: file });
+      assert.equal(sent.status, 200);
+      assert.deepEqual(await sent.json(), {
+        SOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
+        SOPInstanceUID: '2.25.5154.1.1',
+      });
+      assert.deepEqual(moved, ['2.25.5154.1.1']);
+      assert.equal(pacs.index.has('2.25.5154.1.1'), false);
+      const notDicom = await rest('/modalities/dest/store-straight', { method: 'POST', body: 'hello' });
+      assert.equal(notDicom.status, 400);
+      assert.equal(
+        (await rest('/modalities/nobody/store-straight', { method: 'POST', body: file })).status,
+        404,
+      );
     } finally {
       await rest('/modalities/dest', { method: 'DELETE' });
     }

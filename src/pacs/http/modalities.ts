@@ -144,7 +144,16 @@ function modalityFromBody(name: string, body: unknown, tls: boolean): ModalityCo
 }
 
 /** The sub-routes of /modalities/{name} (Orthanc's GET /modalities/{id} lists its own). */
-const MODALITY_OPERATIONS = ['configuration', 'echo', 'get', 'move', 'query', 'storage-commitment', 'store'];
+const MODALITY_OPERATIONS = [
+  'configuration',
+  'echo',
+  'get',
+  'move',
+  'query',
+  'storage-commitment',
+  'store',
+  'store-straight',
+];
 
 /** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
 function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {

@@ -1,3 +1,5 @@
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DicomError } from '../../core/index.ts';
 import { transferSyntax } from '../../encoding/index.ts';
 import { DataStream, Status } from '../../net/dimse/index.ts';
@@ -9,10 +11,12 @@ import {
   findMetaStart,
 } from '../../object/index.ts';
 import { readMeta } from '../../object/part10.ts';
+import { storeProposals } from '../../services/index.ts';
 import { maxDataSetBytes } from '../config.ts';
 import { ingest } from '../ingest.ts';
-import { type HttpContext, isStream, type Route } from './context.ts';
+import { type HttpContext, isStream, params, type Route } from './context.ts';
 import { badRequest, HttpError } from './errors.ts';
+import { remoteModalities } from './remote.ts';
 
 /**
  * The upload route table: POST /instances takes a Part 10 file as the body (any content
@@ -224,6 +228,72 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
         }
         logger.log('info', `REST: stored ${uid}`);
         return { ID: uid, Status: 'Success' };
+      },
+    },
+    {
+      // Orthanc's store-straight: the Part 10 file in the body goes to the modality by C-STORE
+      // and is not stored here (storescu through REST). It passes through a scratch file, so a
+      // body cut short sends nothing; the modality gets it in its own transfer syntax.
+      method: 'POST',
+      url: '/modalities/:name/store-straight',
+      async handler(request) {
+        const body = request.body;
+        const remote = remoteModalities(ctx);
+        const m = remote.named(params(request).name!);
+        if (!isStream(body)) {
+          throw badRequest(
+            'send a DICOM Part 10 file as the body (content-type: application/dicom)',
+            'ERR_NOT_DICOM',
+          );
+        }
+        const chunks = body[Symbol.asyncIterator]();
+        let head: Head;
+        try {
+          head = await readHead(chunks);
+        } catch (error) {
+          await drain(chunks);
+          throw error;
+        }
+        const limit = maxDataSetBytes(config);
+        const folder = await pacs.storage.scratchFolder();
+        try {
+          const path = join(folder, 'instance.dcm');
+          const file = await open(path, 'w');
+          try {
+            await file.write(head.fileMeta);
+            await file.write(head.rest);
+            let size = head.rest.length;
+            if (!head.ended) {
+              for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+                const bytes = bytesOf(next.value);
+                size += bytes.length;
+                if (limit !== undefined && size > limit) {
+                  await drain(chunks);
+                  throw new HttpError(413, 'ERR_VALUE_TOO_LARGE', `the data set is over dicom.maxDataSetMB`);
+                }
+                await file.write(bytes);
+              }
+            }
+          } finally {
+            await file.close();
+          }
+          const { uncompressed, stored } = storeProposals([
+            { sopClassUid: head.sopClassUid, transferSyntax: head.transferSyntax },
+          ]);
+          const result = await remote.withAssociation(
+            m,
+            [...uncompressed, ...stored],
+            undefined,
+            (association) => association.store(path),
+          );
+          logger.log(
+            'info',
+            `REST: C-STORE of ${head.sopInstanceUid} (not stored here) to ${remote.label(m)}: status 0x${result.status.toString(16).padStart(4, '0')}`,
+          );
+          return { SOPClassUID: head.sopClassUid, SOPInstanceUID: head.sopInstanceUid };
+        } finally {
+          await rm(folder, { recursive: true, force: true });
+        }
       },
     },
   ];
