@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '../../test/helpers/net-peers.ts';
 import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { DataSet, writeDicom } from '../object/index.ts';
 import {
@@ -319,6 +320,63 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       );
     } finally {
       await rest('/modalities/dest', { method: 'DELETE' });
+    }
+  });
+
+  test('a store job that failed while the modality was down succeeds once resubmitted; then it can be deleted', {
+    timeout: 30_000,
+  }, async () => {
+    const ds = new DataSet();
+    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+    ds.set('SOPInstanceUID', '2.25.5155.1.1');
+    ds.set('StudyInstanceUID', '2.25.5155');
+    ds.set('SeriesInstanceUID', '2.25.5155.1');
+    ds.set('PatientID', 'RESUBMIT');
+    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7']);
+    assert.equal((await scu.store(ds)).status, 0);
+    await scu.release();
+    const port = await freePort();
+    assert.equal((await put('later', { AET: 'LATER', Host: '127.0.0.1', Port: port })).status, 200);
+    const job = async (id: string, until: string[]) => {
+      for (;;) {
+        const state = (await (await rest(`/jobs/${id}`)).json()) as {
+          State: string;
+          Content: Record<string, unknown>;
+        };
+        if (until.includes(state.State)) return state;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    let later: DicomServer | undefined;
+    try {
+      const submitted = await rest('/modalities/later/store', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Resources: ['2.25.5155'], Asynchronous: true, Timeout: 5 }),
+      });
+      const { ID } = (await submitted.json()) as { ID: string };
+      assert.equal((await job(ID, ['Success', 'Failure'])).State, 'Failure');
+      const got: string[] = [];
+      later = await new ApplicationEntity({ aeTitle: 'LATER' }).listen({
+        port,
+        host: '127.0.0.1',
+        handlers: {
+          store: async (req) => {
+            got.push((await req.dataset()).string('SOPInstanceUID')!);
+          },
+        },
+      });
+      assert.equal((await rest(`/jobs/${ID}/resubmit`, { method: 'POST' })).status, 200);
+      const done = await job(ID, ['Success', 'Failure']);
+      assert.equal(done.State, 'Success');
+      assert.equal(done.Content.InstancesCount, 1);
+      assert.deepEqual(got, ['2.25.5155.1.1']);
+      assert.equal((await rest(`/jobs/${ID}/resubmit`, { method: 'POST' })).status, 400, 'not failed');
+      assert.equal((await rest(`/jobs/${ID}`, { method: 'DELETE' })).status, 200);
+      assert.equal((await rest(`/jobs/${ID}`)).status, 404);
+    } finally {
+      await later?.close({ abort: true });
+      await rest('/modalities/later', { method: 'DELETE' });
     }
   });
 

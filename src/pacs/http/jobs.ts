@@ -32,6 +32,9 @@ interface Job {
   completed: Date | undefined;
   /** Orthanc's "public content": the operation's parameters, then its answer. */
   content: Record<string, unknown>;
+  /** The parameters alone, and the work: what a resubmission runs again. */
+  parameters: Record<string, unknown>;
+  work: (hooks: JobHooks) => Promise<Record<string, unknown>>;
   error: { code: number; description: string; details: string } | undefined;
   controller: AbortController;
   timestamp: Date;
@@ -86,17 +89,20 @@ export class JobRegistry {
       started: undefined,
       completed: undefined,
       content,
+      parameters: content,
+      work,
       error: undefined,
       controller: new AbortController(),
       timestamp: now,
     };
     this.#jobs.set(id, job);
     this.#trim();
-    setImmediate(() => void this.#run(job, work));
+    setImmediate(() => void this.#run(job));
     return id;
   }
 
-  async #run(job: Job, work: (hooks: JobHooks) => Promise<Record<string, unknown>>): Promise<void> {
+  async #run(job: Job): Promise<void> {
+    const { work } = job;
     if (job.controller.signal.aborted)
       return this.#end(job, undefined, CANCELED, 'canceled before it started');
     job.state = 'Running';
@@ -195,6 +201,36 @@ export class JobRegistry {
     job.controller.abort(new HttpError(400, 'ERR_CANCELLED', 'the job was canceled'));
   }
 
+  /**
+   * Runs a failed (or canceled) job again from the start, under the same ID, as Orthanc's
+   * /jobs/{id}/resubmit: a C-MOVE that failed while a peer was down, say.
+   */
+  resubmit(id: string): void {
+    const job = this.#job(id);
+    if (job.state !== 'Failure')
+      throw badRequest(`job ${id} has not failed (${job.state}): only a failed job is resubmitted`);
+    const now = new Date();
+    Object.assign(job, {
+      state: 'Pending',
+      progress: 0,
+      started: undefined,
+      completed: undefined,
+      content: job.parameters,
+      error: undefined,
+      controller: new AbortController(),
+      timestamp: now,
+    } satisfies Partial<Job>);
+    this.#logger.log('info', `REST: job ${id} (${job.type}) resubmitted`);
+    setImmediate(() => void this.#run(job));
+  }
+
+  /** Forgets a job that has ended (Orthanc's DELETE /jobs/{id}). */
+  delete(id: string): void {
+    const job = this.#job(id);
+    if (!job.completed) throw badRequest(`job ${id} is ${job.state.toLowerCase()}: cancel it first`);
+    this.#jobs.delete(id);
+  }
+
   /** Cancels every job still running (the PACS is stopping). */
   close(): void {
     for (const job of this.#jobs.values()) if (!job.completed) job.controller.abort();
@@ -253,6 +289,22 @@ export function jobRoutes(ctx: HttpContext): Route[] {
       url: '/jobs/:id/cancel',
       async handler(request) {
         ctx.jobs.cancel(id(request));
+        return {};
+      },
+    },
+    {
+      method: 'POST',
+      url: '/jobs/:id/resubmit',
+      async handler(request) {
+        ctx.jobs.resubmit(id(request));
+        return {};
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/jobs/:id',
+      async handler(request) {
+        ctx.jobs.delete(id(request));
         return {};
       },
     },
