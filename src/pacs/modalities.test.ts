@@ -92,6 +92,17 @@ describe('ModalityRegistry', () => {
   });
 });
 
+/** An SC instance 2.25.{n}.1.1 of study 2.25.{n}, series 2.25.{n}.1. */
+function instance(n: number, patientId: string): DataSet {
+  const ds = new DataSet();
+  ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+  ds.set('SOPInstanceUID', `2.25.${n}.1.1`);
+  ds.set('StudyInstanceUID', `2.25.${n}`);
+  ds.set('SeriesInstanceUID', `2.25.${n}.1`);
+  ds.set('PatientID', patientId);
+  return ds;
+}
+
 describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   const storage = join(work, 'pacs');
   let pacs: Pacs;
@@ -126,6 +137,11 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   });
 
   const rest = (path: string, init: RequestInit = {}) => fetch(`${pacs.http!.url}${path}`, init);
+  const storeInPacs = async (ds: DataSet) => {
+    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7']);
+    assert.equal((await scu.store(ds)).status, 0);
+    await scu.release();
+  };
   /** As Orthanc's documentation does it: `curl -X PUT -d '{...}'`, a form-encoded body. */
   const put = (name: string, body: unknown) =>
     rest(`/modalities/${name}`, {
@@ -202,13 +218,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
       localAddress: '127.0.0.2',
     });
     try {
-      const ds = new DataSet();
-      ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
-      ds.set('SOPInstanceUID', '2.25.5151.1.1');
-      ds.set('StudyInstanceUID', '2.25.5151');
-      ds.set('SeriesInstanceUID', '2.25.5151.1');
-      ds.set('PatientID', 'REST-MOD');
-      const result = await scu.store(ds).catch((e: { status: number }) => e);
+      const result = await scu.store(instance(5151, 'REST-MOD')).catch((e: { status: number }) => e);
       assert.equal(result.status, 0x0124);
     } finally {
       await scu.release();
@@ -228,12 +238,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   test('a C-MOVE destination added through REST is used at once; the short form [AET, host, port] works', {
     timeout: 20_000,
   }, async () => {
-    const ds = new DataSet();
-    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
-    ds.set('SOPInstanceUID', '2.25.5152.1.1');
-    ds.set('StudyInstanceUID', '2.25.5152');
-    ds.set('SeriesInstanceUID', '2.25.5152.1');
-    ds.set('PatientID', 'REST-MOVE');
+    const ds = instance(5152, 'REST-MOVE');
     const scu = await associateWithPacs(pacs, [
       { abstractSyntax: '1.2.840.10008.5.1.4.1.1.7', transferSyntaxes: ['1.2.840.10008.1.2.1'] },
       { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: ['1.2.840.10008.1.2.1'] },
@@ -259,15 +264,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   test("Orthanc's LocalAet: the SCU calls go out under another AE title when asked", {
     timeout: 20_000,
   }, async () => {
-    const ds = new DataSet();
-    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
-    ds.set('SOPInstanceUID', '2.25.5153.1.1');
-    ds.set('StudyInstanceUID', '2.25.5153');
-    ds.set('SeriesInstanceUID', '2.25.5153.1');
-    ds.set('PatientID', 'LOCAL-AET');
-    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7']);
-    assert.equal((await scu.store(ds)).status, 0);
-    await scu.release();
+    await storeInPacs(instance(5153, 'LOCAL-AET'));
     assert.equal((await put('dest', { AET: 'DEST', Host: '127.0.0.1', Port: destination.port })).status, 200);
     try {
       callers.length = 0;
@@ -294,12 +291,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   test('store-straight: the file in the body goes to the modality, and is not stored here', {
     timeout: 20_000,
   }, async () => {
-    const ds = new DataSet();
-    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
-    ds.set('SOPInstanceUID', '2.25.5154.1.1');
-    ds.set('StudyInstanceUID', '2.25.5154');
-    ds.set('SeriesInstanceUID', '2.25.5154.1');
-    ds.set('PatientID', 'STRAIGHT');
+    const ds = instance(5154, 'STRAIGHT');
     const file = writeDicom(ds, { transferSyntax: '1.2.840.10008.1.2.1' });
     assert.equal((await put('dest', { AET: 'DEST', Host: '127.0.0.1', Port: destination.port })).status, 200);
     try {
@@ -326,15 +318,7 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
   test('a store job that failed while the modality was down succeeds once resubmitted; then it can be deleted', {
     timeout: 30_000,
   }, async () => {
-    const ds = new DataSet();
-    ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
-    ds.set('SOPInstanceUID', '2.25.5155.1.1');
-    ds.set('StudyInstanceUID', '2.25.5155');
-    ds.set('SeriesInstanceUID', '2.25.5155.1');
-    ds.set('PatientID', 'RESUBMIT');
-    const scu = await associateWithPacs(pacs, ['1.2.840.10008.5.1.4.1.1.7']);
-    assert.equal((await scu.store(ds)).status, 0);
-    await scu.release();
+    await storeInPacs(instance(5155, 'RESUBMIT'));
     const port = await freePort();
     assert.equal((await put('later', { AET: 'LATER', Host: '127.0.0.1', Port: port })).status, 200);
     const job = async (id: string, until: string[]) => {

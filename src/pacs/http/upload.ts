@@ -151,6 +151,23 @@ async function drain(chunks: AsyncIterator<unknown>): Promise<void> {
   }
 }
 
+/** The body's Part 10 head, and the rest of it to read; a body that is not one is read to its end, then a 400. */
+async function uploadedHead(body: unknown): Promise<{ chunks: AsyncIterator<Uint8Array>; head: Head }> {
+  if (!isStream(body)) {
+    throw badRequest(
+      'send a DICOM Part 10 file as the body (content-type: application/dicom)',
+      'ERR_NOT_DICOM',
+    );
+  }
+  const chunks = body[Symbol.asyncIterator]();
+  try {
+    return { chunks, head: await readHead(chunks) };
+  } catch (error) {
+    await drain(chunks);
+    throw error;
+  }
+}
+
 export function uploadRoutes(ctx: HttpContext): Route[] {
   const { pacs } = ctx;
   const { config, index, logger } = pacs;
@@ -160,20 +177,7 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
       url: '/instances',
       async handler(request) {
         const body = request.body;
-        if (!isStream(body)) {
-          throw badRequest(
-            'send a DICOM Part 10 file as the body (content-type: application/dicom)',
-            'ERR_NOT_DICOM',
-          );
-        }
-        const chunks = body[Symbol.asyncIterator]();
-        let head: Head;
-        try {
-          head = await readHead(chunks);
-        } catch (error) {
-          await drain(chunks);
-          throw error;
-        }
+        const { chunks, head } = await uploadedHead(body);
         const uid = head.sopInstanceUid;
         if (config.duplicates === 'ignore' && index.has(uid)) {
           await drain(chunks);
@@ -240,20 +244,7 @@ export function uploadRoutes(ctx: HttpContext): Route[] {
         const body = request.body;
         const remote = remoteModalities(ctx);
         const m = remote.named(params(request).name!);
-        if (!isStream(body)) {
-          throw badRequest(
-            'send a DICOM Part 10 file as the body (content-type: application/dicom)',
-            'ERR_NOT_DICOM',
-          );
-        }
-        const chunks = body[Symbol.asyncIterator]();
-        let head: Head;
-        try {
-          head = await readHead(chunks);
-        } catch (error) {
-          await drain(chunks);
-          throw error;
-        }
+        const { chunks, head } = await uploadedHead(body);
         const limit = maxDataSetBytes(config);
         const folder = await pacs.storage.scratchFolder();
         try {
