@@ -119,6 +119,13 @@ export async function startPacs(
   options: { logger?: Logger; reindex?: boolean } = {},
 ): Promise<Pacs> {
   const logger = options.logger ?? createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`));
+  // First: a bad certificate or modalities file fails start-up with nothing open yet.
+  const tls = config.dicom.tls ? new PacsTls(config.dicom.tls) : undefined;
+  const modalities = new ModalityRegistry(config.modalities, {
+    file: join(config.storage.path, MODALITIES_FILE),
+    warn: (message) => logger.log('warn', message),
+    tls: config.dicom.tls !== undefined,
+  });
   const storage = new FileStorage(config.storage.path);
   const indexPath = config.index.path ?? join(config.storage.path, 'index.sqlite');
   let lastSeq = 0;
@@ -144,12 +151,6 @@ export async function startPacs(
   await reconcile(storage, index, logger, wasClean);
   // The files cannot say which patients were protected: the old index did.
   for (const patientId of protectedPatients) index.setProtected(patientId, true);
-  const tls = config.dicom.tls ? new PacsTls(config.dicom.tls) : undefined;
-  const modalities = new ModalityRegistry(config.modalities, {
-    file: join(config.storage.path, MODALITIES_FILE),
-    warn: (message) => logger.log('warn', message),
-    tls: config.dicom.tls !== undefined,
-  });
   const access = new PacsAccess(config, logger, modalities);
   const stability = new StabilityWatch(index, config.index.stableAge, logger);
   const quota =
