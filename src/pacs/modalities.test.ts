@@ -364,6 +364,91 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
     }
   });
 
+  test('jobs are kept across a restart: an ended one is listed again, one cut short runs again', {
+    timeout: 30_000,
+  }, async () => {
+    await storeInPacs(instance(5156, 'RESTART'));
+    let hold = true;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const got: string[] = [];
+    const peer = await new ApplicationEntity({ aeTitle: 'HOLDER' }).listen({
+      port: 0,
+      host: '127.0.0.1',
+      handlers: {
+        store: async (req, ctx) => {
+          // Holds the C-STORE until the association goes (the PACS stopping), the first time.
+          if (hold) {
+            held();
+            await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+            return 0xa700;
+          }
+          got.push((await req.dataset()).string('SOPInstanceUID')!);
+          return 0;
+        },
+      },
+    });
+    const submit = async (body: Record<string, unknown>) =>
+      (
+        (await (
+          await rest('/modalities/holder/store', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ Asynchronous: true, ...body }),
+          })
+        ).json()) as { ID: string }
+      ).ID;
+    const state = async (id: string) =>
+      ((await (await rest(`/jobs/${id}`)).json()) as { State: string }).State;
+    try {
+      assert.equal((await put('holder', { AET: 'HOLDER', Host: '127.0.0.1', Port: peer.port })).status, 200);
+      // One that ends before the restart: an unknown resource at run time cannot happen (checked
+      // first), so a failing one is a store to a closed port.
+      assert.equal(
+        (await put('closed', { AET: 'CLOSED', Host: '127.0.0.1', Port: await freePort() })).status,
+        200,
+      );
+      const failed = (
+        (await (
+          await rest('/modalities/closed/store', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ Asynchronous: true, Resources: ['2.25.5156'] }),
+          })
+        ).json()) as { ID: string }
+      ).ID;
+      while ((await state(failed)) !== 'Failure') await new Promise((r) => setTimeout(r, 20));
+      const cut = await submit({ Resources: ['2.25.5156'] });
+      await holding;
+      assert.equal(await state(cut), 'Running');
+      await pacs.close();
+      hold = false;
+      pacs = await startLoopbackPacs(storage, config());
+      assert.equal(await state(failed), 'Failure', 'an ended job is listed again');
+      for (let i = 0; i < 200 && (await state(cut)) !== 'Success'; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await state(cut), 'Success');
+      assert.deepEqual(got, ['2.25.5156.1.1']);
+      const listed = (await (await rest('/jobs')).json()) as string[];
+      assert.ok(listed.includes(failed) && listed.includes(cut));
+    } finally {
+      await peer.close({ abort: true });
+      for (const name of ['holder', 'closed']) await rest(`/modalities/${name}`, { method: 'DELETE' });
+    }
+  });
+
+  test('an unreadable jobs file is set aside: the PACS starts with no jobs', {
+    timeout: 20_000,
+  }, async () => {
+    await pacs.close();
+    writeFileSync(join(storage, 'jobs.json'), '{ not json');
+    pacs = await startLoopbackPacs(storage, config());
+    assert.deepEqual(await (await rest('/jobs')).json(), []);
+    assert.equal(readFileSync(join(storage, 'jobs.json.bad'), 'utf8'), '{ not json');
+  });
+
   test('bad bodies and config-file modalities are refused, naming what is wrong', {
     timeout: 10_000,
   }, async () => {

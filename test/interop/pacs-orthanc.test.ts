@@ -176,6 +176,8 @@ describe('dicomkit pacs and Orthanc', () => {
       LocalAet: 'DICOMKIT',
       RemoteAet: 'ORTHANC',
       TargetAet: 'DICOMKIT',
+      // As Orthanc's move job: the identifiers sent, in its short form.
+      Query: [{ '0008,0052': 'STUDY', '0020,000d': study }],
       Completed: 1,
       Failed: 0,
     });

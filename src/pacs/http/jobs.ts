@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/index.ts';
 import { type HttpContext, params, queryParam, type Route } from './context.ts';
 import { badRequest, HttpError, notFound, toHttpError } from './errors.ts';
+import { JOB_TYPES, type Operation } from './operations.ts';
 
 /**
- * Orthanc's jobs, for the calls it runs as jobs (C-STORE to a modality, C-MOVE, the retrieves
- * of /queries): with `"Asynchronous": true` in the body the call answers `{ "ID", "Path" }` at
- * once and the work goes on in the background; GET /jobs/{id} shows its state, progress and,
- * once done, what the synchronous call would have answered (its `Content`). A long C-MOVE
- * then needs no HTTP request held open for its whole length. Jobs live in memory: a restart
- * forgets them (Orthanc keeps its in the database).
+ * Orthanc's jobs, for the calls it runs as jobs (C-STORE to a modality, C-MOVE, C-GET, the
+ * retrieves of /queries): with `"Asynchronous": true` in the body the call answers `{ "ID",
+ * "Path" }` at once and the work goes on in the background; GET /jobs/{id} shows its state,
+ * progress and, once done, what the synchronous call would have answered (its `Content`). A
+ * long C-MOVE then needs no HTTP request held open for its whole length.
+ *
+ * Each job is kept with its operation (operations.ts, JSON) in `<storage>/jobs.json`, as
+ * Orthanc keeps its in its database: after a restart the ended ones are still listed, and
+ * those that had not ended run again from the start.
  */
 
 /** What a job's work is given: the signal that cancels it, and where to report progress. */
@@ -32,9 +37,9 @@ interface Job {
   completed: Date | undefined;
   /** Orthanc's "public content": the operation's parameters, then its answer. */
   content: Record<string, unknown>;
-  /** The parameters alone, and the work: what a resubmission runs again. */
+  /** The parameters alone, and the operation: what a resubmission runs again. */
   parameters: Record<string, unknown>;
-  work: (hooks: JobHooks) => Promise<Record<string, unknown>>;
+  operation: Operation;
   error: { code: number; description: string; details: string } | undefined;
   controller: AbortController;
   timestamp: Date;
@@ -58,31 +63,101 @@ function isoBasic(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace('Z', '');
 }
 
+/** A job as jobs.json keeps it. */
+interface SavedJob extends Omit<Job, 'controller' | 'created' | 'started' | 'completed' | 'timestamp'> {
+  created: string;
+  started: string | null;
+  completed: string | null;
+  timestamp: string;
+}
+
+/** How jobs run their operations (operations.ts), given once the REST API is assembled. */
+export interface JobRunner {
+  describe(op: Operation): Record<string, unknown>;
+  run(op: Operation, hooks: JobHooks): Promise<Record<string, unknown>>;
+}
+
 export class JobRegistry {
   readonly #jobs = new Map<string, Job>();
   readonly #logger: Logger;
+  readonly #file: string | undefined;
+  #runner: JobRunner | undefined;
+  /** Set at shutdown: jobs cut short stay as they were in the file, to run again at start. */
+  #closing = false;
   /** Jobs ended since start, kept or not (the metrics count them all). */
   #succeeded = 0;
   #failed = 0;
 
-  constructor(logger: Logger) {
+  /** `file`: where jobs are kept across restarts (none: in memory only). */
+  constructor(logger: Logger, file?: string) {
     this.#logger = logger;
+    this.#file = file;
   }
 
   /**
-   * Starts `work` as a job of `type`; answers its ID. `content` describes it until it ends;
-   * then its answer (or, failing, the error's fields) is added.
+   * Gives the registry its runner, then reads the file: ended jobs are listed again, and
+   * those a shutdown or a crash cut short run again from the start. A file that cannot be
+   * read is logged and set aside; the PACS starts with no jobs rather than not at all.
    */
-  submit(
-    type: string,
-    content: Record<string, unknown>,
-    work: (hooks: JobHooks) => Promise<Record<string, unknown>>,
-  ): string {
+  start(runner: JobRunner): void {
+    this.#runner = runner;
+    if (this.#file === undefined || !existsSync(this.#file)) return;
+    let saved: SavedJob[];
+    try {
+      saved = JSON.parse(readFileSync(this.#file, 'utf8')) as SavedJob[];
+      if (!Array.isArray(saved)) throw new Error('not a list');
+    } catch (error) {
+      this.#logger.log(
+        'warn',
+        `${this.#file} cannot be read (${(error as Error).message}): set aside, no jobs kept`,
+      );
+      renameSync(this.#file, `${this.#file}.bad`);
+      return;
+    }
+    const resumed: Job[] = [];
+    for (const s of saved) {
+      const date = (value: string | null) => (value === null ? undefined : new Date(value));
+      const job: Job = {
+        ...s,
+        created: new Date(s.created),
+        started: date(s.started),
+        completed: date(s.completed),
+        timestamp: new Date(s.timestamp),
+        controller: new AbortController(),
+      };
+      if (!job.completed) {
+        Object.assign(job, { state: 'Pending', progress: 0, started: undefined, content: job.parameters });
+        resumed.push(job);
+      }
+      this.#jobs.set(job.id, job);
+    }
+    for (const job of resumed) {
+      this.#logger.log('info', `REST: job ${job.id} (${job.type}) runs again after the restart`);
+      setImmediate(() => void this.#run(job));
+    }
+  }
+
+  #runnerOf(): JobRunner {
+    if (!this.#runner) throw new Error('JobRegistry.start() was not called');
+    return this.#runner;
+  }
+
+  /** Runs an operation at once (a synchronous call): not a job, not kept. */
+  runNow(op: Operation): Promise<Record<string, unknown>> {
+    return this.#runnerOf().run(op, { signal: new AbortController().signal, progress: () => {} });
+  }
+
+  /**
+   * Starts an operation as a job; answers its ID. Its description is the job's content until
+   * it ends; then its answer (or, failing, the error's fields) is added.
+   */
+  submit(op: Operation): string {
+    const content = this.#runnerOf().describe(op);
     const id = randomUUID();
     const now = new Date();
     const job: Job = {
       id,
-      type,
+      type: JOB_TYPES[op.kind],
       state: 'Pending',
       progress: 0,
       created: now,
@@ -90,26 +165,27 @@ export class JobRegistry {
       completed: undefined,
       content,
       parameters: content,
-      work,
+      operation: op,
       error: undefined,
       controller: new AbortController(),
       timestamp: now,
     };
     this.#jobs.set(id, job);
     this.#trim();
+    this.#save();
     setImmediate(() => void this.#run(job));
     return id;
   }
 
   async #run(job: Job): Promise<void> {
-    const { work } = job;
     if (job.controller.signal.aborted)
       return this.#end(job, undefined, CANCELED, 'canceled before it started');
     job.state = 'Running';
     job.started = new Date();
     job.timestamp = job.started;
+    this.#save();
     try {
-      const answer = await work({
+      const answer = await this.#runnerOf().run(job.operation, {
         signal: job.controller.signal,
         progress: (fraction) => {
           job.progress = Math.max(job.progress, Math.min(99, Math.round(fraction * 100)));
@@ -131,6 +207,8 @@ export class JobRegistry {
     failure: { code: number; description: string } | undefined,
     details: string,
   ): void {
+    // Cut short by the shutdown: left as it was in the file, to run again at the next start.
+    if (this.#closing) return;
     job.content = { ...job.content, ...answer };
     job.state = failure ? 'Failure' : 'Success';
     if (!failure) job.progress = 100;
@@ -144,6 +222,28 @@ export class JobRegistry {
       `REST: job ${job.id} (${job.type}) ${failure ? `failed: ${failure.description}${details ? `: ${details}` : ''}` : 'succeeded'}`,
     );
     this.#trim();
+    this.#save();
+  }
+
+  /**
+   * Writes every job to the file: a temporary beside it, renamed over it. Not flushed: a
+   * job list lost to a power cut costs a re-run, not data.
+   */
+  #save(): void {
+    if (this.#file === undefined || this.#closing) return;
+    const saved: SavedJob[] = [...this.#jobs.values()].map(({ controller: _, ...job }) => ({
+      ...job,
+      created: job.created.toISOString(),
+      started: job.started?.toISOString() ?? null,
+      completed: job.completed?.toISOString() ?? null,
+      timestamp: job.timestamp.toISOString(),
+    }));
+    try {
+      writeFileSync(`${this.#file}.part`, JSON.stringify(saved));
+      renameSync(`${this.#file}.part`, this.#file);
+    } catch (error) {
+      this.#logger.log('warn', `jobs cannot be saved to ${this.#file}: ${(error as Error).message}`);
+    }
   }
 
   #trim(): void {
@@ -221,6 +321,7 @@ export class JobRegistry {
       timestamp: now,
     } satisfies Partial<Job>);
     this.#logger.log('info', `REST: job ${id} (${job.type}) resubmitted`);
+    this.#save();
     setImmediate(() => void this.#run(job));
   }
 
@@ -229,10 +330,16 @@ export class JobRegistry {
     const job = this.#job(id);
     if (!job.completed) throw badRequest(`job ${id} is ${job.state.toLowerCase()}: cancel it first`);
     this.#jobs.delete(id);
+    this.#save();
   }
 
-  /** Cancels every job still running (the PACS is stopping). */
+  /**
+   * The PACS is stopping: the file is written as things stand (jobs not ended run again at
+   * the next start), then the jobs running are stopped.
+   */
   close(): void {
+    this.#save();
+    this.#closing = true;
     for (const job of this.#jobs.values()) if (!job.completed) job.controller.abort();
   }
 }
@@ -244,9 +351,7 @@ export class JobRegistry {
 export async function runMaybeAsJob(
   ctx: HttpContext,
   body: unknown,
-  type: string,
-  content: Record<string, unknown>,
-  work: (hooks: JobHooks) => Promise<Record<string, unknown>>,
+  op: Operation,
 ): Promise<Record<string, unknown>> {
   const { Asynchronous, Synchronous } = (typeof body === 'object' && body !== null ? body : {}) as {
     Asynchronous?: unknown;
@@ -259,10 +364,10 @@ export async function runMaybeAsJob(
     if (value !== undefined && typeof value !== 'boolean') throw badRequest(`${key} must be true or false`);
   }
   if (Asynchronous === true || Synchronous === false) {
-    const id = ctx.jobs.submit(type, content, work);
+    const id = ctx.jobs.submit(op);
     return { ID: id, Path: `/jobs/${id}` };
   }
-  return work({ signal: new AbortController().signal, progress: () => {} });
+  return ctx.jobs.runNow(op);
 }
 
 export function jobRoutes(ctx: HttpContext): Route[] {

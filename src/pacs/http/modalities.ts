@@ -1,14 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { isValidUid } from '../../core/index.ts';
-import type { ProposedContext } from '../../net/association/index.ts';
 import { DataSet } from '../../object/index.ts';
-import {
-  CommitmentFailureReason,
-  MAX_PRESENTATION_CONTEXTS,
-  type SopReference,
-  storeProposals,
-  verificationContext,
-} from '../../services/index.ts';
+import { CommitmentFailureReason, type SopReference, verificationContext } from '../../services/index.ts';
 import type { CommitmentTransaction } from '../commitment.ts';
 import {
   ConfigError,
@@ -17,13 +10,14 @@ import {
   parseModality,
   tlsNeeded,
 } from '../config.ts';
-import type { InstanceLocation, QueryLevel } from '../index/types.ts';
+import type { QueryLevel } from '../index/types.ts';
 import { ModalityConflictError } from '../modalities.ts';
 import { type HttpContext, jsonBody, jsonObject, params, queryParam, type Route } from './context.ts';
-import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords } from './keywords.ts';
-import { findResource, ID_KEY, parseLevel, TYPE } from './levels.ts';
+import { ID_KEY, parseLevel, TYPE } from './levels.ts';
+import { identifiersJson, operations, peerOf } from './operations.ts';
 import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
 /**
@@ -155,17 +149,6 @@ const MODALITY_OPERATIONS = [
   'store-straight',
 ];
 
-/** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
-function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {
-  const { uncompressed, stored } = storeProposals(files);
-  if (uncompressed.length > MAX_PRESENTATION_CONTEXTS) {
-    throw badRequest(
-      `the resources hold ${uncompressed.length} SOP classes; one association proposes at most ${MAX_PRESENTATION_CONTEXTS}`,
-    );
-  }
-  return [...uncompressed, ...stored].slice(0, MAX_PRESENTATION_CONTEXTS);
-}
-
 /** Orthanc's descriptions of the Failure Reasons (PS3.3 §C.14.1.1). */
 const FAILURE_DESCRIPTIONS: Record<number, string> = {
   [CommitmentFailureReason.ProcessingFailure]: 'Processing failure',
@@ -240,7 +223,7 @@ function retrieveIdentifiers(body: Record<string, unknown>): { level: QueryLevel
 }
 
 export function modalityRoutes(ctx: HttpContext): Route[] {
-  const { index, storage, logger, commitment, modalities, config } = ctx.pacs;
+  const { logger, commitment, modalities, config } = ctx.pacs;
   const tlsConfigured = config.dicom.tls !== undefined;
 
   /** A registry change; changing a config-file modality is a 409 naming its key. */
@@ -254,6 +237,7 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
   }
 
   const remote = remoteModalities(ctx);
+  const ops = operations(ctx);
   const { label, withAssociation } = remote;
   const modality = (request: FastifyRequest): NamedModality => remote.named(params(request).name!);
 
@@ -263,24 +247,6 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
       if (status !== 0) throw new HttpError(502, 'ERR_DIMSE_STATUS', `${label(m)}: C-ECHO status ${status}`);
     });
     logger.log('info', `REST: C-ECHO to ${label(m)}: success`);
-  }
-
-  function resolve(id: string): { level: QueryLevel; files: InstanceLocation[] } {
-    const found = findResource(index, id);
-    if (!found) throw notFound(`no patient, study, series or instance ${id}`);
-    return found;
-  }
-
-  async function requestCommitment(
-    m: NamedModality,
-    references: SopReference[],
-    timeout: number | undefined,
-  ): Promise<string> {
-    try {
-      return await commitment.request(m, references, timeout);
-    } catch (error) {
-      throw badGateway(label(m), error);
-    }
   }
 
   return [
@@ -389,74 +355,18 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           );
         }
         const ids = list as string[];
-        const files = new Map<string, InstanceLocation>();
-        for (const id of ids) for (const file of resolve(id).files) files.set(file.sopInstanceUid, file);
-        const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
-        const contexts = proposalsFor([...files.values()]);
         const withCommitment = (body as { StorageCommitment?: unknown }).StorageCommitment;
         if (withCommitment !== undefined && typeof withCommitment !== 'boolean') {
           throw badRequest('StorageCommitment must be true or false');
         }
+        // Checked now: an ID that names nothing is this request's 404, not a failed job.
+        ops.filesOf(ids);
         const timeout = timeoutOf(body);
-        const fields = { ...remote.jobFields(m), ParentResources: ids };
-        return runMaybeAsJob(ctx, body, 'DicomModalityStore', fields, async ({ signal, progress }) => {
-          const outcome = await withAssociation(m, contexts, timeout, async (association) => {
-            // A cancelled job aborts the association: a peer slow to answer is not waited for.
-            const stop = () => void association.abort().catch(() => {});
-            signal.addEventListener('abort', stop, { once: true });
-            try {
-              let sent = 0;
-              const failed: { ID: string; message: string; code: string }[] = [];
-              for await (const result of association.storeMany(byPath.keys())) {
-                if (signal.aborted) throw signal.reason;
-                if (result.error) {
-                  const code = (result.error as { code?: string }).code ?? 'ERR_NETWORK';
-                  failed.push({
-                    ID: byPath.get(result.source as string)!,
-                    message: result.error.message,
-                    code,
-                  });
-                } else {
-                  sent++;
-                }
-                progress((sent + failed.length) / byPath.size);
-              }
-              if (signal.aborted) throw signal.reason;
-              return { sent, failed };
-            } finally {
-              signal.removeEventListener('abort', stop);
-            }
-          });
-          logger.log(
-            'info',
-            `REST: C-STORE to ${label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
-          );
-          const answer: Record<string, unknown> = {
-            ...fields,
-            InstancesCount: outcome.sent,
-            FailedInstancesCount: outcome.failed.length,
-          };
-          if (withCommitment && outcome.failed.length === 0) {
-            // Orthanc's store job option: ask the modality to commit what was just sent.
-            answer.StorageCommitmentTransactionUID = await requestCommitment(
-              m,
-              [...files.values()].map((f) => ({
-                sopClassUid: f.sopClassUid,
-                sopInstanceUid: f.sopInstanceUid,
-              })),
-              timeout,
-            );
-          }
-          if (outcome.failed.length > 0) {
-            const first = outcome.failed[0]!;
-            throw new HttpError(
-              502,
-              first.code,
-              `${label(m)}: ${outcome.failed.length} of ${files.size} instance(s) failed (${first.ID}: ${first.message})`,
-              { ...answer, FailedInstances: outcome.failed.map((f) => ({ ID: f.ID, Error: f.message })) },
-            );
-          }
-          return answer;
+        return runMaybeAsJob(ctx, body, {
+          kind: 'store',
+          ...peerOf(m, timeout),
+          resources: ids,
+          storageCommitment: withCommitment === true,
         });
       },
     },
@@ -470,11 +380,13 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const { level, identifiers } = retrieveIdentifiers(body);
         // As Orthanc: to this PACS by default, under the AE title the call used.
         const target = remote.targetOf(body.TargetAet ?? m.localAeTitle);
-        const timeout = timeoutOf(body);
-        const fields = { ...remote.jobFields(m), TargetAet: target };
-        return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) =>
-          remote.moveAnswer(m, await remote.move(m, level, identifiers, target, timeout, hooks), fields),
-        );
+        return runMaybeAsJob(ctx, body, {
+          kind: 'move',
+          ...peerOf(m, timeoutOf(body)),
+          level,
+          identifiers: identifiersJson(identifiers),
+          target,
+        });
       },
     },
     {
@@ -486,15 +398,11 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
         const body = await jsonObject(request);
         const m = remote.callingAs(modality(request), body);
         const { level, identifiers } = retrieveIdentifiers(body);
-        const timeout = timeoutOf(body);
-        const fields = remote.jobFields(m);
-        return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
-          const sopClasses = await remote.sopClassesOf(m, level, identifiers, timeout);
-          return remote.moveAnswer(
-            m,
-            await remote.get(m, level, identifiers, sopClasses, timeout, hooks),
-            fields,
-          );
+        return runMaybeAsJob(ctx, body, {
+          kind: 'get',
+          ...peerOf(m, timeoutOf(body)),
+          level,
+          identifiers: identifiersJson(identifiers),
         });
       },
     },
@@ -519,17 +427,15 @@ export function modalityRoutes(ctx: HttpContext): Route[] {
           ) {
             throw badRequest('Resources must be a list of Patient IDs or study, series or instance UIDs');
           }
-          for (const id of object.Resources as string[]) {
-            for (const f of resolve(id).files) {
-              references.set(f.sopInstanceUid, {
-                sopClassUid: f.sopClassUid,
-                sopInstanceUid: f.sopInstanceUid,
-              });
-            }
+          for (const f of ops.filesOf(object.Resources as string[]).values()) {
+            references.set(f.sopInstanceUid, {
+              sopClassUid: f.sopClassUid,
+              sopInstanceUid: f.sopInstanceUid,
+            });
           }
         }
         if (references.size === 0) throw badRequest('give the instances in DicomInstances or Resources');
-        const id = await requestCommitment(m, [...references.values()], timeoutOf(object));
+        const id = await ops.requestCommitment(m, [...references.values()], timeoutOf(object));
         return { ID: id, Path: `/storage-commitment/${id}` };
       },
     },

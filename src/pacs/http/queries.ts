@@ -9,6 +9,7 @@ import { badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords, needsUtf8, shortTags, simplify } from './keywords.ts';
 import { LEVELS, parseLevel, TYPE } from './levels.ts';
+import { identifiersJson, peerOf } from './operations.ts';
 import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
 /**
@@ -254,31 +255,16 @@ export function queryRoutes(ctx: HttpContext): Route[] {
       identifier.set('QueryRetrieveLevel', stored.level);
       return identifier;
     });
-    const fields = { ...remote.jobFields(m), TargetAet: target, Query: identifiers.map(shortTags) };
-    if (method === 'C-GET') {
-      return runMaybeAsJob(ctx, body, 'DicomGetScu', fields, async (hooks) => {
-        if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
-        const wait = timeout ?? stored.timeout;
-        const sopClasses = await remote.sopClassesOf(m, stored.level, identifiers, wait);
-        return remote.moveAnswer(
-          m,
-          await remote.get(m, stored.level, identifiers, sopClasses, wait, hooks),
-          fields,
-        );
-      });
-    }
-    return runMaybeAsJob(ctx, body, 'DicomMoveScu', fields, async (hooks) => {
-      if (identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
-      const totals = await remote.move(
-        m,
-        stored.level,
-        identifiers,
-        target,
-        timeout ?? stored.timeout,
-        hooks,
-      );
-      return remote.moveAnswer(m, totals, fields);
-    });
+    const peer = peerOf(m, timeout ?? stored.timeout);
+    const level = stored.level;
+    const json = identifiersJson(identifiers);
+    return runMaybeAsJob(
+      ctx,
+      body,
+      method === 'C-GET'
+        ? { kind: 'get', ...peer, level, identifiers: json }
+        : { kind: 'move', ...peer, level, identifiers: json, target },
+    );
   }
 
   const routes: Route[] = [

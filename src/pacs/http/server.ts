@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Pacs } from '../server.ts';
 import { changeRoutes } from './changes.ts';
@@ -8,6 +9,7 @@ import { toHttpError } from './errors.ts';
 import { imageRoutes } from './images.ts';
 import { JobRegistry, jobRoutes } from './jobs.ts';
 import { modalityRoutes } from './modalities.ts';
+import { operations } from './operations.ts';
 import { queryRoutes } from './queries.ts';
 import { resourceRoutes } from './resources.ts';
 import { systemRoutes } from './system.ts';
@@ -25,6 +27,9 @@ export interface PacsHttp {
   /** Stops listening and waits for requests in progress; `abort` cuts them. */
   close(options?: { abort?: boolean }): Promise<void>;
 }
+
+/** The jobs of the REST API, beside the file store (see JobRegistry). */
+const JOBS_FILE = 'jobs.json';
 
 /** Addresses only this machine can reach. */
 function isLoopback(host: string): boolean {
@@ -103,7 +108,8 @@ export async function startHttp(pacs: Pacs): Promise<PacsHttp> {
     }
     return undefined;
   });
-  const ctx: HttpContext = { pacs, jobs: new JobRegistry(logger) };
+  const ctx: HttpContext = { pacs, jobs: new JobRegistry(logger, join(config.storage.path, JOBS_FILE)) };
+  ctx.jobs.start(operations(ctx));
   const table = [
     ...systemRoutes(ctx),
     ...toolRoutes(ctx),
