@@ -82,6 +82,12 @@ export interface AssociateOptions {
   asyncOpsWindow?: { invoked: number; performed: number };
   /** Send P-DATA-TF PDUs of at most this length even when the peer takes larger ones. */
   maxSendPduLength?: number;
+  /**
+   * Gives up the request: connecting or negotiating stops (A-ABORT, or the connection
+   * closed) and associate() rejects with ERR_CANCELLED. No effect once accepted: then
+   * `association.abort()`.
+   */
+  signal?: AbortSignal;
 }
 
 /** The Storage Service Class (PS3.4 Annex B), as SOP Class Common Extended Negotiation names it. */
@@ -201,9 +207,16 @@ export class ApplicationEntity {
 
   /**
    * Requests an association. Resolves when accepted; rejects with AssociationRejectedError,
-   * or a DicomError (ERR_ASSOCIATION_ABORTED, ERR_TIMEOUT, ERR_NETWORK) when it cannot be made.
+   * or a DicomError (ERR_ASSOCIATION_ABORTED, ERR_TIMEOUT, ERR_NETWORK, ERR_CANCELLED) when it
+   * cannot be made.
    */
   associate(options: AssociateOptions): Promise<Association> {
+    const { signal } = options;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new DicomError('ERR_CANCELLED', 'association request cancelled before it started'),
+      );
+    }
     const calledAeTitle = options.calledAeTitle ?? 'ANY-SCP';
     checkAeTitle(calledAeTitle, 'called AE title');
     if (options.contexts.length === 0)
@@ -239,9 +252,17 @@ export class ApplicationEntity {
     return new Promise<Association>((resolve, rejectPromise) => {
       let association: Association | undefined;
       let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        fail(
+          new DicomError('ERR_CANCELLED', `association request to ${options.host}:${options.port} cancelled`),
+        );
+        ul.abort('association request cancelled');
+      };
       const fail = (error: Error): void => {
         if (settled) return;
         settled = true;
+        signal?.removeEventListener('abort', onAbort);
         rejectPromise(error);
       };
       const ul: UpperLayer = new UpperLayer({
@@ -279,6 +300,7 @@ export class ApplicationEntity {
             this.logger.log('info', `association accepted (max PDU ${ac.userInformation.maxPduLength ?? 0})`);
             logContexts(this.logger, contexts);
             settled = true;
+            signal?.removeEventListener('abort', onAbort);
             resolve(association);
           },
           associateConfirmReject: (rj) => {
@@ -316,6 +338,7 @@ export class ApplicationEntity {
           },
         },
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
       ul.requestAssociation(rq, {
         host: options.host,
         port: options.port,

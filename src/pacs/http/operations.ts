@@ -2,7 +2,12 @@ import type { DicomJsonObject } from '../../json/index.ts';
 import { dataSetToJson, jsonToDataSet } from '../../json/index.ts';
 import type { ProposedContext } from '../../net/association/index.ts';
 import type { DataSet } from '../../object/index.ts';
-import { MAX_PRESENTATION_CONTEXTS, type SopReference, storeProposals } from '../../services/index.ts';
+import {
+  type Association,
+  MAX_PRESENTATION_CONTEXTS,
+  type SopReference,
+  storeProposals,
+} from '../../services/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import type { HttpContext } from './context.ts';
 import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
@@ -114,8 +119,8 @@ export function operations(ctx: HttpContext) {
     const files = filesOf(op.resources);
     const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
     const contexts = proposalsFor([...files.values()]);
-    const outcome = await remote.withAssociation(m, contexts, op.timeout, async (association) => {
-      // Cancelled (or the PACS stopping) while the association was being set up.
+    const send = async (association: Association) => {
+      // Cancelled (or the PACS stopping) just as the association was accepted.
       if (signal.aborted) throw signal.reason;
       // A cancelled job aborts the association: a peer slow to answer is not waited for.
       const stop = () => void association.abort().catch(() => {});
@@ -138,7 +143,8 @@ export function operations(ctx: HttpContext) {
       } finally {
         signal.removeEventListener('abort', stop);
       }
-    });
+    };
+    const outcome = await remote.withAssociation(m, contexts, op.timeout, send, signal);
     logger.log(
       'info',
       `REST: C-STORE to ${remote.label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,

@@ -166,6 +166,7 @@ export function remoteModalities(ctx: HttpContext) {
     contexts: readonly ProposedContext[],
     timeout: number | undefined,
     run: (association: Association) => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
     const ae = pacsApplicationEntity(config, logger, {
       ...(timeout ? { timeoutMs: timeout } : {}),
@@ -173,7 +174,11 @@ export function remoteModalities(ctx: HttpContext) {
     });
     let association: Association;
     try {
-      association = await ae.associate({ ...modalityAddress(m, ctx.pacs.tls), contexts });
+      association = await ae.associate({
+        ...modalityAddress(m, ctx.pacs.tls),
+        contexts,
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       throw badGateway(label(m), error);
     }
@@ -228,10 +233,15 @@ export function remoteModalities(ctx: HttpContext) {
     const contexts = [
       { abstractSyntax: QueryRetrieveModels[model].move, transferSyntaxes: UNCOMPRESSED_TRANSFER_SYNTAXES },
     ];
-    const totals = await withAssociation(m, contexts, timeout, (association) =>
-      retrieveEach(identifiers, hooks, (identifier, options) =>
-        association.move(identifier, target, { model, ...options }),
-      ),
+    const totals = await withAssociation(
+      m,
+      contexts,
+      timeout,
+      (association) =>
+        retrieveEach(identifiers, hooks, (identifier, options) =>
+          association.move(identifier, target, { model, ...options }),
+        ),
+      hooks?.signal,
     );
     logger.log(
       'info',
@@ -261,10 +271,15 @@ export function remoteModalities(ctx: HttpContext) {
       ...getStorageContexts(sopClasses.slice(0, MAX_PRESENTATION_CONTEXTS - 1), GET_TRANSFER_SYNTAXES),
     ];
     const store = (request: StoreRequest) => ingest(request, m.aeTitle, ctx.pacs.ingestOptions);
-    const totals = await withAssociation(m, contexts, timeout, (association) =>
-      retrieveEach(identifiers, hooks, (identifier, options) =>
-        association.get(identifier, { model, store, ...options }),
-      ),
+    const totals = await withAssociation(
+      m,
+      contexts,
+      timeout,
+      (association) =>
+        retrieveEach(identifiers, hooks, (identifier, options) =>
+          association.get(identifier, { model, store, ...options }),
+        ),
+      hooks?.signal,
     );
     logger.log(
       'info',
