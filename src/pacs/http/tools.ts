@@ -1,4 +1,5 @@
 import { generateUid, isLevelledLogger, type LogLevel } from '../../core/index.ts';
+import { basicIsoDate } from './changes.ts';
 import { type HttpContext, queryParam, type Route, shortBodyText } from './context.ts';
 import { badRequest, HttpError } from './errors.ts';
 
@@ -35,37 +36,6 @@ const LOG_LEVELS: Record<string, LogLevel> = {
   error: 'error',
 };
 
-/** Orthanc's basic ISO 8601 form, YYYYMMDDTHHMMSS, of a time in UTC or on the local clock. */
-function isoBasic(date: Date, utc: boolean): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  const parts = utc
-    ? [
-        date.getUTCFullYear(),
-        date.getUTCMonth() + 1,
-        date.getUTCDate(),
-        date.getUTCHours(),
-        date.getUTCMinutes(),
-        date.getUTCSeconds(),
-      ]
-    : [
-        date.getFullYear(),
-        date.getMonth() + 1,
-        date.getDate(),
-        date.getHours(),
-        date.getMinutes(),
-        date.getSeconds(),
-      ];
-  const [year, month, day, hours, minutes, seconds] = parts as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return `${year}${two(month)}${two(day)}T${two(hours)}${two(minutes)}${two(seconds)}`;
-}
-
 /** One Prometheus gauge (text exposition format 0.0.4). */
 function gauge(name: string, help: string, value: number): string {
   return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
@@ -86,14 +56,16 @@ export function toolRoutes(ctx: HttpContext): Route[] {
       method: 'GET',
       url: '/tools/now',
       async handler(_request, reply) {
-        return reply.type('text/plain').send(isoBasic(new Date(), true));
+        return reply.type('text/plain').send(basicIsoDate(Date.now()));
       },
     },
     {
       method: 'GET',
       url: '/tools/now-local',
       async handler(_request, reply) {
-        return reply.type('text/plain').send(isoBasic(new Date(), false));
+        // The local clock's reading, in the same form: UTC shifted by the local offset.
+        const now = new Date();
+        return reply.type('text/plain').send(basicIsoDate(now.getTime() - now.getTimezoneOffset() * 60_000));
       },
     },
     {
