@@ -439,6 +439,200 @@ describe('dicomkit pacs: PUT and DELETE /modalities/{name}', () => {
     }
   });
 
+  describe('store jobs go on from where they stopped', () => {
+    /** A study of `count` instances, 2.25.{n}.1.1 to 2.25.{n}.1.{count}, stored here. */
+    const storeStudy = async (n: number, count: number): Promise<string[]> => {
+      const uids: string[] = [];
+      for (let k = 1; k <= count; k++) {
+        const ds = instance(n, 'RESUME');
+        ds.set('SOPInstanceUID', `2.25.${n}.1.${k}`);
+        await storeInPacs(ds);
+        uids.push(`2.25.${n}.1.${k}`);
+      }
+      return uids;
+    };
+    let holdUid: string | undefined;
+    let held: (() => void) | undefined;
+    const got: string[] = [];
+    let peer: DicomServer;
+    before(async () => {
+      peer = await new ApplicationEntity({ aeTitle: 'RESUMER' }).listen({
+        port: 0,
+        host: '127.0.0.1',
+        handlers: {
+          store: async (req, ctx) => {
+            const uid = (await req.dataset()).string('SOPInstanceUID')!;
+            if (uid === holdUid) {
+              // Held until the association goes (a pause, or the PACS stopping): not received.
+              held?.();
+              await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+              return 0xa700;
+            }
+            got.push(uid);
+            return 0;
+          },
+        },
+      });
+      assert.equal(
+        (await put('resumer', { AET: 'RESUMER', Host: '127.0.0.1', Port: peer.port })).status,
+        200,
+      );
+    });
+    after(async () => {
+      await rest('/modalities/resumer', { method: 'DELETE' });
+      await peer?.close({ abort: true });
+    });
+    /** Starts a store job of `study`, holding the peer on `hold`; resolves once it is held. */
+    const startHeld = async (study: string, hold: string): Promise<string> => {
+      holdUid = hold;
+      const holding = new Promise<void>((resolve) => {
+        held = resolve;
+      });
+      const response = await rest('/modalities/resumer/store', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Asynchronous: true, Resources: [study] }),
+      });
+      const { ID } = (await response.json()) as { ID: string };
+      await holding;
+      return ID;
+    };
+    const job = async (id: string) =>
+      (await (await rest(`/jobs/${id}`)).json()) as {
+        State: string;
+        ErrorCode: number;
+        Content: { InstancesCount?: number; FailedInstancesCount?: number };
+      };
+    const until = async (id: string, state: string) => {
+      for (let i = 0; i < 400 && (await job(id)).State !== state; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      const seen = await job(id);
+      assert.equal(seen.State, state);
+      return seen;
+    };
+    const post = (path: string) => rest(path, { method: 'POST' });
+
+    test('a store job cut short by a restart sends only what it had not sent', {
+      timeout: 30_000,
+    }, async () => {
+      got.length = 0;
+      const uids = await storeStudy(5157, 3);
+      const id = await startHeld('2.25.5157', uids[1]!);
+      assert.deepEqual(got, [uids[0]]);
+      await pacs.close();
+      holdUid = undefined;
+      pacs = await startLoopbackPacs(storage, config());
+      const ended = await until(id, 'Success');
+      assert.deepEqual(got, uids, 'each instance arrives once, in UID order');
+      assert.equal(ended.Content.InstancesCount, 3);
+      assert.equal(ended.Content.FailedInstancesCount, 0);
+    });
+
+    test('pause stops a store job, it stays paused across a restart, resume goes on from there', {
+      timeout: 30_000,
+    }, async () => {
+      got.length = 0;
+      const uids = await storeStudy(5158, 3);
+      const id = await startHeld('2.25.5158', uids[1]!);
+      assert.equal((await post(`/jobs/${id}/pause`)).status, 200);
+      await until(id, 'Paused');
+      assert.equal((await post(`/jobs/${id}/pause`)).status, 200, 'pausing a paused job is no error');
+      await pacs.close();
+      pacs = await startLoopbackPacs(storage, config());
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await job(id)).State, 'Paused', 'a restart does not resume a paused job');
+      assert.deepEqual(got, [uids[0]]);
+      holdUid = undefined;
+      assert.equal((await post(`/jobs/${id}/resume`)).status, 200);
+      const ended = await until(id, 'Success');
+      assert.deepEqual(got, uids);
+      assert.equal(ended.Content.InstancesCount, 3);
+      const refused = await post(`/jobs/${id}/resume`);
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { error: string }).error, /not paused \(Success\)/);
+      assert.equal((await post(`/jobs/${id}/pause`)).status, 400, 'an ended job cannot be paused');
+    });
+
+    test('a paused job can be canceled; it then fails as canceled', { timeout: 30_000 }, async () => {
+      got.length = 0;
+      const uids = await storeStudy(5159, 1);
+      const id = await startHeld('2.25.5159', uids[0]!);
+      assert.equal((await post(`/jobs/${id}/pause`)).status, 200);
+      await until(id, 'Paused');
+      assert.equal((await post(`/jobs/${id}/cancel`)).status, 200);
+      const ended = await until(id, 'Failure');
+      assert.equal(ended.ErrorCode, 37);
+      assert.deepEqual(got, []);
+      const metrics = await (await rest('/tools/metrics-prometheus')).text();
+      assert.match(metrics, /^dicomkit_jobs_paused 0$/m);
+    });
+  });
+
+  test('a C-MOVE job cut short by a restart goes on with the identifiers it had not retrieved', {
+    timeout: 30_000,
+  }, async () => {
+    const asked: string[] = [];
+    let holdStudy: string | undefined = '2.25.6002';
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const mover = await new ApplicationEntity({ aeTitle: 'MOVER' }).listen({
+      port: 0,
+      host: '127.0.0.1',
+      // Into the PACS, wherever it listens after its restart.
+      moveDestinations: (aeTitle) =>
+        aeTitle === 'DICOMKIT' ? { aeTitle, host: '127.0.0.1', port: pacs.dicom.port } : undefined,
+      handlers: {
+        async *move(req, ctx) {
+          const study = req.identifier.string('StudyInstanceUID')!;
+          asked.push(study);
+          if (study === holdStudy) {
+            // Held until the association goes (the PACS stopping) or a C-CANCEL.
+            held();
+            await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+            return;
+          }
+          yield instance(Number(study.slice('2.25.'.length)), 'MOVED');
+        },
+      },
+    });
+    try {
+      assert.equal((await put('mover', { AET: 'MOVER', Host: '127.0.0.1', Port: mover.port })).status, 200);
+      const response = await rest('/modalities/mover/move', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          Asynchronous: true,
+          Level: 'Study',
+          Resources: ['2.25.6001', '2.25.6002', '2.25.6003'].map((uid) => ({ StudyInstanceUID: uid })),
+        }),
+      });
+      const { ID } = (await response.json()) as { ID: string };
+      await holding;
+      assert.deepEqual(asked, ['2.25.6001', '2.25.6002']);
+      await pacs.close();
+      holdStudy = undefined;
+      pacs = await startLoopbackPacs(storage, config());
+      let seen: { State: string; Content: { Completed?: number; Failed?: number } } | undefined;
+      for (let i = 0; i < 400; i++) {
+        seen = (await (await rest(`/jobs/${ID}`)).json()) as typeof seen;
+        if (seen!.State === 'Success') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(seen?.State, 'Success');
+      // The C-MOVE that was cut short runs again whole; the one done before is not asked again.
+      assert.deepEqual(asked, ['2.25.6001', '2.25.6002', '2.25.6002', '2.25.6003']);
+      assert.equal(seen?.Content.Completed, 3);
+      assert.equal(seen?.Content.Failed, 0);
+      for (const uid of ['2.25.6001.1.1', '2.25.6002.1.1', '2.25.6003.1.1'])
+        assert.ok(pacs.index.has(uid), uid);
+    } finally {
+      await rest('/modalities/mover', { method: 'DELETE' });
+      await mover.close({ abort: true });
+    }
+  });
+
   test('an unreadable jobs file is set aside: the PACS starts with no jobs', {
     timeout: 20_000,
   }, async () => {

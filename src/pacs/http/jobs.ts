@@ -13,9 +13,10 @@ import { JOB_TYPES, type Operation } from './operations.ts';
  * progress and, once done, what the synchronous call would have answered (its `Content`). A
  * long C-MOVE then needs no HTTP request held open for its whole length.
  *
- * Each job is kept with its operation (operations.ts, JSON) in `<storage>/jobs.json`, as
- * Orthanc keeps its in its database: after a restart the ended ones are still listed, and
- * those that had not ended run again from the start.
+ * Each job is kept with its operation (operations.ts, JSON) and how far it has got in
+ * `<storage>/jobs.json`, as Orthanc keeps its in its database: after a restart the ended ones
+ * are still listed, and those that had not ended go on from where they were (the instance
+ * after the last one sent, the C-MOVE after the last one done), as do paused jobs resumed.
  */
 
 /** What a job's work is given: the signal that cancels it, and where to report progress. */
@@ -23,9 +24,17 @@ export interface JobHooks {
   signal: AbortSignal;
   /** Fraction done, 0 to 1. */
   progress(fraction: number): void;
+  /**
+   * Where an earlier run of this job got to, as it passed it to `checkpoint` (a job paused and
+   * resumed, or cut short by a restart); undefined on a first run.
+   */
+  resumeFrom?: unknown;
+  /** Records how far the job has got (JSON): kept with the job, it is where the job resumes. */
+  checkpoint(position: unknown): void;
 }
 
-type JobState = 'Pending' | 'Running' | 'Success' | 'Failure';
+/** Orthanc's job states ("Retry" is not used: a failed job is resubmitted by hand). */
+type JobState = 'Pending' | 'Running' | 'Paused' | 'Success' | 'Failure';
 
 interface Job {
   id: string;
@@ -40,6 +49,8 @@ interface Job {
   /** The parameters alone, and the operation: what a resubmission runs again. */
   parameters: Record<string, unknown>;
   operation: Operation;
+  /** The operation's last checkpoint: where the job resumes. */
+  position: unknown;
   error: { code: number; description: string; details: string } | undefined;
   controller: AbortController;
   timestamp: Date;
@@ -47,9 +58,16 @@ interface Job {
 
 /** Finished jobs kept, oldest dropped first; running ones are always kept. */
 const KEPT_JOBS = 100;
+/**
+ * Checkpoints are written at most this often (ms). A crash loses at most this much of a job's
+ * position: the instances sent since go again, which a storage SCP takes as duplicates.
+ */
+const CHECKPOINT_SAVE_DELAY = 1000;
 
 /** Orthanc's ErrorCode numbers and descriptions for the failures a job here can end with. */
 const CANCELED = { code: 37, description: 'This job was canceled' };
+/** The abort reason of a run stopped by a pause (not a failure: the job is left paused). */
+const PAUSED_CODE = 'ERR_PAUSED';
 function orthancError(error: HttpError): { code: number; description: string } {
   if (error.code === 'ERR_TIMEOUT') return { code: 16, description: 'Timeout' };
   if (error.status === 400) return { code: 8, description: 'Bad request' };
@@ -87,6 +105,8 @@ export class JobRegistry {
   /** Jobs ended since start, kept or not (the metrics count them all). */
   #succeeded = 0;
   #failed = 0;
+  /** A save waiting to write the checkpoints recorded since the last one. */
+  #saveTimer: NodeJS.Timeout | undefined;
 
   /** `file`: where jobs are kept across restarts (none: in memory only). */
   constructor(logger: Logger, file?: string) {
@@ -95,9 +115,10 @@ export class JobRegistry {
   }
 
   /**
-   * Gives the registry its runner, then reads the file: ended jobs are listed again, and
-   * those a shutdown or a crash cut short run again from the start. A file that cannot be
-   * read is logged and set aside; the PACS starts with no jobs rather than not at all.
+   * Gives the registry its runner, then reads the file: ended jobs are listed again, paused
+   * ones stay paused, and those a shutdown or a crash cut short go on from their last
+   * checkpoint. A file that cannot be read is logged and set aside; the PACS starts with no
+   * jobs rather than not at all.
    */
   start(runner: JobRunner): void {
     this.#runner = runner;
@@ -119,20 +140,24 @@ export class JobRegistry {
       const date = (value: string | null) => (value === null ? undefined : new Date(value));
       const job: Job = {
         ...s,
+        position: s.position ?? undefined,
         created: new Date(s.created),
         started: date(s.started),
         completed: date(s.completed),
         timestamp: new Date(s.timestamp),
         controller: new AbortController(),
       };
-      if (!job.completed) {
-        Object.assign(job, { state: 'Pending', progress: 0, started: undefined, content: job.parameters });
+      if (!job.completed && job.state !== 'Paused') {
+        Object.assign(job, { state: 'Pending', started: undefined, content: job.parameters });
         resumed.push(job);
       }
       this.#jobs.set(job.id, job);
     }
     for (const job of resumed) {
-      this.#logger.log('info', `REST: job ${job.id} (${job.type}) runs again after the restart`);
+      this.#logger.log(
+        'info',
+        `REST: job ${job.id} (${job.type}) goes on after the restart${job.position === undefined ? ' (from the start)' : ''}`,
+      );
       setImmediate(() => void this.#run(job));
     }
   }
@@ -144,7 +169,11 @@ export class JobRegistry {
 
   /** Runs an operation at once (a synchronous call): not a job, not kept. */
   runNow(op: Operation): Promise<Record<string, unknown>> {
-    return this.#runnerOf().run(op, { signal: new AbortController().signal, progress: () => {} });
+    return this.#runnerOf().run(op, {
+      signal: new AbortController().signal,
+      progress: () => {},
+      checkpoint: () => {},
+    });
   }
 
   /**
@@ -166,6 +195,7 @@ export class JobRegistry {
       content,
       parameters: content,
       operation: op,
+      position: undefined,
       error: undefined,
       controller: new AbortController(),
       timestamp: now,
@@ -178,27 +208,49 @@ export class JobRegistry {
   }
 
   async #run(job: Job): Promise<void> {
+    // Paused (or cancelled) while it waited to start.
+    if (job.state !== 'Pending') return;
     if (job.controller.signal.aborted)
       return this.#end(job, undefined, CANCELED, 'canceled before it started');
     job.state = 'Running';
-    job.started = new Date();
-    job.timestamp = job.started;
+    job.started ??= new Date();
+    job.timestamp = new Date();
     this.#save();
+    const signal = job.controller.signal;
     try {
       const answer = await this.#runnerOf().run(job.operation, {
-        signal: job.controller.signal,
+        signal,
         progress: (fraction) => {
           job.progress = Math.max(job.progress, Math.min(99, Math.round(fraction * 100)));
           job.timestamp = new Date();
         },
+        resumeFrom: job.position,
+        checkpoint: (position) => {
+          // A run stopped by a pause may still report: the position is the stopped run's.
+          if (job.controller.signal !== signal) return;
+          job.position = position;
+          this.#saveSoon();
+        },
       });
-      if (job.controller.signal.aborted) this.#end(job, answer, CANCELED, 'canceled');
+      if (signal.aborted && this.#pausedBy(job, signal)) return;
+      if (signal.aborted) this.#end(job, answer, CANCELED, 'canceled');
       else this.#end(job, answer, undefined, '');
     } catch (error) {
+      if (signal.aborted && this.#pausedBy(job, signal)) return;
       const e = toHttpError(error);
-      const failure = job.controller.signal.aborted ? CANCELED : orthancError(e);
+      const failure = signal.aborted ? CANCELED : orthancError(e);
       this.#end(job, e.details, failure, e.message);
     }
+  }
+
+  /** Whether the run with `signal` was stopped by a pause: the job is then left paused. */
+  #pausedBy(job: Job, signal: AbortSignal): boolean {
+    if ((signal.reason as HttpError | undefined)?.code !== PAUSED_CODE || this.#closing) return false;
+    // Resumed before this run had wound down: the newer run owns the job.
+    if (job.controller.signal !== signal) return true;
+    this.#logger.log('info', `REST: job ${job.id} (${job.type}) paused`);
+    this.#save();
+    return true;
   }
 
   #end(
@@ -230,6 +282,8 @@ export class JobRegistry {
    * job list lost to a power cut costs a re-run, not data.
    */
   #save(): void {
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
     if (this.#file === undefined || this.#closing) return;
     const saved: SavedJob[] = [...this.#jobs.values()].map(({ controller: _, ...job }) => ({
       ...job,
@@ -244,6 +298,13 @@ export class JobRegistry {
     } catch (error) {
       this.#logger.log('warn', `jobs cannot be saved to ${this.#file}: ${(error as Error).message}`);
     }
+  }
+
+  /** Saves within CHECKPOINT_SAVE_DELAY: a job reports a checkpoint per instance. */
+  #saveSoon(): void {
+    if (this.#saveTimer !== undefined || this.#file === undefined) return;
+    this.#saveTimer = setTimeout(() => this.#save(), CHECKPOINT_SAVE_DELAY);
+    this.#saveTimer.unref();
   }
 
   #trim(): void {
@@ -261,15 +322,17 @@ export class JobRegistry {
     return [...this.#jobs.keys()];
   }
 
-  /** Jobs waiting and running now, and those ended since start. */
-  statistics(): { pending: number; running: number; succeeded: number; failed: number } {
+  /** Jobs waiting, running and paused now, and those ended since start. */
+  statistics(): { pending: number; running: number; paused: number; succeeded: number; failed: number } {
     let pending = 0;
     let running = 0;
+    let paused = 0;
     for (const job of this.#jobs.values()) {
       if (job.state === 'Pending') pending++;
       else if (job.state === 'Running') running++;
+      else if (job.state === 'Paused') paused++;
     }
-    return { pending, running, succeeded: this.#succeeded, failed: this.#failed };
+    return { pending, running, paused, succeeded: this.#succeeded, failed: this.#failed };
   }
 
   /** A job as Orthanc's GET /jobs/{id} shows it. */
@@ -298,12 +361,50 @@ export class JobRegistry {
   cancel(id: string): void {
     const job = this.#job(id);
     if (job.completed) throw badRequest(`job ${id} has ended already (${job.state})`);
+    if (job.state === 'Paused') {
+      this.#end(job, undefined, CANCELED, 'canceled while paused');
+      return;
+    }
     job.controller.abort(new HttpError(400, 'ERR_CANCELLED', 'the job was canceled'));
   }
 
   /**
+   * Pauses a job waiting or running (Orthanc's /jobs/{id}/pause): a running one stops as a
+   * cancel would (C-CANCEL of its C-MOVE, or its association aborted) but keeps its position;
+   * `resume` goes on from there. A paused job stays paused across a restart.
+   */
+  pause(id: string): void {
+    const job = this.#job(id);
+    if (job.completed) throw badRequest(`job ${id} has ended already (${job.state})`);
+    if (job.state === 'Paused') return;
+    const running = job.state === 'Running';
+    job.state = 'Paused';
+    job.timestamp = new Date();
+    if (running) job.controller.abort(new HttpError(400, PAUSED_CODE, 'the job was paused'));
+    else {
+      this.#logger.log('info', `REST: job ${job.id} (${job.type}) paused`);
+      this.#save();
+    }
+  }
+
+  /** Goes on with a paused job from its last checkpoint (Orthanc's /jobs/{id}/resume). */
+  resume(id: string): void {
+    const job = this.#job(id);
+    if (job.state !== 'Paused') throw badRequest(`job ${id} is not paused (${job.state})`);
+    Object.assign(job, {
+      state: 'Pending',
+      controller: new AbortController(),
+      timestamp: new Date(),
+    } satisfies Partial<Job>);
+    this.#logger.log('info', `REST: job ${id} (${job.type}) resumed`);
+    this.#save();
+    setImmediate(() => void this.#run(job));
+  }
+
+  /**
    * Runs a failed (or canceled) job again from the start, under the same ID, as Orthanc's
-   * /jobs/{id}/resubmit: a C-MOVE that failed while a peer was down, say.
+   * /jobs/{id}/resubmit: a C-MOVE that failed while a peer was down, say. Its position is
+   * forgotten: what failed before is sent again.
    */
   resubmit(id: string): void {
     const job = this.#job(id);
@@ -316,6 +417,7 @@ export class JobRegistry {
       started: undefined,
       completed: undefined,
       content: job.parameters,
+      position: undefined,
       error: undefined,
       controller: new AbortController(),
       timestamp: now,
@@ -334,8 +436,8 @@ export class JobRegistry {
   }
 
   /**
-   * The PACS is stopping: the file is written as things stand (jobs not ended run again at
-   * the next start), then the jobs running are stopped.
+   * The PACS is stopping: the file is written as things stand (jobs not ended go on from their
+   * checkpoints at the next start), then the jobs running are stopped.
    */
   close(): void {
     this.#save();
@@ -394,6 +496,22 @@ export function jobRoutes(ctx: HttpContext): Route[] {
       url: '/jobs/:id/cancel',
       async handler(request) {
         ctx.jobs.cancel(id(request));
+        return {};
+      },
+    },
+    {
+      method: 'POST',
+      url: '/jobs/:id/pause',
+      async handler(request) {
+        ctx.jobs.pause(id(request));
+        return {};
+      },
+    },
+    {
+      method: 'POST',
+      url: '/jobs/:id/resume',
+      async handler(request) {
+        ctx.jobs.resume(id(request));
         return {};
       },
     },

@@ -14,7 +14,7 @@ import { badGateway, badRequest, HttpError, notFound } from './errors.ts';
 import type { JobHooks } from './jobs.ts';
 import { shortTags } from './keywords.ts';
 import { findResource } from './levels.ts';
-import { type NamedModality, remoteModalities } from './remote.ts';
+import { type NamedModality, remoteModalities, retrievePosition } from './remote.ts';
 
 /**
  * The SCU calls the REST API runs as jobs (C-STORE to a modality, C-MOVE, C-GET), each as a
@@ -73,6 +73,30 @@ export function identifiersJson(identifiers: readonly DataSet[]): DicomJsonObjec
   return identifiers.map((identifier) => dataSetToJson(identifier));
 }
 
+/** A failed instance of a store job, as its answer lists it. */
+interface FailedInstance {
+  ID: string;
+  message: string;
+  code: string;
+}
+
+/**
+ * How far a store job has got: its instances are sent in SOP Instance UID order, so the last
+ * one handled marks the place (an instance added or deleted meanwhile does not shift it).
+ */
+interface StorePosition {
+  after: string;
+  sent: number;
+  failed: FailedInstance[];
+}
+
+function storePosition(value: unknown): StorePosition | undefined {
+  const p = value as Partial<StorePosition> | undefined;
+  return typeof p?.after === 'string' && typeof p.sent === 'number' && Array.isArray(p.failed)
+    ? (p as StorePosition)
+    : undefined;
+}
+
 /** Proposals for sending these instances: each SOP class uncompressed, plus each stored syntax as it is. */
 function proposalsFor(files: readonly InstanceLocation[]): ProposedContext[] {
   const { uncompressed, stored } = storeProposals(files);
@@ -117,8 +141,13 @@ export function operations(ctx: HttpContext) {
     const m = peer(op);
     const { signal, progress } = hooks;
     const files = filesOf(op.resources);
-    const byPath = new Map([...files.values()].map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
-    const contexts = proposalsFor([...files.values()]);
+    // Resumed (after a pause or a restart): what was sent or failed is counted, not sent again.
+    const resumed = storePosition(hooks.resumeFrom);
+    const outcome = { sent: resumed?.sent ?? 0, failed: [...(resumed?.failed ?? [])] };
+    const pending = [...files.values()]
+      .filter((f) => resumed === undefined || f.sopInstanceUid > resumed.after)
+      .sort((a, b) => (a.sopInstanceUid < b.sopInstanceUid ? -1 : 1));
+    const byPath = new Map(pending.map((f) => [storage.absolute(f.path), f.sopInstanceUid]));
     const send = async (association: Association) => {
       // Cancelled (or the PACS stopping) just as the association was accepted.
       if (signal.aborted) throw signal.reason;
@@ -126,25 +155,26 @@ export function operations(ctx: HttpContext) {
       const stop = () => void association.abort().catch(() => {});
       signal.addEventListener('abort', stop, { once: true });
       try {
-        let sent = 0;
-        const failed: { ID: string; message: string; code: string }[] = [];
         for await (const result of association.storeMany(byPath.keys())) {
           if (signal.aborted) throw signal.reason;
+          const uid = byPath.get(result.source as string)!;
           if (result.error) {
             const code = (result.error as { code?: string }).code ?? 'ERR_NETWORK';
-            failed.push({ ID: byPath.get(result.source as string)!, message: result.error.message, code });
+            outcome.failed.push({ ID: uid, message: result.error.message, code });
           } else {
-            sent++;
+            outcome.sent++;
           }
-          progress((sent + failed.length) / byPath.size);
+          // `failed` is shared, not copied (a job of 100,000 failing instances): it only grows,
+          // each time followed at once by a checkpoint, so a saved position is always whole.
+          hooks.checkpoint({ after: uid, ...outcome } satisfies StorePosition);
+          progress((outcome.sent + outcome.failed.length) / files.size);
         }
         if (signal.aborted) throw signal.reason;
-        return { sent, failed };
       } finally {
         signal.removeEventListener('abort', stop);
       }
     };
-    const outcome = await remote.withAssociation(m, contexts, op.timeout, send, signal);
+    if (pending.length > 0) await remote.withAssociation(m, proposalsFor(pending), op.timeout, send, signal);
     logger.log(
       'info',
       `REST: C-STORE to ${remote.label(m)}: ${outcome.sent} sent, ${outcome.failed.length} failed`,
@@ -181,6 +211,9 @@ export function operations(ctx: HttpContext) {
     const m = peer(op);
     const fields = describe(op);
     if (op.identifiers.length === 0) return { ...fields, Completed: 0, Failed: 0 };
+    // Resumed with every retrieve done (stopped just before it ended): nothing to call.
+    const resumed = retrievePosition(hooks.resumeFrom);
+    if (resumed && resumed.done >= op.identifiers.length) return remote.moveAnswer(m, resumed.totals, fields);
     const identifiers = op.identifiers.map((json) => jsonToDataSet(json));
     if (op.kind === 'move') {
       const totals = await remote.move(m, op.level, identifiers, op.target, op.timeout, hooks);

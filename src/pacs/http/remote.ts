@@ -111,17 +111,39 @@ function modelOf(level: QueryLevel): 'patient' | 'study' {
 }
 
 /**
+ * How far a C-MOVE or C-GET job has got: the identifiers whose retrieve has ended, and the
+ * counts so far. A retrieve cut short runs again whole: its sub-operations are the peer's.
+ */
+export interface RetrievePosition {
+  done: number;
+  totals: MoveTotals;
+}
+
+/** The position a job resumes from, if it is one. */
+export function retrievePosition(value: unknown): RetrievePosition | undefined {
+  const p = value as Partial<RetrievePosition> | undefined;
+  return typeof p?.done === 'number' && typeof p.totals?.completed === 'number'
+    ? (p as RetrievePosition)
+    : undefined;
+}
+
+/**
  * Runs one C-MOVE or C-GET per identifier on an association, summing the sub-operation counts.
  * A job's signal cancels (C-CANCEL, PS3.7 §9.3.2.3: the peer stops and answers Cancel, FE00),
- * and its progress follows the counts of the pending responses.
+ * and its progress follows the counts of the pending responses. A job resumed starts after
+ * the identifiers done before, and checkpoints after each one.
  */
 async function retrieveEach(
   identifiers: readonly DataSet[],
   hooks: JobHooks | undefined,
   run: (identifier: DataSet, options: RetrieveOptions) => Promise<RetrieveResult>,
 ): Promise<MoveTotals> {
-  const totals: MoveTotals = { completed: 0, failed: 0, warning: 0, failedUids: [] };
+  const resumed = retrievePosition(hooks?.resumeFrom);
+  const totals: MoveTotals = resumed
+    ? { ...resumed.totals, failedUids: [...resumed.totals.failedUids] }
+    : { completed: 0, failed: 0, warning: 0, failedUids: [] };
   for (const [i, identifier] of identifiers.entries()) {
+    if (resumed && i < resumed.done) continue;
     if (hooks?.signal.aborted) throw hooks.signal.reason;
     const result = await run(
       identifier,
@@ -140,6 +162,7 @@ async function retrieveEach(
     totals.failed += result.failed;
     totals.warning += result.warning;
     totals.failedUids.push(...result.failedSopInstanceUids);
+    hooks?.checkpoint({ done: i + 1, totals: { ...totals } } satisfies RetrievePosition);
   }
   return totals;
 }

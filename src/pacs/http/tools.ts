@@ -132,6 +132,7 @@ export function toolRoutes(ctx: HttpContext): Route[] {
           gauge('orthanc_jobs_completed', 'Jobs ended since start', j.succeeded + j.failed),
           gauge('orthanc_jobs_success', 'Jobs succeeded since start', j.succeeded),
           gauge('orthanc_jobs_failed', 'Jobs failed since start', j.failed),
+          gauge('dicomkit_jobs_paused', 'Jobs paused', j.paused),
           gauge('orthanc_up_time_s', 'Seconds since start', Math.floor((Date.now() - pacs.startedAt) / 1000)),
           gauge(
             'orthanc_last_change',
