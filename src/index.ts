@@ -7,5 +7,6 @@ export * from './object/file.node.ts';
 export * from './object/index.ts';
 export * from './parser/index.ts';
 export * from './pixel/bulk-source.node.ts';
+export * from './pixel/frame-sink.node.ts';
 export * from './pixel/index.ts';
 export * from './services/index.ts';

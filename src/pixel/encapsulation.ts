@@ -252,8 +252,11 @@ export interface EncapsulateOptions {
 }
 
 export interface Encapsulated {
-  /** The Basic Offset Table item, then the fragments: the value of `Element.fragments`. */
-  fragments: Uint8Array[];
+  /**
+   * The Basic Offset Table item, then the fragments: the value of `Element.fragments`.
+   * Frames given as references (held in a file, see `FrameSink`) stay references.
+   */
+  fragments: Fragment[];
   /** Extended Offset Table (7FE0,0001) and Lengths (7FE0,0002) values, little endian OV. */
   extendedOffsetTable?: Uint8Array;
   extendedOffsetTableLengths?: Uint8Array;
@@ -262,13 +265,13 @@ export interface Encapsulated {
 /**
  * Encapsulates encoded frames (PS3.5 §A.4): an offset table item, then each frame as one
  * or more fragments. Fragments of odd length are padded by the writer, and the offsets
- * count that padding.
+ * count that padding. A frame may be a reference to bytes in a file (a `FrameSink`'s).
  */
-export function encapsulate(frames: readonly Uint8Array[], options: EncapsulateOptions = {}): Encapsulated {
+export function encapsulate(frames: readonly Fragment[], options: EncapsulateOptions = {}): Encapsulated {
   const max = options.maxFragmentLength;
   if (max !== undefined && (max < 2 || max % 2 !== 0))
     throw new DicomError('ERR_INVALID_VALUE', `fragment length ${max} must be even and >= 2`);
-  const fragments: Uint8Array[] = [new Uint8Array(0)];
+  const fragments: Fragment[] = [new Uint8Array(0)];
   const offsets: number[] = [];
   const lengths: number[] = [];
   let at = 0;
@@ -282,7 +285,11 @@ export function encapsulate(frames: readonly Uint8Array[], options: EncapsulateO
     }
     const step = max ?? frame.length;
     for (let start = 0; start < frame.length; start += step) {
-      const part = frame.subarray(start, Math.min(frame.length, start + step));
+      const end = Math.min(frame.length, start + step);
+      const part =
+        frame instanceof Uint8Array
+          ? frame.subarray(start, end)
+          : { ...frame, offset: frame.offset + start, length: end - start };
       fragments.push(part);
       at += 8 + part.length + (part.length & 1);
     }

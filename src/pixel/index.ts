@@ -6,7 +6,7 @@
  * their axial, coronal and sagittal reformats (`renderMpr`). Isomorphic: in Node,
  * `registerNodeCodecs()` in codecs/node-codecs.node.ts runs the compressed codecs on worker
  * threads, and the file reader for pixel data left on disk is `fileBulkSource` in
- * bulk-source.node.ts.
+ * bulk-source.node.ts; `FileFrameSink` in frame-sink.node.ts keeps transcoded frames in a file.
  */
 export { type BulkDataSource, NO_BULK_SOURCE } from './bulk-source.ts';
 export { COMPRESSED_CODECS, registerCompressedCodecs } from './codecs/compressed.ts';
@@ -59,6 +59,7 @@ export {
 } from './color.ts';
 export {
   DOUBLE_FLOAT_PIXEL_DATA,
+  decodedFrameLength,
   EXTENDED_OFFSET_TABLE,
   EXTENDED_OFFSET_TABLE_LENGTHS,
   FLOAT_PIXEL_DATA,
@@ -124,7 +125,13 @@ export {
   renderDecodedFrame,
   renderFrame,
 } from './render.ts';
-export { type CompressOptions, compressPixelData, decompressPixelData } from './transcode.ts';
+export {
+  type CompressOptions,
+  compressPixelData,
+  type DecompressOptions,
+  decompressPixelData,
+  type FrameSink,
+} from './transcode.ts';
 export {
   buildVolume,
   groupBySeries,

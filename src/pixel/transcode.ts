@@ -2,6 +2,7 @@ import { DicomError } from '../core/errors.ts';
 import { generateUid } from '../core/uid.ts';
 import { findTransferSyntax } from '../encoding/transfer-syntax.ts';
 import { DataSet } from '../object/dataset.ts';
+import { type BulkDataRef, Element, type Fragment } from '../object/element.ts';
 import type { CodecEncodeOptions, PixelCodec } from './codecs/registry.ts';
 import { defaultCodecs } from './codecs/registry.ts';
 import {
@@ -16,9 +17,27 @@ import { type EncapsulateOptions, encapsulate, setEncapsulatedPixelData } from '
 import { type GetFrameOptions, getFrame, getStoredFrame, type PixelSource } from './frames.ts';
 import { alignBits, type PixelArray, packBits } from './native.ts';
 
+/**
+ * Where transcoded frames go instead of memory: a file in Node (`FileFrameSink`). With one,
+ * and the input's pixel data left in its file (`bulkSource`), a transcode holds one frame at
+ * a time, whatever the object's size; the result refers to the sink's bytes and is written
+ * by streaming them (`writeDicomFile`).
+ */
+export interface FrameSink {
+  /** Stores `bytes` after those appended before; answers where they are. */
+  append(bytes: Uint8Array): Promise<BulkDataRef>;
+}
+
 export interface CompressOptions extends Omit<GetFrameOptions, 'colorSpace'>, EncapsulateOptions {
   /** Settings passed to the codec's encoder. */
   encode?: CodecEncodeOptions;
+  /** Where the encoded frames go (default: memory). */
+  sink?: FrameSink;
+}
+
+export interface DecompressOptions extends Omit<GetFrameOptions, 'colorSpace'> {
+  /** Where the decoded frames go (default: memory). 1-bit pixel data is always packed in memory. */
+  sink?: FrameSink;
 }
 
 function source(input: PixelSource): DataSet {
@@ -49,7 +68,7 @@ export async function compressPixelData(
   }
   const ds = source(input);
   const d = pixelDescription(ds);
-  const encoded: Uint8Array[] = [];
+  const encoded: Fragment[] = [];
   let target: PixelDescription = d;
   const encapsulated = pixelDataElement(ds)?.fragments !== undefined;
   if (!encapsulated && isSubsampled422(d)) {
@@ -73,7 +92,8 @@ export async function compressPixelData(
           ? alignBits(stored.bytes, stored.bitOffset, d.rows * d.columns * d.samplesPerPixel)
           : stored.bytes;
     }
-    encoded.push(await codec.encode(bytes, target, options.encode));
+    const frame = await codec.encode(bytes, target, options.encode);
+    encoded.push(options.sink ? await options.sink.append(frame) : frame);
   }
   const out = ds.clone();
   setEncapsulatedPixelData(out, encapsulate(encoded, options));
@@ -94,7 +114,7 @@ export async function compressPixelData(
  * compression's ratio (native size over compressed size) and method appended to the
  * earlier ones, and a new SOP Instance UID, since the pixels are no longer the original's.
  */
-function markLossy(out: DataSet, codec: PixelCodec, d: PixelDescription, encoded: Uint8Array[]): void {
+function markLossy(out: DataSet, codec: PixelCodec, d: PixelDescription, encoded: Fragment[]): void {
   const native = d.numberOfFrames * Math.ceil((d.rows * d.columns * d.samplesPerPixel * d.bitsAllocated) / 8);
   const compressed = encoded.reduce((sum, frame) => sum + frame.length, 0);
   const ratio = Math.round((native / Math.max(1, compressed)) * 100) / 100;
@@ -130,38 +150,53 @@ function swapToLittle(src: Uint8Array, size: number): Uint8Array {
  */
 export async function decompressPixelData(
   input: PixelSource,
-  options: Omit<GetFrameOptions, 'colorSpace'> = {},
+  options: DecompressOptions = {},
 ): Promise<DataSet> {
   const ds = source(input);
   const d = pixelDescription(ds);
   const bytesPerFrame = decodedFrameLength(d);
-  const all = new Uint8Array(
-    d.bitsAllocated === 1
-      ? Math.ceil((d.rows * d.columns * d.samplesPerPixel * d.numberOfFrames) / 8)
-      : bytesPerFrame * d.numberOfFrames,
-  );
+  // 1-bit frames need not start on a byte: they are packed together in memory.
+  const sink = d.bitsAllocated === 1 ? undefined : options.sink;
+  const all = sink
+    ? undefined
+    : new Uint8Array(
+        d.bitsAllocated === 1
+          ? Math.ceil((d.rows * d.columns * d.samplesPerPixel * d.numberOfFrames) / 8)
+          : bytesPerFrame * d.numberOfFrames,
+      );
+  let held: BulkDataRef | undefined;
   let photometric = d.photometricInterpretation;
   for (let i = 0; i < d.numberOfFrames; i++) {
+    options.signal?.throwIfAborted();
     // Expanded YBR_PARTIAL_422 has no standard name: it is written as RGB.
     const colorSpace = d.photometricInterpretation === 'YBR_PARTIAL_422' ? 'rgb' : 'native';
     const frame = await getFrame(input, i, { ...options, colorSpace });
     photometric = frame.photometricInterpretation;
-    if (d.bitsAllocated === 1) packBits(frame.pixels, all, i * frame.pixels.length);
-    else all.set(frameBytes(frame.pixels, d.bitsAllocated), i * bytesPerFrame);
+    if (sink) {
+      const at = await sink.append(frameBytes(frame.pixels, d.bitsAllocated));
+      if (held && (at.source !== held.source || at.offset !== held.offset + held.length)) {
+        throw new DicomError('ERR_IO', 'a frame sink must append each frame after the one before');
+      }
+      held = held ? { ...held, length: held.length + at.length } : at;
+    } else if (d.bitsAllocated === 1) packBits(frame.pixels, all!, i * frame.pixels.length);
+    else all!.set(frameBytes(frame.pixels, d.bitsAllocated), i * bytesPerFrame);
   }
   const out = ds.clone();
   for (const tag of [PIXEL_DATA, 0x7fe00001, 0x7fe00002]) out.delete(tag);
-  out.set(
-    d.pixelDataTag,
-    all,
+  const vr =
     d.pixelDataTag !== PIXEL_DATA
       ? d.bitsAllocated === 64
         ? 'OD'
         : 'OF'
       : d.bitsAllocated > 8
         ? 'OW'
-        : 'OB',
-  );
+        : 'OB';
+  if (all) out.set(d.pixelDataTag, all, vr);
+  else {
+    const element = new Element(d.pixelDataTag, vr, undefined, true);
+    element.bulk = held ?? { offset: 0, length: 0, littleEndian: true };
+    out.add(element);
+  }
   out.set('PhotometricInterpretation', photometric);
   if (d.samplesPerPixel > 1) out.set('PlanarConfiguration', 0);
   return out;

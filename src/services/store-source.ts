@@ -1,5 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DicomError, DicomParseError } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
 import { swapped } from '../object/byte-swap.ts';
@@ -13,9 +15,11 @@ import {
   type EncodedPart,
   readDicom,
 } from '../object/index.ts';
+import { fileBulkSource } from '../pixel/bulk-source.node.ts';
 import { COMPRESSED_CODEC_UIDS } from '../pixel/codecs/compressed-uids.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { defaultCodecs } from '../pixel/codecs/registry.ts';
+import { FileFrameSink } from '../pixel/frame-sink.node.ts';
 import { quickHeader } from './quick-header.ts';
 
 /**
@@ -42,6 +46,12 @@ const HEADER_READ = 16 * 1024;
 const PRELOAD_LIMIT = 8 * 1024 * 1024;
 /** Largest read while sending a file. */
 const FILE_PIECE = 4 * 1024 * 1024;
+/** Values longer than this stay in their file when a file is read to be sent in another syntax. */
+const BULK_THRESHOLD = 256 * 1024;
+/** Decoded pixel data up to this size is kept in memory; larger goes through a scratch file. */
+const DECODED_IN_MEMORY = 64 * 1024 * 1024;
+/** Scratch files made by this process (their names; node:crypto is not loaded for them). */
+let scratchFiles = 0;
 /** Memory kept for reuse by preloads (PreloadBuffers). */
 const POOL_LIMIT = 32 * 1024 * 1024;
 /**
@@ -170,8 +180,10 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
   let whole = streamable ? header.whole : undefined;
   let pooled = header.pooled;
   let full: Promise<DicomFile> | undefined;
+  // Sent in another syntax: the header is read, bulk values stay in the file (read back in
+  // pieces as they are sent, or frame by frame when decoded).
   const readFull = (): Promise<DicomFile> => {
-    if (!full) full = readDicomFile(path);
+    if (!full) full = readDicomFile(path, { bulkDataThreshold: BULK_THRESHOLD });
     return full;
   };
   return {
@@ -208,8 +220,12 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
         const target = transferSyntax(ts);
         const native = file.transferSyntax.encapsulated && file.dataset.element(PIXEL_DATA)?.fragments;
         // Decoded frame by frame in the codec workers, then written natively (PS3.5 §8.1.1).
-        const dataset = native ? await decompressed(file) : file.dataset;
-        yield* encodeIn(dataset, target);
+        const decoded = native ? await decompressed(file) : undefined;
+        try {
+          yield* encodeIn(decoded?.dataset ?? file.dataset, target);
+        } finally {
+          await decoded?.dispose();
+        }
       })();
     },
     release() {
@@ -430,8 +446,12 @@ function fromDataSet(
       (async function* () {
         const target = transferSyntax(ts);
         const decode = stored.encapsulated && !target.encapsulated && dataset.element(PIXEL_DATA)?.fragments;
-        const native = decode ? await decompressed(dataset, stored.uid) : dataset;
-        yield* encodeIn(native, target);
+        const decoded = decode ? await decompressed(dataset, stored.uid) : undefined;
+        try {
+          yield* encodeIn(decoded?.dataset ?? dataset, target);
+        } finally {
+          await decoded?.dispose();
+        }
       })(),
   };
 }
@@ -452,13 +472,36 @@ function convertible(from: TransferSyntax, to: TransferSyntax, dataset: DataSet 
   return COMPRESSED_CODEC_UIDS.has(from.uid) || defaultCodecs.find(from.uid) !== undefined;
 }
 
-/** The pixel data decoded by the default codecs, Node's worker-thread ones registered. */
-async function decompressed(object: DataSet | DicomFile, transferSyntaxUid?: string): Promise<DataSet> {
-  const { decompressPixelData, defaultCodecs } = await pixelWithNodeCodecs();
-  return decompressPixelData(object, {
-    codecs: defaultCodecs,
-    ...(transferSyntaxUid ? { transferSyntaxUid } : {}),
-  });
+/**
+ * The pixel data decoded by the default codecs, Node's worker-thread ones registered; frames
+ * left in a file are read one at a time. Decoded data larger than DECODED_IN_MEMORY goes to a
+ * scratch file in the system's temporary folder (removed by `dispose`, once sent), so a
+ * multi-gigabyte object sent to a peer that takes only native syntaxes costs a frame of memory.
+ */
+async function decompressed(
+  object: DataSet | DicomFile,
+  transferSyntaxUid?: string,
+): Promise<{ dataset: DataSet; dispose(): Promise<void> }> {
+  const pixel = await pixelWithNodeCodecs();
+  const d = pixel.pixelDescription(object instanceof DataSet ? object : object.dataset);
+  const sink =
+    pixel.decodedFrameLength(d) * d.numberOfFrames > DECODED_IN_MEMORY
+      ? await FileFrameSink.create(
+          join(tmpdir(), `dicomkit-decoded-${process.pid}-${Date.now()}-${++scratchFiles}`),
+        )
+      : undefined;
+  try {
+    const dataset = await pixel.decompressPixelData(object, {
+      codecs: pixel.defaultCodecs,
+      bulkSource: fileBulkSource,
+      ...(sink ? { sink } : {}),
+      ...(transferSyntaxUid ? { transferSyntaxUid } : {}),
+    });
+    return { dataset, dispose: async () => sink?.remove() };
+  } catch (error) {
+    await sink?.remove();
+    throw error;
+  }
 }
 
 async function* encodeIn(dataset: DataSet, ts: TransferSyntax): AsyncGenerator<Uint8Array> {

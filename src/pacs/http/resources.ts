@@ -5,8 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DicomError, PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
-import { writeDicomFile } from '../../object/file.node.ts';
-import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys, writeDicom } from '../../object/index.ts';
+import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys } from '../../object/index.ts';
 import type { InstanceLocation, QueryLevel } from '../index/types.ts';
 import { removeResource } from '../removal.ts';
 import { basicIsoDate } from './changes.ts';
@@ -37,7 +36,7 @@ import {
   TYPE,
   unreadable,
 } from './levels.ts';
-import { transcodedDataSet, transcodeTarget } from './transcode.ts';
+import { transcodeTarget, writeTranscoded } from './transcode.ts';
 import { type ZipEntry, zipLayout, zipStream } from './zip.ts';
 
 /**
@@ -473,8 +472,7 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
           scratch ??= await storage.scratchFolder();
           const out = join(scratch, `${entries.length}.dcm`);
           try {
-            copy = await transcodedDataSet(path, transcode);
-            await writeDicomFile(out, copy, { transferSyntax: transcode });
+            copy = await writeTranscoded(path, transcode, out);
             path = out;
             size = (await stat(out)).size;
             transferSyntaxUid = transcode;
@@ -540,23 +538,32 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         const transcode = await transcodeTarget(queryParam(request, 'transcode'));
         const stored = instanceFile(index, id);
         if (transcode && transcode !== stored.transferSyntax) {
-          // One instance: the copy is made in memory. A failure is an error here, as Orthanc's.
-          let bytes: Uint8Array;
+          // The copy is written to a scratch file, a frame at a time, then sent from it. A
+          // failure is an error here, as Orthanc's (an archive falls back to the stored file).
+          const scratch = await storage.scratchFolder();
+          const cleanUp = () => void rm(scratch, { recursive: true, force: true }).catch(() => {});
+          const copy = join(scratch, 'copy.dcm');
+          let handle: FileHandle;
           try {
-            bytes = writeDicom(await transcodedDataSet(storage.absolute(stored.path), transcode), {
-              transferSyntax: transcode,
-            });
+            await writeTranscoded(storage.absolute(stored.path), transcode, copy);
+            handle = await open(copy, 'r');
           } catch (error) {
+            cleanUp();
             throw new HttpError(
               error instanceof DicomError && error.code !== 'ERR_IO' ? 400 : 500,
               error instanceof DicomError ? error.code : 'ERR_INTERNAL',
               `${id} cannot be transcoded: ${(error as Error).message}`,
             );
           }
+          const size = (await handle.stat()).size;
+          const body = handle.createReadStream();
+          // Sent, cut short or abandoned by the client: the copy goes.
+          body.on('close', cleanUp);
           return reply
             .header('content-type', 'application/dicom')
+            .header('content-length', String(size))
             .header('content-disposition', `attachment; filename="${id}.dcm"`)
-            .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            .send(body);
         }
         let handle: FileHandle;
         try {

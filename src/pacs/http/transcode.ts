@@ -1,8 +1,10 @@
 import { PIXEL_DATA } from '../../core/index.ts';
 import { findTransferSyntax } from '../../encoding/index.ts';
-import { readDicomFile } from '../../object/file.node.ts';
+import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
 import type { DataSet } from '../../object/index.ts';
+import { fileBulkSource } from '../../pixel/bulk-source.node.ts';
 import { pixelWithNodeCodecs } from '../../pixel/codecs/load.node.ts';
+import { FileFrameSink } from '../../pixel/frame-sink.node.ts';
 import { badRequest } from './errors.ts';
 
 /**
@@ -26,19 +28,33 @@ export async function transcodeTarget(value: unknown, key = 'transcode'): Promis
   return uid;
 }
 
+/** Values longer than this stay in the stored file while transcoding (pixel data, mostly). */
+const BULK_THRESHOLD = 256 * 1024;
+
 /**
- * The stored instance at `path` re-encoded for `target`: pixel data decoded from a compressed
- * syntax, or encoded into one (a lossy encoding gets a new SOP Instance UID, PS3.3
- * §C.7.6.1.1.5); the caller writes it with `{ transferSyntax: target }`.
+ * Writes the stored instance at `path`, re-encoded for `target`, to the file `out`: pixel data
+ * decoded from a compressed syntax, or encoded into one (a lossy encoding gets a new SOP
+ * Instance UID, PS3.3 §C.7.6.1.1.5). One frame at a time: frames are read from the stored
+ * file and the transcoded ones kept in a scratch file beside `out` until it is written, so a
+ * multi-gigabyte object costs a frame of memory. Answers the copy's data set (its bulk
+ * values no longer readable) for what the caller lists of it.
  */
-export async function transcodedDataSet(path: string, target: string): Promise<DataSet> {
+export async function writeTranscoded(path: string, target: string, out: string): Promise<DataSet> {
   const pixel = await pixelWithNodeCodecs();
-  const file = await readDicomFile(path);
+  const file = await readDicomFile(path, { bulkDataThreshold: BULK_THRESHOLD });
   const pixelData = file.dataset.element(PIXEL_DATA);
-  if (findTransferSyntax(target)!.encapsulated) {
-    if (!pixelData) return file.dataset;
-    return pixel.compressPixelData(file, target, { codecs: pixel.defaultCodecs });
+  const sink = await FileFrameSink.create(`${out}.frames`);
+  try {
+    const options = { codecs: pixel.defaultCodecs, bulkSource: fileBulkSource, sink };
+    let dataset = file.dataset;
+    if (findTransferSyntax(target)!.encapsulated) {
+      if (pixelData) dataset = await pixel.compressPixelData(file, target, options);
+    } else if (pixelData?.fragments) {
+      dataset = await pixel.decompressPixelData(file, options);
+    }
+    await writeDicomFile(out, dataset, { transferSyntax: target });
+    return dataset;
+  } finally {
+    await sink.remove();
   }
-  if (pixelData?.fragments) return pixel.decompressPixelData(file, { codecs: pixel.defaultCodecs });
-  return file.dataset;
 }
