@@ -491,38 +491,17 @@ export function jobRoutes(ctx: HttpContext): Route[] {
         return ctx.jobs.describe(id(request));
       },
     },
-    {
-      method: 'POST',
-      url: '/jobs/:id/cancel',
-      async handler(request) {
-        ctx.jobs.cancel(id(request));
-        return {};
-      },
-    },
-    {
-      method: 'POST',
-      url: '/jobs/:id/pause',
-      async handler(request) {
-        ctx.jobs.pause(id(request));
-        return {};
-      },
-    },
-    {
-      method: 'POST',
-      url: '/jobs/:id/resume',
-      async handler(request) {
-        ctx.jobs.resume(id(request));
-        return {};
-      },
-    },
-    {
-      method: 'POST',
-      url: '/jobs/:id/resubmit',
-      async handler(request) {
-        ctx.jobs.resubmit(id(request));
-        return {};
-      },
-    },
+    // Orthanc's actions on a job, each answered with {}.
+    ...(['cancel', 'pause', 'resume', 'resubmit'] as const).map(
+      (action): Route => ({
+        method: 'POST',
+        url: `/jobs/:id/${action}`,
+        async handler(request) {
+          ctx.jobs[action](id(request));
+          return {};
+        },
+      }),
+    ),
     {
       method: 'DELETE',
       url: '/jobs/:id',
