@@ -9,4 +9,5 @@ export * from './parser/index.ts';
 export * from './pixel/bulk-source.node.ts';
 export * from './pixel/frame-sink.node.ts';
 export * from './pixel/index.ts';
+export * from './pixel/transcode-file.node.ts';
 export * from './services/index.ts';

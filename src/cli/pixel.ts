@@ -2,17 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { uidEntries } from '../dictionary/index.ts';
 import { allTransferSyntaxes, findTransferSyntax, type TransferSyntax } from '../encoding/index.ts';
-import { readDicomFile, writeDicomFile } from '../object/file.node.ts';
-import { fileBulkSource } from '../pixel/bulk-source.node.ts';
+import { readDicomFile } from '../object/file.node.ts';
 import { closeCodecWorkers, registerNodeCodecs } from '../pixel/codecs/node-codecs.node.ts';
-import { FileFrameSink } from '../pixel/frame-sink.node.ts';
-import {
-  compressPixelData,
-  decompressPixelData,
-  defaultCodecs,
-  encodePng,
-  renderFrame,
-} from '../pixel/index.ts';
+import { defaultCodecs, encodePng, renderFrame } from '../pixel/index.ts';
+import { transcodeFile } from '../pixel/transcode-file.node.ts';
 import { describeError } from './common/exit.ts';
 
 /** Short names for the syntaxes people transcode to; any UID or dictionary name works too. */
@@ -108,22 +101,8 @@ export function transcodeCommand(): Command {
       try {
         registerNodeCodecs(defaultCodecs);
         const target = syntaxOf(options.syntax);
-        // Pixel data stays in the input file and transcoded frames go to a scratch file beside
-        // the output: a frame at a time in memory, whatever the object's size.
-        const file = await readDicomFile(input, { bulkDataThreshold: 256 * 1024 });
-        const pixels = file.dataset.element(0x7fe00010);
-        let dataset = file.dataset;
-        const sink = await FileFrameSink.create(`${output}.frames.part`);
-        try {
-          const frameOptions = { bulkSource: fileBulkSource, sink };
-          if (pixels) {
-            if (target.encapsulated) dataset = await compressPixelData(file, target.uid, frameOptions);
-            else if (pixels.fragments) dataset = await decompressPixelData(file, frameOptions);
-          }
-          await writeDicomFile(output, dataset, { transferSyntax: target.uid });
-        } finally {
-          await sink.remove();
-        }
+        // A frame at a time in memory, whatever the object's size.
+        await transcodeFile(input, output, target.uid);
       } catch (error) {
         process.stderr.write(`E: ${describeError(error)}\n`);
         process.exitCode = 1;

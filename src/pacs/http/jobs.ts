@@ -391,14 +391,7 @@ export class JobRegistry {
   resume(id: string): void {
     const job = this.#job(id);
     if (job.state !== 'Paused') throw badRequest(`job ${id} is not paused (${job.state})`);
-    Object.assign(job, {
-      state: 'Pending',
-      controller: new AbortController(),
-      timestamp: new Date(),
-    } satisfies Partial<Job>);
-    this.#logger.log('info', `REST: job ${id} (${job.type}) resumed`);
-    this.#save();
-    setImmediate(() => void this.#run(job));
+    this.#requeue(job, {}, 'resumed');
   }
 
   /**
@@ -410,19 +403,29 @@ export class JobRegistry {
     const job = this.#job(id);
     if (job.state !== 'Failure')
       throw badRequest(`job ${id} has not failed (${job.state}): only a failed job is resubmitted`);
-    const now = new Date();
+    this.#requeue(
+      job,
+      {
+        progress: 0,
+        started: undefined,
+        completed: undefined,
+        content: job.parameters,
+        position: undefined,
+        error: undefined,
+      },
+      'resubmitted',
+    );
+  }
+
+  /** Puts a job back to run, with `reset` applied and a new signal (resume, resubmit). */
+  #requeue(job: Job, reset: Partial<Job>, done: string): void {
     Object.assign(job, {
+      ...reset,
       state: 'Pending',
-      progress: 0,
-      started: undefined,
-      completed: undefined,
-      content: job.parameters,
-      position: undefined,
-      error: undefined,
       controller: new AbortController(),
-      timestamp: now,
+      timestamp: new Date(),
     } satisfies Partial<Job>);
-    this.#logger.log('info', `REST: job ${id} (${job.type}) resubmitted`);
+    this.#logger.log('info', `REST: job ${job.id} (${job.type}) ${done}`);
     this.#save();
     setImmediate(() => void this.#run(job));
   }

@@ -537,16 +537,16 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
         const id = checkId('IMAGE', params(request).id!);
         const transcode = await transcodeTarget(queryParam(request, 'transcode'));
         const stored = instanceFile(index, id);
+        let path = storage.absolute(stored.path);
+        let cleanUp: (() => void) | undefined;
         if (transcode && transcode !== stored.transferSyntax) {
           // The copy is written to a scratch file, a frame at a time, then sent from it. A
           // failure is an error here, as Orthanc's (an archive falls back to the stored file).
           const scratch = await storage.scratchFolder();
-          const cleanUp = () => void rm(scratch, { recursive: true, force: true }).catch(() => {});
+          cleanUp = () => void rm(scratch, { recursive: true, force: true }).catch(() => {});
           const copy = join(scratch, 'copy.dcm');
-          let handle: FileHandle;
           try {
-            await writeTranscoded(storage.absolute(stored.path), transcode, copy);
-            handle = await open(copy, 'r');
+            await writeTranscoded(path, transcode, copy);
           } catch (error) {
             cleanUp();
             throw new HttpError(
@@ -555,28 +555,24 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
               `${id} cannot be transcoded: ${(error as Error).message}`,
             );
           }
-          const size = (await handle.stat()).size;
-          const body = handle.createReadStream();
-          // Sent, cut short or abandoned by the client: the copy goes.
-          body.on('close', cleanUp);
-          return reply
-            .header('content-type', 'application/dicom')
-            .header('content-length', String(size))
-            .header('content-disposition', `attachment; filename="${id}.dcm"`)
-            .send(body);
+          path = copy;
         }
         let handle: FileHandle;
         try {
-          handle = await open(storage.absolute(stored.path), 'r');
+          handle = await open(path, 'r');
         } catch (error) {
+          cleanUp?.();
           throw error instanceof HttpError ? error : unreadable(id, error);
         }
         const size = (await handle.stat()).size;
+        const body = handle.createReadStream();
+        // Sent, cut short or abandoned by the client: a transcoded copy goes.
+        if (cleanUp) body.on('close', cleanUp);
         return reply
           .header('content-type', 'application/dicom')
           .header('content-length', String(size))
           .header('content-disposition', `attachment; filename="${id}.dcm"`)
-          .send(handle.createReadStream());
+          .send(body);
       },
     },
     {
