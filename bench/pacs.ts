@@ -3,8 +3,9 @@
  * [--warmup 1] [--associations 1,4] [--only pacs,orthanc] [--instances 1000000] [--skip-ingest] [--skip-index]).
  *
  * 1. Ingest: DCMTK storescu sends ~520 KB CT and ~5 KB instances, one association each, into
- *    `dicomkit pacs` (durable: fdatasync per file, rename, directory fsync, indexed), into the
- *    same with `--no-fsync` (what the work costs without the flushes), into Orthanc (its
+ *    `dicomkit pacs` (durable: one fsync per file, of its data and completion mark, then
+ *    rename and index; see PartFile), into the same with `--no-fsync` (what the work costs
+ *    without the flushes), into Orthanc (its
  *    default SQLite config, which fdatasyncs each stored file: SyncStorageArea, on by default
  *    since Orthanc 1.7.4, and writes it under its final name, so no directory flush) and into
  *    DCMTK storescp (no index, no flush: the baseline). Instances/s and ratios. Each

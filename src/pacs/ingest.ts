@@ -156,7 +156,7 @@ export async function ingest(
     if (reader) {
       headerDataSet = reader.finish();
     } else {
-      await file.finish(false);
+      await file.writeQueued();
       // Read to the end (the structure check), bulk values passed over.
       headerDataSet = (await readDicomFile(file.temporary, { bulkDataThreshold: 64 * 1024 })).dataset;
     }

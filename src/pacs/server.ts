@@ -1,5 +1,5 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { createLogger, type Logger, PIXEL_DATA } from '../core/index.ts';
 import { DimseStatusError, Status } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
@@ -363,9 +363,10 @@ export async function startPacs(
 }
 
 /**
- * After a crash the store and the index may disagree: .part files are removed, files the
- * index lacks are indexed from their headers, rows whose file is gone are removed. After a
- * clean shutdown only the .part files are looked for.
+ * After a crash the store and the index may disagree: unfinished .part files are removed,
+ * complete ones are put in place (a durable store does not wait for its rename to reach the
+ * device: PartFile), files the index lacks are indexed from their headers, rows whose file is
+ * gone are removed. After a clean shutdown only the .part files are looked for.
  */
 async function reconcile(
   storage: FileStorage,
@@ -373,14 +374,15 @@ async function reconcile(
   logger: Logger,
   wasClean: boolean,
 ): Promise<void> {
-  const { files, leftovers } = storage.scan();
+  const { files, leftovers, complete } = storage.scan();
   if (leftovers.length > 0) {
     storage.removeLeftovers(leftovers);
     logger.log('info', `removed ${leftovers.length} unfinished file(s) (.part)`);
   }
-  if (wasClean) return;
+  const recovered = await recoverComplete(storage, index, logger, complete);
+  if (wasClean && recovered.length === 0) return;
   const indexed = new Set(index.paths());
-  const missing = files.filter((f) => !indexed.has(f));
+  const missing = [...new Set([...files, ...recovered])].filter((f) => !indexed.has(f));
   const present = new Set(files);
   let orphans = 0;
   for (const path of indexed) {
@@ -423,4 +425,39 @@ async function reconcile(
       `reconciled the index with the files: ${added} indexed, ${orphans} orphan row(s) removed`,
     );
   }
+}
+
+/**
+ * Files a crash left complete under their temporary name (written, flushed, maybe
+ * acknowledged; the rename not done or not on the device) go where the rename would have put
+ * them, replacing what is there: they are the newer copy. Each is read to its end first, as
+ * ingest reads what it keeps. Returns their paths; their index rows, if any, are dropped so
+ * that they are indexed afresh from the file.
+ */
+async function recoverComplete(
+  storage: FileStorage,
+  index: PacsIndex,
+  logger: Logger,
+  complete: readonly string[],
+): Promise<string[]> {
+  const recovered: string[] = [];
+  for (const path of complete) {
+    const absolute = storage.absolute(path);
+    try {
+      const { dataset } = await readDicomFile(absolute, { bulkDataThreshold: 64 * 1024 });
+      const uid = dataset.string('SOPInstanceUID')?.trim();
+      if (!uid) throw new Error('no SOP Instance UID');
+      const target = await storage.prepare(uid);
+      renameSync(absolute, target.path);
+      if (index.has(uid)) index.remove('IMAGE', uid);
+      recovered.push(target.relativePath.split(sep).join('/'));
+    } catch (error) {
+      rmSync(absolute, { force: true });
+      logger.log('warn', `removed ${path}, left by a crash and unreadable: ${(error as Error).message}`);
+    }
+  }
+  if (recovered.length > 0) {
+    logger.log('info', `put in place ${recovered.length} instance(s) that a crash left before their rename`);
+  }
+  return recovered;
 }

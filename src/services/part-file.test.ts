@@ -9,11 +9,20 @@ import {
   rmSync,
   statSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { closeSpareFiles, PartFile, SpareFiles, sparesIn } from './part-file.ts';
+import {
+  closeSpareFiles,
+  completeModeIn,
+  isMarkedComplete,
+  MARKED_SUFFIX,
+  PartFile,
+  SpareFiles,
+  sparesIn,
+} from './part-file.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dicomkit-part-file-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -77,6 +86,57 @@ describe('PartFile', () => {
     await file.write(new Uint8Array(10));
     file.discard();
     assert.deepEqual(readdirSync(dir), []);
+  });
+});
+
+describe('marked files (one flush per durable store)', () => {
+  it('the complete mode is the one a new file gets under the umask', () => {
+    const dir = freshDir('mode');
+    writeFileSync(join(dir, 'plain'), '');
+    assert.equal(completeModeIn(dir), statSync(join(dir, 'plain')).mode & 0o777);
+    assert.deepEqual(readdirSync(dir), ['plain'], 'the probe leaves nothing');
+  });
+
+  it('has no permission bits until finished; only then is it complete', async () => {
+    const dir = freshDir('marked');
+    const mode = completeModeIn(dir)!;
+    const spares = new SpareFiles(dir, 1, { completeMode: mode });
+    assert.equal(spares.marked, true);
+    const file = await spares.take();
+    assert.ok(file.temporary.endsWith(MARKED_SUFFIX), file.temporary);
+    const modeNow = (): number => statSync(file.temporary).mode & 0o777;
+    await file.write(new Uint8Array(100_000).fill(3));
+    assert.equal(modeNow(), 0);
+    assert.equal(isMarkedComplete(file.temporary), false);
+    // Read back before it is kept (a deflated data set): readable, still not complete.
+    await file.writeQueued();
+    assert.equal(readFileSync(file.temporary).length, 100_000);
+    assert.equal(isMarkedComplete(file.temporary), false);
+    await file.finish(true);
+    assert.equal(modeNow(), mode);
+    assert.equal(isMarkedComplete(file.temporary), true);
+    await file.commit(join(dir, 'kept.dcm'), true);
+    assert.equal(statSync(join(dir, 'kept.dcm')).mode & 0o777, mode);
+    assert.equal(isMarkedComplete(join(dir, 'kept.dcm')), false, 'only temporary names are looked at');
+    spares.close();
+    await settle();
+    assert.deepEqual(readdirSync(dir), ['kept.dcm']);
+  });
+
+  it('a marked file copied across file systems gets the complete mode too', async () => {
+    const other = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dicomkit-part-xdev-'));
+    try {
+      const target = freshDir('marked-xdev');
+      const mode = completeModeIn(other)!;
+      const file = await new SpareFiles(other, 1, { completeMode: mode }).take();
+      await file.write(new Uint8Array([1, 2, 3]));
+      await file.finish(true);
+      await file.commit(join(target, 'moved.dcm'), true);
+      assert.deepEqual([...readFileSync(join(target, 'moved.dcm'))], [1, 2, 3]);
+      assert.equal(statSync(join(target, 'moved.dcm')).mode & 0o777, mode);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
 

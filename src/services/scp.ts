@@ -347,7 +347,7 @@ export async function writeReceivedFile(
           parseError = error;
         }
       } else {
-        await file.finish(false);
+        await file.writeQueued();
         head = (await readDicomFile(file.temporary, { stopAtTag: SOP_INSTANCE_UID + 1 })).dataset;
       }
       checkReceivedIdentity(head, identity, parseError);

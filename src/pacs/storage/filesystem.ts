@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { SpareFiles } from '../../services/index.ts';
+import { completeModeIn, isMarkedComplete, SpareFiles } from '../../services/part-file.ts';
 import { checkedUid } from '../config.ts';
 
 /**
@@ -18,7 +18,8 @@ export class FileStorage {
   /**
    * Where instances are written before they are renamed into place: files created ahead of
    * need (SpareFiles) in one directory of the same file system, whichever of the 256 a store
-   * goes to. Under files/, so that a crash's leftovers are found by `scan`.
+   * goes to. Under files/, so that a crash's leftovers are found by `scan`. Marked files where
+   * the file system keeps permission bits (one flush per durable store; see PartFile).
    */
   readonly incoming: SpareFiles;
   /** Directories known to exist (256 at most). */
@@ -29,7 +30,7 @@ export class FileStorage {
     this.filesRoot = join(root, 'files');
     const incoming = join(this.filesRoot, '.incoming');
     mkdirSync(incoming, { recursive: true });
-    this.incoming = new SpareFiles(incoming);
+    this.incoming = new SpareFiles(incoming, 2, { completeMode: completeModeIn(incoming) });
     // What a download left in the scratch folder when the process died is of no use now.
     rmSync(this.scratchRoot, { recursive: true, force: true });
   }
@@ -85,10 +86,14 @@ export class FileStorage {
     });
   }
 
-  /** Every stored file (relative paths), and the .part files a crash left behind. */
-  scan(): { files: string[]; leftovers: string[] } {
+  /**
+   * Every stored file (relative paths); the .part files a crash left behind, unfinished; and
+   * those it left complete, to be put in place (`recover`).
+   */
+  scan(): { files: string[]; leftovers: string[]; complete: string[] } {
     const files: string[] = [];
     const leftovers: string[] = [];
+    const complete: string[] = [];
     const walk = (dir: string): void => {
       let entries: import('node:fs').Dirent[];
       try {
@@ -99,12 +104,13 @@ export class FileStorage {
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
+        else if (isMarkedComplete(path)) complete.push(relative(this.root, path));
         else if (entry.name.endsWith('.part')) leftovers.push(relative(this.root, path));
         else if (entry.name.endsWith('.dcm')) files.push(relative(this.root, path).split(sep).join('/'));
       }
     };
     walk(this.filesRoot);
-    return { files, leftovers };
+    return { files, leftovers, complete };
   }
 
   /** Removes the spare files; stores after this create their file on demand. */
