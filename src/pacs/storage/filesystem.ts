@@ -88,7 +88,7 @@ export class FileStorage {
 
   /**
    * Every stored file (relative paths); the .part files a crash left behind, unfinished; and
-   * those it left complete, to be put in place (`recover`).
+   * those it left complete, to be put in place (the PACS's start-up does).
    */
   scan(): { files: string[]; leftovers: string[]; complete: string[] } {
     const files: string[] = [];
