@@ -4,7 +4,7 @@
 // (module resolution, URL handling and file reads per module). Each command stays a chunk of
 // its own, loaded when it runs (main.ts imports them dynamically); packages stay external.
 // The codec worker is an entry point too, so worker-pool.node finds it beside the chunks.
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Packages stay external (native addons, WASM, fastify's plugins), except commander: every
@@ -31,3 +31,10 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// Plain JavaScript worker modules, which tsc does not copy: each goes beside the compiled
+// module that starts it, and beside the chunks (which is where that module's code ends up).
+for (const [from, name] of [['src/pacs/index', 'checkpoint-worker.mjs']]) {
+  copyFileSync(`${from}/${name}`, `dist/${from.slice('src/'.length)}/${name}`);
+  copyFileSync(`${from}/${name}`, `dist/bundle/${name}`);
+}

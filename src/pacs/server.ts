@@ -142,7 +142,14 @@ export async function startPacs(
     }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${indexPath}${suffix}`, { force: true });
   }
-  const index = openSqliteIndex(indexPath, { retrieveAeTitle: config.aeTitle });
+  const index = openSqliteIndex(indexPath, {
+    retrieveAeTitle: config.aeTitle,
+    onCheckpointFailure: (error) =>
+      logger.log(
+        'warn',
+        `index: the checkpoint worker failed (${error.message}); commits checkpoint the WAL themselves`,
+      ),
+  });
   // Before reconciliation logs every stored resource as new: those entries number on.
   if (lastSeq > 0) index.clearChangeLog(lastSeq);
   const cleanMark = join(config.storage.path, CLEAN_MARK);

@@ -15,6 +15,7 @@ import {
   SOP_CLASS_COLUMN,
   sameValues,
 } from './changes.ts';
+import { BackgroundCheckpoints } from './checkpoints.ts';
 import { type SqlDialect, type SqlValue, sqliteDialect } from './dialect.ts';
 import { type FindPlan, fromClause, ORDER, planFind, planLocate } from './query.ts';
 import { buildResponse } from './response.ts';
@@ -42,8 +43,9 @@ import type {
 /**
  * The PACS index on SQLite (better-sqlite3): WAL journal, synchronous=NORMAL (a commit is
  * durable once the WAL is synced at checkpoint; a power cut may lose the last commits but
- * never corrupts, and the file store, the source of truth, re-indexes them), foreign keys,
- * a busy timeout for other processes (e.g. `dicomkit pacs --reindex` beside a server).
+ * never corrupts, and the file store, the source of truth, re-indexes them), checkpoints on
+ * a worker thread (checkpoints.ts) within ~100 ms of a commit, foreign keys, a busy timeout
+ * for other processes (e.g. `dicomkit pacs --reindex` beside a server).
  *
  * Writes: add() and remove() run in one IMMEDIATE transaction each; the PACS batches the rows
  * of concurrent associations into one add(). Derived attributes (counts, ModalitiesInStudy,
@@ -69,6 +71,13 @@ export interface SqliteIndexOptions {
   busyTimeoutMs?: number;
   /** SQLite page cache, in KiB. Default 65536 (64 MiB). */
   cacheSizeKiB?: number;
+  /**
+   * Checkpoint the WAL on a worker thread (checkpoints.ts) instead of in the commit that fills
+   * it. Default true; SQLite's automatic checkpoints when false or when the worker fails.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Told when the checkpoint worker fails (the index then checkpoints as SQLite does). */
+  onCheckpointFailure?: (error: Error) => void;
 }
 
 export interface SqliteIndex extends PacsIndex {
@@ -77,6 +86,8 @@ export interface SqliteIndex extends PacsIndex {
   readonly schemaVersion: number;
   /** Refreshes the planner's statistics (PRAGMA optimize); worth calling after a bulk load. */
   optimize(): void;
+  /** Whether the checkpoint worker runs, and the checkpoints it has made. */
+  readonly backgroundCheckpoints: { running: boolean; checkpoints: number; restarts: number };
 }
 
 export function openSqliteIndex(path: string, options: SqliteIndexOptions = {}): SqliteIndex {
@@ -219,6 +230,9 @@ const INSERT_INSTANCE = `INSERT INTO instances (series, ${IMAGE_COLUMNS.join(', 
 const PATIENT_COLUMNS = attributeColumns('PATIENT');
 const INSERT_PATIENT = `INSERT INTO patients (patient_key, ${PATIENT_COLUMNS.join(', ')}) VALUES (?, ${PATIENT_COLUMNS.map(() => '?').join(', ')})`;
 
+/** SQLite's default wal_autocheckpoint, restored if the checkpoint worker fails. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
 class SqlitePacsIndex implements SqliteIndex {
   readonly path: string;
   readonly schemaVersion: number;
@@ -226,6 +240,7 @@ class SqlitePacsIndex implements SqliteIndex {
   readonly #dialect = sqliteDialect;
   readonly #retrieveAeTitle: string;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #checkpoints: BackgroundCheckpoints | undefined;
 
   constructor(path: string, options: SqliteIndexOptions) {
     this.path = path;
@@ -239,11 +254,37 @@ class SqlitePacsIndex implements SqliteIndex {
       db.pragma(`cache_size = -${Math.max(2048, Math.floor(options.cacheSizeKiB ?? 65536))}`);
       db.pragma('temp_store = MEMORY');
       this.schemaVersion = migrate(db, this.#dialect);
+      if ((options.backgroundCheckpoints ?? true) && !db.memory) {
+        this.#checkpoints = new BackgroundCheckpoints(path, {
+          // A RESTART holds new writers back while it waits: never for long.
+          busyTimeoutMs: Math.min(1000, Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))),
+          onFailure: (error) => {
+            if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+            options.onCheckpointFailure?.(error);
+          },
+        });
+        db.pragma('wal_autocheckpoint = 0');
+      }
     } catch (error) {
       db.close();
       throw error;
     }
     this.#db = db;
+  }
+
+  /** Checkpoints the worker has run (zeros without one): for tests. */
+  get backgroundCheckpoints(): { running: boolean; checkpoints: number; restarts: number } {
+    return {
+      running: this.#checkpoints?.running ?? false,
+      ...(this.#checkpoints?.counts ?? { checkpoints: 0, restarts: 0 }),
+    };
+  }
+
+  /** Runs `write` in an IMMEDIATE transaction; once committed, the checkpoint worker hears of it. */
+  #writing<T>(write: () => T): T {
+    const result = this.#db.transaction(write).immediate();
+    this.#checkpoints?.committed();
+    return result;
   }
 
   #stmt(sql: string): Database.Statement {
@@ -269,7 +310,7 @@ class SqlitePacsIndex implements SqliteIndex {
       keys: instanceKeys(instance.header),
     }));
     const replace = options.replace ?? false;
-    return this.#db.transaction(() => this.#addAll(prepared, replace, options.onRefused)).immediate();
+    return this.#writing(() => this.#addAll(prepared, replace, options.onRefused));
   }
 
   conflict(header: DataSet): string | undefined {
@@ -574,40 +615,38 @@ class SqlitePacsIndex implements SqliteIndex {
       SERIES: 'se.series_instance_uid',
       IMAGE: 'i.sop_instance_uid',
     }[level];
-    return this.#db
-      .transaction(() => {
-        const rows = this.#stmt(
-          `SELECT ${LOCATION_COLUMNS}, i.id AS i_id, se.id AS se_id, st.id AS st_id, p.id AS p_id
+    return this.#writing(() => {
+      const rows = this.#stmt(
+        `SELECT ${LOCATION_COLUMNS}, i.id AS i_id, se.id AS se_id, st.id AS st_id, p.id AS p_id
            FROM ${fromClause('IMAGE')} WHERE ${column} = ? ORDER BY ${ORDER.IMAGE}`,
-        ).all(value) as Row[];
-        if (rows.length === 0) return [];
-        const { alias, table } = TABLES[level];
-        const doomed = new Set(rows.map((r) => r[`${alias}_id`] as number));
-        const remove = this.#stmt(`DELETE FROM ${table} WHERE id = ?`);
-        for (const id of doomed) remove.run(id);
-        // Parents of what was deleted: their aggregates and attributes change.
-        const changes = new Changes();
-        // Everything deleted, deepest first; emptied parents follow from #write.
-        for (const [below, key] of [
-          ['IMAGE', 'sop_instance_uid'],
-          ['SERIES', 'series_instance_uid'],
-          ['STUDY', 'study_instance_uid'],
-        ] as const) {
-          if (DEPTH[below] < DEPTH[level]) continue;
-          for (const resource of new Set(rows.map((r) => r[key] as string))) {
-            changes.log.push({ type: 'Deleted', level: below, resource });
-          }
+      ).all(value) as Row[];
+      if (rows.length === 0) return [];
+      const { alias, table } = TABLES[level];
+      const doomed = new Set(rows.map((r) => r[`${alias}_id`] as number));
+      const remove = this.#stmt(`DELETE FROM ${table} WHERE id = ?`);
+      for (const id of doomed) remove.run(id);
+      // Parents of what was deleted: their aggregates and attributes change.
+      const changes = new Changes();
+      // Everything deleted, deepest first; emptied parents follow from #write.
+      for (const [below, key] of [
+        ['IMAGE', 'sop_instance_uid'],
+        ['SERIES', 'series_instance_uid'],
+        ['STUDY', 'study_instance_uid'],
+      ] as const) {
+        if (DEPTH[below] < DEPTH[level]) continue;
+        for (const resource of new Set(rows.map((r) => r[key] as string))) {
+          changes.log.push({ type: 'Deleted', level: below, resource });
         }
-        if (level === 'PATIENT') changes.log.push({ type: 'Deleted', level, resource: value });
-        for (const r of rows) {
-          if (DEPTH[level] > 2) changes.stale.SERIES.add(r.se_id as number);
-          if (DEPTH[level] > 1) changes.stale.STUDY.add(r.st_id as number);
-          if (DEPTH[level] > 0) changes.stale.PATIENT.add(r.p_id as number);
-        }
-        this.#write(changes);
-        return rows.map(location);
-      })
-      .immediate();
+      }
+      if (level === 'PATIENT') changes.log.push({ type: 'Deleted', level, resource: value });
+      for (const r of rows) {
+        if (DEPTH[level] > 2) changes.stale.SERIES.add(r.se_id as number);
+        if (DEPTH[level] > 1) changes.stale.STUDY.add(r.st_id as number);
+        if (DEPTH[level] > 0) changes.stale.PATIENT.add(r.p_id as number);
+      }
+      this.#write(changes);
+      return rows.map(location);
+    });
   }
 
   // -------------------------------------------------------------------------------------
@@ -706,9 +745,10 @@ class SqlitePacsIndex implements SqliteIndex {
   }
 
   setProtected(patientId: string, value: boolean): boolean {
-    return (
-      this.#stmt('UPDATE patients SET protected = ? WHERE patient_id = ?').run(value ? 1 : 0, patientId)
-        .changes > 0
+    return this.#writing(
+      () =>
+        this.#stmt('UPDATE patients SET protected = ? WHERE patient_id = ?').run(value ? 1 : 0, patientId)
+          .changes > 0,
     );
   }
 
@@ -734,24 +774,22 @@ class SqlitePacsIndex implements SqliteIndex {
   }
 
   logChanges(entries: readonly NewChangeLogEntry[]): void {
-    this.#db.transaction(() => this.#log(entries)).immediate();
+    this.#writing(() => this.#log(entries));
   }
 
   clearChangeLog(through = 0): void {
-    this.#db
-      .transaction(() => {
-        const logged = (this.#stmt('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0;
-        const newest = Math.max(logged, through);
-        if (newest === 0) return;
-        // The newest row stays, hidden, so that the integer key goes on from it.
-        if (newest > logged)
-          this.#stmt(
-            "INSERT INTO changes (seq, change_type, level, resource, at) VALUES (?, 'Deleted', 'PATIENT', '', ?)",
-          ).run(newest, Date.now());
-        this.#stmt('DELETE FROM changes WHERE seq < ?').run(newest);
-        this.#stmt('UPDATE change_log_state SET cleared_through = ?').run(newest);
-      })
-      .immediate();
+    this.#writing(() => {
+      const logged = (this.#stmt('SELECT max(seq) FROM changes').pluck().get() as number | null) ?? 0;
+      const newest = Math.max(logged, through);
+      if (newest === 0) return;
+      // The newest row stays, hidden, so that the integer key goes on from it.
+      if (newest > logged)
+        this.#stmt(
+          "INSERT INTO changes (seq, change_type, level, resource, at) VALUES (?, 'Deleted', 'PATIENT', '', ?)",
+        ).run(newest, Date.now());
+      this.#stmt('DELETE FROM changes WHERE seq < ?').run(newest);
+      this.#stmt('UPDATE change_log_state SET cleared_through = ?').run(newest);
+    });
   }
 
   optimize(): void {
@@ -766,6 +804,8 @@ class SqlitePacsIndex implements SqliteIndex {
       // best effort
     }
     this.#statements.clear();
+    // The worker's connection goes first, so that this last one can checkpoint and drop the WAL.
+    this.#checkpoints?.stop();
     this.#db.close();
   }
 }
