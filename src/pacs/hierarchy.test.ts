@@ -5,7 +5,7 @@
 // collided, renamed the stored study.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -62,6 +62,60 @@ describe('dicomkit pacs: instances that contradict the stored hierarchy', () => 
         String(n).endsWith('.dcm'),
       );
       assert.equal(files.length, 1);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+
+  test('a contradiction indexed after the check (by another association) is refused the same; its file does not stay', {
+    timeout: 20_000,
+  }, async () => {
+    const store = join(work, 'race');
+    const pacs = await startLoopbackPacs(store);
+    const scu = await associateWithPacs(pacs, [SC]);
+    const dcmFiles = () => readdirSync(store, { recursive: true }).filter((n) => String(n).endsWith('.dcm'));
+    try {
+      assert.equal((await scu.store(instance('P1', '2.25.71', '2.25.71.1', '2.25.71.1.1'))).status, 0);
+      // The check before the rename sees nothing (as when another association's row was not
+      // yet committed); the index's own check, in the commit, refuses the row.
+      const check = pacs.index.conflict.bind(pacs.index);
+      let checks = 0;
+      pacs.index.conflict = (header) => (checks++ === 0 ? undefined : check(header));
+      const refused = await scu.store(instance('P1', '2.25.72', '2.25.71.1', '2.25.72.1.1')).then(
+        () => assert.fail('stored'),
+        (e: { status: number; errorComment?: string }) => e,
+      );
+      assert.equal(checks, 2, 'checked before the rename and in the commit');
+      assert.equal(refused.status, 0xc000);
+      assert.equal(refused.errorComment, 'series 2.25.71.1 is in study 2.25.71, not 2.25.72');
+      assert.equal(pacs.index.has('2.25.72.1.1'), false);
+      assert.equal(dcmFiles().length, 1, 'the refused file was removed from where it was put');
+      // The association goes on.
+      assert.equal((await scu.store(instance('P1', '2.25.71', '2.25.71.1', '2.25.71.1.2'))).status, 0);
+      assert.equal(dcmFiles().length, 2);
+    } finally {
+      await scu.release();
+      await pacs.close();
+    }
+  });
+
+  test('a file that cannot take its name gets no index row', { timeout: 20_000 }, async () => {
+    const store = join(work, 'no-rename');
+    const pacs = await startLoopbackPacs(store);
+    const scu = await associateWithPacs(pacs, [SC]);
+    try {
+      // A directory where the file would go: the rename fails (EISDIR).
+      const { path } = await pacs.storage.prepare('2.25.81.1.1');
+      mkdirSync(path);
+      const failed = await scu.store(instance('P1', '2.25.81', '2.25.81.1', '2.25.81.1.1')).then(
+        () => assert.fail('stored'),
+        (e: { status: number }) => e.status,
+      );
+      assert.equal(failed, 0x0110, 'Processing failure');
+      assert.equal(pacs.index.has('2.25.81.1.1'), false, 'no row names a file that is not there');
+      assert.equal((await scu.store(instance('P1', '2.25.81', '2.25.81.1', '2.25.81.1.2'))).status, 0);
+      assert.equal(pacs.index.has('2.25.81.1.2'), true);
     } finally {
       await scu.release();
       await pacs.close();

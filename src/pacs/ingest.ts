@@ -189,8 +189,11 @@ export async function ingest(
   try {
     await file.finish(options.fsync);
     // The rename happens at once; the directory's fsync and the index commit then run together.
+    const committing = file.commit(target.path, options.fsync);
+    // A rename that failed leaves no file for a row to name: its error, and no row.
+    if (file.committedTo === undefined) await committing;
     await Promise.all([
-      file.commit(target.path, options.fsync),
+      committing,
       options.writer.add({
         header: headerDataSet,
         path: target.relativePath,
@@ -202,11 +205,30 @@ export async function ingest(
     ]);
   } catch (error) {
     options.quota?.released(file.size, study);
+    // The file took its name before the index refused its row: another association indexed
+    // a series or study contradicting it meanwhile, or the database failed. A file that no
+    // row names would stay until the next start, whose reconciliation would refuse it again.
+    // A row that names the path (a duplicate overwritten) keeps its file.
+    if (!indexed(index, request.sopInstanceUid) && file.uncommit())
+      options.logger.log('info', `removed ${target.relativePath}: its index row was refused`);
     file.discard();
+    if (error instanceof DicomError && error.code === 'ERR_INVALID_VALUE') {
+      options.logger.log('warn', `refused ${request.sopInstanceUid} from ${sourceAeTitle}: ${error.message}`);
+      return { status: Status.CannotUnderstand, errorComment: error.message };
+    }
     throw error;
   }
   options.quota?.committed(file.size, study);
   return Status.Success;
+}
+
+/** Whether the index has a row for the instance; true when it cannot tell (keep the file). */
+function indexed(index: PacsIndex, sopInstanceUid: string): boolean {
+  try {
+    return index.has(sopInstanceUid);
+  } catch {
+    return true;
+  }
 }
 
 /** The data set must be the instance the command announced (PS3.4 §B.2.3: A900 otherwise). */

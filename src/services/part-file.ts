@@ -65,6 +65,10 @@ export class PartFile {
   #pendingBytes = 0;
   #written = 0;
   #closed = false;
+  /** The file's inode (device and number): what `uncommit()` recognizes it by. */
+  #identity: { dev: bigint; ino: bigint };
+  /** Where `commit()` put the file. */
+  #committedTo: string | undefined;
   /** Called once the file is committed (directory synced, when durable) or discarded (SpareFiles refills then). */
   onSettled: (() => void) | undefined;
 
@@ -72,6 +76,8 @@ export class PartFile {
     this.temporary = temporary;
     this.#fd = fd;
     this.#completeMode = completeMode;
+    const { dev, ino } = fstatSync(fd, { bigint: true });
+    this.#identity = { dev, ino };
   }
 
   /**
@@ -146,6 +152,7 @@ export class PartFile {
     let syncNeeded = durable && this.#completeMode === undefined;
     try {
       renameSync(this.temporary, path);
+      this.#committedTo = path;
     } catch (error) {
       // ENOENT: a spare made before someone emptied its directory; EXDEV: the target is on
       // another file system (a store directory linked to another disk). Either way the data
@@ -182,8 +189,11 @@ export class PartFile {
         position += n;
       }
       if (durable) fdatasyncSync(out);
+      const { dev, ino } = fstatSync(out, { bigint: true });
       closeSync(out);
       renameSync(copy, path);
+      this.#identity = { dev, ino };
+      this.#committedTo = path;
     } catch (error) {
       try {
         closeSync(out);
@@ -197,6 +207,31 @@ export class PartFile {
       unlinkSync(this.temporary);
     } catch {
       // ENOENT: it was the missing name that sent us here
+    }
+  }
+
+  /** Where `commit()` put the file, from the moment it did (the rename is synchronous). */
+  get committedTo(): string | undefined {
+    return this.#committedTo;
+  }
+
+  /**
+   * Takes back a `commit()` whose file cannot be kept after all (its index row was refused):
+   * removes the file from where it was put, if what is there is still this file and not one
+   * that another writer has put there since. Returns whether it removed it; never throws.
+   * What the rename replaced is not brought back.
+   */
+  uncommit(): boolean {
+    const path = this.#committedTo;
+    if (path === undefined) return false;
+    try {
+      const there = statSync(path, { bigint: true });
+      if (there.dev !== this.#identity.dev || there.ino !== this.#identity.ino) return false;
+      unlinkSync(path);
+      this.#committedTo = undefined;
+      return true;
+    } catch {
+      return false;
     }
   }
 
