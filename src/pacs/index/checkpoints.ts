@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
  * indexes put each new study's rows on pages of their own all over a large file. Loading 1M
  * instances (bench/pacs-index.ts) slowed from ~14,500 to ~10,000 instances/s (0.68-0.75x of
  * the empty index's rate), and only to 0.84x with synchronous=OFF, which drops those syncs.
- * With the checkpoints on this worker the writer only appends to the WAL: 0.90-0.95x, and the
- * load took 124-136 s instead of 131-141 s.
+ * With the checkpoints on this worker the writer only appends to the WAL: 0.85-0.95x in three
+ * runs, the load taking 124-138 s instead of 131-141 s.
  *
  * The writer's connection runs with wal_autocheckpoint = 0 while the worker runs, and counts
  * its commits in shared memory. The worker sleeps until a commit, lets the commits of the next
@@ -26,7 +26,12 @@ import { Worker } from 'node:worker_threads';
  * If the worker fails, the writer's automatic checkpoints come back (onFailure).
  */
 
-/** Commits that come within this many ms of the first one share its checkpoint. */
+/**
+ * Commits that come within this many ms of the first one share its checkpoint. Longer delays
+ * measured worse on the 1M load (250 ms: 0.78x, 1 s: 0.77x, larger WALs); on PACS ingest
+ * (bench/pacs.ts, against SQLite's own checkpoints in the same run) 100 ms was within the
+ * noise, 0.91-0.99x, and 1 s 0.95-1.10x.
+ */
 export const CHECKPOINT_DELAY_MS = 100;
 /** WAL frames (pages) beyond which the worker makes the WAL start over (~64 MiB at 4 KiB). */
 export const RESTART_FRAMES = 16_384;
