@@ -1333,6 +1333,44 @@ print(json.dumps(out))`,
     assert.equal((await api('GET', path)).status, 404);
   });
 
+  test('Normalize (by default, as Orthanc) sends only the keys of the level and those above; false sends all', {
+    timeout: 30_000,
+  }, async () => {
+    const keys = {
+      PatientID: '4MR1',
+      StudyDescription: '',
+      SeriesDescription: '',
+      ImageComments: '',
+      NumberOfStudyRelatedInstances: '',
+      NumberOfSeriesRelatedInstances: '',
+    };
+    const sentWith = async (normalize: boolean | undefined): Promise<string[]> => {
+      const created = await api('POST', '/modalities/remote/query', {
+        Level: 'Study',
+        Query: keys,
+        ...(normalize === undefined ? {} : { Normalize: normalize }),
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.json));
+      const { Path } = created.json as { Path: string };
+      // The remote PACS answered the query either way.
+      assert.equal(((await api('GET', `${Path}/answers`)).json as string[]).length, 1);
+      return Object.keys((await api('GET', `${Path}/query?simplify`)).json as object).sort();
+    };
+    const normalized = await sentWith(undefined);
+    assert.deepEqual(await sentWith(true), normalized);
+    for (const key of [
+      'PatientID',
+      'StudyDescription',
+      'NumberOfStudyRelatedInstances',
+      'QueryRetrieveLevel',
+    ])
+      assert.ok(normalized.includes(key), `${key} is a study-level key: ${normalized}`);
+    for (const key of ['SeriesDescription', 'ImageComments', 'NumberOfSeriesRelatedInstances'])
+      assert.ok(!normalized.includes(key), `${key} is not: ${normalized}`);
+    const all = await sentWith(false);
+    for (const key of Object.keys(keys)) assert.ok(all.includes(key), `${key} sent with Normalize: false`);
+  });
+
   test('C-GET from another PACS into this one (/modalities/{name}/get), sync and as a job', {
     timeout: 60_000,
   }, async () => {

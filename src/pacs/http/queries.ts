@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Keyword } from '../../dictionary/index.ts';
+import { formatTag } from '../../core/index.ts';
+import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { DataSet } from '../../object/index.ts';
 import type { QueryLevel } from '../index/types.ts';
@@ -9,6 +10,7 @@ import { badRequest, HttpError, notFound } from './errors.ts';
 import { runMaybeAsJob } from './jobs.ts';
 import { fillFromKeywords, needsUtf8, shortTags, simplify } from './keywords.ts';
 import { LEVELS, parseLevel, TYPE } from './levels.ts';
+import { normalizeQuery } from './normalize.ts';
 import { identifiersJson, peerOf } from './operations.ts';
 import { type NamedModality, remoteModalities, timeoutOf } from './remote.ts';
 
@@ -157,7 +159,6 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
       throw badRequest('Limit must be a whole number');
     }
-    // Orthanc's Normalize drops the keys its own index does not know; this one sends them all.
     if (body.Normalize !== undefined && typeof body.Normalize !== 'boolean') {
       throw badRequest('Normalize must be true or false');
     }
@@ -166,6 +167,16 @@ export function queryRoutes(ctx: HttpContext): Route[] {
     if (needsUtf8(keys) || needsUtf8(fixed)) identifier.set('SpecificCharacterSet', 'ISO_IR 192');
     fillFromKeywords(identifier, keys as Record<string, unknown>);
     for (const [key, value] of Object.entries(fixed)) identifier.set(key as Keyword, value);
+    // As Orthanc, by default: only the keys of this level and those above it (normalize.ts).
+    if (body.Normalize !== false) {
+      const dropped = normalizeQuery(identifier, level);
+      if (dropped.length > 0) {
+        ctx.pacs.logger.log(
+          'warn',
+          `query to ${m.name}: not sent, as keys of no ${level} query (Normalize: false sends them): ${dropped.map((t) => keywordOf(t) ?? formatTag(t)).join(', ')}`,
+        );
+      }
+    }
     identifier.set('QueryRetrieveLevel', level);
     for (const key of RETURN_KEYS[level]) if (!identifier.has(key)) identifier.set(key, undefined);
     const answers = await remote.find(m, level, identifier, { limit: limit as number | undefined, timeout });
