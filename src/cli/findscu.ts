@@ -38,13 +38,21 @@ import {
 } from './common/network.ts';
 import { queryIdentifiers } from './common/query-keys.ts';
 import { statusText } from './common/status-text.ts';
-import { addProposalOptions, proposalAliases, proposalOf } from './common/transfer-syntaxes.ts';
+import {
+  addCompressionLevelOption,
+  addProposalOptions,
+  COMPRESSION_LEVEL_ALIASES,
+  compressionLevelOf,
+  proposalAliases,
+  proposalOf,
+} from './common/transfer-syntaxes.ts';
 
 export { applyKey } from './common/query-keys.ts';
 
 export const FINDSCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...proposalAliases('query'),
+  ...COMPRESSION_LEVEL_ALIASES,
   '-W': '--worklist',
   '-P': '--patient',
   '-S': '--study',
@@ -60,6 +68,8 @@ export const FINDSCU_ALIASES = {
 };
 
 interface FindscuOptions extends NetworkCliOptions {
+  compressionLevel?: string;
+  proposeDeflated?: boolean;
   worklist?: boolean;
   patient?: boolean;
   study?: boolean;
@@ -108,7 +118,7 @@ export function findscuCommand(): Command {
     .option('--patient', 'use patient root information model (DCMTK -P)')
     .option('--study', 'use study root information model (DCMTK -S)')
     .option('--psonly', 'use patient/study only information model (DCMTK -O)');
-  addProposalOptions(command, 'query')
+  addCompressionLevelOption(addProposalOptions(command, 'query'), '--propose-deflated')
     .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
     .option('--output-directory <dir>', 'write output files to existing directory dir (DCMTK -od)', '.')
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
@@ -143,6 +153,8 @@ export function findscuCommand(): Command {
       };
       try {
         console = new Console(options);
+        // Checked first, as DCMTK checks its flags before it looks for a query.
+        const deflateLevel = compressionLevelOf(options, '--propose-deflated');
         const sopClass = modelOf(options);
         const repeat = repeatCount(options);
         const extraction = extractionOf(options);
@@ -172,6 +184,7 @@ export function findscuCommand(): Command {
             contexts: [
               { abstractSyntax: sopClass, transferSyntaxes: [proposal.preferred, ...proposal.fallback] },
             ],
+            ...(deflateLevel === undefined ? {} : { deflateLevel }),
           },
           console,
         );

@@ -42,7 +42,10 @@ import {
 } from './common/network.ts';
 import { statusText } from './common/status-text.ts';
 import {
+  addCompressionLevelOption,
   addProposalOptions,
+  COMPRESSION_LEVEL_ALIASES,
+  compressionLevelOf,
   DEFLATED,
   EBE,
   ELE,
@@ -57,6 +60,7 @@ export const STORESCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...PROFILE_ALIASES,
   ...proposalAliases('storage'),
+  ...COMPRESSION_LEVEL_ALIASES,
   '+f': '--read-file',
   '+fo': '--read-file-only',
   '-f': '--read-dataset',
@@ -74,6 +78,8 @@ export const STORESCU_ALIASES = {
 };
 
 interface StorescuOptions extends NetworkCliOptions, ProfileCliOptions, InputFilesOptions {
+  compressionLevel?: string;
+  proposeDeflated?: boolean;
   rename?: boolean;
   required?: boolean;
   combine?: boolean;
@@ -237,7 +243,8 @@ export function storescuCommand(): Command {
       '--required',
       'propose only required presentation contexts (DCMTK -R; dicomkit always proposes only the SOP classes and syntaxes of the files)',
     )
-    .option('--combine', 'combine proposed transfer syntaxes in one context (DCMTK +C)')
+    .option('--combine', 'combine proposed transfer syntaxes in one context (DCMTK +C)');
+  addCompressionLevelOption(command, '--propose-deflated or --config-file')
     .option('--no-halt', 'do not halt if unsuccessful store encountered (DCMTK -nh, default: do halt)')
     .option(
       '--invent-instance',
@@ -271,6 +278,8 @@ export function storescuCommand(): Command {
         // The identity flags are checked before the input files, as DCMTK checks every flag first.
         userIdentityOf(options);
         maxSendPduOf(options);
+        const deflateLevel = compressionLevelOf(options, '--propose-deflated or --config-file');
+        const deflate = deflateLevel === undefined ? {} : { deflateLevel };
         const files = inputFiles(paths, options, console);
         if (files.length === 0) throw new UsageError('no input files to be sent');
         console.info('checking input files ...');
@@ -345,7 +354,7 @@ export function storescuCommand(): Command {
           const batch = profile ? instances : instances.filter((i) => classes.has(i.sopClassUid));
           let assoc: Association;
           try {
-            assoc = await openAssociation(ae, options, { peer, port, contexts }, console);
+            assoc = await openAssociation(ae, options, { peer, port, contexts, ...deflate }, console);
           } catch (error) {
             reportFailure(console, error);
             exitCode = NET_EXIT.failure;

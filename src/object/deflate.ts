@@ -28,7 +28,9 @@ interface NodeZlib {
   deflateSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
 }
 
-type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+/** zlib's compression levels: 0 stores, 1 is fastest, 9 smallest. */
+export type DeflateLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+type Level = DeflateLevel;
 
 /** A Node Buffer as a plain Uint8Array over the same bytes (Buffer's `slice` shares memory). */
 const plain = (bytes: Uint8Array): Uint8Array =>

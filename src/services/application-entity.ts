@@ -41,6 +41,7 @@ import {
   type UserIdentityRq,
 } from '../net/pdu/index.ts';
 import { nodeTls } from '../net/transport/index.ts';
+import type { DeflateLevel } from '../object/deflate.ts';
 import { Association, type AssociationTimeouts } from './association.ts';
 import {
   allStorableTransferSyntaxes,
@@ -82,6 +83,12 @@ export interface AssociateOptions {
   asyncOpsWindow?: { invoked: number; performed: number };
   /** Send P-DATA-TF PDUs of at most this length even when the peer takes larger ones. */
   maxSendPduLength?: number;
+  /**
+   * zlib level (0 stores, 1 fastest, 9 smallest) of what this side deflates on an accepted
+   * Deflated Explicit VR Little Endian context: identifiers, N- data sets, and instances
+   * re-encoded for it. Default 6, as DCMTK's `+cl`. Stored deflated files go as they are.
+   */
+  deflateLevel?: DeflateLevel;
   /**
    * Gives up the request: connecting or negotiating stops (A-ABORT, or the connection
    * closed) and associate() rejects with ERR_CANCELLED. No effect once accepted: then
@@ -290,6 +297,7 @@ export class ApplicationEntity {
               peerImplementationVersionName: ac.userInformation.implementationVersionName,
               ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
               ...(options.maxSendPduLength ? { maxSendPduLength: options.maxSendPduLength } : {}),
+              ...(options.deflateLevel !== undefined ? { deflateLevel: options.deflateLevel } : {}),
               ...(ac.userInformation.userIdentityResponse
                 ? { userIdentityResponse: ac.userInformation.userIdentityResponse }
                 : {}),

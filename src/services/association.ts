@@ -16,12 +16,12 @@ import {
   statusCategory,
 } from '../net/dimse/index.ts';
 import type { UserIdentityRq } from '../net/pdu/index.ts';
-import { deflateRaw } from '../object/deflate.ts';
+import { type DeflateLevel, deflateRaw } from '../object/deflate.ts';
 import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
 import { modelSopClass, type QueryModel } from './contexts.ts';
 import type { ServiceHandlers } from './handlers.ts';
 import { serveRequest } from './scp.ts';
-import { type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
+import { type DataOptions, type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
 
 export interface AssociationTimeouts {
   /** Waiting for a DIMSE response (reset by each pending response). Default 60 s. */
@@ -135,6 +135,8 @@ export interface AssociationSetup {
   userIdentityResponse?: Uint8Array;
   /** Our own cap on the P-DATA-TF PDUs we send, below the peer's maximum (DCMTK --max-send-pdu). */
   maxSendPduLength?: number;
+  /** zlib level of the data sets this side deflates (AssociateOptions.deflateLevel); default 6. */
+  deflateLevel?: DeflateLevel;
   /** Largest data set a request may carry to our handlers (ListenOptions.maxDataSetSize). */
   maxDataSetSize?: number;
   handlers: ServiceHandlers;
@@ -193,6 +195,8 @@ export class Association extends EventEmitter {
   /** Requests being served, by message ID, for C-CANCEL. */
   readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
+  /** How data sets this side re-encodes are compressed (deflated syntaxes). */
+  readonly #encoding: DataOptions;
   #nextMessageId = 1;
   #status: 'established' | 'releasing' | 'released' | 'aborted' = 'established';
   #abortInfo: AbortInfo | undefined;
@@ -223,6 +227,7 @@ export class Association extends EventEmitter {
     this.remoteAddress = this.#ul.remoteAddress;
     this.remotePort = this.#ul.remotePort;
     this.#dimseTimeout = setup.timeouts?.dimse ?? 60_000;
+    this.#encoding = setup.deflateLevel === undefined ? {} : { deflateLevel: setup.deflateLevel };
     const window = setup.operationsWindow ?? 1;
     this.operationsWindow = window === 0 ? Number.POSITIVE_INFINITY : window;
     this.#channel = new DimseChannel({
@@ -380,7 +385,7 @@ export class Association extends EventEmitter {
       fields.MoveOriginatorMessageID = options.moveOriginator.messageId;
     }
     const failureAborts = options.failureAborts;
-    const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts), {
+    const response = await this.#single('C-STORE-RQ', context, fields, instance.data(ts, this.#encoding), {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(failureAborts
         ? {
@@ -472,7 +477,7 @@ export class Association extends EventEmitter {
       'C-FIND-RQ',
       context,
       { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0 },
-      encodeDataSet(identifier, context.transferSyntax!),
+      encodeDataSet(identifier, context.transferSyntax!, this.#encoding.deflateLevel),
     );
     let cancelled = false;
     const cancel = (): void => {
@@ -543,7 +548,7 @@ export class Association extends EventEmitter {
       name,
       context,
       { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0, ...extra },
-      encodeDataSet(identifier, context.transferSyntax!),
+      encodeDataSet(identifier, context.transferSyntax!, this.#encoding.deflateLevel),
     );
     let cancelled = false;
     const cancel = (): void => {
@@ -673,7 +678,7 @@ export class Association extends EventEmitter {
       name,
       context,
       fields,
-      data ? encodeDataSet(data, context.transferSyntax!) : undefined,
+      data ? encodeDataSet(data, context.transferSyntax!, this.#encoding.deflateLevel) : undefined,
     );
     const command = response.command;
     const status = command.Status ?? Status.Success;
@@ -982,10 +987,10 @@ export function playsRole(context: NegotiatedContext, requestor: boolean, role: 
 }
 
 /** Encodes a data set (identifier, N- attributes) in a context's transfer syntax. */
-export function encodeDataSet(dataset: DataSet, tsUid: string): Uint8Array {
+export function encodeDataSet(dataset: DataSet, tsUid: string, deflateLevel?: DeflateLevel): Uint8Array {
   const ts = transferSyntax(tsUid);
   const bytes = concatParts(new DataSetEncoder().encode(dataset, ts));
-  return ts.deflated ? deflateRaw(bytes) : bytes;
+  return ts.deflated ? deflateRaw(bytes, deflateLevel) : bytes;
 }
 
 async function parseResponse(message: IncomingMessage, tsUid: string): Promise<ParsedResponse> {

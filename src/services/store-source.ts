@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DicomError, DicomParseError } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
 import { swapped } from '../object/byte-swap.ts';
-import { deflateRaw } from '../object/deflate.ts';
+import { type DeflateLevel, deflateRaw } from '../object/deflate.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
 import {
   concatParts,
@@ -129,8 +129,11 @@ export interface PreparedInstance {
   label: string;
   /** Whether `data(ts)` can produce this syntax (same syntax, or a re-encoding without pixel codecs). */
   canSendAs(ts: string): boolean;
-  /** The data set bytes in `ts`: straight from disk when `ts` is the stored syntax. */
-  data(ts: string): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /**
+   * The data set bytes in `ts`: straight from disk when `ts` is the stored syntax. A data set
+   * re-encoded in a deflated syntax is compressed at `deflateLevel` (default 6).
+   */
+  data(ts: string, options?: DataOptions): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Size in bytes of the file it was read from (tools report MB/s); absent for data sets and streams. */
   fileSize?: number;
   /** For a file: whether it begins with a Part 10 preamble and file meta (PS3.10 §7.1). */
@@ -157,6 +160,11 @@ export interface PrepareOptions {
    * tool with nothing else to do meanwhile (storescu checking its inputs), not for a server.
    */
   blocking?: boolean;
+}
+
+/** How `PreparedInstance.data()` encodes what it re-encodes. */
+export interface DataOptions {
+  deflateLevel?: DeflateLevel;
 }
 
 /** Reads what a C-STORE needs to know about a source, without loading a file's bulk data. */
@@ -200,7 +208,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
       if (ts === stored.uid) return true;
       return convertible(stored, transferSyntax(ts), undefined);
     },
-    data(ts) {
+    data(ts, dataOptions) {
       if (ts === stored.uid && streamable && whole) {
         // Preloaded: hand the bytes over once and let them go.
         const bytes = whole.subarray(dataSetOffset);
@@ -222,7 +230,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
         // Decoded frame by frame in the codec workers, then written natively (PS3.5 §8.1.1).
         const decoded = native ? await decompressed(file) : undefined;
         try {
-          yield* encodeIn(decoded?.dataset ?? file.dataset, target);
+          yield* encodeIn(decoded?.dataset ?? file.dataset, target, dataOptions);
         } finally {
           await decoded?.dispose();
         }
@@ -442,13 +450,13 @@ function fromDataSet(
     transferSyntax: stored,
     label,
     canSendAs: (ts) => convertible(stored, transferSyntax(ts), dataset),
-    data: (ts) =>
+    data: (ts, dataOptions) =>
       (async function* () {
         const target = transferSyntax(ts);
         const decode = stored.encapsulated && !target.encapsulated && dataset.element(PIXEL_DATA)?.fragments;
         const decoded = decode ? await decompressed(dataset, stored.uid) : undefined;
         try {
-          yield* encodeIn(decoded?.dataset ?? dataset, target);
+          yield* encodeIn(decoded?.dataset ?? dataset, target, dataOptions);
         } finally {
           await decoded?.dispose();
         }
@@ -504,10 +512,14 @@ async function decompressed(
   }
 }
 
-async function* encodeIn(dataset: DataSet, ts: TransferSyntax): AsyncGenerator<Uint8Array> {
+async function* encodeIn(
+  dataset: DataSet,
+  ts: TransferSyntax,
+  options: DataOptions = {},
+): AsyncGenerator<Uint8Array> {
   const parts = new DataSetEncoder().encode(dataset, ts);
   if (ts.deflated) {
-    yield deflateRaw(concatParts(await resolveParts(parts)));
+    yield deflateRaw(concatParts(await resolveParts(parts)), options.deflateLevel);
     return;
   }
   for (const part of parts) {

@@ -1598,6 +1598,90 @@ describe('user identity negotiation and --max-send-pdu: storescu, both tools', (
   });
 });
 
+describe('+cl: the deflate level of what storescu and findscu deflate, both tools', () => {
+  test('storescu -xd +cl 0 sends the data set stored, +cl 9 smaller; +cl without -xd and a level past 9 are refused alike', {
+    timeout: 60_000,
+  }, async () => {
+    const DEFLATED = '1.2.840.10008.1.2.1.99';
+    let received: { ts: string; wire: number; inflated: Buffer }[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'DEFLATER' }).listen({
+      port: 0,
+      host: '127.0.0.1',
+      storageTransferSyntaxes: [DEFLATED],
+      handlers: {
+        store: async (req) => {
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of req.data) chunks.push(chunk);
+          const wire = Buffer.concat(chunks);
+          received.push({ ts: req.transferSyntax, wire: wire.length, inflated: inflateRawSync(wire) });
+          return 0;
+        },
+      },
+    });
+    const sizes = new Map<string, { ts: string; wire: number; inflated: Buffer }>();
+    try {
+      for (const tool of TOOLS) {
+        for (const level of ['0', '9']) {
+          received = [];
+          const r = await runTool(tool, 'storescu', [
+            '-xd',
+            '+cl',
+            level,
+            '127.0.0.1',
+            String(server.port),
+            MR,
+          ]);
+          assert.equal(r.status, 0, `${tool} +cl ${level}: ${r.stderr}`);
+          assert.equal(received.length, 1);
+          sizes.set(`${tool} ${level}`, received[0]!);
+        }
+      }
+    } finally {
+      await server.close({ abort: true });
+    }
+    for (const tool of TOOLS) {
+      const stored = sizes.get(`${tool} 0`)!;
+      const best = sizes.get(`${tool} 9`)!;
+      assert.equal(stored.ts, DEFLATED);
+      // Level 0 keeps every byte (plus deflate's block headers); 9 compresses.
+      assert.ok(
+        stored.wire >= stored.inflated.length,
+        `${tool} +cl 0: ${stored.wire} >= ${stored.inflated.length}`,
+      );
+      assert.ok(
+        best.wire < stored.inflated.length * 0.9,
+        `${tool} +cl 9: ${best.wire} of ${stored.inflated.length}`,
+      );
+      assert.deepEqual(best.inflated, stored.inflated, `${tool}: the same data set at both levels`);
+    }
+
+    for (const [program, args, message] of [
+      [
+        'findscu',
+        ['+cl', '3', '-k', 'PatientID', '127.0.0.1', '1'],
+        '--compression-level only allowed with --propose-deflated',
+      ],
+      [
+        'storescu',
+        ['+cl', '3', '127.0.0.1', '1', MR],
+        '--compression-level only allowed with --propose-deflated or --config-file',
+      ],
+      [
+        'findscu',
+        ['-xd', '+cl', '12', '-k', 'PatientID', '127.0.0.1', '1'],
+        'Invalid value for option --compression-level (overflow: 12)',
+      ],
+    ] as const) {
+      const ours = await runTool('dicomkit', program, args);
+      const theirs = await runTool('dcmtk', program, args);
+      assert.equal(ours.status, theirs.status, `${program} ${args.join(' ')}: exit codes`);
+      assert.equal(ours.status, 1);
+      assert.match(ours.stderr, new RegExp(message.replace(/[()]/g, '\\$&')));
+      assert.match(theirs.stderr, new RegExp(message.replace(/[()]/g, '\\$&')));
+    }
+  });
+});
+
 describe('command files and --arguments', () => {
   test('echoscu --arguments @file prints the same expanded arguments from both tools', {
     timeout: 30_000,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ProposedContext } from '../../net/association/index.ts';
 import { DimseStatusError } from '../../net/dimse/index.ts';
 import { rejectReasonText, type UserIdentityRq } from '../../net/pdu/index.ts';
+import type { DeflateLevel } from '../../object/deflate.ts';
 import {
   ApplicationEntity,
   type Association,
@@ -285,6 +286,8 @@ export interface OpenOptions {
   port: string;
   contexts: readonly ProposedContext[];
   handlers?: ServiceHandlers;
+  /** zlib level of what is deflated for the peer (DCMTK +cl). */
+  deflateLevel?: DeflateLevel;
 }
 
 /**
@@ -315,6 +318,7 @@ export async function openAssociation(
       ...(tls ? { tls } : {}),
       ...(userIdentity ? { userIdentity } : {}),
       ...(maxSendPduLength ? { maxSendPduLength } : {}),
+      ...(request.deflateLevel !== undefined ? { deflateLevel: request.deflateLevel } : {}),
     });
   } catch (error) {
     // Before an association exists, any ending (refused connection, TLS handshake, a peer that

@@ -1,9 +1,11 @@
 import { renameSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { DeflateLevel } from '../../object/deflate.ts';
 import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
 import type { EncodeOptions } from '../../object/index.ts';
 import type { DcmtkAliases } from './dcmtk-args.ts';
 import { type Console, UsageError } from './network.ts';
+import { deflateLevelOf } from './transfer-syntaxes.ts';
 
 /**
  * The output encoding options of DCMTK's storescp and movescu (+t= +te +tb +ti +td, +g= -g,
@@ -84,18 +86,6 @@ export interface Reencoding {
   transferSyntax: string | undefined;
   encode: EncodeOptions;
   deflateLevel: DeflateLevel;
-}
-
-type DeflateLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
-
-/** DCMTK's +cl, checked as DCMTK checks it. */
-function deflateLevelOf(value: string | undefined): DeflateLevel {
-  if (value === undefined) return 6;
-  const level = Number(value);
-  if (!/^\d+$/.test(value))
-    throw new UsageError(`Invalid value for option --compression-level (not a number: ${value})`);
-  if (level > 9) throw new UsageError(`Invalid value for option --compression-level (overflow: ${value})`);
-  return level as DeflateLevel;
 }
 
 /**

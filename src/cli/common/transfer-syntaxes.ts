@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { findTransferSyntax } from '../../encoding/index.ts';
+import type { DeflateLevel } from '../../object/deflate.ts';
 import { dcmtkSyntaxName } from '../../object/dump.ts';
 import { allStorableTransferSyntaxes } from '../../services/index.ts';
-import type { DcmtkAliases } from './dcmtk-args.ts';
+import { type DcmtkAliases, UsageError } from './dcmtk-args.ts';
 
 export const ILE = '1.2.840.10008.1.2';
 export const ELE = '1.2.840.10008.1.2.1';
@@ -196,4 +197,39 @@ export function acceptedSyntaxes(
 /** A syntax as DCMTK's logs name it ("Converting transfer syntax ..."), else by its dictionary name, else its UID. */
 export function syntaxName(uid: string): string {
   return dcmtkSyntaxName(uid) ?? findTransferSyntax(uid)?.name ?? uid;
+}
+
+/**
+ * DCMTK's `+cl` of storescu and findscu: the zlib level of what they deflate for the peer,
+ * allowed only with --propose-deflated (or, for storescu, a --config-file profile).
+ */
+export const COMPRESSION_LEVEL_ALIASES: DcmtkAliases = { '+cl': '--compression-level' };
+
+export function addCompressionLevelOption(command: Command, onlyWith: string): Command {
+  return command.option(
+    '--compression-level <level>',
+    `deflate compression level, only with ${onlyWith}: 0=uncompressed, 1=fastest, 9=best compression (DCMTK +cl, default 6)`,
+  );
+}
+
+/** The level `--compression-level` asks for, checked as DCMTK checks it; undefined when not given. */
+export function compressionLevelOf(
+  options: { compressionLevel?: string; proposeDeflated?: boolean; associationConfig?: unknown },
+  onlyWith: string,
+): DeflateLevel | undefined {
+  if (options.compressionLevel === undefined) return undefined;
+  if (!options.proposeDeflated && options.associationConfig === undefined) {
+    throw new UsageError(`--compression-level only allowed with ${onlyWith}`);
+  }
+  return deflateLevelOf(options.compressionLevel);
+}
+
+/** DCMTK's +cl, checked as DCMTK checks it. */
+export function deflateLevelOf(value: string | undefined): DeflateLevel {
+  if (value === undefined) return 6;
+  const level = Number(value);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`Invalid value for option --compression-level (not a number: ${value})`);
+  if (level > 9) throw new UsageError(`Invalid value for option --compression-level (overflow: ${value})`);
+  return level as DeflateLevel;
 }
