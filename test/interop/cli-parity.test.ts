@@ -94,12 +94,10 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
   storescu: {
     '-lc': LOG_CONFIG,
     '-u': OLD_VR,
-    '+cl': 'the deflate level of data sets sent in Deflated syntax',
   },
   findscu: {
     '-lc': LOG_CONFIG,
     '-u': OLD_VR,
-    '+cl': 'the deflate level of queries sent in Deflated syntax',
     '+dc': DCMTK_CORRECTIONS,
     '-dc': DCMTK_CORRECTIONS,
   },
