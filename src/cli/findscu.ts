@@ -49,6 +49,9 @@ import {
 
 export { applyKey } from './common/query-keys.ts';
 
+/** What DCMTK's +cl needs beside it in this tool. */
+const FINDSCU_CL_ONLY_WITH = '--propose-deflated';
+
 export const FINDSCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...proposalAliases('query'),
@@ -118,7 +121,7 @@ export function findscuCommand(): Command {
     .option('--patient', 'use patient root information model (DCMTK -P)')
     .option('--study', 'use study root information model (DCMTK -S)')
     .option('--psonly', 'use patient/study only information model (DCMTK -O)');
-  addCompressionLevelOption(addProposalOptions(command, 'query'), '--propose-deflated')
+  addCompressionLevelOption(addProposalOptions(command, 'query'), FINDSCU_CL_ONLY_WITH)
     .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
     .option('--output-directory <dir>', 'write output files to existing directory dir (DCMTK -od)', '.')
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
@@ -154,7 +157,7 @@ export function findscuCommand(): Command {
       try {
         console = new Console(options);
         // Checked first, as DCMTK checks its flags before it looks for a query.
-        const deflateLevel = compressionLevelOf(options, '--propose-deflated');
+        const deflateLevel = compressionLevelOf(options, FINDSCU_CL_ONLY_WITH);
         const sopClass = modelOf(options);
         const repeat = repeatCount(options);
         const extraction = extractionOf(options);

@@ -56,6 +56,9 @@ import {
   syntaxName,
 } from './common/transfer-syntaxes.ts';
 
+/** What DCMTK's +cl needs beside it in this tool. */
+const STORESCU_CL_ONLY_WITH = '--propose-deflated or --config-file';
+
 export const STORESCU_ALIASES = {
   ...NETWORK_ALIASES,
   ...PROFILE_ALIASES,
@@ -244,7 +247,7 @@ export function storescuCommand(): Command {
       'propose only required presentation contexts (DCMTK -R; dicomkit always proposes only the SOP classes and syntaxes of the files)',
     )
     .option('--combine', 'combine proposed transfer syntaxes in one context (DCMTK +C)');
-  addCompressionLevelOption(command, '--propose-deflated or --config-file')
+  addCompressionLevelOption(command, STORESCU_CL_ONLY_WITH)
     .option('--no-halt', 'do not halt if unsuccessful store encountered (DCMTK -nh, default: do halt)')
     .option(
       '--invent-instance',
@@ -278,7 +281,7 @@ export function storescuCommand(): Command {
         // The identity flags are checked before the input files, as DCMTK checks every flag first.
         userIdentityOf(options);
         maxSendPduOf(options);
-        const deflateLevel = compressionLevelOf(options, '--propose-deflated or --config-file');
+        const deflateLevel = compressionLevelOf(options, STORESCU_CL_ONLY_WITH);
         const deflate = deflateLevel === undefined ? {} : { deflateLevel };
         const files = inputFiles(paths, options, console);
         if (files.length === 0) throw new UsageError('no input files to be sent');

@@ -5,7 +5,7 @@ import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
 import type { EncodeOptions } from '../../object/index.ts';
 import type { DcmtkAliases } from './dcmtk-args.ts';
 import { type Console, UsageError } from './network.ts';
-import { deflateLevelOf } from './transfer-syntaxes.ts';
+import { COMPRESSION_LEVEL_ALIASES, deflateLevelOf } from './transfer-syntaxes.ts';
 
 /**
  * The output encoding options of DCMTK's storescp and movescu (+t= +te +tb +ti +td, +g= -g,
@@ -24,7 +24,7 @@ export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
   '+e': '--length-explicit',
   '-e': '--length-undefined',
   '-p': '--padding-off',
-  '+cl': '--compression-level',
+  ...COMPRESSION_LEVEL_ALIASES,
 };
 
 /** DCMTK's output transfer syntaxes (+te +tb +ti +td). */

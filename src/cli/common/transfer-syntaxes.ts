@@ -200,8 +200,9 @@ export function syntaxName(uid: string): string {
 }
 
 /**
- * DCMTK's `+cl` of storescu and findscu: the zlib level of what they deflate for the peer,
- * allowed only with --propose-deflated (or, for storescu, a --config-file profile).
+ * DCMTK's `+cl`: the zlib level of what storescu and findscu deflate for the peer (allowed
+ * only with --propose-deflated, or for storescu a --config-file profile), and of the files
+ * storescp writes deflated.
  */
 export const COMPRESSION_LEVEL_ALIASES: DcmtkAliases = { '+cl': '--compression-level' };
 

@@ -117,10 +117,11 @@ export class BackgroundCheckpoints {
    */
   stop(timeoutMs = 10_000): void {
     const worker = this.#worker;
-    const failed = this.#ended && worker !== undefined;
+    const ended = this.#ended;
     this.#ended = true;
     if (!worker) return;
-    if (failed) {
+    // A worker that failed (or was stopped before) has no connection to wait for.
+    if (ended) {
       void worker.terminate();
       return;
     }

@@ -250,14 +250,15 @@ class SqlitePacsIndex implements SqliteIndex {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       db.pragma(`cache_size = -${Math.max(2048, Math.floor(options.cacheSizeKiB ?? 65536))}`);
       db.pragma('temp_store = MEMORY');
       this.schemaVersion = migrate(db, this.#dialect);
       if ((options.backgroundCheckpoints ?? true) && !db.memory) {
         this.#checkpoints = new BackgroundCheckpoints(path, {
           // A RESTART holds new writers back while it waits: never for long.
-          busyTimeoutMs: Math.min(1000, Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))),
+          busyTimeoutMs: Math.min(1000, busyTimeoutMs),
           onFailure: (error) => {
             if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
             options.onCheckpointFailure?.(error);
