@@ -13,7 +13,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readFileSync,
   readSync,
   rmSync,
   statSync,
@@ -28,6 +27,7 @@ import { readDicomFile } from '../../src/object/file.node.ts';
 import { DataSet, writeDicom } from '../../src/object/index.ts';
 import { ApplicationEntity, type StoreResult, storageContexts } from '../../src/services/index.ts';
 import { CLI_NODE_ARGS } from '../helpers/cli-node-args.ts';
+import { procStatus, resetPeak } from '../helpers/proc-memory.ts';
 
 const SCP_ENV = 'DICOMKIT_STORE_MEMORY_SCP';
 const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
@@ -106,23 +106,6 @@ function readAt(path: string, position: number, length: number): Uint8Array {
     return out.subarray(0, filled);
   } finally {
     closeSync(fd);
-  }
-}
-
-function procStatus(pid: number): { rssKb: number; hwmKb: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-  return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-}
-
-/** Resets VmHWM to the current RSS (Linux >= 4.0); false where /proc does not allow it. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
   }
 }
 
