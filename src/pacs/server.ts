@@ -281,7 +281,16 @@ export async function startPacs(
       `C-${operation.toUpperCase()} ${level} from ${ctx.association.remoteAeTitle}${request.destination ? ` to ${request.destination}` : ''}: ${found.length} instance(s)`,
     );
     yield { count: found.length };
-    for (const instance of found) yield storage.absolute(instance.path);
+    // What the index knows of each file: the sub-operations start without reading headers first.
+    for (const instance of found) {
+      yield {
+        path: storage.absolute(instance.path),
+        sopClassUid: instance.sopClassUid,
+        sopInstanceUid: instance.sopInstanceUid,
+        transferSyntax: instance.transferSyntax,
+        size: instance.size,
+      };
+    }
   }
 
   const dicom = await ae.listen({

@@ -415,11 +415,13 @@ export class Association extends EventEmitter {
    * Stores many sources through this association, reading the next file while the current
    * one is on the wire (its header, and the whole file when small). Yields one outcome per
    * source, in order; a failed store does not stop the rest. `blocking` reads the files with
-   * blocking calls (PrepareOptions.blocking): for tools, not for servers.
+   * blocking calls (PrepareOptions.blocking): for tools, not for servers. `priority`,
+   * `moveOriginator` and `signal` go to each store (a C-MOVE's sub-operations: a request not
+   * yet sent when `signal` aborts is not sent, and yields ERR_CANCELLED).
    */
   async *storeMany(
     sources: Iterable<StoreSource> | AsyncIterable<StoreSource>,
-    options: { priority?: number; blocking?: boolean } = {},
+    options: Pick<StoreOptions, 'priority' | 'moveOriginator' | 'signal'> & { blocking?: boolean } = {},
   ): AsyncGenerator<{ source: StoreSource; result?: StoreResult; error?: Error }> {
     const prepare = (source: StoreSource) =>
       prepareSource(source, { preload: true, blocking: options.blocking ?? false }).then(
@@ -455,7 +457,7 @@ export class Association extends EventEmitter {
 
   async #storePrepared(
     prepared: { source: StoreSource; instance?: PreparedInstance; error?: Error },
-    options: { priority?: number },
+    options: Pick<StoreOptions, 'priority' | 'moveOriginator' | 'signal'>,
   ): Promise<{ source: StoreSource; result?: StoreResult; error?: Error }> {
     if (!prepared.instance) return { source: prepared.source, error: prepared.error! };
     try {

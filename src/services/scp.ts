@@ -518,18 +518,7 @@ async function serveRetrieve(
   }
   const counts = { remaining: sources.length, completed: 0, failed: 0, warning: 0 };
   const failedUids: string[] = [];
-  const prepared: (PreparedInstance | undefined)[] = [];
-  for (const source of sources) {
-    try {
-      prepared.push(await prepareSource(source));
-    } catch (error) {
-      association.logger.log(
-        'warn',
-        `cannot send ${typeof source === 'string' ? source : 'instance'}: ${(error as Error).message}`,
-      );
-      prepared.push(undefined);
-    }
-  }
+  const prepared = await prepareAll(sources, association);
   let target: Association = association;
   if (isMove && prepared.some((p) => p)) {
     try {
@@ -559,38 +548,47 @@ async function serveRetrieve(
     NumberOfFailedSuboperations: counts.failed,
     NumberOfWarningSuboperations: counts.warning,
   });
-  try {
-    for (const instance of prepared) {
-      if (ctx.signal.aborted) break;
+  // What cannot be sent counts as failed from the start; the rest go out in order, the next
+  // file read while one is on the wire and the next request sent from the response's read
+  // callback (storeMany), so the destination's answer is the only wait between sub-operations.
+  const sendable: StoreSource[] = [];
+  const sendableUids: string[] = [];
+  prepared.forEach((instance, index) => {
+    if (instance) {
+      sendable.push(sources[index]!);
+      sendableUids.push(instance.sopInstanceUid);
+    } else {
       counts.remaining--;
-      if (!instance) {
-        counts.failed++;
-        continue;
-      }
-      try {
-        const result = await target.store(instance, {
-          ...(isMove
-            ? { moveOriginator: { aeTitle: association.remoteAeTitle, messageId: ctx.messageId } }
-            : {}),
-        });
+      counts.failed++;
+    }
+  });
+  try {
+    let sent = 0;
+    const outcomes = target.storeMany(sendable, {
+      signal: ctx.signal,
+      ...(isMove ? { moveOriginator: { aeTitle: association.remoteAeTitle, messageId: ctx.messageId } } : {}),
+    });
+    for await (const { result, error } of outcomes) {
+      const uid = sendableUids[sent++]!;
+      // A request that waited behind a C-CANCEL was not sent.
+      if (error instanceof DicomError && error.code === 'ERR_CANCELLED') break;
+      counts.remaining--;
+      if (result) {
         if (statusCategory(result.status) === 'warning') counts.warning++;
         else counts.completed++;
-      } catch (error) {
+      } else {
         counts.failed++;
-        failedUids.push(instance.sopInstanceUid);
-        association.logger.log(
-          'warn',
-          `sub-operation for ${instance.sopInstanceUid} failed: ${(error as Error).message}`,
-        );
+        failedUids.push(uid);
+        association.logger.log('warn', `sub-operation for ${uid} failed: ${error!.message}`);
         if (!target.isEstablished) {
           // The destination went away: the rest cannot be sent.
-          for (const rest of prepared.slice(prepared.indexOf(instance) + 1))
-            if (rest) failedUids.push(rest.sopInstanceUid);
+          failedUids.push(...sendableUids.slice(sent));
           counts.failed += counts.remaining;
           counts.remaining = 0;
           break;
         }
       }
+      if (ctx.signal.aborted) break;
       if (counts.remaining > 0 && association.isEstablished)
         await respond({ ...base, Status: Status.Pending, ...subCounts() });
     }
@@ -615,6 +613,40 @@ async function serveRetrieve(
   } else {
     await respond(final);
   }
+}
+
+/** Headers read at the same time: the thread pool's four threads each have one or two to do. */
+const PREPARE_CONCURRENCY = 8;
+
+/**
+ * What each retrieved source is (SOP class, instance, stored syntax), in order; undefined for
+ * one that cannot be sent (logged). File headers are read several at a time: one after the
+ * other, each file's open, stat, read and close made four thread-pool round trips in a row
+ * before the first sub-operation could start.
+ */
+async function prepareAll(
+  sources: readonly StoreSource[],
+  association: Association,
+): Promise<(PreparedInstance | undefined)[]> {
+  const prepared: (PreparedInstance | undefined)[] = new Array(sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length) {
+      const index = next++;
+      const source = sources[index]!;
+      try {
+        prepared[index] = await prepareSource(source);
+      } catch (error) {
+        association.logger.log(
+          'warn',
+          `cannot send ${typeof source === 'string' ? source : 'path' in source ? source.path : 'instance'}: ${(error as Error).message}`,
+        );
+        prepared[index] = undefined;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PREPARE_CONCURRENCY, sources.length) }, worker));
+  return prepared;
 }
 
 /** Proposals for a C-MOVE sub-association: each SOP class in its stored syntax and uncompressed. */

@@ -33,8 +33,25 @@ export interface StreamSource {
   data: Uint8Array | AsyncIterable<Uint8Array>;
 }
 
-/** What can be sent with C-STORE: a file path, a data set, a file read earlier, or a stream. */
-export type StoreSource = string | DataSet | DicomFile | StreamSource;
+/**
+ * A Part 10 file whose identity is known without reading it (a PACS's index holds it): it is
+ * prepared with no I/O, and its header is read when it is sent. A file that turns out to hold
+ * another instance, SOP class or transfer syntax is not sent: its store fails.
+ */
+export interface StoredFileSource {
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntax: string;
+  /** Its size in bytes, when known. */
+  size?: number;
+}
+
+/**
+ * What can be sent with C-STORE: a file path, a file of known identity, a data set, a file
+ * read earlier, or a stream.
+ */
+export type StoreSource = string | StoredFileSource | DataSet | DicomFile | StreamSource;
 
 const SOP_CLASS_UID = 0x00080016;
 const SOP_INSTANCE_UID = 0x00080018;
@@ -173,6 +190,10 @@ export async function prepareSource(
   options: PrepareOptions = {},
 ): Promise<PreparedInstance> {
   if (typeof source === 'string') return prepareFile(source, options);
+  if ('path' in source) {
+    if (!options.preload) return fromStoredFile(source);
+    return checkedIdentity(await prepareFile(source.path, options), source);
+  }
   if ('data' in source && 'sopInstanceUid' in source) return fromStream(source);
   const file: DicomFile | undefined = source instanceof DataSet ? undefined : source;
   const dataset = file ? file.dataset : (source as DataSet);
@@ -405,6 +426,42 @@ async function headerFrom(
       if (pooled && !kept) preloadBuffers.give(pooled);
     }
   }
+}
+
+/** A file of known identity, not read yet: `data()` reads its header first (prepareFile). */
+function fromStoredFile(source: StoredFileSource): PreparedInstance {
+  const stored = transferSyntax(source.transferSyntax);
+  let reading: Promise<PreparedInstance> | undefined;
+  const read = (): Promise<PreparedInstance> => {
+    reading ??= prepareFile(source.path, {}).then((file) => checkedIdentity(file, source));
+    return reading;
+  };
+  return {
+    sopClassUid: source.sopClassUid,
+    sopInstanceUid: source.sopInstanceUid,
+    transferSyntax: stored,
+    label: source.path,
+    ...(source.size !== undefined ? { fileSize: source.size } : {}),
+    canSendAs: (ts) => ts === stored.uid || convertible(stored, transferSyntax(ts), undefined),
+    data: (ts, dataOptions) =>
+      (async function* () {
+        yield* (await read()).data(ts, dataOptions);
+      })(),
+  };
+}
+
+/** The file as read, if it is what its source said it holds; what a C-STORE names must be what it sends. */
+function checkedIdentity(file: PreparedInstance, expected: StoredFileSource): PreparedInstance {
+  const found = [file.sopClassUid, file.sopInstanceUid, file.transferSyntax.uid];
+  const wanted = [expected.sopClassUid, expected.sopInstanceUid, expected.transferSyntax];
+  if (found.some((value, i) => value !== wanted[i])) {
+    file.release?.();
+    throw new DicomError(
+      'ERR_INVALID_VALUE',
+      `${expected.path} holds ${found.join(' / ')}, not the ${wanted.join(' / ')} expected (SOP class / instance / transfer syntax)`,
+    );
+  }
+  return file;
 }
 
 function fromStream(source: StreamSource): PreparedInstance {
