@@ -1,3 +1,4 @@
+export * from './concurrency.ts';
 export * from './errors.ts';
 export * from './logger.ts';
 export * from './tag.ts';

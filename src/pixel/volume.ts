@@ -1,3 +1,4 @@
+import { mapConcurrently } from '../core/concurrency.ts';
 import { DicomError } from '../core/errors.ts';
 import { DataSet } from '../object/dataset.ts';
 import { type PixelDescription, pixelDescription } from './description.ts';
@@ -409,12 +410,7 @@ async function decodeStack(
     // Synchronous from here on: `stack` is the current one even if another slice widened it.
     stack.set(values, k * planeSize);
   };
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) await decodeOne(next++);
-  };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, n));
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await mapConcurrently(sorted, options.concurrency ?? 4, (_, k) => decodeOne(k));
   return stack;
 }
 

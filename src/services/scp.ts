@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { DicomError } from '../core/index.ts';
+import { DicomError, mapConcurrently } from '../core/index.ts';
 import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
 import {
@@ -624,29 +624,21 @@ const PREPARE_CONCURRENCY = 8;
  * other, each file's open, stat, read and close made four thread-pool round trips in a row
  * before the first sub-operation could start.
  */
-async function prepareAll(
+function prepareAll(
   sources: readonly StoreSource[],
   association: Association,
 ): Promise<(PreparedInstance | undefined)[]> {
-  const prepared: (PreparedInstance | undefined)[] = new Array(sources.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < sources.length) {
-      const index = next++;
-      const source = sources[index]!;
-      try {
-        prepared[index] = await prepareSource(source);
-      } catch (error) {
-        association.logger.log(
-          'warn',
-          `cannot send ${typeof source === 'string' ? source : 'path' in source ? source.path : 'instance'}: ${(error as Error).message}`,
-        );
-        prepared[index] = undefined;
-      }
+  return mapConcurrently(sources, PREPARE_CONCURRENCY, async (source) => {
+    try {
+      return await prepareSource(source);
+    } catch (error) {
+      association.logger.log(
+        'warn',
+        `cannot send ${typeof source === 'string' ? source : 'path' in source ? source.path : 'instance'}: ${(error as Error).message}`,
+      );
+      return undefined;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PREPARE_CONCURRENCY, sources.length) }, worker));
-  return prepared;
+  });
 }
 
 /** Proposals for a C-MOVE sub-association: each SOP class in its stored syntax and uncompressed. */

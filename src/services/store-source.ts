@@ -1,11 +1,11 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DicomError, DicomParseError } from '../core/index.ts';
 import { type TransferSyntax, transferSyntax } from '../encoding/index.ts';
 import { swapped } from '../object/byte-swap.ts';
 import { type DeflateLevel, deflateRaw } from '../object/deflate.ts';
+import { closeAsync, fstatAsync, openAsync, readFromStart, readFully } from '../object/fd-io.node.ts';
 import { readBulkData, readDicomFile } from '../object/file.node.ts';
 import {
   concatParts,
@@ -316,22 +316,17 @@ function headerOf(
  * With `preload`, a file up to 8 MiB is read whole in the same go, for sending soon.
  */
 async function readHeader(path: string, preload: number): Promise<Header> {
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = await openAsync(path, 'r');
   } catch (error) {
     throw cannotOpen(path, error);
   }
   try {
-    const size = (await handle.stat()).size;
-    return await headerFrom(
-      path,
-      size,
-      preload,
-      async (bytes) => (await handle.read(bytes, 0, bytes.length, 0)).bytesRead,
-    );
+    const { size } = await fstatAsync(fd);
+    return await headerFrom(path, size, preload, (bytes) => readFromStart(fd, bytes));
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }
 
@@ -609,22 +604,16 @@ async function resolveParts(parts: EncodedPart[]): Promise<Uint8Array[]> {
 
 /** The file from `start` to its end: one exact-size read for most files, 4 MiB pieces for big ones. */
 async function* fileChunks(path: string, start: number): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
+  const fd = await openAsync(path, 'r');
   try {
-    const size = (await handle.stat()).size;
+    const { size } = await fstatAsync(fd);
     for (let at = start; at < size; ) {
-      const length = Math.min(FILE_PIECE, size - at);
-      const bytes = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(bytes, filled, length - filled, at + filled);
-        if (bytesRead === 0) throw new DicomError('ERR_IO', `${path} shrank while being sent`);
-        filled += bytesRead;
-      }
-      at += length;
+      const bytes = new Uint8Array(Math.min(FILE_PIECE, size - at));
+      await readFully(fd, bytes, at, `${path} (while being sent)`);
+      at += bytes.length;
       yield bytes;
     }
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }

@@ -2,7 +2,7 @@ import { type FileHandle, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DicomError, PIXEL_DATA, type Tag } from '../../core/index.ts';
+import { DicomError, mapConcurrently, PIXEL_DATA, type Tag } from '../../core/index.ts';
 import { type Keyword, keywordOf } from '../../dictionary/index.ts';
 import { dataSetToJson, dicomJsonToString } from '../../json/index.ts';
 import { buildDicomDir, DataSet, type DicomDirEntry, directoryKeys } from '../../object/index.ts';
@@ -456,9 +456,12 @@ export function resourceRoutes(ctx: HttpContext): Route[] {
       if (scratch) rm(scratch, { recursive: true, force: true }).catch(() => {});
     };
     try {
-      for (const file of located) {
+      // Each file's size as it is now (the archive's length is announced before it is sent),
+      // several at a time: one stat after another took ~0.1 s before a 2,000-file study began.
+      const sizes = await mapConcurrently(located, 16, (file) => storage.size(file.path));
+      for (const [at, file] of located.entries()) {
         let path = storage.absolute(file.path);
-        let size = await storage.size(file.path);
+        let size = sizes[at];
         if (size === undefined) {
           throw new HttpError(
             500,

@@ -1,6 +1,6 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { DicomError } from '../../core/index.ts';
+import { closeAsync, fstatAsync, openAsync, readFully } from '../../object/fd-io.node.ts';
 import { crc32 as tableCrc32 } from '../../pixel/index.ts';
 
 /**
@@ -125,22 +125,23 @@ export async function* zipStream(
   const layout = checkedPlan(entries, options);
   const { date, time } = dosDateTime(options.modified ?? new Date());
   const central: Uint8Array[] = [];
-  for (const { entry, name, offset, bigSize, bigOffset } of layout.entries) {
-    const handle = entry.bytes ? undefined : await openSized(entry);
+  const ahead = new ReadAhead(layout.entries);
+  for (const [index, { entry, name, offset, bigSize, bigOffset }] of layout.entries.entries()) {
+    const loaded = entry.bytes ? undefined : ahead.take(index);
+    const fd = entry.bytes || loaded ? undefined : await openSized(entry);
     try {
       let crc = 0;
       let whole: Uint8Array | undefined;
-      if (!handle) {
+      if (loaded) {
+        ({ bytes: whole, crc } = await loaded);
+      } else if (fd === undefined) {
         whole = entry.bytes!;
-        crc = crc32(whole);
-      } else if (entry.size <= SINGLE_READ) {
-        whole = await readExactly(handle, entry, 0, entry.size);
         crc = crc32(whole);
       } else {
         const piece = new Uint8Array(PIECE);
         for (let at = 0; at < entry.size; at += PIECE) {
           const length = Math.min(PIECE, entry.size - at);
-          crc = crc32(await readExactly(handle, entry, at, length, piece), crc);
+          crc = crc32(await readExactly(fd, entry, at, piece.subarray(0, length)), crc);
         }
       }
       const localExtra = bigSize ? 20 : 0;
@@ -171,8 +172,7 @@ export async function* zipStream(
         yield whole;
       } else {
         for (let at = 0; at < entry.size; at += PIECE) {
-          const bytes = await readExactly(handle!, entry, at, Math.min(PIECE, entry.size - at));
-          yield bytes;
+          yield await readExactly(fd!, entry, at, new Uint8Array(Math.min(PIECE, entry.size - at)));
         }
       }
       const extra = centralExtraLength(bigSize, bigOffset);
@@ -208,11 +208,71 @@ export async function* zipStream(
       }
       central.push(header);
     } finally {
-      await handle?.close();
+      if (fd !== undefined) await closeAsync(fd);
     }
   }
   for (const header of central) yield header;
   yield* endRecords(layout, entries.length);
+}
+
+/** Files read ahead of the one being sent, and the bytes they may hold between them. */
+const AHEAD_FILES = 8;
+const AHEAD_BYTES = 32 << 20;
+
+/**
+ * The next files up to 8 MiB, read whole (with their CRC-32) while the current one is sent.
+ * Read one after the other, each small file's open, stat, read and close were four
+ * thread-pool round trips in a row: a study of 2,000 ~5 KB instances took ~0.8 s to
+ * download, ~12 MB/s. A read that fails is reported when its file's turn comes.
+ */
+class ReadAhead {
+  readonly #entries: readonly PlannedEntry[];
+  readonly #loading = new Map<number, Promise<{ bytes: Uint8Array; crc: number }>>();
+  #next = 0;
+  #bytes = 0;
+
+  constructor(entries: readonly PlannedEntry[]) {
+    this.#entries = entries;
+  }
+
+  /** The file at `index`, read whole, or undefined for one too large (read in pieces by the caller). */
+  take(index: number): Promise<{ bytes: Uint8Array; crc: number }> | undefined {
+    this.#fill(index);
+    const loading = this.#loading.get(index);
+    if (loading) {
+      this.#loading.delete(index);
+      this.#bytes -= this.#entries[index]!.entry.size;
+    }
+    this.#fill(index + 1);
+    return loading;
+  }
+
+  #fill(from: number): void {
+    this.#next = Math.max(this.#next, from);
+    while (this.#next < this.#entries.length && this.#next < from + AHEAD_FILES) {
+      const { entry } = this.#entries[this.#next]!;
+      if (entry.path !== undefined && entry.size <= SINGLE_READ) {
+        // One file at least is always read, whatever its size.
+        if (this.#loading.size > 0 && this.#bytes + entry.size > AHEAD_BYTES) return;
+        const loading = readWhole(entry);
+        // Awaited when its turn comes; until then a failure must not count as unhandled.
+        loading.catch(() => {});
+        this.#loading.set(this.#next, loading);
+        this.#bytes += entry.size;
+      }
+      this.#next++;
+    }
+  }
+}
+
+async function readWhole(entry: ZipEntry): Promise<{ bytes: Uint8Array; crc: number }> {
+  const fd = await openSized(entry);
+  try {
+    const bytes = await readExactly(fd, entry, 0, new Uint8Array(entry.size));
+    return { bytes, crc: crc32(bytes) };
+  } finally {
+    await closeAsync(fd);
+  }
 }
 
 /** The end of central directory record, after the ZIP64 one and its locator when needed. */
@@ -262,37 +322,37 @@ function dosDateTime(when: Date): { date: number; time: number } {
 }
 
 /** Opens a file and checks it still has the size the archive was planned with. */
-async function openSized(entry: ZipEntry): Promise<FileHandle> {
-  let handle: FileHandle;
+async function openSized(entry: ZipEntry): Promise<number> {
+  let fd: number;
   try {
-    handle = await open(entry.path!, 'r');
+    fd = await openAsync(entry.path!, 'r');
   } catch (error) {
     throw new DicomError('ERR_IO', `${entry.name}: ${(error as Error).message}`, { cause: error });
   }
-  const size = (await handle.stat()).size;
+  let size: number;
+  try {
+    ({ size } = await fstatAsync(fd));
+  } catch (error) {
+    await closeAsync(fd);
+    throw error;
+  }
   if (size !== entry.size) {
-    await handle.close();
+    await closeAsync(fd);
     throw new DicomError(
       'ERR_IO',
       `${entry.name} changed while being archived (${size} bytes, not ${entry.size})`,
     );
   }
-  return handle;
+  return fd;
 }
 
+/** `bytes` filled from `position` of the file. */
 async function readExactly(
-  handle: FileHandle,
+  fd: number,
   entry: ZipEntry,
   position: number,
-  length: number,
-  into: Uint8Array = new Uint8Array(length),
+  bytes: Uint8Array,
 ): Promise<Uint8Array> {
-  const bytes = into.subarray(0, length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(bytes, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw new DicomError('ERR_IO', `${entry.name} shrank while being archived`);
-    filled += bytesRead;
-  }
+  await readFully(fd, bytes, position, `${entry.name} (while being archived)`);
   return bytes;
 }
