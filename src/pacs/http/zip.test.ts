@@ -131,4 +131,52 @@ describe('stored ZIP writer', () => {
     const entry = file('changed.dcm', new Uint8Array(10));
     await assert.rejects(collect([{ ...entry, size: 11 }]), { code: 'ERR_IO' });
   });
+
+  test('files read ahead: each in its place, and one that is gone stops the archive at its turn', async () => {
+    // Many small files, some read ahead while others are sent, a large one among them.
+    const entries = Array.from({ length: 40 }, (_, i) =>
+      file(`many/${i}.dcm`, new Uint8Array(1000 + i).fill(i)),
+    );
+    entries.splice(17, 0, file('many/big.dcm', new Uint8Array((8 << 20) + 1).fill(0xab)));
+    const archive = await collect(entries);
+    let offset = 0;
+    for (const entry of entries) {
+      // Each local header names the file, then its bytes follow, in the order given.
+      assert.equal(archive.readUInt32LE(offset), 0x04034b50, `a local header for ${entry.name}`);
+      const nameLength = archive.readUInt16LE(offset + 26);
+      assert.equal(archive.toString('utf8', offset + 30, offset + 30 + nameLength), entry.name);
+      const data = archive.subarray(offset + 30 + nameLength, offset + 30 + nameLength + entry.size);
+      assert.equal(archive.readUInt32LE(offset + 14), crc32(data), `${entry.name}'s CRC-32`);
+      offset += 30 + nameLength + entry.size;
+    }
+
+    const gone = entries
+      .slice(0, 30)
+      .map((entry, i) => (i === 20 ? { ...entry, path: join(dir, 'gone.dcm') } : entry));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const names: string[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const part of zipStream(gone)) {
+            if (part.length >= 30 && Buffer.from(part).readUInt32LE(0) === 0x04034b50) {
+              names.push(Buffer.from(part).toString('utf8', 30, 30 + Buffer.from(part).readUInt16LE(26)));
+            }
+          }
+        })(),
+        { code: 'ERR_IO' },
+      );
+      assert.deepEqual(
+        names,
+        gone.slice(0, 20).map((e) => e.name),
+        'the files before the missing one went out',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, [], 'the reads started ahead settle quietly');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
