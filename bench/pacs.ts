@@ -19,8 +19,8 @@
  *    at the start and at the end, then the median latency of study-level C-FIND for a PatientName
  *    wildcard, a StudyDate range and an AccessionNumber.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +28,7 @@ import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
 import { CLI_NODE_ARGS, loopbackPacsArgs } from '../test/helpers/cli-node-args.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
+import { startOrthanc, stopChild } from './servers.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -76,12 +77,6 @@ async function generate(dir: string, count: number, big: boolean, root?: string)
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
 /** Seconds for `associations` storescu processes to send the files of `dir` between them. */
 async function timeStorescu(port: number, aet: string, dir: string, associations: number): Promise<number> {
   const files = readdirSync(dir).map((n) => join(dir, n));
@@ -113,32 +108,13 @@ async function startPacs(store: string, extra: string[]): Promise<Receiver> {
     stdio: 'ignore',
   });
   await waitForPort(port, 30_000);
-  return { port, aet: 'DICOMKIT', stop: () => stop(child) };
+  return { port, aet: 'DICOMKIT', stop: () => stopChild(child) };
 }
 
 const RECEIVERS: Record<string, (store: string) => Promise<Receiver>> = {
   'dicomkit pacs': (store) => startPacs(store, []),
   'dicomkit pacs --no-fsync': (store) => startPacs(store, ['--no-fsync']),
-  Orthanc: async (store) => {
-    const port = await freePort();
-    const httpPort = await freePort();
-    mkdirSync(store);
-    const config = `${store}.json`;
-    writeFileSync(
-      config,
-      JSON.stringify({
-        StorageDirectory: store,
-        IndexDirectory: store,
-        HttpPort: httpPort,
-        DicomPort: port,
-        DicomAet: 'ORTHANC',
-        Plugins: [],
-      }),
-    );
-    const child = spawn('Orthanc', [config], { stdio: 'ignore', env: { ...process.env, TCP_NODELAY: '1' } });
-    await waitForPort(port, 30_000);
-    return { port, aet: 'ORTHANC', stop: () => stop(child) };
-  },
+  Orthanc: (store) => startOrthanc(store),
   'DCMTK storescp (no index)': async (store) => {
     const port = await freePort();
     mkdirSync(store);
@@ -147,7 +123,7 @@ const RECEIVERS: Record<string, (store: string) => Promise<Receiver>> = {
       env: { ...process.env, TCP_NODELAY: '1' },
     });
     await waitForPort(port, 10_000);
-    return { port, aet: 'STORESCP', stop: () => stop(child) };
+    return { port, aet: 'STORESCP', stop: () => stopChild(child) };
   },
 };
 

@@ -13,7 +13,7 @@
  * files, reading them and sending them. One untimed retrieval of each study warms each
  * archive up; `--reps` rounds then go over the archives in turn and the median is shown.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
 import { CLI_NODE_ARGS, loopbackPacsArgs } from '../test/helpers/cli-node-args.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
+import { startOrthanc, stopChild } from './servers.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -80,12 +81,6 @@ async function generate(label: string, count: number, big: boolean): Promise<Stu
   return { label, uid, count, dir };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
 interface Archive {
   port: number;
   aet: string;
@@ -111,33 +106,17 @@ const ARCHIVES: Record<string, (store: string, destPort: number) => Promise<Arch
       },
     );
     await waitForPort(port, 30_000);
-    return { port, aet: 'DICOMKIT', stop: () => stop(child) };
+    return { port, aet: 'DICOMKIT', stop: () => stopChild(child) };
   },
-  Orthanc: async (store, destPort) => {
-    const port = await freePort();
-    mkdirSync(store);
-    const config = `${store}.json`;
-    // The callers must be known modalities for Orthanc to serve their C-MOVE and C-GET.
-    writeFileSync(
-      config,
-      JSON.stringify({
-        StorageDirectory: store,
-        IndexDirectory: store,
-        HttpPort: await freePort(),
-        DicomPort: port,
-        DicomAet: 'ORTHANC',
-        Plugins: [],
-        DicomModalities: {
-          dest: [DEST_AET, '127.0.0.1', destPort],
-          movescu: ['MOVESCU', '127.0.0.1', 1],
-          getscu: ['GETSCU', '127.0.0.1', 1],
-        },
-      }),
-    );
-    const child = spawn('Orthanc', [config], { stdio: 'ignore', env: DCMTK_ENV });
-    await waitForPort(port, 30_000);
-    return { port, aet: 'ORTHANC', stop: () => stop(child) };
-  },
+  // The callers must be known modalities for Orthanc to serve their C-MOVE and C-GET.
+  Orthanc: (store, destPort) =>
+    startOrthanc(store, {
+      DicomModalities: {
+        dest: [DEST_AET, '127.0.0.1', destPort],
+        movescu: ['MOVESCU', '127.0.0.1', 1],
+        getscu: ['GETSCU', '127.0.0.1', 1],
+      },
+    }),
   'DCMTK dcmqrscp': async (store, destPort) => {
     const port = await freePort();
     mkdirSync(store);
@@ -162,7 +141,7 @@ const ARCHIVES: Record<string, (store: string, destPort: number) => Promise<Arch
     );
     const child = spawn('dcmqrscp', ['-c', config, String(port)], { stdio: 'ignore', env: DCMTK_ENV });
     await waitForPort(port, 10_000);
-    return { port, aet: 'QRSCP', stop: () => stop(child) };
+    return { port, aet: 'QRSCP', stop: () => stopChild(child) };
   },
 };
 
@@ -274,5 +253,5 @@ try {
   }
 } finally {
   for (const archive of archives.values()) await archive.stop();
-  await stop(destination);
+  await stopChild(destination);
 }
