@@ -134,6 +134,47 @@ describe('C-MOVE and C-GET sub-operations', () => {
     }
   });
 
+  test('a destination that aborts: the rest count as failed and the C-MOVE answers on its own association', {
+    timeout: 20_000,
+  }, async () => {
+    const sources: StoredFileSource[] = [];
+    for (let i = 1; i <= 10; i++) sources.push(await writeInstance(`2.25.90.6.${i}`));
+    const received: string[] = [];
+    const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
+      port: 0,
+      handlers: {
+        store: async (req, ctx) => {
+          received.push((await req.dataset()).string('SOPInstanceUID')!);
+          if (received.length === 3) await ctx.association.abort();
+        },
+      },
+    });
+    const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
+      port: 0,
+      handlers: { move: () => sources },
+      moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
+    });
+    try {
+      const assoc = await new ApplicationEntity({ aeTitle: 'SCU' }).associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: [{ abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] }],
+      });
+      const moved = await assoc.move(studyQuery(), 'DEST');
+      assert.deepEqual([moved.status, moved.completed, moved.failed], [0xb000, 2, 8]);
+      assert.deepEqual(
+        moved.failedSopInstanceUids,
+        sources.slice(2).map((s) => s.sopInstanceUid),
+        'the aborted one and every one after it',
+      );
+      assert.ok(assoc.isEstablished, 'the requestor keeps its association');
+      await assoc.release();
+    } finally {
+      await server.close({ abort: true });
+      await destination.close({ abort: true });
+    }
+  });
+
   test('C-CANCEL stops a C-MOVE: what waits behind the current sub-operation is not sent', {
     timeout: 20_000,
   }, async () => {
