@@ -6,7 +6,9 @@ import { after, describe, test } from 'node:test';
 import { writeDicomFile } from '../object/file.node.ts';
 import { DataSet } from '../object/index.ts';
 import { ApplicationEntity } from './application-entity.ts';
+import type { Association } from './association.ts';
 import { getStorageContexts, QueryRetrieveModels } from './contexts.ts';
+import type { RequestContext } from './handlers.ts';
 import { prepareSource, type StoredFileSource } from './store-source.ts';
 
 const SC = '1.2.840.10008.5.1.4.1.1.7';
@@ -66,6 +68,57 @@ describe('files of known identity (StoredFileSource)', () => {
   });
 });
 
+/**
+ * A Q/R SCP serving `sources` to C-MOVE and C-GET, its C-MOVE destination DEST storing with
+ * `destinationStore` (which records what arrives by default), and an association with the SCP;
+ * `run` gets the association and the SOP Instance UIDs DEST received. All closed afterwards.
+ */
+async function withRetrieval(
+  sources: StoredFileSource[],
+  run: (assoc: Association, received: string[]) => Promise<void>,
+  destinationStore?: (uid: string, ctx: RequestContext) => Promise<void>,
+): Promise<void> {
+  const received: string[] = [];
+  const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
+    port: 0,
+    handlers: {
+      store: async (req, ctx) => {
+        const uid = (await req.dataset()).string('SOPInstanceUID')!;
+        received.push(uid);
+        await destinationStore?.(uid, ctx);
+      },
+    },
+  });
+  const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
+    port: 0,
+    handlers: {
+      async *move() {
+        yield { count: sources.length };
+        yield* sources;
+      },
+      get: () => sources,
+    },
+    moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
+  });
+  try {
+    const assoc = await new ApplicationEntity({ aeTitle: 'SCU' }).associate({
+      host: '127.0.0.1',
+      port: server.port,
+      contexts: [
+        { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
+        { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
+        ...getStorageContexts([SC]),
+      ],
+    });
+    await run(assoc, received);
+    assert.ok(assoc.isEstablished, 'the requestor keeps its association');
+    await assoc.release();
+  } finally {
+    await server.close({ abort: true });
+    await destination.close({ abort: true });
+  }
+}
+
 describe('C-MOVE and C-GET sub-operations', () => {
   test('a file that is missing or holds another instance fails alone; the rest are sent, in order', {
     timeout: 20_000,
@@ -74,37 +127,7 @@ describe('C-MOVE and C-GET sub-operations', () => {
     const missing = { ...(await writeInstance('2.25.90.2')), path: join(work, 'gone.dcm') };
     const mislabelled = { ...(await writeInstance('2.25.90.3')), sopInstanceUid: '2.25.90.33' };
     const good2 = await writeInstance('2.25.90.4');
-    const sources = [good1, missing, mislabelled, good2];
-    const received: string[] = [];
-    const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
-      port: 0,
-      handlers: {
-        store: async (req) => {
-          received.push((await req.dataset()).string('SOPInstanceUID')!);
-        },
-      },
-    });
-    const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
-      port: 0,
-      handlers: {
-        async *move() {
-          yield { count: sources.length };
-          yield* sources;
-        },
-        get: () => sources,
-      },
-      moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    try {
-      const assoc = await new ApplicationEntity({ aeTitle: 'SCU' }).associate({
-        host: '127.0.0.1',
-        port: server.port,
-        contexts: [
-          { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
-          { abstractSyntax: QueryRetrieveModels.study.get, transferSyntaxes: [EXPLICIT] },
-          ...getStorageContexts([SC]),
-        ],
-      });
+    await withRetrieval([good1, missing, mislabelled, good2], async (assoc, received) => {
       const progress: number[] = [];
       const moved = await assoc.move(studyQuery(), 'DEST', {
         onProgress: (p) => progress.push(p.completed + p.failed),
@@ -126,12 +149,7 @@ describe('C-MOVE and C-GET sub-operations', () => {
       });
       assert.deepEqual([gotten.status, gotten.completed, gotten.failed], [0xb000, 2, 2]);
       assert.deepEqual(got, ['2.25.90.1', '2.25.90.4']);
-      assert.ok(assoc.isEstablished, 'the failures did not end the association');
-      await assoc.release();
-    } finally {
-      await server.close({ abort: true });
-      await destination.close({ abort: true });
-    }
+    });
   });
 
   test('a destination that aborts: the rest count as failed and the C-MOVE answers on its own association', {
@@ -139,40 +157,22 @@ describe('C-MOVE and C-GET sub-operations', () => {
   }, async () => {
     const sources: StoredFileSource[] = [];
     for (let i = 1; i <= 10; i++) sources.push(await writeInstance(`2.25.90.6.${i}`));
-    const received: string[] = [];
-    const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
-      port: 0,
-      handlers: {
-        store: async (req, ctx) => {
-          received.push((await req.dataset()).string('SOPInstanceUID')!);
-          if (received.length === 3) await ctx.association.abort();
-        },
+    let stores = 0;
+    await withRetrieval(
+      sources,
+      async (assoc) => {
+        const moved = await assoc.move(studyQuery(), 'DEST');
+        assert.deepEqual([moved.status, moved.completed, moved.failed], [0xb000, 2, 8]);
+        assert.deepEqual(
+          moved.failedSopInstanceUids,
+          sources.slice(2).map((s) => s.sopInstanceUid),
+          'the aborted one and every one after it',
+        );
       },
-    });
-    const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
-      port: 0,
-      handlers: { move: () => sources },
-      moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    try {
-      const assoc = await new ApplicationEntity({ aeTitle: 'SCU' }).associate({
-        host: '127.0.0.1',
-        port: server.port,
-        contexts: [{ abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] }],
-      });
-      const moved = await assoc.move(studyQuery(), 'DEST');
-      assert.deepEqual([moved.status, moved.completed, moved.failed], [0xb000, 2, 8]);
-      assert.deepEqual(
-        moved.failedSopInstanceUids,
-        sources.slice(2).map((s) => s.sopInstanceUid),
-        'the aborted one and every one after it',
-      );
-      assert.ok(assoc.isEstablished, 'the requestor keeps its association');
-      await assoc.release();
-    } finally {
-      await server.close({ abort: true });
-      await destination.close({ abort: true });
-    }
+      async (_uid, ctx) => {
+        if (++stores === 3) await ctx.association.abort();
+      },
+    );
   });
 
   test('C-CANCEL stops a C-MOVE: what waits behind the current sub-operation is not sent', {
@@ -180,47 +180,26 @@ describe('C-MOVE and C-GET sub-operations', () => {
   }, async () => {
     const sources: StoredFileSource[] = [];
     for (let i = 1; i <= 20; i++) sources.push(await writeInstance(`2.25.90.5.${i}`));
-    const received: string[] = [];
-    const destination = await new ApplicationEntity({ aeTitle: 'DEST' }).listen({
-      port: 0,
-      handlers: {
-        // A slow destination: the cancel arrives while a store is on the wire.
-        store: async (req) => {
-          received.push((await req.dataset()).string('SOPInstanceUID')!);
-          await new Promise((r) => setTimeout(r, 50));
-        },
+    await withRetrieval(
+      sources,
+      async (assoc, received) => {
+        const controller = new AbortController();
+        const moved = await assoc.move(studyQuery(), 'DEST', {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.completed === 3) controller.abort();
+          },
+        });
+        assert.equal(moved.status, 0xfe00, 'cancelled');
+        assert.ok(moved.completed >= 3 && moved.completed <= 5, `${moved.completed} completed`);
+        assert.equal(moved.failed, 0, 'a request held back by the cancel is not a failure');
+        assert.equal(moved.remaining, 20 - moved.completed, 'the rest are still remaining');
+        // Everything that reached the destination was counted, and no more came after.
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(received.length, moved.completed);
       },
-    });
-    const server = await new ApplicationEntity({ aeTitle: 'QR' }).listen({
-      port: 0,
-      handlers: { move: () => sources },
-      moveDestinations: { DEST: { host: '127.0.0.1', port: destination.port } },
-    });
-    try {
-      const assoc = await new ApplicationEntity({ aeTitle: 'SCU' }).associate({
-        host: '127.0.0.1',
-        port: server.port,
-        contexts: [{ abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] }],
-      });
-      const controller = new AbortController();
-      const moved = await assoc.move(studyQuery(), 'DEST', {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.completed === 3) controller.abort();
-        },
-      });
-      assert.equal(moved.status, 0xfe00, 'cancelled');
-      assert.ok(moved.completed >= 3 && moved.completed <= 5, `${moved.completed} completed`);
-      assert.equal(moved.failed, 0, 'a request held back by the cancel is not a failure');
-      assert.equal(moved.remaining, 20 - moved.completed, 'the rest are still remaining');
-      // Everything that reached the destination was counted, and no more came after.
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(received.length, moved.completed);
-      assert.ok(assoc.isEstablished);
-      await assoc.release();
-    } finally {
-      await server.close({ abort: true });
-      await destination.close({ abort: true });
-    }
+      // A slow destination: the cancel arrives while a store is on the wire.
+      () => new Promise((r) => setTimeout(r, 50)),
+    );
   });
 });
