@@ -36,6 +36,7 @@ export const DUMP_ALIASES: DcmtkAliases = {
   ...READ_ALIASES,
   ...PARSING_ALIASES,
   '-ll': '--log-level',
+  '-lc': '--log-config',
   '+U8': '--convert-to-utf8',
   '+L': '--print-all',
   '-L': '--print-short',
@@ -106,6 +107,10 @@ export function dumpCommand(): Command {
     .option('-v, --verbose', 'verbose mode, print processing details')
     .option('-d, --debug', 'debug mode, print debug information')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option(
+      '--log-config <file>',
+      'log4cplus configuration file: levels, console and file appenders, layouts (DCMTK -lc)',
+    )
     .option('--arguments', 'print expanded command line arguments, with -v (DCMTK --arguments)');
   addInputFilesOptions(command);
   const read = addReadOptions(command, { loadAll: true });
@@ -187,7 +192,7 @@ async function runDump(
   let files: string[];
   let readOptions: ReturnType<typeof readOptionsOf>;
   try {
-    console = new Console(options);
+    console = new Console(options, 'dcmdump');
     checkOptions(options, output);
     readOptions = readOptionsOf(read, options);
     files = inputFiles(paths, options, console);

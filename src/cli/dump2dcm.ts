@@ -18,6 +18,7 @@ import { describeError, EXIT } from './common/exit.ts';
 export const DUMP2DCM_ALIASES: DcmtkAliases = {
   ...COMMON_ALIASES,
   '-ll': '--log-level',
+  '-lc': '--log-config',
   '+f': '--read-meta-info',
   '-f': '--ignore-meta-info',
   '+rl': '--read-file-little',
@@ -100,6 +101,10 @@ export function dump2dcmCommand(): Command {
     .option('-v, --verbose', 'verbose mode, print processing details')
     .option('-d, --debug', 'debug mode, print debug information')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option(
+      '--log-config <file>',
+      'log4cplus configuration file: levels, console and file appenders, layouts (DCMTK -lc)',
+    )
     .option('--arguments', 'print expanded command line arguments, with -v (DCMTK --arguments)')
     .option('--read-meta-info', 'read meta information if present (DCMTK +f, default)')
     .option('--ignore-meta-info', 'ignore file meta information (DCMTK -f)')
@@ -199,7 +204,7 @@ async function runDump2dcm(
   let console: Console;
   let checked: ReturnType<typeof checkOptions>;
   try {
-    console = new Console(options);
+    console = new Console(options, 'dump2dcm');
     checked = checkOptions(options, choices);
   } catch (error) {
     process.stderr.write(`E: dicomkit dump2dcm: ${(error as Error).message}\n`);

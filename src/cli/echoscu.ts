@@ -72,7 +72,7 @@ export function echoscuCommand(): Command {
       let console: Console | undefined;
       let assoc: Association | undefined;
       try {
-        console = new Console(options);
+        console = new Console(options, 'echoscu');
         const ae = applicationEntity(options, console);
         const repeat = repeatCount(options);
         // A test aid of DCMTK's: n contexts of Verification, each with the first k syntaxes.

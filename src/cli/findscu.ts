@@ -155,7 +155,7 @@ export function findscuCommand(): Command {
         single = undefined;
       };
       try {
-        console = new Console(options);
+        console = new Console(options, 'findscu');
         // Checked first, as DCMTK checks its flags before it looks for a query.
         const deflateLevel = compressionLevelOf(options, FINDSCU_CL_ONLY_WITH);
         const sopClass = modelOf(options);

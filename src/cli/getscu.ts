@@ -57,7 +57,7 @@ export function getscuCommand(): Command {
       let console = new Console({});
       let assoc: Association | undefined;
       try {
-        console = new Console(options);
+        console = new Console(options, 'getscu');
         const sopClass = retrieveSopClass(options, 'get');
         const repeat = repeatCount(options);
         const dir = options.ignore ? undefined : outputDirectory(options);

@@ -109,7 +109,7 @@ export function movescuCommand(): Command {
       let assoc: Association | undefined;
       let exitCode: number = NET_EXIT.ok;
       try {
-        console = new Console(options);
+        console = new Console(options, 'movescu');
         const sopClass = retrieveSopClass(options, 'move');
         const repeat = repeatCount(options);
         const cancelAfter = options.cancel === undefined ? undefined : Number(options.cancel);

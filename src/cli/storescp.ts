@@ -283,7 +283,7 @@ export function storescpCommand(): Command {
     async (port: string, options: StorescpOptions) => {
       let console = new Console({});
       try {
-        console = new Console(options);
+        console = new Console(options, 'storescp');
         const listenPort = Number(port);
         if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535)
           throw new UsageError(`invalid port: ${port}`);

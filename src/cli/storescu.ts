@@ -276,7 +276,7 @@ export function storescuCommand(): Command {
       let exitCode: number = NET_EXIT.ok;
       let summary = false;
       try {
-        console = new Console(options);
+        console = new Console(options, 'storescu');
         const repeat = repeatCount(options);
         // The identity flags are checked before the input files, as DCMTK checks every flag first.
         userIdentityOf(options);

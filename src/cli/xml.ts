@@ -21,6 +21,7 @@ export const XML_ALIASES: DcmtkAliases = {
   ...COMMON_ALIASES,
   ...READ_ALIASES,
   '-ll': '--log-level',
+  '-lc': '--log-config',
   '+Cr': '--charset-require',
   '+Ca': '--charset-assume',
   '+Cc': '--charset-check-all',
@@ -138,6 +139,10 @@ export function xmlCommand(): Command {
     .option('-v, --verbose', 'print processing details')
     .option('-d, --debug', 'print debug information')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option(
+      '--log-config <file>',
+      'log4cplus configuration file: levels, console and file appenders, layouts (DCMTK -lc)',
+    )
     .option('--arguments', 'print expanded command line arguments, with -v (DCMTK --arguments)');
   const on = inCommandLineOrder(command, last.given);
   on('dcmtk-format', () => (last.format = 'dcmtk'));
@@ -183,7 +188,7 @@ async function runXml(
 ): Promise<number> {
   let console: Console;
   try {
-    console = new Console(options);
+    console = new Console(options, 'dcm2xml');
   } catch (error) {
     process.stderr.write(`E: dicomkit xml: ${(error as Error).message}\n`);
     return XML_EXIT.commandLine;

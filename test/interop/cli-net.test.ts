@@ -7,7 +7,7 @@
 // DCMTK's exit codes, and the progress bar on a terminal only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -212,6 +212,50 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
         assert.ok(logLines(r.dicomkit).includes('I: Received Echo Response (Success)'));
       }),
     );
+  });
+
+  test('echoscu -lc FILE: a log4cplus file sets the level, appenders and layout, as with DCMTK', {
+    timeout: 30_000,
+  }, async () => {
+    // Debian's filelog.cfg in short: errors to stderr, everything from INFO to ${appname}.log.
+    const config = join(work, 'filelog.cfg');
+    writeFileSync(
+      config,
+      [
+        'log4cplus.rootLogger = INFO, console, logfile',
+        'log4cplus.appender.console = log4cplus::ConsoleAppender',
+        'log4cplus.appender.console.Threshold = ERROR',
+        'log4cplus.appender.console.logToStderr = true',
+        'log4cplus.appender.logfile = log4cplus::FileAppender',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: log4cplus's placeholder, not JavaScript's
+        'log4cplus.appender.logfile.File = ${appname}.log',
+        'log4cplus.appender.logfile.Append = false',
+        'log4cplus.appender.logfile.layout = log4cplus::PatternLayout',
+        'log4cplus.appender.logfile.layout.ConversionPattern = [%-5p] %c{1}: %m%n',
+        '',
+      ].join('\n'),
+    );
+    const scp = scps.find((s) => s.name === 'pacs')!;
+    const logs = await Promise.all(
+      TOOLS.map(async (tool) => {
+        const cwd = fresh(`lc-${tool}`);
+        const r = await runTool(tool, 'echoscu', ['-lc', config, 'localhost', String(scp.port)], { cwd });
+        assert.equal(r.status, 0, `${tool}: ${r.stderr}`);
+        assert.equal(r.stdout + r.stderr, '', `${tool} prints nothing below ERROR on the console`);
+        return readFileSync(join(cwd, 'echoscu.log'), 'utf8').replace(/Max Send PDV: \d+/, 'Max Send PDV: N');
+      }),
+    );
+    assert.equal(logs[0], logs[1], 'the same log file from both tools');
+    assert.match(logs[0]!, /^\[INFO \] echoscu: Requesting Association\n/);
+    assert.match(logs[0]!, /\[INFO \] echoscu: Received Echo Response \(Success\)\n/);
+    // As DCMTK: the file decides the level; -v and the others are refused beside it.
+    const refused = await Promise.all(
+      TOOLS.map((tool) => runTool(tool, 'echoscu', ['-lc', config, '-v', 'localhost', String(scp.port)])),
+    );
+    for (const r of refused) {
+      assert.equal(r.status, 1);
+      assert.match(r.stdout + r.stderr, /--log-config not allowed with --verbose, --debug or --quiet/);
+    }
   });
 
   test('storescu -xs localhost PORT file.dcm, for CT and MR', { timeout: 40_000 }, async () => {

@@ -81,7 +81,6 @@ const TOOLS: Record<string, Tool> = {
   },
 };
 
-const LOG_CONFIG = 'log4cplus configuration files: dicomkit logs through its own logger (-q, -v, -d, -ll)';
 const OLD_VR = 'writing UN, UT and the other post-1993 VRs as OB for old peers';
 const DCMTK_CORRECTIONS =
   "DCMTK's automatic corrections of damaged input, which dicomkit's reader does not make";
@@ -89,26 +88,20 @@ const PADDING = 'data set trailing padding and item padding when writing files';
 
 /** Options not supported, by tool, with the reason. */
 const NOT_SUPPORTED: Record<string, Record<string, string>> = {
-  echoscu: { '-lc': LOG_CONFIG },
-  getscu: { '-lc': LOG_CONFIG },
   storescu: {
-    '-lc': LOG_CONFIG,
     '-u': OLD_VR,
   },
   findscu: {
-    '-lc': LOG_CONFIG,
     '-u': OLD_VR,
     '+dc': DCMTK_CORRECTIONS,
     '-dc': DCMTK_CORRECTIONS,
   },
   movescu: {
-    '-lc': LOG_CONFIG,
     '-u': OLD_VR,
     '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
     '+p': PADDING,
   },
   storescp: {
-    '-lc': LOG_CONFIG,
     '-u': OLD_VR,
     '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
     '-id': 'inetd mode: the tool listens itself',
@@ -117,7 +110,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
     '+uc': 'choosing whether received UN elements are rewritten: files are kept as received',
   },
   dump: {
-    '-lc': LOG_CONFIG,
     '+ml': 'the meta group is read to its last (0002,xxxx) element, whatever its group length says',
     '-ml': 'the meta group is read to its last (0002,xxxx) element, whatever its group length says',
     '+ae': 'odd lengths are taken as they are',
@@ -137,12 +129,10 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
     '-dc': DCMTK_CORRECTIONS,
   },
   xml: {
-    '-lc': LOG_CONFIG,
     '+Xe': "embedding DCMTK's dcm2xml.dtd: dicomkit ships no DTD",
     '+Xf': "referencing DCMTK's dcm2xml.dtd file: dicomkit ships no DTD",
   },
   dump2dcm: {
-    '-lc': LOG_CONFIG,
     '-u': OLD_VR,
     '+p': PADDING,
   },

@@ -28,6 +28,7 @@ export { Console, UsageError };
 export const BASE_NETWORK_ALIASES: DcmtkAliases = {
   ...COMMON_ALIASES,
   '-ll': '--log-level',
+  '-lc': '--log-config',
   '+v': '--verbose-pc',
   '-ta': '--acse-timeout',
   '-td': '--dimse-timeout',
@@ -89,6 +90,10 @@ export function addLogOptions(command: Command): Command {
     .option('-v, --verbose', 'verbose mode, print processing details (DCMTK -v)')
     .option('-d, --debug', 'debug mode: also every PDU and DIMSE message (DCMTK -d)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (DCMTK -ll)')
+    .option(
+      '--log-config <file>',
+      'log4cplus configuration file: levels, console and file appenders, layouts (DCMTK -lc)',
+    )
     .option('--verbose-pc', 'show presentation contexts in verbose mode (DCMTK +v)')
     .option(
       '--arguments',
