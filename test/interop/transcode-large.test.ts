@@ -148,7 +148,7 @@ test('a 300 MiB multi-frame object transcodes to RLE and back a frame at a time:
 
 test('storescu sends the 300 MiB RLE object to an SCP taking only native syntaxes: decoded a frame at a time', {
   timeout: 240_000,
-}, async () => {
+}, async (t) => {
   assert.ok(existsSync(rle), 'the RLE file of the test before');
   const received = join(work, 'received');
   mkdirSync(received);
@@ -157,6 +157,7 @@ test('storescu sends the 300 MiB RLE object to an SCP taking only native syntaxe
   const scp = await startPeer('storescp', ['-od', received, String(port)], port);
   try {
     const mb = await dicomkit('storescu', '-aec', 'ANY', '127.0.0.1', String(port), rle);
+    t.diagnostic(`storescu peak RSS ${mb.toFixed(0)} MB`);
     assert.ok(mb < MAX_RSS_MB, `storescu: peak RSS ${mb.toFixed(0)} MB`);
   } finally {
     await scp.stop();
