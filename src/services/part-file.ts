@@ -5,7 +5,6 @@ import {
   fdatasyncSync,
   fstatSync,
   fsync,
-  open,
   openSync,
   readSync,
   renameSync,
@@ -17,11 +16,11 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { openAsync } from '../object/fd-io.node.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 const writevAsync = promisify(writev);
-const openAsync = promisify(open);
 
 /**
  * The first bytes of a file are written with synchronous calls. A write into the page cache

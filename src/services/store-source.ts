@@ -225,10 +225,7 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
     get preloaded() {
       return whole !== undefined;
     },
-    canSendAs(ts) {
-      if (ts === stored.uid) return true;
-      return convertible(stored, transferSyntax(ts), undefined);
-    },
+    canSendAs: fileSendableAs(stored),
     data(ts, dataOptions) {
       if (ts === stored.uid && streamable && whole) {
         // Preloaded: hand the bytes over once and let them go.
@@ -423,6 +420,11 @@ async function headerFrom(
   }
 }
 
+/** What a file stored in `stored` can be sent as: itself, or what its header alone says it converts to. */
+function fileSendableAs(stored: TransferSyntax): (ts: string) => boolean {
+  return (ts) => ts === stored.uid || convertible(stored, transferSyntax(ts), undefined);
+}
+
 /** A file of known identity, not read yet: `data()` reads its header first (prepareFile). */
 function fromStoredFile(source: StoredFileSource): PreparedInstance {
   const stored = transferSyntax(source.transferSyntax);
@@ -437,7 +439,7 @@ function fromStoredFile(source: StoredFileSource): PreparedInstance {
     transferSyntax: stored,
     label: source.path,
     ...(source.size !== undefined ? { fileSize: source.size } : {}),
-    canSendAs: (ts) => ts === stored.uid || convertible(stored, transferSyntax(ts), undefined),
+    canSendAs: fileSendableAs(stored),
     data: (ts, dataOptions) =>
       (async function* () {
         yield* (await read()).data(ts, dataOptions);

@@ -138,7 +138,7 @@ function parseProperties(text: string): Map<string, string> {
   const props = new Map<string, string>();
   let pending = '';
   for (const rawLine of text.split(/\r?\n/)) {
-    let line = pending + rawLine.trim();
+    const line = pending + rawLine.trim();
     pending = '';
     if (line.endsWith('\\')) {
       pending = line.slice(0, -1);
@@ -147,7 +147,6 @@ function parseProperties(text: string): Map<string, string> {
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
     const at = line.search(/[=:]/);
     if (at < 0) continue;
-    line = line.trim();
     props.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
   }
   return props;
