@@ -9,16 +9,24 @@ import Database from 'better-sqlite3';
 const { path, state: buffer, slots, busyTimeoutMs, delayMs, restartFrames, journalSizeLimit } = workerData;
 const state = new Int32Array(buffer);
 
-try {
-  const db = new Database(path, { fileMustExist: true });
+// The loop runs after this module has finished evaluating, never inside its evaluation: Node 20
+// aborts the whole process (FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal, from
+// asyncRunEntryPointWithESMLoader) when a worker is terminated while its ES module entry is
+// still evaluating, and the process's exit terminates this worker whenever it runs.
+setImmediate(run);
+
+function run() {
   try {
-    checkpointAfterCommits(db);
+    const db = new Database(path, { fileMustExist: true });
+    try {
+      checkpointAfterCommits(db);
+    } finally {
+      db.close();
+    }
   } finally {
-    db.close();
+    Atomics.store(state, slots.Stopped, 1);
+    Atomics.notify(state, slots.Stopped);
   }
-} finally {
-  Atomics.store(state, slots.Stopped, 1);
-  Atomics.notify(state, slots.Stopped);
 }
 
 function checkpointAfterCommits(db) {

@@ -128,8 +128,9 @@ export class BackgroundCheckpoints {
     Atomics.store(this.#state, Slot.Stop, 1);
     Atomics.notify(this.#state, Slot.Commits);
     Atomics.notify(this.#state, Slot.Stop);
-    Atomics.wait(this.#state, Slot.Stopped, 0, timeoutMs);
-    void worker.terminate();
+    // A worker that stopped ends by itself once its loop returns; only one that did not answer
+    // in time is terminated.
+    if (Atomics.wait(this.#state, Slot.Stopped, 0, timeoutMs) === 'timed-out') void worker.terminate();
   }
 
   #start(): void {
