@@ -1,10 +1,16 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { ApplicationEntity, type RequestContext, type StoreRequest } from '../services/index.ts';
+import {
+  ApplicationEntity,
+  type DicomServer,
+  type RequestContext,
+  type StoreRequest,
+} from '../services/index.ts';
 import {
   addProfileOptions,
   PROFILE_ALIASES,
@@ -39,6 +45,7 @@ import {
   reencodeFile,
 } from './common/output-encoding.ts';
 import { logServerEvents } from './common/server-events.ts';
+import { discardStandardOutput } from './common/standard-output.ts';
 import { acceptedSyntaxes, addPreferenceOptions, preferenceAliases } from './common/transfer-syntaxes.ts';
 
 export const STORESCP_ALIASES = {
@@ -62,6 +69,7 @@ export const STORESCP_ALIASES = {
   '-F': '--write-dataset',
   '+F': '--write-file',
   '-ac': '--access-full',
+  '-id': '--inetd',
   '-dhl': '--disable-host-lookup',
   '-up': '--uid-padding',
   '-pm': '--promiscuous',
@@ -80,6 +88,8 @@ interface StorescpOptions extends NetworkCliOptions, ProfileCliOptions, OutputEn
   refuse?: boolean;
   reject?: boolean;
   host: string;
+  inetd?: boolean;
+  fork?: boolean;
   execOnReception?: string;
   execOnEostudy?: string;
   eostudyTimeout?: string;
@@ -218,7 +228,7 @@ export function storescpCommand(): Command {
     .description(
       'DICOM storage (C-STORE) SCP, as DCMTK storescp: every storage SOP class and transfer syntax, files named like DCMTK',
     )
-    .argument('<port>', 'tcp/ip port number to listen on')
+    .argument('[port]', 'tcp/ip port number to listen on (required unless --inetd)')
     .option(
       '--host <address>',
       'address to listen on: all interfaces as DCMTK, or 127.0.0.1 for this machine only',
@@ -275,18 +285,29 @@ export function storescpCommand(): Command {
     .option('--access-full', 'accept connections from any host (DCMTK -ac, default; --refuse to refuse all)')
     .option('--disable-host-lookup', 'disable hostname lookup (DCMTK -dhl; dicomkit never looks hosts up)')
     .option('--fork', 'accepted for DCMTK compatibility: associations are always served concurrently')
+    .option(
+      '--inetd',
+      'run from inetd super server: serve the one association on standard input, discard standard output and error (DCMTK -id; not with --fork)',
+    )
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
   addOutputEncodingOptions(command);
   addProfileOptions(command);
   return addAcceptorOptions(command, { aet: 'STORESCP' }).action(
-    async (port: string, options: StorescpOptions) => {
+    async (port: string | undefined, options: StorescpOptions) => {
+      // Under inetd the standard streams are the peer's connection: nothing may be written to
+      // them, usage errors included, as DCMTK discards them (-lc files still log).
+      if (options.inetd) discardStandardOutput();
       let console = new Console({});
       try {
         console = new Console(options, 'storescp');
+        if (options.inetd && options.fork) throw new UsageError('--fork not allowed with --inetd');
         const listenPort = Number(port);
-        if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535)
-          throw new UsageError(`invalid port: ${port}`);
+        if (!options.inetd) {
+          if (port === undefined) throw new UsageError('Missing parameter port');
+          if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535)
+            throw new UsageError(`invalid port: ${port}`);
+        }
         const root = options.outputDirectory;
         if (!options.ignore && (!existsSync(root) || !statSync(root).isDirectory()))
           throw new UsageError(`specified output directory does not exist: ${root}`);
@@ -445,30 +466,38 @@ export function storescpCommand(): Command {
           ...(options.maxPdu ? { maxPduLength: Number(options.maxPdu) } : {}),
         });
         const tls = serverTls(options);
+        if (options.inetd && tls) throw new UsageError('--inetd is not supported with TLS');
+        const serverOptions = {
+          handlers: { echo: () => undefined, store },
+          ...(profile
+            ? {
+                contexts: profileContexts(profile, 'acceptor'),
+                transferSyntaxPreference: 'acceptor' as const,
+              }
+            : {
+                // With an output syntax, DCMTK's default (+x=): the uncompressed ones only.
+                storageTransferSyntaxes: acceptedSyntaxes(
+                  options as unknown as Record<string, unknown>,
+                  reencode?.transferSyntax ? 'uncompressed' : 'all',
+                ),
+              }),
+          ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),
+          ...(options.refuse
+            ? { accessControl: REFUSE_ALL }
+            : options.reject
+              ? { accessControl: REJECT_WITHOUT_IMPLEMENTATION_UID }
+              : {}),
+        };
+        if (options.inetd) {
+          await serveInetdConnection(ae.serve(serverOptions), console);
+          return;
+        }
         let server: Awaited<ReturnType<ApplicationEntity['listen']>>;
         try {
           server = await ae.listen({
+            ...serverOptions,
             port: listenPort,
             host: options.host,
-            handlers: { echo: () => undefined, store },
-            ...(profile
-              ? {
-                  contexts: profileContexts(profile, 'acceptor'),
-                  transferSyntaxPreference: 'acceptor' as const,
-                }
-              : {
-                  // With an output syntax, DCMTK's default (+x=): the uncompressed ones only.
-                  storageTransferSyntaxes: acceptedSyntaxes(
-                    options as unknown as Record<string, unknown>,
-                    reencode?.transferSyntax ? 'uncompressed' : 'all',
-                  ),
-                }),
-            ...(options.promiscuous ? { acceptUnknownSopClasses: true } : {}),
-            ...(options.refuse
-              ? { accessControl: REFUSE_ALL }
-              : options.reject
-                ? { accessControl: REJECT_WITHOUT_IMPLEMENTATION_UID }
-                : {}),
             ...(tls ? { tls } : {}),
           });
         } catch (error) {
@@ -489,4 +518,25 @@ export function storescpCommand(): Command {
       }
     },
   );
+}
+
+/**
+ * storescp -id: the connection inetd accepted is standard input. The association on it is
+ * served as one accepted by listening would be, and the tool ends with it (inetd starts one
+ * process per connection).
+ */
+async function serveInetdConnection(server: DicomServer, console: Console): Promise<void> {
+  let socket: Socket;
+  try {
+    socket = new Socket({ fd: 0, readable: true, writable: true });
+  } catch (error) {
+    console.fatal(`--inetd: standard input is not a network connection (${(error as Error).message})`);
+    process.exitCode = NET_EXIT.failure;
+    return;
+  }
+  logServerEvents(server, console);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  server.accept(socket);
+  await closed;
+  await server.close();
 }

@@ -362,6 +362,14 @@ export class ApplicationEntity {
     await server.start();
     return server;
   }
+
+  /**
+   * An SCP that does not listen: it serves the connections handed to `server.accept(socket)`,
+   * accepted elsewhere (inetd or systemd socket activation, as DCMTK's storescp -id; a proxy).
+   */
+  serve(options: Omit<ListenOptions, 'port' | 'host'>): DicomServer {
+    return new DicomServer(this, { ...options, port: 0 });
+  }
 }
 
 function logContexts(logger: Logger, contexts: readonly NegotiatedContext[]): void {
@@ -506,6 +514,17 @@ export class DicomServer extends EventEmitter {
     await closed;
     // Spare files made for StoreRequest.writeFile are removed (a server still running makes new ones).
     closeSpareFiles();
+  }
+
+  /**
+   * Serves an association on a connection accepted elsewhere (see `ApplicationEntity.serve`),
+   * as one accepted by `listen()`: access control, limits and events alike. A TLS connection
+   * is handed over as a `TLSSocket` already set up; `ListenOptions.tls` is for listening only.
+   */
+  accept(socket: Socket): void {
+    this.#onConnection(socket);
+    // A server made with pauseOnConnect (so that it reads nothing itself) hands it over paused.
+    socket.resume();
   }
 
   #onConnection(socket: Socket): void {

@@ -104,7 +104,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
   storescp: {
     '-u': OLD_VR,
     '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
-    '-id': 'inetd mode: the tool listens itself',
     '+p': PADDING,
     '-uc': 'choosing whether received UN elements are rewritten: files are kept as received',
     '+uc': 'choosing whether received UN elements are rewritten: files are kept as received',

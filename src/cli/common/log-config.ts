@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from './dcmtk-args.ts';
+import { standardOutputDiscarded } from './standard-output.ts';
 
 /**
  * DCMTK's `-lc` (`--log-config`): a log4cplus configuration file, as DCMTK's tools read it
@@ -185,7 +186,12 @@ function makeAppender(name: string, props: Map<string, string>): Appender | unde
   switch (kind) {
     case 'ConsoleAppender': {
       const fd = flag('logToStderr', false) ? 2 : 1;
-      return { threshold, append: (event) => writeAll(fd, layout(event)) };
+      return {
+        threshold,
+        append: (event) => {
+          if (!standardOutputDiscarded()) writeAll(fd, layout(event));
+        },
+      };
     }
     case 'FileAppender':
     case 'DailyRollingFileAppender':
