@@ -70,6 +70,8 @@ export const STORESCP_ALIASES = {
   '+F': '--write-file',
   '-ac': '--access-full',
   '-id': '--inetd',
+  '-uc': '--retain-un',
+  '+uc': '--convert-un',
   '-dhl': '--disable-host-lookup',
   '-up': '--uid-padding',
   '-pm': '--promiscuous',
@@ -291,7 +293,12 @@ export function storescpCommand(): Command {
     )
     .option('--single-process', 'accepted for DCMTK compatibility (DCMTK default)');
   addPreferenceOptions(command, ', default here; DCMTK default +x=');
-  addOutputEncodingOptions(command);
+  addOutputEncodingOptions(command)
+    .option('--retain-un', 'retain elements as UN (DCMTK -uc, default)')
+    .option(
+      '--convert-un',
+      'convert defined length UN elements to their real VR if known, by the data or private dictionary (DCMTK +uc; re-encodes)',
+    );
   addProfileOptions(command);
   return addAcceptorOptions(command, { aet: 'STORESCP' }).action(
     async (port: string | undefined, options: StorescpOptions) => {

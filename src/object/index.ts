@@ -16,5 +16,6 @@ export {
   readDicom,
 } from './part10.ts';
 export { buildMeta, encodeDicom, type WriteOptions, writeDicom } from './part10-writer.ts';
+export { convertUnknownVrs } from './unknown-vr.ts';
 export type { Value } from './values.ts';
 export { concatParts, DataSetEncoder, type EncodedPart, type EncodeOptions } from './writer.ts';

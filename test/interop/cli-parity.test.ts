@@ -105,8 +105,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
     '-u': OLD_VR,
     '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
     '+p': PADDING,
-    '-uc': 'choosing whether received UN elements are rewritten: files are kept as received',
-    '+uc': 'choosing whether received UN elements are rewritten: files are kept as received',
   },
   dump: {
     '+ml': 'the meta group is read to its last (0002,xxxx) element, whatever its group length says',

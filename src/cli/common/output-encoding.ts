@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DeflateLevel } from '../../object/deflate.ts';
 import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
-import type { EncodeOptions } from '../../object/index.ts';
+import { convertUnknownVrs, type EncodeOptions } from '../../object/index.ts';
 import type { DcmtkAliases } from './dcmtk-args.ts';
 import { type Console, UsageError } from './network.ts';
 import { COMPRESSION_LEVEL_ALIASES, deflateLevelOf } from './transfer-syntaxes.ts';
@@ -45,6 +45,8 @@ export interface OutputEncodingOptions {
   lengthUndefined?: boolean;
   bitPreserving?: boolean;
   compressionLevel?: string;
+  /** storescp's +uc (its own option): UN elements of known tags take their VR. */
+  convertUn?: boolean;
 }
 
 export function addOutputEncodingOptions(command: Command): Command {
@@ -86,6 +88,8 @@ export interface Reencoding {
   transferSyntax: string | undefined;
   encode: EncodeOptions;
   deflateLevel: DeflateLevel;
+  /** UN elements of known tags take their VR before writing (+uc). */
+  convertUnknownVrs: boolean;
 }
 
 /**
@@ -116,10 +120,13 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
     if (clash) throw new UsageError(`${flag(option)} not allowed with ${flag(clash)}`);
   }
   const deflateLevel = deflateLevelOf(options.compressionLevel);
-  if (!transferSyntax && asked.length === 0) return undefined;
+  // As DCMTK: with --bit-preserving the data is written as read, +uc or not.
+  const convertUnknownVrs = options.convertUn === true && options.bitPreserving !== true;
+  if (!transferSyntax && asked.length === 0 && !convertUnknownVrs) return undefined;
   return {
     transferSyntax,
     deflateLevel,
+    convertUnknownVrs,
     encode: {
       groupLength: options.groupLengthRemove ? 'remove' : options.groupLengthCreate ? 'create' : 'keep',
       sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
@@ -144,6 +151,7 @@ export async function reencodeFile(
     return;
   }
   const target = how.transferSyntax ?? file.transferSyntax.uid;
+  if (how.convertUnknownVrs) convertUnknownVrs(file.dataset);
   const temporary = `${path}.reencode`;
   await writeDicomFile(temporary, file, {
     transferSyntax: target,

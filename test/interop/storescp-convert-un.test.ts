@@ -1,0 +1,108 @@
+// storescp +uc (--convert-un) and -uc (--retain-un, the default), DCMTK's and dicomkit's side
+// by side: DCMTK's storescu sends an instance whose known elements came as UN (text, binary,
+// "US or SS", a sequence as Implicit VR Little Endian items, a private element whose creator
+// the dictionary knows, one it does not); both storescps must write the same data set.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { readDicomFile } from '../../src/object/file.node.ts';
+import { DataSet, writeDicom } from '../../src/object/index.ts';
+import { receivedFiles, runTool, startStorescp, TOOLS, type Tool } from '../helpers/cli-runs.ts';
+import { freePort } from '../helpers/net-peers.ts';
+import { requirePeer } from '../helpers/peers.ts';
+
+for (const program of ['storescp', 'storescu']) requirePeer(program);
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** An item of defined length holding Implicit VR Little Endian elements. */
+function implicitItem(elements: [number, Uint8Array][]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const [tag, value] of elements) {
+    const head = new Uint8Array(8);
+    const view = new DataView(head.buffer);
+    view.setUint16(0, tag >>> 16, true);
+    view.setUint16(2, tag & 0xffff, true);
+    view.setUint32(4, value.length, true);
+    parts.push(head, value);
+  }
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(8 + length);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, 0xfffe, true);
+  view.setUint16(2, 0xe000, true);
+  view.setUint32(4, length, true);
+  let at = 8;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function instanceWithUnElements(path: string): void {
+  const ds = new DataSet();
+  ds.set('SOPClassUID', '1.2.840.10008.5.1.4.1.1.7');
+  ds.set('SOPInstanceUID', '2.25.4141');
+  ds.set('StudyInstanceUID', '2.25.4142');
+  ds.set('SeriesInstanceUID', '2.25.4143');
+  ds.set('Modality', 'OT');
+  ds.set(0x00100010, text('DOE^JANE'), 'UN');
+  ds.set(0x00081030, text('HEAD STUDY'), 'UN');
+  ds.set(0x00280010, new Uint8Array([0x00, 0x02]), 'UN');
+  ds.set(0x00280106, new Uint8Array([0x05, 0x00]), 'UN');
+  ds.set(
+    0x00081140,
+    implicitItem([
+      [0x00081150, text('1.2.840.10008.5.1.4.1.1.2\0')],
+      [0x00081155, text('2.25.42\0')],
+    ]),
+    'UN',
+  );
+  ds.set(0x00090010, text('GEMS_IDEN_01'), 'LO');
+  ds.set(0x00091001, text('CT01'), 'UN');
+  ds.set(0x00110010, text('NOBODY KNOWS'), 'LO');
+  ds.set(0x00111001, new Uint8Array([1, 2, 3, 4]), 'UN');
+  writeFileSync(path, writeDicom(ds, { transferSyntax: '1.2.840.10008.1.2.1' }));
+}
+
+describe('storescp +uc / -uc, both tools', () => {
+  const work = mkdtempSync(join(tmpdir(), 'dicomkit-convert-un-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  const input = join(work, 'un.dcm');
+  instanceWithUnElements(input);
+
+  for (const flags of [['+uc'], ['-uc'], []]) {
+    test(`storescp ${flags.join(' ') || '(no flag)'}: the same data set from DCMTK's and ours`, async () => {
+      const written = new Map<Tool, Map<string, Buffer>>();
+      for (const tool of TOOLS) {
+        const out = join(work, `${tool}${flags.join('')}`);
+        mkdirSync(out);
+        const port = await freePort();
+        const scp = await startStorescp(tool, [...flags, '-od', out], port);
+        try {
+          const sent = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), input]);
+          assert.equal(sent.status, 0, sent.stdout + sent.stderr);
+        } finally {
+          await scp.stop();
+        }
+        written.set(tool, receivedFiles(out));
+      }
+      assert.equal(written.get('dicomkit')?.size, 1);
+      assert.deepEqual(written.get('dicomkit'), written.get('dcmtk'));
+      const [name] = [...written.get('dicomkit')!.keys()];
+      const file = await readDicomFile(join(work, `dicomkit${flags.join('')}`, name!));
+      const vrs = [0x00100010, 0x00081030, 0x00280010, 0x00280106, 0x00081140, 0x00091001, 0x00111001].map(
+        (tag) => file.dataset.element(tag)?.vr,
+      );
+      assert.deepEqual(
+        vrs,
+        flags[0] === '+uc'
+          ? ['PN', 'LO', 'US', 'US', 'SQ', 'LO', 'UN']
+          : ['UN', 'UN', 'UN', 'UN', 'UN', 'UN', 'UN'],
+      );
+    });
+  }
+});
