@@ -8,6 +8,7 @@ import {
   expandCommandFiles,
   translateDcmtkArgs,
 } from './common/dcmtk-args.ts';
+import { LOG_LEVELS, type LogConfig, loadLogConfig } from './common/log-config.ts';
 
 /**
  * Options of DCMTK's tools that act alone (OFCommandLine's exclusive options): with one of
@@ -113,9 +114,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (sub && args.some((arg) => EXCLUSIVE_OPTIONS.has(arg))) {
     for (const argument of sub.registeredArguments) argument.required = false;
   }
-  if (aliases && args.includes('--arguments') && logsInfo(args)) {
-    process.stderr.write(`I: ${argumentsLine(command!, args.slice(1))}\nI: \n`);
-  }
+  if (aliases && args.includes('--arguments')) logArguments(command!, args);
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (error) {
@@ -141,6 +140,32 @@ function readCommandFile(path: string): string {
 }
 
 /** Whether DCMTK's tools would print info lines for these (long) options. */
+/**
+ * DCMTK's --arguments: the expanded command line, logged at INFO by the tool's logger before
+ * anything else, to stderr or (with -lc) to the configuration's appenders.
+ */
+function logArguments(command: string, args: readonly string[]): void {
+  const line = argumentsLine(command, args.slice(1));
+  const configAt = args.indexOf('--log-config');
+  const configPath = configAt >= 0 ? args[configAt + 1] : undefined;
+  if (configPath === undefined) {
+    if (logsInfo(args)) process.stderr.write(`I: ${line}\nI: \n`);
+    return;
+  }
+  let config: LogConfig;
+  try {
+    config = loadLogConfig(configPath, LOG_CONFIG_NAMES[command] ?? command);
+  } catch {
+    return; // the tool reports a bad -lc file itself
+  }
+  // As DCMTK's: one event of the root logger whose message ends in a newline.
+  config.log('root', LEVEL_INFO, `${line}\n`);
+}
+
+/** The names DCMTK's tools go by in -lc files, where ours differ. */
+const LOG_CONFIG_NAMES: Record<string, string> = { dump: 'dcmdump', xml: 'dcm2xml' };
+const LEVEL_INFO = LOG_LEVELS.indexOf('INFO');
+
 function logsInfo(args: readonly string[]): boolean {
   const level = args.indexOf('--log-level');
   if (level >= 0) return ['info', 'debug', 'trace'].includes(args[level + 1] ?? '');

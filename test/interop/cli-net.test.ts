@@ -248,6 +248,21 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
     assert.equal(logs[0], logs[1], 'the same log file from both tools');
     assert.match(logs[0]!, /^\[INFO \] echoscu: Requesting Association\n/);
     assert.match(logs[0]!, /\[INFO \] echoscu: Received Echo Response \(Success\)\n/);
+    // --arguments logs the expanded command line through the file too, first.
+    const withArguments = await Promise.all(
+      TOOLS.map(async (tool) => {
+        const cwd = fresh(`lc-arguments-${tool}`);
+        const args = ['--arguments', '-lc', config, 'localhost', String(scp.port)];
+        const r = await runTool(tool, 'echoscu', args, { cwd });
+        assert.equal(r.status, 0, `${tool}: ${r.stderr}`);
+        return readFileSync(join(cwd, 'echoscu.log'), 'utf8').replace(/Max Send PDV: \d+/, 'Max Send PDV: N');
+      }),
+    );
+    assert.equal(withArguments[0], withArguments[1], '--arguments: the same log file from both tools');
+    assert.match(
+      withArguments[0]!,
+      /^\[INFO \] root: calling 'echoscu' with 5 arguments: .*\n\[INFO \] root: \n\[INFO \] echoscu: Requesting/,
+    );
     // As DCMTK: the file decides the level; -v and the others are refused beside it.
     const refused = await Promise.all(
       TOOLS.map((tool) => runTool(tool, 'echoscu', ['-lc', config, '-v', 'localhost', String(scp.port)])),

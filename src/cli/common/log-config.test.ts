@@ -25,6 +25,9 @@ describe('log4cplus configuration files (-lc)', () => {
     );
     // A message of several lines is a record per line, as DCMTK logs dumps.
     assert.equal(patternLayout('%p: %m%n')(event(1, 'a\nb')), 'DEBUG: a\nDEBUG: b\n');
+    // The simple and TTCC layouts write a message of several lines as it is (DCMTK's
+    // --arguments message ends in a newline: an empty line follows it).
+    assert.equal(patternLayout('%p - %m%n', false)(event(2, 'a\n')), 'INFO - a\n\n');
     assert.equal(
       strftime('%y %b %a %e %I%p', new Date(Date.UTC(2024, 0, 7, 15)), true),
       '24 Jan Sun  7 03PM',

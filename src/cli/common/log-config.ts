@@ -107,9 +107,18 @@ function parentOf(name: string): string | undefined {
 
 /** Reads `path` as DCMTK's -lc does; a missing file is DCMTK's usage error. */
 export function loadLogConfig(path: string, appname: string): LogConfig {
+  // Loaded once per run: a second load would open its files again (truncating, without
+  // Append) and lose what the first had logged, such as --arguments' line.
+  const key = `${appname}\0${path}`;
+  let config = loaded.get(key);
+  if (config) return config;
   if (!existsSync(path)) throw new UsageError('Specified --log-config file does not exist');
-  return parseLogConfig(readFileSync(path, 'utf8'), appname);
+  config = parseLogConfig(readFileSync(path, 'utf8'), appname);
+  loaded.set(key, config);
+  return config;
 }
+
+const loaded = new Map<string, LogConfig>();
 
 export function parseLogConfig(text: string, appname: string): LogConfig {
   const raw = parseProperties(text);
@@ -255,14 +264,14 @@ function makeLayout(kind: string, pattern: string | undefined): Layout {
     case 'PatternLayout':
       return patternLayout(pattern ?? '%m%n');
     case 'TTCCLayout':
-      return patternLayout('%r [%t] %p %c <> - %m%n');
+      return patternLayout('%r [%t] %p %c <> - %m%n', false);
     default:
-      return patternLayout('%p - %m%n');
+      return patternLayout('%p - %m%n', false);
   }
 }
 
 /** log4cplus's PatternLayout: %[-][min][.max]X[{option}]. */
-export function patternLayout(pattern: string): Layout {
+export function patternLayout(pattern: string, splitLines = true): Layout {
   const parts: ((event: LogEvent) => string)[] = [];
   const re = /%(-?)(\d*)(?:\.(\d+))?([a-zA-Z%])(?:\{([^}]*)\})?/g;
   let last = 0;
@@ -282,11 +291,15 @@ export function patternLayout(pattern: string): Layout {
   }
   const tail = pattern.slice(last);
   if (tail) parts.push(() => tail);
+  const render = (event: LogEvent): string => parts.map((part) => part(event)).join('');
   return (event) => {
-    // A message of several lines: each line a record of its own, as DCMTK logs them.
+    // PatternLayout: a message of several lines is a record per line, as DCMTK's oflog writes
+    // them (--arguments' message, which ends in a newline, gets an empty record). The simple and
+    // TTCC layouts write the message as it is.
+    if (!splitLines) return render(event);
     return event.message
       .split('\n')
-      .map((line) => parts.map((part) => part({ ...event, message: line })).join(''))
+      .map((line) => render({ ...event, message: line }))
       .join('');
   };
 }
