@@ -259,6 +259,39 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
       }),
     );
     assert.equal(withArguments[0], withArguments[1], '--arguments: the same log file from both tools');
+    // DailyRollingFileAppender: DCMTK's oflog rolls the file when the program ends, so each
+    // run leaves its lines in FILE.<period>, the one before in FILE.<period>.1, and FILE empty.
+    const daily = join(work, 'daily.cfg');
+    writeFileSync(
+      daily,
+      [
+        'log4cplus.rootLogger = INFO, daily',
+        'log4cplus.appender.daily = log4cplus::DailyRollingFileAppender',
+        'log4cplus.appender.daily.File = app.log',
+        'log4cplus.appender.daily.Schedule = MONTHLY',
+        'log4cplus.appender.daily.layout = log4cplus::SimpleLayout',
+        '',
+      ].join('\n'),
+    );
+    const rolled = await Promise.all(
+      TOOLS.map(async (tool) => {
+        const cwd = fresh(`lc-daily-${tool}`);
+        for (let run = 0; run < 2; run++) {
+          const r = await runTool(tool, 'echoscu', ['-lc', daily, 'localhost', String(scp.port)], { cwd });
+          assert.equal(r.status, 0, `${tool}: ${r.stderr}`);
+        }
+        return readdirSync(cwd)
+          .sort()
+          .map(
+            (name) => `${name}: ${readFileSync(join(cwd, name), 'utf8').replace(/Max Send PDV: \d+/, 'N')}`,
+          );
+      }),
+    );
+    assert.deepEqual(rolled[0], rolled[1], 'DailyRollingFileAppender: the same files from both tools');
+    assert.equal(rolled[0]?.length, 3);
+    assert.match(rolled[0]![0]!, /^app\.log: $/);
+    assert.match(rolled[0]![1]!, /^app\.log\.\d{4}-\d{2}: INFO - Requesting Association\n/);
+    assert.match(rolled[0]![2]!, /^app\.log\.\d{4}-\d{2}\.1: INFO - Requesting Association\n/);
     assert.match(
       withArguments[0]!,
       /^\[INFO \] root: calling 'echoscu' with 5 arguments: .*\n\[INFO \] root: \n\[INFO \] echoscu: Requesting/,

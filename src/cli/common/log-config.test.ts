@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Console } from './console.ts';
-import { parseLogConfig, patternLayout, strftime } from './log-config.ts';
+import { DailyRollingFile, parseLogConfig, patternLayout, strftime } from './log-config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dicomkit-log-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,6 +96,30 @@ describe('log4cplus configuration files (-lc)', () => {
       assert.ok(statSync(path).size <= 200 * 1024, `${path} within MaxFileSize`);
     }
     assert.ok(!existsSync(`${file}.3`), 'no more than MaxBackupIndex backups');
+  });
+
+  test('DailyRollingFileAppender: a new period renames the file after the one that ended; so does the end', () => {
+    const file = join(dir, 'daily.log');
+    const at = (minute: number, second: number) => new Date(2024, 4, 17, 10, minute, second);
+    const rolling = new DailyRollingFile(file, 'minutely', 2, at(0, 30));
+    rolling.write('one\n', at(0, 40));
+    rolling.write('two\n', at(1, 5));
+    assert.equal(readFileSync(`${file}.2024-05-17-10-00`, 'utf8'), 'one\n');
+    assert.equal(readFileSync(file, 'utf8'), 'two\n');
+    rolling.close();
+    assert.equal(readFileSync(`${file}.2024-05-17-10-01`, 'utf8'), 'two\n');
+    assert.equal(readFileSync(file, 'utf8'), '');
+    // A second run in the same period: the earlier file of that period moves to .1.
+    const again = new DailyRollingFile(file, 'MINUTELY', 2, at(1, 30));
+    again.write('three\n', at(1, 31));
+    again.close();
+    assert.equal(readFileSync(`${file}.2024-05-17-10-01`, 'utf8'), 'three\n');
+    assert.equal(readFileSync(`${file}.2024-05-17-10-01.1`, 'utf8'), 'two\n');
+    // WEEKLY's suffix: the week of the year, Monday first (as C's strftime %W).
+    assert.equal(strftime('%Y-%W', new Date(2023, 0, 1), false), '2023-00');
+    assert.equal(strftime('%Y-%W', new Date(2024, 0, 7), false), '2024-01');
+    assert.equal(strftime('%Y-%W', new Date(2024, 0, 8), false), '2024-02');
+    assert.equal(strftime('%Y-%W', new Date(2026, 10, 24), false), '2026-47');
   });
 
   test('the tools: -lc refuses -v, -d, -q and -ll as DCMTK does, and a missing file', () => {

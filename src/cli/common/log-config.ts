@@ -19,7 +19,8 @@ import { standardOutputDiscarded } from './standard-output.ts';
  *   (levels and appenders inherited along dotted names; `log4cplus.additivity.NAME = false`);
  * - appenders: ConsoleAppender (stdout, or stderr with `logToStderr`), FileAppender (`File`,
  *   `Append`), RollingFileAppender (also `MaxFileSize`, `MaxBackupIndex`),
- *   DailyRollingFileAppender (written as a FileAppender), NullAppender; each with `Threshold`;
+ *   DailyRollingFileAppender (`Schedule`, `MaxBackupIndex`; rolled as DCMTK's oflog rolls it),
+ *   NullAppender; each with `Threshold`;
  * - layouts: SimpleLayout (the default), TTCCLayout, and PatternLayout's `ConversionPattern`
  *   with %c{n} %d{fmt} %D{fmt} %m %n %p %r %t %i %h %H %% and width, alignment, precision;
  * - `${appname}` (the tool's name), other `${NAME}` from the file's own properties or the
@@ -202,8 +203,18 @@ function makeAppender(name: string, props: Map<string, string>): Appender | unde
         },
       };
     }
+    case 'DailyRollingFileAppender': {
+      const file = option('File');
+      if (!file) return undefined;
+      const rolling = new DailyRollingFile(
+        file,
+        option('Schedule') ?? 'DAILY',
+        Math.max(Number(option('MaxBackupIndex') ?? 10) || 0, 0),
+      );
+      process.once('exit', () => rolling.close());
+      return { threshold, append: (event) => rolling.write(layout(event), event.time) };
+    }
     case 'FileAppender':
-    case 'DailyRollingFileAppender':
     case 'RollingFileAppender': {
       const file = option('File');
       if (!file) return undefined;
@@ -241,6 +252,118 @@ function makeAppender(name: string, props: Map<string, string>): Appender | unde
     default:
       process.stderr.write(`log4cplus:ERROR Cannot find AppenderFactory: "${props.get(prefix) ?? ''}"\n`);
       return undefined;
+  }
+}
+
+interface Schedule {
+  /** The start of the period `time` falls in (local time). */
+  start(time: Date): Date;
+  /** The start of the period after the one starting at `start`. */
+  next(start: Date): Date;
+  /** The suffix of a finished period's file. */
+  suffix: string;
+}
+
+const addMs = (ms: number) => (start: Date) => new Date(start.getTime() + ms);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** DailyRollingFileAppender's schedules, as DCMTK's oflog (log4cplus 1.0) computes them. */
+const SCHEDULES = {
+  MONTHLY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), 1),
+    next: (s: Date) => new Date(s.getFullYear(), s.getMonth() + 1, 1),
+    suffix: '%Y-%m',
+  },
+  WEEKLY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), t.getDate() - t.getDay()),
+    next: addMs(7 * DAY),
+    suffix: '%Y-%W',
+  },
+  DAILY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), t.getDate()),
+    next: addMs(DAY),
+    suffix: '%Y-%m-%d',
+  },
+  TWICE_DAILY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), t.getDate(), t.getHours() >= 12 ? 12 : 0),
+    next: addMs(12 * HOUR),
+    suffix: '%Y-%m-%d-%p',
+  },
+  HOURLY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), t.getDate(), t.getHours()),
+    next: addMs(HOUR),
+    suffix: '%Y-%m-%d-%H',
+  },
+  MINUTELY: {
+    start: (t: Date) => new Date(t.getFullYear(), t.getMonth(), t.getDate(), t.getHours(), t.getMinutes()),
+    next: addMs(MINUTE),
+    suffix: '%Y-%m-%d-%H-%M',
+  },
+} satisfies Record<string, Schedule>;
+
+/**
+ * log4cplus's DailyRollingFileAppender as DCMTK's oflog has it: the file is appended to; at
+ * the first event of a new period, and when the program ends, it is renamed to
+ * `FILE.<period>` (an earlier file of that name moves to `.1`, `.1` to `.2`... up to
+ * MaxBackupIndex) and an empty FILE started. So each run of a tool leaves its lines in
+ * `FILE.<period>[.n]`, as DCMTK's tools do.
+ */
+export class DailyRollingFile {
+  readonly #file: string;
+  readonly #schedule: Schedule;
+  readonly #maxBackupIndex: number;
+  #fd: number | undefined;
+  #scheduled: string;
+  #nextRollover: Date;
+
+  /** `schedule`: MONTHLY, WEEKLY, DAILY (also for an unknown one), TWICE_DAILY, HOURLY, MINUTELY. */
+  constructor(file: string, scheduleName: string, maxBackupIndex: number, now = new Date()) {
+    const schedules: Record<string, Schedule> = SCHEDULES;
+    const schedule = schedules[scheduleName.toUpperCase()] ?? SCHEDULES.DAILY;
+    this.#file = file;
+    this.#schedule = schedule;
+    this.#maxBackupIndex = maxBackupIndex;
+    const start = schedule.start(now);
+    this.#scheduled = this.#nameFor(start);
+    this.#nextRollover = schedule.next(start);
+    // Opened at once, as log4cplus does: a run that logs nothing still rolls an empty file.
+    this.#fd = openSync(file, 'a');
+  }
+
+  write(text: string, time: Date): void {
+    if (this.#fd === undefined) return;
+    if (time >= this.#nextRollover) this.#rollover(time);
+    writeAll(this.#fd!, text);
+  }
+
+  close(): void {
+    if (this.#fd === undefined) return;
+    this.#rollover(new Date());
+    closeSync(this.#fd!);
+    this.#fd = undefined;
+  }
+
+  #nameFor(start: Date): string {
+    return `${this.#file}.${strftime(this.#schedule.suffix, start, false)}`;
+  }
+
+  #rollover(now: Date): void {
+    closeSync(this.#fd!);
+    // scheduled.1 -> .2 ... the oldest (MaxBackupIndex) goes; then scheduled -> scheduled.1.
+    const scheduled = this.#scheduled;
+    rmSync(`${scheduled}.${this.#maxBackupIndex}`, { force: true });
+    for (let n = this.#maxBackupIndex - 1; n >= 1; n--) {
+      if (existsSync(`${scheduled}.${n}`)) renameSync(`${scheduled}.${n}`, `${scheduled}.${n + 1}`);
+    }
+    if (this.#maxBackupIndex > 0 && existsSync(scheduled)) renameSync(scheduled, `${scheduled}.1`);
+    if (existsSync(this.#file)) renameSync(this.#file, scheduled);
+    this.#fd = openSync(this.#file, 'w');
+    if (now >= this.#nextRollover) {
+      this.#scheduled = this.#nameFor(this.#nextRollover);
+      this.#nextRollover = this.#schedule.next(this.#nextRollover);
+    }
   }
 }
 
@@ -379,6 +502,15 @@ export function strftime(format: string, time: Date, utc: boolean): string {
         return ms;
       case 'Q':
         return `${ms}.000`;
+      case 'W': {
+        // Week of the year, Monday first: days before the year's first Monday are week 00.
+        const start = utc ? Date.UTC(get.year, 0, 1) : new Date(get.year, 0, 1).getTime();
+        const today = utc
+          ? Date.UTC(get.year, get.month, get.day)
+          : new Date(get.year, get.month, get.day).getTime();
+        const yearDay = Math.round((today - start) / 86_400_000);
+        return two(Math.floor((yearDay + 7 - ((get.weekday + 6) % 7)) / 7));
+      }
       case 'b':
         return MONTHS[get.month]!;
       case 'a':
