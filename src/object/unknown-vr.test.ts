@@ -1,35 +1,11 @@
 // DCMTK's +uc: UN elements of known tags take their dictionary VR (PS3.5 §6.2.2).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { implicitItem } from '../../test/helpers/implicit-item.ts';
 import { DataSet, readDicom, writeDicom } from './index.ts';
 import { convertUnknownVrs } from './unknown-vr.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** An item (FFFE,E000) of defined length holding implicit VR little endian elements. */
-function implicitItem(elements: [number, Uint8Array][]): Uint8Array {
-  const body = elements.map(([tag, value]) => {
-    const out = new Uint8Array(8 + value.length);
-    const view = new DataView(out.buffer);
-    view.setUint16(0, tag >>> 16, true);
-    view.setUint16(2, tag & 0xffff, true);
-    view.setUint32(4, value.length, true);
-    out.set(value, 8);
-    return out;
-  });
-  const length = body.reduce((n, b) => n + b.length, 0);
-  const out = new Uint8Array(8 + length);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, 0xfffe, true);
-  view.setUint16(2, 0xe000, true);
-  view.setUint32(4, length, true);
-  let at = 8;
-  for (const b of body) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
 
 test('known UN elements take their VR: text, binary in the byte order read, sequences, private ones by creator', () => {
   const ds = new DataSet();

@@ -10,37 +10,13 @@ import { after, describe, test } from 'node:test';
 import { readDicomFile } from '../../src/object/file.node.ts';
 import { DataSet, writeDicom } from '../../src/object/index.ts';
 import { receivedFiles, runTool, startStorescp, TOOLS, type Tool } from '../helpers/cli-runs.ts';
+import { implicitItem } from '../helpers/implicit-item.ts';
 import { freePort } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 
 for (const program of ['storescp', 'storescu']) requirePeer(program);
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** An item of defined length holding Implicit VR Little Endian elements. */
-function implicitItem(elements: [number, Uint8Array][]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const [tag, value] of elements) {
-    const head = new Uint8Array(8);
-    const view = new DataView(head.buffer);
-    view.setUint16(0, tag >>> 16, true);
-    view.setUint16(2, tag & 0xffff, true);
-    view.setUint32(4, value.length, true);
-    parts.push(head, value);
-  }
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(8 + length);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, 0xfffe, true);
-  view.setUint16(2, 0xe000, true);
-  view.setUint32(4, length, true);
-  let at = 8;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function instanceWithUnElements(path: string): void {
   const ds = new DataSet();
