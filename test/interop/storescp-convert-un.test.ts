@@ -3,12 +3,12 @@
 // "US or SS", a sequence as Implicit VR Little Endian items, a private element whose creator
 // the dictionary knows, one it does not); both storescps must write the same data set.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readDicomFile } from '../../src/object/file.node.ts';
-import { DataSet, writeDicom } from '../../src/object/index.ts';
+import { DataSet, readDicom, writeDicom } from '../../src/object/index.ts';
 import { receivedFiles, runTool, startStorescp, TOOLS, type Tool } from '../helpers/cli-runs.ts';
 import { implicitItem } from '../helpers/implicit-item.ts';
 import { freePort } from '../helpers/net-peers.ts';
@@ -44,11 +44,45 @@ function instanceWithUnElements(path: string): void {
   writeFileSync(path, writeDicom(ds, { transferSyntax: '1.2.840.10008.1.2.1' }));
 }
 
+/** A JPEG 2000 object whose Study Description and Patient's Name came as UN. */
+function compressedWithUnElements(path: string): void {
+  const file = readDicom(new Uint8Array(readFileSync('test/fixtures/pydicom/JPEG2000.dcm')));
+  file.dataset.set(0x00081030, text('HEAD STUDY'), 'UN');
+  file.dataset.set(0x00100010, text('DOE^JANE'), 'UN');
+  writeFileSync(path, writeDicom(file.dataset, { transferSyntax: file.transferSyntax.uid }));
+}
+
 describe('storescp +uc / -uc, both tools', () => {
   const work = mkdtempSync(join(tmpdir(), 'dicomkit-convert-un-'));
   after(() => rmSync(work, { recursive: true, force: true }));
   const input = join(work, 'un.dcm');
   instanceWithUnElements(input);
+
+  test('storescp +xa +uc, a compressed object: the data set is written again around the same fragments', async () => {
+    const compressed = join(work, 'un-j2k.dcm');
+    compressedWithUnElements(compressed);
+    const written = new Map<Tool, Map<string, Buffer>>();
+    for (const tool of TOOLS) {
+      const out = join(work, `${tool}-j2k`);
+      mkdirSync(out);
+      const port = await freePort();
+      const scp = await startStorescp(tool, ['+xa', '+uc', '-od', out], port);
+      try {
+        // dicomkit's storescu proposes the file's own syntax (DCMTK's would convert it).
+        const sent = await runTool('dicomkit', 'storescu', ['127.0.0.1', String(port), compressed]);
+        assert.equal(sent.status, 0, sent.stdout + sent.stderr);
+      } finally {
+        await scp.stop();
+      }
+      written.set(tool, receivedFiles(out));
+    }
+    assert.equal(written.get('dicomkit')?.size, 1);
+    assert.deepEqual(written.get('dicomkit'), written.get('dcmtk'));
+    const [name] = [...written.get('dicomkit')!.keys()];
+    const file = await readDicomFile(join(work, 'dicomkit-j2k', name!));
+    assert.equal(file.transferSyntax.uid, '1.2.840.10008.1.2.4.91');
+    assert.equal(file.dataset.element(0x00100010)?.vr, 'PN');
+  });
 
   for (const flags of [['+uc'], ['-uc'], []]) {
     test(`storescp ${flags.join(' ') || '(no flag)'}: the same data set from DCMTK's and ours`, async () => {

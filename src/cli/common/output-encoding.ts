@@ -146,11 +146,13 @@ export async function reencodeFile(
   console: Console,
 ): Promise<void> {
   const file = await readDicomFile(path);
+  let target = how.transferSyntax ?? file.transferSyntax.uid;
   if (file.transferSyntax.encapsulated) {
     if (how.transferSyntax) console.warn(`${path}: compressed, written in its own transfer syntax`);
-    return;
+    // +uc still applies: the data set is written again around the same fragments.
+    if (!how.convertUnknownVrs) return;
+    target = file.transferSyntax.uid;
   }
-  const target = how.transferSyntax ?? file.transferSyntax.uid;
   if (how.convertUnknownVrs) convertUnknownVrs(file.dataset);
   const temporary = `${path}.reencode`;
   await writeDicomFile(temporary, file, {
