@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import type { TlsOptions } from 'node:tls';
 import { Command } from 'commander';
 import { generateUid } from '../core/index.ts';
 import { type AccessControl, Reject, reject } from '../net/association/index.ts';
+import { nodeTls } from '../net/transport/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import {
   ApplicationEntity,
@@ -473,7 +475,6 @@ export function storescpCommand(): Command {
           ...(options.maxPdu ? { maxPduLength: Number(options.maxPdu) } : {}),
         });
         const tls = serverTls(options);
-        if (options.inetd && tls) throw new UsageError('--inetd is not supported with TLS');
         const serverOptions = {
           handlers: { echo: () => undefined, store },
           ...(profile
@@ -496,7 +497,7 @@ export function storescpCommand(): Command {
               : {}),
         };
         if (options.inetd) {
-          await serveInetdConnection(ae.serve(serverOptions), console);
+          await serveInetdConnection(ae.serve(serverOptions), console, tls);
           return;
         }
         let server: Awaited<ReturnType<ApplicationEntity['listen']>>;
@@ -532,7 +533,11 @@ export function storescpCommand(): Command {
  * served as one accepted by listening would be, and the tool ends with it (inetd starts one
  * process per connection).
  */
-async function serveInetdConnection(server: DicomServer, console: Console): Promise<void> {
+async function serveInetdConnection(
+  server: DicomServer,
+  console: Console,
+  tls: TlsOptions | undefined,
+): Promise<void> {
   let socket: Socket;
   try {
     socket = new Socket({ fd: 0, readable: true, writable: true });
@@ -540,6 +545,18 @@ async function serveInetdConnection(server: DicomServer, console: Console): Prom
     console.fatal(`--inetd: standard input is not a network connection (${(error as Error).message})`);
     process.exitCode = NET_EXIT.failure;
     return;
+  }
+  if (tls) {
+    // The TLS server side on the connection inetd accepted, with the options listening uses.
+    const { TLSSocket, createSecureContext } = nodeTls();
+    const secure = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: createSecureContext(tls),
+      requestCert: tls.requestCert ?? false,
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    });
+    secure.on('error', (error) => console.warn(`TLS handshake failed: ${error.message}`));
+    socket = secure;
   }
   logServerEvents(server, console);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));

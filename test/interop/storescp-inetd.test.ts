@@ -15,8 +15,9 @@ import { CLI_NODE_ARGS } from '../helpers/cli-node-args.ts';
 import { receivedFiles, runTool, TOOLS, type Tool } from '../helpers/cli-runs.ts';
 import { DCMTK_ENV, runPeerAsync } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
+import { selfSignedCertificate } from '../helpers/tls.ts';
 
-for (const program of ['storescp', 'storescu', 'echoscu']) requirePeer(program);
+for (const program of ['storescp', 'storescu', 'echoscu', 'openssl']) requirePeer(program);
 
 const BIN = resolve('bin/dicomkit.js');
 const FIXTURES = resolve('test/fixtures/pydicom');
@@ -129,6 +130,33 @@ describe('storescp --inetd (-id), both tools under the same inetd', () => {
 
   test('the two wrote the same files: names and data sets byte for byte', () => {
     assert.deepEqual(received.get('dicomkit'), received.get('dcmtk'));
+  });
+
+  test('with TLS (+tls): both tools serve the association on the connection inetd hands over', async () => {
+    const { key, cert } = selfSignedCertificate(work, { name: 'inetd-tls' });
+    const tls = ['+tls', key, cert, '+cf', cert];
+    const files = new Map<Tool, Map<string, Buffer>>();
+    for (const tool of TOOLS) {
+      const out = join(work, `${tool}-tls`);
+      mkdirSync(out);
+      const inetd = await startInetd(storescp(tool, ['-id', ...tls, '-od', out]));
+      try {
+        const store = await runPeerAsync(
+          'storescu',
+          [...tls, '-v', '127.0.0.1', String(inetd.port), ...SENT],
+          {
+            timeoutMs: 30_000,
+          },
+        );
+        assert.equal(store.status, 0, `${tool}: ${store.stdout}${store.stderr}`);
+        assert.deepEqual(await Promise.all(inetd.exits), [0]);
+      } finally {
+        await inetd.close();
+      }
+      files.set(tool, receivedFiles(out));
+    }
+    assert.equal(files.get('dicomkit')?.size, SENT.length);
+    assert.deepEqual(files.get('dicomkit'), files.get('dcmtk'));
   });
 
   test('--inetd with --fork ends in failure and writes nothing to the standard streams', async () => {
