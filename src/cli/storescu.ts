@@ -7,7 +7,7 @@ import { transferSyntax } from '../encoding/index.ts';
 import type { NegotiatedContext, ProposedContext } from '../net/association/index.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import type { DataSet, DicomFile } from '../object/index.ts';
+import { DataSet, type DicomFile } from '../object/index.ts';
 import { closeCodecWorkers } from '../pixel/codecs/codec-pool.node.ts';
 import { pixelWithNodeCodecs } from '../pixel/codecs/load.node.ts';
 import { type Association, type PreparedInstance, prepareSource } from '../services/index.ts';
@@ -411,6 +411,8 @@ export function storescuCommand(): Command {
 interface BatchContext {
   /** +II: each file is sent with invented identities instead of as it is. */
   inventor: IdentityInventor | undefined;
+  /** +II: the file read last, kept for its repeats (--repeat), which send copies of it. */
+  invented?: InventedSource;
   repeat: number;
   halt: boolean;
   proposal: Proposal;
@@ -506,16 +508,7 @@ async function sendBatch(
     const file = { succeeded: true };
     for (let n = 0; n < repeat; n++) {
       // Resolves once the request is sent or queued, so requests keep the files' order.
-      const started = await startStore(
-        assoc,
-        instance,
-        proposal,
-        tally,
-        console,
-        ++messageId,
-        haltRun,
-        run.inventor,
-      );
+      const started = await startStore(assoc, instance, proposal, tally, console, ++messageId, haltRun, run);
       inFlight.push({ instance, file, lastRepeat: n === repeat - 1, outcome: started.done });
       // A store that failed before a request was made ends a halting run before the next one.
       const next = await drain(!started.made && halt ? 0 : queued);
@@ -633,6 +626,13 @@ type StoreOutcome = 'ok' | 'status' | 'local' | 'aborted' | 'cancelled';
  * One C-STORE as DCMTK's storeSCU does it: resolves once the request is made (sent, or queued
  * behind the one outstanding), with the outcome to come; the outcome decides whether to go on.
  */
+/** The file +II read last, as sent in `target` (a repeat reads and parses it no more). */
+interface InventedSource {
+  path: string;
+  target: string;
+  file: DicomFile;
+}
+
 async function startStore(
   assoc: Association,
   instance: PreparedInstance,
@@ -641,8 +641,9 @@ async function startStore(
   console: Console,
   messageId: number,
   haltRun: AbortController | undefined,
-  inventor: IdentityInventor | undefined,
+  run: BatchContext,
 ): Promise<{ done: Promise<StoreOutcome>; made: boolean }> {
+  const { inventor } = run;
   const path = instance.label;
   console.info(`Sending file: ${path}`);
   const stored = instance.transferSyntax.uid;
@@ -659,12 +660,25 @@ async function startStore(
     console.info(`Converting transfer syntax: ${syntaxName(stored)} -> ${syntaxName(target)}`);
   let source: PreparedInstance | DicomFile = instance;
   try {
-    if (target !== stored && transferSyntax(target).encapsulated) source = await encodedFor(path, target);
     if (inventor) {
       // The data set is re-encoded with the invented values (the file as it lies no longer fits).
-      const file = source === instance ? await readDicomFile(path) : (source as DicomFile);
-      inventor.apply(file.dataset, console);
-      source = file;
+      // Repeats of a file (--repeat) send copies of the one read: set() replaces elements, so
+      // a copy sharing the others leaves the read file as it was for the next repeat.
+      let read = run.invented;
+      if (read?.path !== path || read.target !== target) {
+        const file =
+          target !== stored && transferSyntax(target).encapsulated
+            ? await encodedFor(path, target)
+            : await readDicomFile(path);
+        read = { path, target, file };
+        run.invented = read;
+      }
+      const dataset = new DataSet();
+      for (const element of read.file.dataset.elements()) dataset.add(element);
+      inventor.apply(dataset, console);
+      source = { ...read.file, dataset };
+    } else if (target !== stored && transferSyntax(target).encapsulated) {
+      source = await encodedFor(path, target);
     }
   } catch (error) {
     return { done: Promise.resolve(storeFailed(assoc, path, error, tally, console)), made: false };

@@ -1132,6 +1132,7 @@ describe('storescu +II, +IR, +IS, +IP (invented identities)', () => {
         assert.notEqual(file.dataset.string('PatientID'), original.dataset.string('PatientID'));
         assert.notEqual(file.dataset.string('StudyInstanceUID'), original.dataset.string('StudyInstanceUID'));
         assert.deepEqual(file.dataset.get('Rows'), original.dataset.get('Rows'));
+        assert.deepEqual(file.dataset.bytes('PixelData'), original.dataset.bytes('PixelData'));
       }
       assert.deepEqual(received.map((f) => f.dataset.number('InstanceNumber')).sort(), [0, 0, 0, 1, 1], tool);
     }
