@@ -139,10 +139,9 @@ function readCommandFile(path: string): string {
   }
 }
 
-/** Whether DCMTK's tools would print info lines for these (long) options. */
 /**
- * DCMTK's --arguments: the expanded command line, logged at INFO by the tool's logger before
- * anything else, to stderr or (with -lc) to the configuration's appenders.
+ * DCMTK's --arguments: the expanded command line, logged at INFO before anything else, to
+ * stderr or (with -lc) through the configuration, by its root logger as DCMTK's tools do.
  */
 function logArguments(command: string, args: readonly string[]): void {
   const line = argumentsLine(command, args.slice(1));
@@ -166,6 +165,7 @@ function logArguments(command: string, args: readonly string[]): void {
 const LOG_CONFIG_NAMES: Record<string, string> = { dump: 'dcmdump', xml: 'dcm2xml' };
 const LEVEL_INFO = LOG_LEVELS.indexOf('INFO');
 
+/** Whether DCMTK's tools would print info lines for these (long) options. */
 function logsInfo(args: readonly string[]): boolean {
   const level = args.indexOf('--log-level');
   if (level >= 0) return ['info', 'debug', 'trace'].includes(args[level + 1] ?? '');

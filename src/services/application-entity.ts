@@ -367,7 +367,7 @@ export class ApplicationEntity {
    * An SCP that does not listen: it serves the connections handed to `server.accept(socket)`,
    * accepted elsewhere (inetd or systemd socket activation, as DCMTK's storescp -id; a proxy).
    */
-  serve(options: Omit<ListenOptions, 'port' | 'host'>): DicomServer {
+  serve(options: Omit<ListenOptions, 'port' | 'host' | 'tls'>): DicomServer {
     return new DicomServer(this, { ...options, port: 0 });
   }
 }
