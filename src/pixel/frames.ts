@@ -175,6 +175,29 @@ export async function getFrame(
   index: number,
   options: GetFrameOptions = {},
 ): Promise<Frame> {
+  const { ds, description, decoded, bitOffset } = await getDecodedFrame(input, index, options);
+  const frame = samplesToFrame(description, index, decoded, bitOffset);
+  return options.colorSpace === 'rgb' ? toRgb(ds, frame) : frame;
+}
+
+/** A frame as its codec returned it (or as stored, for native data): samples not yet unpacked. */
+export interface DecodedFrameOf {
+  ds: DataSet;
+  description: PixelDescription;
+  decoded: DecodedFrame;
+  /** Where the frame starts in `decoded.bytes`'s first byte (1-bit native frames). */
+  bitOffset: number;
+}
+
+/**
+ * Frame `index` decoded but not unpacked (getFrame's first half): for callers that only pass
+ * the bytes on, such as a transcoder writing frames out, and need no typed copy of them.
+ */
+export async function getDecodedFrame(
+  input: PixelSource,
+  index: number,
+  options: GetFrameOptions = {},
+): Promise<DecodedFrameOf> {
   const { ds, uid } = unwrap(input, options);
   const element = requirePixelData(ds);
   const description = pixelDescription(ds);
@@ -194,8 +217,7 @@ export async function getFrame(
   let decoded: DecodedFrame = { bytes: stored.bytes, planarConfiguration: description.planarConfiguration };
   if (codec)
     decoded = await codec.decode(stored.bytes, description, options.signal ? { signal: options.signal } : {});
-  const frame = samplesToFrame(description, index, decoded, stored.bitOffset);
-  return options.colorSpace === 'rgb' ? toRgb(ds, frame) : frame;
+  return { ds, description, decoded, bitOffset: stored.bitOffset };
 }
 
 /**

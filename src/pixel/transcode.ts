@@ -14,7 +14,15 @@ import {
   pixelDescription,
 } from './description.ts';
 import { type EncapsulateOptions, encapsulate, setEncapsulatedPixelData } from './encapsulation.ts';
-import { type GetFrameOptions, getFrame, getStoredFrame, type PixelSource } from './frames.ts';
+import {
+  type GetFrameOptions,
+  getDecodedFrame,
+  getFrame,
+  getStoredFrame,
+  type PixelSource,
+  samplesToFrame,
+  toRgb,
+} from './frames.ts';
 import { alignBits, type PixelArray, packBits } from './native.ts';
 
 /**
@@ -127,6 +135,37 @@ function markLossy(out: DataSet, codec: PixelCodec, d: PixelDescription, encoded
 }
 
 /** Little-endian bytes of decoded samples (bit-packed for 1-bit data). */
+/**
+ * Frame `index` as the bytes decompressPixelData writes. A single-sample frame of whole bytes
+ * is already in that layout as decoded on a little-endian host: it is passed on as it is,
+ * sparing a typed copy of every frame (the garbage of a 300 MiB object sent decoded was most
+ * of storescu's peak RSS). Others go through getFrame's unpacking and colour handling.
+ */
+async function decodedFrameBytes(
+  input: PixelSource,
+  index: number,
+  d: PixelDescription,
+  bytesPerFrame: number,
+  options: DecompressOptions,
+  photometric: (name: string) => void,
+): Promise<Uint8Array> {
+  const raw = await getDecodedFrame(input, index, options);
+  if (
+    LITTLE_ENDIAN_HOST &&
+    d.samplesPerPixel === 1 &&
+    d.bitsAllocated % 8 === 0 &&
+    raw.bitOffset === 0 &&
+    raw.decoded.bytes.length >= bytesPerFrame
+  ) {
+    photometric(raw.decoded.photometricInterpretation ?? d.photometricInterpretation);
+    return raw.decoded.bytes.subarray(0, bytesPerFrame);
+  }
+  let frame = samplesToFrame(raw.description, index, raw.decoded, raw.bitOffset);
+  if (d.photometricInterpretation === 'YBR_PARTIAL_422') frame = toRgb(raw.ds, frame);
+  photometric(frame.photometricInterpretation);
+  return frameBytes(frame.pixels, d.bitsAllocated);
+}
+
 function frameBytes(pixels: PixelArray, bits: number): Uint8Array {
   if (bits === 1) return packBits(pixels);
   const view = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
@@ -170,15 +209,21 @@ export async function decompressPixelData(
     options.signal?.throwIfAborted();
     // Expanded YBR_PARTIAL_422 has no standard name: it is written as RGB.
     const colorSpace = d.photometricInterpretation === 'YBR_PARTIAL_422' ? 'rgb' : 'native';
-    const frame = await getFrame(input, i, { ...options, colorSpace });
-    photometric = frame.photometricInterpretation;
     if (sink) {
-      const at = await sink.append(frameBytes(frame.pixels, d.bitsAllocated));
+      const at = await sink.append(
+        await decodedFrameBytes(input, i, d, bytesPerFrame, options, (p) => {
+          photometric = p;
+        }),
+      );
       if (held && (at.source !== held.source || at.offset !== held.offset + held.length)) {
         throw new DicomError('ERR_IO', 'a frame sink must append each frame after the one before');
       }
       held = held ? { ...held, length: held.length + at.length } : at;
-    } else if (d.bitsAllocated === 1) packBits(frame.pixels, all!, i * frame.pixels.length);
+      continue;
+    }
+    const frame = await getFrame(input, i, { ...options, colorSpace });
+    photometric = frame.photometricInterpretation;
+    if (d.bitsAllocated === 1) packBits(frame.pixels, all!, i * frame.pixels.length);
     else all!.set(frameBytes(frame.pixels, d.bitsAllocated), i * bytesPerFrame);
   }
   const out = ds.clone();
