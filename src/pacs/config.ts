@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DicomError, isValidUid } from '../core/index.ts';
+import { DEFAULT_MAX_PDU_LENGTH } from '../services/application-entity.ts';
 
 /** What a known modality may ask of the PACS. */
 export interface ModalityPermissions {
@@ -101,7 +102,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     host: '0.0.0.0',
     port: 4242,
     maxAssociations: 64,
-    maxPduLength: 1 << 20,
+    maxPduLength: DEFAULT_MAX_PDU_LENGTH,
     commitmentRetries: 3,
     commitmentRetryDelay: 10,
     maxDataSetMB: 0,

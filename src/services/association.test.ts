@@ -439,8 +439,8 @@ describe('maxSendPduLength', () => {
           contexts: [...storageContexts([SC], [EXPLICIT])],
           ...(cap ? { maxSendPduLength: cap } : {}),
         });
-        // The SCP takes 1 MiB PDUs: only our cap makes them small.
-        assert.equal(assoc.peerMaxPduLength, 1 << 20);
+        // The SCP takes 256 KiB PDUs by default: only our cap makes them small.
+        assert.equal(assoc.peerMaxPduLength, 256 * 1024);
         await assoc.store(ds);
         await assoc.release();
         assert.ok(fragments.length > 0);

@@ -107,7 +107,7 @@ function addTransportOptions(command: Command, role: 'requestor' | 'acceptor'): 
     .option('--socket-timeout <seconds>', 'abort an association silent for this long (DCMTK -ts)')
     .option('--acse-timeout <seconds>', 'timeout for ACSE messages (DCMTK -ta, default 30)')
     .option('--dimse-timeout <seconds>', 'timeout for DIMSE messages (DCMTK -td, default 60)')
-    .option('--max-pdu <bytes>', 'set max receive pdu to n bytes, 4096.. (DCMTK -pdu, default 1048576)')
+    .option('--max-pdu <bytes>', 'set max receive pdu to n bytes, 4096.. (DCMTK -pdu, default 262144)')
     .option('--enable-new-vr', 'enable support for new VRs (UN/UT) (DCMTK +u; always)');
   addTlsOptions(command, role);
   return command;
