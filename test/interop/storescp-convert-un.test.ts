@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readDicomFile } from '../../src/object/file.node.ts';
-import { DataSet, readDicom, writeDicom } from '../../src/object/index.ts';
+import { DataSet, type DicomFile, readDicom, writeDicom } from '../../src/object/index.ts';
 import { receivedFiles, runTool, startStorescp, TOOLS, type Tool } from '../helpers/cli-runs.ts';
 import { implicitItem } from '../helpers/implicit-item.ts';
 import { freePort } from '../helpers/net-peers.ts';
@@ -58,18 +58,24 @@ describe('storescp +uc / -uc, both tools', () => {
   const input = join(work, 'un.dcm');
   instanceWithUnElements(input);
 
-  test('storescp +xa +uc, a compressed object: the data set is written again around the same fragments', async () => {
-    const compressed = join(work, 'un-j2k.dcm');
-    compressedWithUnElements(compressed);
+  /**
+   * `file` sent by `sender`'s storescu to DCMTK's storescp and to ours, both run with `flags`:
+   * the two must write the same data set; ours is returned, read back.
+   */
+  async function receivedByBoth(
+    label: string,
+    flags: string[],
+    sender: Tool,
+    file: string,
+  ): Promise<DicomFile> {
     const written = new Map<Tool, Map<string, Buffer>>();
     for (const tool of TOOLS) {
-      const out = join(work, `${tool}-j2k`);
+      const out = join(work, `${tool}-${label}`);
       mkdirSync(out);
       const port = await freePort();
-      const scp = await startStorescp(tool, ['+xa', '+uc', '-od', out], port);
+      const scp = await startStorescp(tool, [...flags, '-od', out], port);
       try {
-        // dicomkit's storescu proposes the file's own syntax (DCMTK's would convert it).
-        const sent = await runTool('dicomkit', 'storescu', ['127.0.0.1', String(port), compressed]);
+        const sent = await runTool(sender, 'storescu', ['127.0.0.1', String(port), file]);
         assert.equal(sent.status, 0, sent.stdout + sent.stderr);
       } finally {
         await scp.stop();
@@ -79,31 +85,21 @@ describe('storescp +uc / -uc, both tools', () => {
     assert.equal(written.get('dicomkit')?.size, 1);
     assert.deepEqual(written.get('dicomkit'), written.get('dcmtk'));
     const [name] = [...written.get('dicomkit')!.keys()];
-    const file = await readDicomFile(join(work, 'dicomkit-j2k', name!));
+    return readDicomFile(join(work, `dicomkit-${label}`, name!));
+  }
+
+  test('storescp +xa +uc, a compressed object: the data set is written again around the same fragments', async () => {
+    const compressed = join(work, 'un-j2k.dcm');
+    compressedWithUnElements(compressed);
+    // dicomkit's storescu proposes the file's own syntax (DCMTK's would convert it).
+    const file = await receivedByBoth('j2k', ['+xa', '+uc'], 'dicomkit', compressed);
     assert.equal(file.transferSyntax.uid, '1.2.840.10008.1.2.4.91');
     assert.equal(file.dataset.element(0x00100010)?.vr, 'PN');
   });
 
   for (const flags of [['+uc'], ['-uc'], []]) {
     test(`storescp ${flags.join(' ') || '(no flag)'}: the same data set from DCMTK's and ours`, async () => {
-      const written = new Map<Tool, Map<string, Buffer>>();
-      for (const tool of TOOLS) {
-        const out = join(work, `${tool}${flags.join('')}`);
-        mkdirSync(out);
-        const port = await freePort();
-        const scp = await startStorescp(tool, [...flags, '-od', out], port);
-        try {
-          const sent = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), input]);
-          assert.equal(sent.status, 0, sent.stdout + sent.stderr);
-        } finally {
-          await scp.stop();
-        }
-        written.set(tool, receivedFiles(out));
-      }
-      assert.equal(written.get('dicomkit')?.size, 1);
-      assert.deepEqual(written.get('dicomkit'), written.get('dcmtk'));
-      const [name] = [...written.get('dicomkit')!.keys()];
-      const file = await readDicomFile(join(work, `dicomkit${flags.join('')}`, name!));
+      const file = await receivedByBoth(flags.join('') || 'default', flags, 'dcmtk', input);
       const vrs = [0x00100010, 0x00081030, 0x00280010, 0x00280106, 0x00081140, 0x00091001, 0x00111001].map(
         (tag) => file.dataset.element(tag)?.vr,
       );
