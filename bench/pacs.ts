@@ -28,7 +28,7 @@ import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
 import { CLI_NODE_ARGS, loopbackPacsArgs } from '../test/helpers/cli-node-args.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
-import { startOrthanc, stopChild } from './servers.ts';
+import { setBenchPixelModule, startOrthanc, stopChild } from './servers.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -56,15 +56,7 @@ function instance(i: number, big: boolean, root = '2.25.77'): DataSet {
   ds.set('StudyInstanceUID', `${root}.${big ? 1 : 2}.0.${study}`);
   ds.set('SeriesInstanceUID', `${root}.${big ? 1 : 2}.0.${study}.1`);
   ds.set('InstanceNumber', i % 10);
-  ds.set('Rows', big ? 512 : 50);
-  ds.set('Columns', big ? 512 : 50);
-  ds.set('BitsAllocated', big ? 16 : 8);
-  ds.set('BitsStored', big ? 16 : 8);
-  ds.set('HighBit', big ? 15 : 7);
-  ds.set('SamplesPerPixel', 1);
-  ds.set('PixelRepresentation', 0);
-  ds.set('PhotometricInterpretation', 'MONOCHROME2');
-  ds.set('PixelData', new Uint8Array(big ? 512 * 512 * 2 : 2500 * 2), big ? 'OW' : 'OB');
+  setBenchPixelModule(ds, big, new Uint8Array(big ? 512 * 512 * 2 : 2500 * 2));
   return ds;
 }
 

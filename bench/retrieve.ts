@@ -21,8 +21,9 @@ import { performance } from 'node:perf_hooks';
 import { writeDicomFile } from '../src/object/file.node.ts';
 import { DataSet } from '../src/object/index.ts';
 import { CLI_NODE_ARGS, loopbackPacsArgs } from '../test/helpers/cli-node-args.ts';
+import { dcmqrscpConfig } from '../test/helpers/dcmqrscp.ts';
 import { freePort, runPeerAsync, waitForPort } from '../test/helpers/net-peers.ts';
-import { startOrthanc, stopChild } from './servers.ts';
+import { setBenchPixelModule, startOrthanc, stopChild } from './servers.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -65,15 +66,7 @@ async function generate(label: string, count: number, big: boolean): Promise<Stu
     ds.set('PatientName', 'BENCH^RETRIEVE');
     ds.set('PatientID', 'RETRIEVE1');
     ds.set('InstanceNumber', i + 1);
-    ds.set('Rows', big ? 512 : 50);
-    ds.set('Columns', big ? 512 : 50);
-    ds.set('BitsAllocated', big ? 16 : 8);
-    ds.set('BitsStored', big ? 16 : 8);
-    ds.set('HighBit', big ? 15 : 7);
-    ds.set('SamplesPerPixel', 1);
-    ds.set('PixelRepresentation', 0);
-    ds.set('PhotometricInterpretation', 'MONOCHROME2');
-    ds.set('PixelData', pixels, big ? 'OW' : 'OB');
+    setBenchPixelModule(ds, big, pixels);
     await writeDicomFile(join(dir, `f${String(i).padStart(6, '0')}.dcm`), ds, {
       transferSyntax: '1.2.840.10008.1.2.1',
     });
@@ -123,21 +116,15 @@ const ARCHIVES: Record<string, (store: string, destPort: number) => Promise<Arch
     const config = `${store}.cfg`;
     writeFileSync(
       config,
-      [
-        `NetworkTCPPort = ${port}`,
-        'MaxPDUSize = 16384',
-        'MaxAssociations = 16',
-        'HostTable BEGIN',
-        `dest = (${DEST_AET}, 127.0.0.1, ${destPort})`,
-        'HostTable END',
-        'VendorTable BEGIN',
-        'VendorTable END',
-        'AETable BEGIN',
+      dcmqrscpConfig({
+        port,
+        aeTitle: 'QRSCP',
+        storage: store,
         // Room for the largest study: dcmqrscp deletes the oldest beyond its quota.
-        `QRSCP ${store} RW (10, 4096mb) ANY`,
-        'AETable END',
-        '',
-      ].join('\n'),
+        maxStudies: 10,
+        maxStudySize: '4096mb',
+        peers: [['dest', DEST_AET, destPort]],
+      }),
     );
     const child = spawn('dcmqrscp', ['-c', config, String(port)], { stdio: 'ignore', env: DCMTK_ENV });
     await waitForPort(port, 10_000);

@@ -35,6 +35,7 @@ import {
   TOOLS,
   type Tool,
 } from '../helpers/cli-runs.ts';
+import { dcmqrscpConfig } from '../helpers/dcmqrscp.ts';
 import {
   type BackgroundPeer,
   freePort,
@@ -134,20 +135,14 @@ describe('the seed walkthrough: dicomkit and DCMTK tools against DCMTK dcmqrscp 
     const qrConfig = join(work, 'dcmqrscp.cfg');
     writeFileSync(
       qrConfig,
-      [
-        `NetworkTCPPort = ${qrPort}`,
-        'MaxPDUSize = 16384',
-        'MaxAssociations = 16',
-        'HostTable BEGIN',
-        ...destinations.map(([aet, port]) => `${aet.toLowerCase()} = (${aet}, 127.0.0.1, ${port})`),
-        'HostTable END',
-        'VendorTable BEGIN',
-        'VendorTable END',
-        'AETable BEGIN',
-        `ANY-SCP ${db} RW (200, 1024mb) ANY`,
-        'AETable END',
-        '',
-      ].join('\n'),
+      dcmqrscpConfig({
+        port: qrPort,
+        aeTitle: 'ANY-SCP',
+        storage: db,
+        maxStudies: 200,
+        maxStudySize: '1024mb',
+        peers: destinations.map(([aet, port]) => [aet.toLowerCase(), aet, port] as const),
+      }),
     );
     const pacsConfig = join(work, 'pacs.json');
     writeFileSync(

@@ -20,6 +20,7 @@ import {
   storageContexts,
   verificationContext,
 } from '../../src/services/index.ts';
+import { dcmqrscpConfig } from '../helpers/dcmqrscp.ts';
 import { type BackgroundPeer, freePort, runPeerAsync, startPeer } from '../helpers/net-peers.ts';
 import { requirePeer } from '../helpers/peers.ts';
 import { selfSignedCertificate } from '../helpers/tls.ts';
@@ -536,21 +537,17 @@ describe('dicomkit SCU -> DCMTK dcmqrscp', () => {
     const config = join(work, 'dcmqrscp.cfg');
     writeFileSync(
       config,
-      [
-        `NetworkTCPPort = ${port}`,
-        'MaxPDUSize = 16384',
-        'MaxAssociations = 16',
-        'HostTable BEGIN',
-        `dkdest = (DKDEST, 127.0.0.1, ${destPort})`,
-        `dkscu = (DKSCU, 127.0.0.1, ${destPort})`,
-        'HostTable END',
-        'VendorTable BEGIN',
-        'VendorTable END',
-        'AETable BEGIN',
-        `QRSCP ${db} RW (500, 1024mb) ANY`,
-        'AETable END',
-        '',
-      ].join('\n'),
+      dcmqrscpConfig({
+        port,
+        aeTitle: 'QRSCP',
+        storage: db,
+        maxStudies: 500,
+        maxStudySize: '1024mb',
+        peers: [
+          ['dkdest', 'DKDEST', destPort],
+          ['dkscu', 'DKSCU', destPort],
+        ],
+      }),
     );
     // Forking mode: Debian's dcmqrscp 3.6.7 --single-process crashes (SIGSEGV) after the first release.
     dcmqrscp = await startPeer('dcmqrscp', ['-c', config, String(port)], port);
