@@ -483,9 +483,31 @@ try {
       }
     }
   }
+  // What a run's spawn-to-exit time holds before any work: the cold SCU rows above include it.
+  console.log('');
+  console.log('| start-up, no work (median of 15 spawns) | ms |');
+  console.log('|---|---:|');
+  for (const [label, command] of [
+    ['node, empty program', [process.execPath, ...CLI_NODE_ARGS, '-e', '0']],
+    ['dicomkit storescu --version', [process.execPath, ...CLI_NODE_ARGS, CLI, 'storescu', '--version']],
+    ['DCMTK storescu --version', ['storescu', '--version']],
+  ] as const) {
+    console.log(`| ${label} | ${startupMs(command).toFixed(0)} |`);
+  }
 } finally {
   if (keep) console.log(`\nkept ${work}`);
   else rmSync(work, { recursive: true, force: true });
+}
+
+/** Median spawn-to-exit time of a command that does no work. */
+function startupMs(command: readonly string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const started = performance.now();
+    spawnSync(command[0]!, command.slice(1), { stdio: 'ignore', env: NODE_ENV });
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[7]!;
 }
 
 function execVersion(): string {

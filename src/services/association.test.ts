@@ -392,6 +392,36 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
     }
   });
 
+  test("each request's DIMSE timeout counts from its own sending", { timeout: 15_000 }, async () => {
+    // Answered after 0 ms, 300 ms, then never in time.
+    const delays = [0, 300, 3000];
+    const server = await new ApplicationEntity({ aeTitle: 'SLOWER' }).listen({
+      port: 0,
+      handlers: { echo: () => new Promise((r) => setTimeout(r, delays.shift() ?? 0)) },
+    });
+    try {
+      const scu = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { dimse: 400 } });
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: [verificationContext()],
+      });
+      const start = performance.now();
+      await assoc.echo();
+      await new Promise((r) => setTimeout(r, 250));
+      // Answered ~550 ms after the first echo went out, 300 ms after its own: in time.
+      await assoc.echo();
+      assert.ok(performance.now() - start > 450);
+      const third = performance.now();
+      await assert.rejects(assoc.echo(), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT');
+      const waited = performance.now() - third;
+      assert.ok(waited >= 395 && waited < 1500, `timed out after ${waited.toFixed(0)} ms`);
+      await assoc.closed();
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
   test('a DIMSE timeout aborts the association', { timeout: 15_000 }, async () => {
     const server = await new ApplicationEntity({ aeTitle: 'SLOW' }).listen({
       port: 0,

@@ -77,7 +77,8 @@ interface PendingRequest {
   transferSyntax: string;
   response(message: IncomingMessage): void;
   fail(error: Error): void;
-  timer?: NodeJS.Timeout;
+  /** When the DIMSE timeout expires for it (performance.now() ms); undefined without a timeout. */
+  deadline?: number;
 }
 
 /** What a request may ask of #single beyond sending it. */
@@ -195,6 +196,12 @@ export class Association extends EventEmitter {
   /** Requests being served, by message ID, for C-CANCEL. */
   readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
+  /**
+   * One timer watches every outstanding request's deadline: a timer set and cleared per
+   * message cost a few microseconds of each small C-STORE. Unreferenced, since a request is
+   * outstanding only while the association's socket keeps the process alive anyway.
+   */
+  #watchdog: NodeJS.Timeout | undefined;
   /** How data sets this side re-encodes are compressed (deflated syntaxes). */
   readonly #encoding: DataOptions;
   #nextMessageId = 1;
@@ -301,10 +308,9 @@ export class Association extends EventEmitter {
           `the association was aborted${this.#abortInfo ? `: ${this.#abortInfo.message}` : ''}`,
         );
     this.#channel.close(error);
-    for (const [, pending] of this.#pending) {
-      if (pending.timer) clearTimeout(pending.timer);
-      pending.fail(error);
-    }
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    for (const [, pending] of this.#pending) pending.fail(error);
     this.#pending.clear();
     for (const waiting of this.#waiting.splice(0)) waiting.fail(error);
     for (const [, controller] of this.operations) controller.abort(error);
@@ -783,7 +789,7 @@ export class Association extends EventEmitter {
       // The DIMSE timeout runs again until the next response; a final one clears it in
       // pending.response().
       if (statusCategory(command.Status ?? Status.Success) === 'pending') {
-        this.#armTimer(command.MessageIDBeingRespondedTo!, pending);
+        this.#armTimer(pending);
       }
       pending.response(message);
       return;
@@ -806,22 +812,45 @@ export class Association extends EventEmitter {
     this.#serving.add(serving);
   }
 
-  #armTimer(messageId: number, pending: PendingRequest): void {
+  /** (Re)starts a request's DIMSE timeout: at sending, and at each pending response. */
+  #armTimer(pending: PendingRequest): void {
     if (this.#dimseTimeout <= 0) return;
-    if (pending.timer) {
-      pending.timer.refresh();
-      return;
-    }
-    pending.timer = setTimeout(() => {
+    pending.deadline = performance.now() + this.#dimseTimeout;
+    // A running watchdog fires before this deadline (it was set no later, for no longer).
+    if (!this.#watchdog) this.#watchDeadlines(this.#dimseTimeout);
+  }
+
+  #watchDeadlines(delay: number): void {
+    this.#watchdog = setTimeout(() => this.#checkDeadlines(), delay);
+    this.#watchdog.unref();
+  }
+
+  /** Fails the requests whose DIMSE timeout expired (then aborts), else waits for the next deadline. */
+  #checkDeadlines(): void {
+    this.#watchdog = undefined;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    let expired: Error | undefined;
+    for (const [messageId, pending] of this.#pending) {
+      if (pending.deadline === undefined) continue;
+      // Timers may fire a little early: a millisecond of slack.
+      if (pending.deadline > now + 1) {
+        next = Math.min(next, pending.deadline);
+        continue;
+      }
       this.#pending.delete(messageId);
-      const error = new DicomError(
+      expired = new DicomError(
         'ERR_TIMEOUT',
         `no ${pending.name.replace('-RQ', '-RSP')} within ${this.#dimseTimeout} ms (DIMSE timeout)`,
       );
-      pending.fail(error);
-      this.logger.log('error', `${error.message}; aborting the association`);
-      this.#ul.abort(error.message);
-    }, this.#dimseTimeout);
+      pending.fail(expired);
+    }
+    if (expired) {
+      this.logger.log('error', `${expired.message}; aborting the association`);
+      this.#ul.abort(expired.message);
+    } else if (next !== Number.POSITIVE_INFINITY) {
+      this.#watchDeadlines(next - now);
+    }
   }
 
   #register(
@@ -838,7 +867,7 @@ export class Association extends EventEmitter {
     const messageId = this.nextMessageId();
     const pending: PendingRequest = { name, transferSyntax: context.transferSyntax!, ...handler };
     this.#pending.set(messageId, pending);
-    this.#armTimer(messageId, pending);
+    this.#armTimer(pending);
     return messageId;
   }
 
@@ -946,7 +975,6 @@ export class Association extends EventEmitter {
   #settle(messageId: number): void {
     const pending = this.#pending.get(messageId);
     if (!pending) return;
-    if (pending.timer) clearTimeout(pending.timer);
     this.#pending.delete(messageId);
     while (this.#waiting.length > 0 && this.#pending.size < this.operationsWindow) {
       this.#waiting.shift()!.start();
