@@ -223,23 +223,29 @@ export function buildDicomDir(entries: readonly DicomDirEntry[], options: DicomD
   return writeDicom(file, { sequenceLength: 'undefined' });
 }
 
-/** Every tag a record may take from an instance: what buildDicomDir reads of it. */
-const SOURCE_TAGS: readonly Tag[] = [
-  ...new Set([
-    SPECIFIC_CHARACTER_SET,
-    ...(
-      [
-        'SOPClassUID',
-        'SOPInstanceUID',
-        'PatientID',
-        'PatientName',
-        'StudyInstanceUID',
-        'SeriesInstanceUID',
-      ] as const
-    ).map((k) => tagOf(k)),
-    ...Object.values(KEYS).flatMap((keys) => keys.map((k) => tagOf(k))),
-  ]),
-];
+/**
+ * Every tag a record may take from an instance: what buildDicomDir reads of it. Made on first
+ * use: looking the keywords up builds the data dictionary's tables, which every tool would
+ * otherwise pay for at start-up (~6 ms) since this module loads with the object model.
+ */
+let sourceTags: readonly Tag[] | undefined;
+const directorySourceTags = (): readonly Tag[] =>
+  (sourceTags ??= [
+    ...new Set([
+      SPECIFIC_CHARACTER_SET,
+      ...(
+        [
+          'SOPClassUID',
+          'SOPInstanceUID',
+          'PatientID',
+          'PatientName',
+          'StudyInstanceUID',
+          'SeriesInstanceUID',
+        ] as const
+      ).map((k) => tagOf(k)),
+      ...Object.values(KEYS).flatMap((keys) => keys.map((k) => tagOf(k))),
+    ]),
+  ]);
 
 /**
  * The part of an instance's data set that buildDicomDir uses, copied: a File-set of thousands
@@ -247,7 +253,7 @@ const SOURCE_TAGS: readonly Tag[] = [
  */
 export function directoryKeys(dataset: DataSet): DataSet {
   const picked = new DataSet();
-  for (const tag of SOURCE_TAGS) {
+  for (const tag of directorySourceTags()) {
     const element = dataset.element(tag);
     if (element) picked.add(element);
   }
