@@ -68,6 +68,7 @@ export const FINDSCU_ALIASES = {
   '-Xs': '--extract-xml-single',
   '-Xlo': '--limit-output',
   '-od': '--output-directory',
+  '-dc': '--disable-correction',
 };
 
 interface FindscuOptions extends NetworkCliOptions {
@@ -124,6 +125,10 @@ export function findscuCommand(): Command {
   addCompressionLevelOption(addProposalOptions(command, 'query'), FINDSCU_CL_ONLY_WITH)
     .option('--cancel <n>', 'cancel after n responses (DCMTK --cancel, default: never)')
     .option('--output-directory <dir>', 'write output files to existing directory dir (DCMTK -od)', '.')
+    .option(
+      '--disable-correction',
+      "disable automatic data correction of query files (DCMTK -dc, its default; always: dicomkit's reader makes no corrections)",
+    )
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
     .option('--hide-responses', 'do not output responses to the logger (DCMTK -sr)')
     .option('--extract', 'extract responses to DICOM files rsp0001.dcm... (DCMTK -X)')

@@ -94,7 +94,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
   findscu: {
     '-u': OLD_VR,
     '+dc': DCMTK_CORRECTIONS,
-    '-dc': DCMTK_CORRECTIONS,
   },
   movescu: {
     '-u': OLD_VR,
@@ -123,7 +122,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
     '-pe': 'explicit length pixel data in an encapsulated syntax is read as a value (+pe), always',
     '+Ep': 'parsing stops at an error; +E prints what was read',
     '+dc': DCMTK_CORRECTIONS,
-    '-dc': DCMTK_CORRECTIONS,
   },
   xml: {
     '+Xe': "embedding DCMTK's dcm2xml.dtd: dicomkit ships no DTD",

@@ -35,6 +35,7 @@ export const PARSING_ALIASES: DcmtkAliases = {
   '+bz': '--bitstream-zlib',
   '+st': '--stop-after-elem',
   '+sb': '--stop-before-elem',
+  '-dc': '--disable-correction',
 };
 
 /** The choices of DCMTK's option blocks, in which the last option given counts. */
@@ -108,6 +109,10 @@ export function addParsingOptions(command: Command): Command {
       'read explicit length pixel data in encapsulated syntaxes (DCMTK +pe; always)',
     )
     .option('--handle-parse-errors', 'stop parsing at an error (DCMTK -Ep; always)')
+    .option(
+      '--disable-correction',
+      "disable automatic data correction (DCMTK -dc; always: dicomkit's reader makes no corrections)",
+    )
     .option('--bitstream-deflated', 'expect deflated bitstream (DCMTK +bd; zlib format is read too)')
     .option('--bitstream-zlib', 'expect deflated zlib bitstream (DCMTK +bz; raw deflate is read too)')
     .option(
