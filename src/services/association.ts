@@ -786,8 +786,8 @@ export class Association extends EventEmitter {
         message.data?.discard();
         return;
       }
-      // The DIMSE timeout runs again until the next response; a final one clears it in
-      // pending.response().
+      // The DIMSE timeout runs again until the next response; a final one settles the
+      // request in pending.response(), after which the watchdog no longer sees it.
       if (statusCategory(command.Status ?? Status.Success) === 'pending') {
         this.#armTimer(pending);
       }
