@@ -75,8 +75,11 @@ const NODE_ARGS = [
   'tsx',
   ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
 ];
-/** The compiled CLI, as users run it (built below, so that it is never stale). */
-const CLI = resolve('dist/bundle/main.js');
+/**
+ * The compiled CLI with its code cache, as users run it (built below, so that it is never
+ * stale), without bin/dicomkit.js's check of a checkout's sources against the build.
+ */
+const CLI = resolve('bin/load-bundle.mjs');
 const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
 
 // ---- data ----

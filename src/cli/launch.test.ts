@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CLI_NODE_ARGS } from '../../test/helpers/cli-node-args.ts';
 
 const BIN = new URL('../../bin/dicomkit.js', import.meta.url);
 
@@ -22,6 +23,29 @@ test('the installed command and npm start run node with the larger start heap', 
 test('bin/dicomkit.js runs through its own #! line (env -S), as npm links it', () => {
   const out = execFileSync(fileURLToPath(BIN), ['--version'], { encoding: 'utf8', timeout: 30_000 });
   assert.match(out.trim(), /^\d+\.\d+\.\d+/);
+});
+
+// bin/load-bundle.mjs explains the caches: the build makes one per set of node options a run
+// has, and V8 takes one only from the same node and flags. The bundle is npm install's build.
+test("the bundled CLI starts from the code cache the build made, with the command's node options or none", () => {
+  const loader = fileURLToPath(new URL('../../bin/load-bundle.mjs', import.meta.url));
+  const run = (options: string[]) =>
+    spawnSync(process.execPath, [...options, loader, 'echoscu', '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, DICOMKIT_CODE_CACHE: 'report' },
+      timeout: 30_000,
+    });
+  for (const options of [CLI_NODE_ARGS, []]) {
+    const started = run(options);
+    assert.equal(started.status, 0, started.stderr);
+    assert.match(started.stdout, /^dicomkit echoscu: v\d/);
+    assert.equal(started.stderr, 'dicomkit: code cache used\n', `node options [${options.join(' ')}]`);
+  }
+  // Any other options have no cache, and the command runs as well without one.
+  const uncached = run(['--stack-size=900']);
+  assert.equal(uncached.status, 0, uncached.stderr);
+  assert.match(uncached.stdout, /^dicomkit echoscu: v\d/);
+  assert.equal(uncached.stderr, 'dicomkit: code cache none\n');
 });
 
 // Start-up is part of every command's run time: node:tls brings all of node:crypto, the codec

@@ -178,4 +178,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-await main(process.argv.slice(2));
+// Not a top-level await: the CLI bundle is a CommonJS script (see bin/load-bundle.mjs).
+void main(process.argv.slice(2));
