@@ -14,9 +14,9 @@
  *
  * on ~520 KB CT instances (512x512x16 bit, CT_small's header) and ~5 KB Secondary Capture
  * instances, all Explicit VR Little Endian, generated in a temporary folder. Every side runs
- * in its own process; the SCU's time is from its spawn to its exit (storescu's start-up is
- * a few ms, node's about 70 ms, the CLI's about 190 ms, tsx's a few hundred: the API
- * scenario's in-process time is shown too). `npm run build` runs first.
+ * in its own process; the SCU's time is from its spawn to its exit (start-up without work is
+ * printed at the end: DCMTK storescu's ~12 ms, node's ~30, the CLI's ~80, tsx's a few hundred:
+ * the API scenario's in-process time is shown too). `npm run build` runs first.
  * Peak RSS is VmHWM of the SCP (from /proc before it is stopped) and the SCU's maxrss (from
  * /usr/bin/time). Both sides advertise the same maximum PDU; each PDU size is a separate run.
  * Each case runs `--reps` times; the median run is reported. An SCP is a long-running server, so

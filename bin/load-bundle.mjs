@@ -13,7 +13,7 @@
 //
 // DICOMKIT_CODE_CACHE=seed makes this set's cache instead of running a command (the build's
 // use); DICOMKIT_CODE_CACHE=report prints to stderr whether a cache was used.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,14 @@ import { Script } from 'node:vm';
 
 const bundle = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'cli.cjs');
 
-/** The cache file for this process's node options (FNV-1a of them: short and stable). */
+/**
+ * The cache file for this process's node options and this build of the bundle (FNV-1a of them:
+ * short and stable). V8 checks a cache's source by its length only: the bundle's modification
+ * time keeps a cache from ever meeting a bundle changed after the build.
+ */
 function cachePath() {
   let hash = 0x811c9dc5;
-  for (const char of JSON.stringify(process.execArgv)) {
+  for (const char of JSON.stringify([process.execArgv, Math.trunc(statSync(bundle).mtimeMs)])) {
     hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
   }
   return `${bundle}.${hash.toString(16).padStart(8, '0')}.cache`;
