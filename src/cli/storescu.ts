@@ -622,10 +622,6 @@ export class IdentityInventor {
 /** 'cancelled': a request that waited behind a failure and was not sent (--halt). */
 type StoreOutcome = 'ok' | 'status' | 'local' | 'aborted' | 'cancelled';
 
-/**
- * One C-STORE as DCMTK's storeSCU does it: resolves once the request is made (sent, or queued
- * behind the one outstanding), with the outcome to come; the outcome decides whether to go on.
- */
 /** The file +II read last, as sent in `target` (a repeat reads and parses it no more). */
 interface InventedSource {
   path: string;
@@ -633,6 +629,10 @@ interface InventedSource {
   file: DicomFile;
 }
 
+/**
+ * One C-STORE as DCMTK's storeSCU does it: resolves once the request is made (sent, or queued
+ * behind the one outstanding), with the outcome to come; the outcome decides whether to go on.
+ */
 async function startStore(
   assoc: Association,
   instance: PreparedInstance,

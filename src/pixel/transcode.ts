@@ -134,7 +134,6 @@ function markLossy(out: DataSet, codec: PixelCodec, d: PixelDescription, encoded
   if (out.has('SOPInstanceUID')) out.set('SOPInstanceUID', generateUid());
 }
 
-/** Little-endian bytes of decoded samples (bit-packed for 1-bit data). */
 /**
  * Frame `index` as the bytes decompressPixelData writes. A single-sample frame of whole bytes
  * is already in that layout as decoded on a little-endian host: it is passed on as it is,
@@ -166,6 +165,7 @@ async function decodedFrameBytes(
   return frameBytes(frame.pixels, d.bitsAllocated);
 }
 
+/** Little-endian bytes of decoded samples (bit-packed for 1-bit data). */
 function frameBytes(pixels: PixelArray, bits: number): Uint8Array {
   if (bits === 1) return packBits(pixels);
   const view = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
