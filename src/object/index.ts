@@ -18,4 +18,11 @@ export {
 export { buildMeta, encodeDicom, type WriteOptions, writeDicom } from './part10-writer.ts';
 export { convertUnknownVrs } from './unknown-vr.ts';
 export type { Value } from './values.ts';
-export { concatParts, DataSetEncoder, type EncodedPart, type EncodeOptions } from './writer.ts';
+export {
+  concatParts,
+  DATA_SET_TRAILING_PADDING,
+  DataSetEncoder,
+  type EncodedPart,
+  type EncodeOptions,
+  type Padding,
+} from './writer.ts';

@@ -79,19 +79,24 @@ export function encodeDicom(input: DicomFile | DataSet, options: WriteOptions = 
   if (ts.unknown)
     throw new DicomError('ERR_UNSUPPORTED_TRANSFER_SYNTAX', `cannot write unknown transfer syntax ${ts.uid}`);
   checkConvertible(dataset, file?.transferSyntax, ts);
-  const encoder = new DataSetEncoder(options);
   const parts: EncodedPart[] = [];
   // A data set read without file meta is written back the same way unless asked otherwise.
   const withoutMeta = options.withoutMeta ?? (file !== undefined && !file.hasMeta && !options.transferSyntax);
+  let before = 0;
   if (!withoutMeta) {
     const preamble = options.preamble ?? file?.preamble ?? new Uint8Array(128);
     if (preamble.length !== 128)
       throw new DicomError('ERR_INVALID_VALUE', 'the preamble is 128 bytes (PS3.10 §7.1)');
     parts.push(preamble, new Uint8Array([0x44, 0x49, 0x43, 0x4d]));
     const meta = buildMeta(dataset, ts, file?.hasMeta ? file.meta : undefined);
-    parts.push(...encoder.encode(meta, EXPLICIT_LE));
+    // The encoding options are the data set's: the meta keeps its group length, which PS3.10
+    // §7.1 requires, and has no padding.
+    const metaParts = new DataSetEncoder().encode(meta, EXPLICIT_LE);
+    parts.push(...metaParts);
+    before = 132 + metaParts.reduce((n, part) => n + (part as Uint8Array).length, 0);
   }
-  const body = encoder.encode(dataset, ts);
+  const padding = typeof options.padding === 'object' ? { ...options.padding, before } : options.padding;
+  const body = new DataSetEncoder({ ...options, ...(padding ? { padding } : {}) }).encode(dataset, ts);
   if (ts.deflated) parts.push(deflateRaw(concatParts(body), options.deflateLevel ?? 6));
   else parts.push(...body);
   return parts;

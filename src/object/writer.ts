@@ -24,7 +24,49 @@ export interface EncodeOptions {
    * them, 'create' writes one for every group of every data set and item (DCMTK's +g).
    */
   groupLength?: 'keep' | 'remove' | 'create';
+  /**
+   * Data Set Trailing Padding (FFFC,FFFC), at every level: 'keep' (default) writes what is
+   * there, 'remove' drops it (DCMTK's -p), and lengths create it anew (DCMTK's +p; see Padding).
+   */
+  padding?: 'keep' | 'remove' | Padding;
+  /**
+   * Writes the VRs added to the standard after 1993 (UN, UT, UC, UR, OD, OF, OL, OV, SV, UV) as
+   * OB in explicit VR, for peers that predate them (DCMTK's -u, "disable support for new VRs,
+   * convert to OB"). Their headers have the same layout, so only the two VR bytes change; the
+   * values stay as they are.
+   */
+  newVRsAsOB?: boolean;
 }
+
+/**
+ * DCMTK's +p: a Data Set Trailing Padding element of zeros makes the file a multiple of
+ * `dataSet` bytes long (from its first byte: `before` counts the preamble and file meta) and
+ * each item's content a multiple of `item` bytes. 0 pads nothing at that level; lengths are even.
+ * The padding is its own group, written without a group length (as DCMTK writes it).
+ */
+export interface Padding {
+  dataSet: number;
+  item: number;
+  /** Bytes of the output before the data set: 132 + the file meta's length (0 for a bare data set). */
+  before?: number;
+}
+
+/** (FFFC,FFFC) Data Set Trailing Padding, OB (PS3.5 §7.1, PS3.10 §7.2). */
+export const DATA_SET_TRAILING_PADDING = 0xfffcfffc;
+
+/** DCMTK's "new" VRs: those DcmVR::getValidEVR() turns into OB when their generation is disabled. */
+const POST_1993_VRS: ReadonlySet<VR> = new Set<VR>([
+  'UN',
+  'UT',
+  'UC',
+  'UR',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'SV',
+  'UV',
+]);
 
 /** A part of the output: bytes, or a bulk value still at its source (with a byte swap unit). */
 export type EncodedPart = Uint8Array | { ref: BulkDataRef; swapUnit: number };
@@ -40,7 +82,11 @@ interface Target {
  * order matches and swapped when it does not.
  */
 export class DataSetEncoder {
-  readonly #options: Required<EncodeOptions>;
+  readonly #options: Required<Omit<EncodeOptions, 'padding'>>;
+  /** Padding created (+p); undefined when kept or removed. */
+  readonly #padding: Padding | undefined;
+  /** Whether existing (FFFC,FFFC) elements are left out. */
+  readonly #dropPadding: boolean;
   readonly #lengths = new Map<DataSet, number>();
   readonly #parts: EncodedPart[] = [];
   /** Small writes are batched into one buffer before they become a part. */
@@ -51,12 +97,29 @@ export class DataSetEncoder {
     this.#options = {
       sequenceLength: options.sequenceLength ?? 'keep',
       groupLength: options.groupLength ?? 'keep',
+      newVRsAsOB: options.newVRsAsOB ?? false,
     };
+    const padding = options.padding ?? 'keep';
+    this.#padding = typeof padding === 'object' ? padding : undefined;
+    this.#dropPadding = padding !== 'keep';
+    for (const length of this.#padding ? [this.#padding.dataSet, this.#padding.item] : []) {
+      if (!Number.isInteger(length) || length < 0 || length % 2 !== 0) {
+        throw new DicomError('ERR_INVALID_VALUE', `padding lengths are even numbers of bytes, not ${length}`);
+      }
+    }
   }
 
   /** Encodes a top-level data set; returns the parts in order. */
   encode(dataset: DataSet, ts: Pick<TransferSyntax, 'explicitVR' | 'littleEndian'>): EncodedPart[] {
-    this.#writeDataSet(dataset, { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian });
+    const t = { explicitVR: ts.explicitVR, littleEndian: ts.littleEndian };
+    this.#writeDataSet(dataset, t);
+    if (this.#padding?.dataSet) {
+      const before = this.#padding.before ?? 0;
+      this.#writePadding(
+        this.#paddingLength(before + this.#contentLength(dataset, t), this.#padding.dataSet, t),
+        t,
+      );
+    }
     this.#flush();
     return this.#parts.splice(0);
   }
@@ -128,9 +191,11 @@ export class DataSetEncoder {
       this.#u32(length, t.littleEndian);
       return;
     }
+    // The post-1993 VRs all have the long form of OB's header (PS3.5 Table 7.1-1).
+    const written = this.#options.newVRsAsOB && POST_1993_VRS.has(vr) ? 'OB' : vr;
     const at = this.#reserve(2);
-    this.#scratch[at] = vr.charCodeAt(0);
-    this.#scratch[at + 1] = vr.charCodeAt(1);
+    this.#scratch[at] = written.charCodeAt(0);
+    this.#scratch[at + 1] = written.charCodeAt(1);
     if (vrInfo(vr).longLength) {
       this.#u16(0, t.littleEndian);
       this.#u32(length, t.littleEndian);
@@ -166,6 +231,7 @@ export class DataSetEncoder {
     if (mode === 'remove') return undefined;
     let groups: Map<number, number> | undefined;
     for (const element of dataset.elements()) {
+      if (this.#skipped(element)) continue;
       // 'create': every group with an element besides its length; 'keep': those with a length.
       if (mode === 'create' ? (element.tag & 0xffff) !== 0 : (element.tag & 0xffff) === 0) {
         groups ??= new Map();
@@ -175,7 +241,7 @@ export class DataSetEncoder {
     if (!groups) return undefined;
     for (const element of dataset.elements()) {
       const group = element.tag >>> 16;
-      if ((element.tag & 0xffff) !== 0 && groups.has(group)) {
+      if ((element.tag & 0xffff) !== 0 && groups.has(group) && !this.#skipped(element)) {
         groups.set(group, groups.get(group)! + this.#elementLength(element, t));
       }
     }
@@ -187,6 +253,7 @@ export class DataSetEncoder {
     const create = this.#options.groupLength === 'create';
     let lastGroup = -1;
     for (const element of dataset.elements()) {
+      if (this.#skipped(element)) continue;
       const group = element.tag >>> 16;
       if ((element.tag & 0xffff) === 0) {
         // Created ones are written where their group starts, below.
@@ -218,6 +285,7 @@ export class DataSetEncoder {
         this.#tag(ITEM, inner.littleEndian);
         this.#u32(itemUndefined ? UNDEFINED_LENGTH : this.#itemLength(item, inner), inner.littleEndian);
         this.#writeDataSet(item, inner);
+        if (this.#padding?.item) this.#writePadding(this.#itemPadding(item, inner), inner);
         if (itemUndefined) {
           this.#tag(ITEM_DELIMITATION, inner.littleEndian);
           this.#u32(0, inner.littleEndian);
@@ -259,7 +327,9 @@ export class DataSetEncoder {
     const rawLength = raw.length;
     const padded = rawLength + (rawLength & 1);
     this.#header(element.tag, vr, padded, t);
-    const swapUnit = element.littleEndian === t.littleEndian ? 1 : vr === 'AT' ? 2 : info.unitSize;
+    // Written as OB (-u), a value is little endian whatever the syntax, as OB's are (DCMTK too).
+    const little = (this.#options.newVRsAsOB && POST_1993_VRS.has(vr)) || t.littleEndian;
+    const swapUnit = element.littleEndian === little ? 1 : vr === 'AT' ? 2 : info.unitSize;
     this.#value(raw, swapUnit, rawLength, info.padByte);
   }
 
@@ -304,13 +374,49 @@ export class DataSetEncoder {
     return total;
   }
 
+  /** An item's length: its elements, and the padding made for it (+p). */
   #itemLength(item: DataSet, t: Target): number {
+    return this.#contentLength(item, t) + (this.#padding?.item ? this.#itemPadding(item, t) : 0);
+  }
+
+  /** Bytes of the padding element an item gets (+p), header included; 0 for none. */
+  #itemPadding(item: DataSet, t: Target): number {
+    return this.#paddingLength(this.#contentLength(item, t), this.#padding!.item, t);
+  }
+
+  /**
+   * The padding element that makes `length` a multiple of `multiple`, header included, as
+   * DCMTK sizes it (DcmItem::computeGroupLengthAndPadding): none when `length` is one already,
+   * and a whole `multiple` more when the gap is smaller than the element's header.
+   */
+  #paddingLength(length: number, multiple: number, t: Target): number {
+    let padding = multiple - (length % multiple);
+    if (padding === multiple) return 0;
+    const header = t.explicitVR ? 12 : 8;
+    while (padding < header) padding += multiple;
+    return padding;
+  }
+
+  #writePadding(bytes: number, t: Target): void {
+    if (bytes === 0) return;
+    const header = t.explicitVR ? 12 : 8;
+    this.#header(DATA_SET_TRAILING_PADDING, 'OB', bytes - header, t);
+    this.#bytes(new Uint8Array(bytes - header));
+  }
+
+  #skipped(element: Element): boolean {
+    return this.#dropPadding && element.tag === DATA_SET_TRAILING_PADDING;
+  }
+
+  /** Length of a data set's or item's elements as written (created group lengths included). */
+  #contentLength(item: DataSet, t: Target): number {
     const cached = this.#lengths.get(item);
     if (cached !== undefined) return cached;
     let total = 0;
     const groups = this.#groupLengths(item, t);
     const create = this.#options.groupLength === 'create';
     for (const element of item.elements()) {
+      if (this.#skipped(element)) continue;
       if ((element.tag & 0xffff) === 0) {
         if (!create && groups?.has(element.tag >>> 16)) total += 12;
         continue;
