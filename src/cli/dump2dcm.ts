@@ -10,9 +10,11 @@ import { writeDicomFile } from '../object/file.node.ts';
 import type { DicomFile } from '../object/part10.ts';
 import type { WriteOptions } from '../object/part10-writer.ts';
 import { latin1 } from '../object/values.ts';
+import type { Padding } from '../object/writer.ts';
 import { Console, type LogCliOptions } from './common/console.ts';
 import { COMMON_ALIASES, type DcmtkAliases, inCommandLineOrder, UsageError } from './common/dcmtk-args.ts';
 import { describeError, EXIT } from './common/exit.ts';
+import { paddingOf } from './common/output-encoding.ts';
 
 /** dump2dcm's spellings of its options (DCMTK 3.6.7 dump2dcm --help). */
 export const DUMP2DCM_ALIASES: DcmtkAliases = {
@@ -38,6 +40,7 @@ export const DUMP2DCM_ALIASES: DcmtkAliases = {
   '-E': '--stop-on-error',
   '+E': '--ignore-errors',
   '+u': '--enable-new-vr',
+  '-u': '--disable-new-vr',
   '+g=': '--group-length-recalc',
   '+g': '--group-length-create',
   '-g': '--group-length-remove',
@@ -45,11 +48,16 @@ export const DUMP2DCM_ALIASES: DcmtkAliases = {
   '-e': '--length-undefined',
   '-p=': '--padding-retain',
   '-p': '--padding-off',
+  // Two values: file and item padding.
+  '+p': ['--padding-create', '--padding-item'],
+  '--padding-create': ['--padding-create', '--padding-item'],
   '+cl': '--compression-level',
 };
 
 interface Dump2dcmOptions extends LogCliOptions {
   line?: string;
+  paddingCreate?: string;
+  paddingItem?: string;
   compressionLevel?: string;
 }
 
@@ -64,12 +72,11 @@ interface Choices {
   stopOnErrors: boolean;
   groupLength: 'keep' | 'create' | 'remove';
   undefinedLengths: boolean;
-  padding: 'retain' | 'off';
+  padding: 'retain' | 'off' | 'create';
+  newVRs: boolean;
   /** Options given, for dump2dcm's checks. */
   given: Set<string>;
 }
-
-const DATA_SET_TRAILING_PADDING = 0xfffcfffc;
 
 /**
  * `dicomkit dump2dcm [options] dumpfile-in dcmfile-out`: DCMTK's dump2dcm. The dump is UTF-8
@@ -87,7 +94,10 @@ export function dump2dcmCommand(): Command {
     stopOnErrors: true,
     groupLength: 'keep',
     undefinedLengths: false,
-    padding: 'retain',
+    // DCMTK's dump2dcm removes padding unless told -p= (its --help says otherwise; its code,
+    // and what it writes, say this).
+    padding: 'off',
+    newVRs: true,
     given: new Set(),
   };
   const command = new Command('dump2dcm')
@@ -127,14 +137,20 @@ export function dump2dcmCommand(): Command {
     .option('--write-xfer-deflated', 'write deflated explicit VR little endian (DCMTK +td)')
     .option('--stop-on-error', 'do not write if the dump is damaged (DCMTK -E, default)')
     .option('--ignore-errors', 'write what parses, skipping damaged lines (DCMTK +E)')
-    .option('--enable-new-vr', 'enable support for new VRs (UN/UT) (DCMTK +u; always)')
+    .option('--enable-new-vr', 'enable support for new VRs (UN/UT) (DCMTK +u, default)')
+    .option('--disable-new-vr', 'disable support for new VRs, convert to OB (DCMTK -u)')
     .option('--group-length-recalc', 'recalculate group lengths if present (DCMTK +g=, default)')
     .option('--group-length-create', 'always write with group length elements (DCMTK +g)')
     .option('--group-length-remove', 'always write without group length elements (DCMTK -g)')
     .option('--length-explicit', 'write sequences and items with explicit length (DCMTK +e, default)')
     .option('--length-undefined', 'write sequences and items with undefined length (DCMTK -e)')
-    .option('--padding-retain', 'do not change data set trailing padding (DCMTK -p=, default)')
-    .option('--padding-off', 'no data set trailing padding (DCMTK -p)')
+    .option('--padding-retain', 'do not change data set trailing padding (DCMTK -p=)')
+    .option('--padding-off', 'no data set trailing padding, at any level (DCMTK -p, default)')
+    .option(
+      '--padding-create <f>',
+      'align the file on a multiple of f bytes and items on one of i bytes: DCMTK +p f i (two values)',
+    )
+    .option('--padding-item <i>', 'the item padding i of --padding-create (its second value)')
     .option(
       '--compression-level <level>',
       'deflate compression level 0-9, with --write-xfer-deflated (DCMTK +cl, default 6)',
@@ -164,14 +180,17 @@ export function dump2dcmCommand(): Command {
   on('length-undefined', () => (choices.undefinedLengths = true));
   on('padding-retain', () => (choices.padding = 'retain'));
   on('padding-off', () => (choices.padding = 'off'));
+  on('padding-create', () => (choices.padding = 'create'));
+  on('enable-new-vr', () => (choices.newVRs = true));
+  on('disable-new-vr', () => (choices.newVRs = false));
   return command.action(async (input: string, output: string, options: Dump2dcmOptions) => {
     process.exitCode = await runDump2dcm(input, output, options, choices);
   });
 }
 
 /** dump2dcm's checks of the values and combinations of its options. */
-function checkOptions(options: Dump2dcmOptions, choices: Choices): { maxLine?: number; level?: number } {
-  const checked: { maxLine?: number; level?: number } = {};
+function checkOptions(options: Dump2dcmOptions, choices: Choices): Checked {
+  const checked: Checked = {};
   if (options.line !== undefined) {
     const n = Number(options.line);
     if (!Number.isInteger(n) || n < 80)
@@ -187,12 +206,19 @@ function checkOptions(options: Dump2dcmOptions, choices: Choices): { maxLine?: n
     checked.level = n;
   }
   if (choices.write === 'dataset') {
-    for (const name of ['update-meta-info', 'padding-retain'])
+    for (const name of ['update-meta-info', 'padding-retain', 'padding-create'])
       if (choices.given.has(name)) throw new UsageError(`--${name} not allowed with --write-dataset`);
   }
   if (choices.overwriteUids && !choices.generateUids)
     throw new UsageError('--overwrite-uids only allowed with --generate-new-uids');
+  if (choices.padding === 'create') checked.padding = paddingOf(options.paddingCreate, options.paddingItem);
   return checked;
+}
+
+interface Checked {
+  maxLine?: number;
+  level?: number;
+  padding?: Padding;
 }
 
 async function runDump2dcm(
@@ -255,7 +281,6 @@ async function runDump2dcm(
     meta.delete(0x00020002);
     meta.delete(0x00020003);
   }
-  if (choices.padding === 'off' || write === 'dataset') dataset.delete(DATA_SET_TRAILING_PADDING);
   const uid = choices.syntax ?? meta.string(TRANSFER_SYNTAX_UID) ?? EXPLICIT_VR_LITTLE_ENDIAN;
   const file: DicomFile = {
     meta,
@@ -270,6 +295,9 @@ async function runDump2dcm(
     withoutMeta: write === 'dataset',
     sequenceLength: choices.undefinedLengths ? 'undefined' : 'defined',
     groupLength: choices.groupLength,
+    // DCMTK's -p, implicit with -F: padding goes at every level.
+    padding: checked.padding ?? (choices.padding === 'off' || write === 'dataset' ? 'remove' : 'keep'),
+    newVRsAsOB: !choices.newVRs,
     ...(checked.level !== undefined ? { deflateLevel: checked.level as WriteOptions['deflateLevel'] } : {}),
   };
   try {

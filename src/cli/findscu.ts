@@ -69,6 +69,7 @@ export const FINDSCU_ALIASES = {
   '-Xlo': '--limit-output',
   '-od': '--output-directory',
   '-dc': '--disable-correction',
+  '-u': '--disable-new-vr',
 };
 
 interface FindscuOptions extends NetworkCliOptions {
@@ -129,6 +130,7 @@ export function findscuCommand(): Command {
       '--disable-correction',
       "disable automatic data correction of query files (DCMTK -dc, its default; always: dicomkit's reader makes no corrections)",
     )
+    .option('--disable-new-vr', 'disable support for new VRs, convert to OB (DCMTK -u)')
     .option('--show-responses', 'always output responses to the logger (DCMTK +sr)')
     .option('--hide-responses', 'do not output responses to the logger (DCMTK -sr)')
     .option('--extract', 'extract responses to DICOM files rsp0001.dcm... (DCMTK -X)')

@@ -68,6 +68,7 @@ export const STORESCU_ALIASES = {
   '+fo': '--read-file-only',
   '-f': '--read-dataset',
   '-up': '--uid-padding',
+  '-u': '--disable-new-vr',
   ...INPUT_FILES_ALIASES,
   '-rn': '--no-rename',
   '+rn': '--rename',
@@ -234,9 +235,10 @@ export function storescuCommand(): Command {
     .option('--read-file', 'read file format or data set (DCMTK +f, default)')
     .option('--read-file-only', 'read file format only: files without file meta are bad (DCMTK +fo)')
     .option('--read-dataset', 'read data set without file meta information: files with it are bad (DCMTK -f)')
+    .option('--uid-padding', 'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)')
     .option(
-      '--uid-padding',
-      'silently correct space-padded UIDs (DCMTK -up; dicomkit always tolerates them)',
+      '--disable-new-vr',
+      'disable support for new VRs, convert to OB (DCMTK -u): files in an explicit VR syntax are re-encoded',
     );
   addInputFilesOptions(command)
     .option('--rename', 'append .done/.bad to processed files (DCMTK +rn)')

@@ -98,6 +98,13 @@ export interface AssociateOptions {
    */
   deflateLevel?: DeflateLevel;
   /**
+   * Writes the VRs added after 1993 (UN, UT, UC, UR, OD, OF, OL, OV, SV, UV) as OB in what this
+   * side encodes in an explicit VR syntax (identifiers, N- data sets, instances), for peers
+   * that predate them: DCMTK's `-u`. Instances stored in such a syntax are then re-encoded
+   * rather than sent as they lie.
+   */
+  newVRsAsOB?: boolean;
+  /**
    * Gives up the request: connecting or negotiating stops (A-ABORT, or the connection
    * closed) and associate() rejects with ERR_CANCELLED. No effect once accepted: then
    * `association.abort()`.
@@ -306,6 +313,7 @@ export class ApplicationEntity {
               ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
               ...(options.maxSendPduLength ? { maxSendPduLength: options.maxSendPduLength } : {}),
               ...(options.deflateLevel !== undefined ? { deflateLevel: options.deflateLevel } : {}),
+              ...(options.newVRsAsOB ? { newVRsAsOB: true } : {}),
               ...(ac.userInformation.userIdentityResponse
                 ? { userIdentityResponse: ac.userInformation.userIdentityResponse }
                 : {}),

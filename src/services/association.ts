@@ -138,6 +138,8 @@ export interface AssociationSetup {
   maxSendPduLength?: number;
   /** zlib level of the data sets this side deflates (AssociateOptions.deflateLevel); default 6. */
   deflateLevel?: DeflateLevel;
+  /** Post-1993 VRs written as OB in the data sets this side encodes (AssociateOptions.newVRsAsOB). */
+  newVRsAsOB?: boolean;
   /** Largest data set a request may carry to our handlers (ListenOptions.maxDataSetSize). */
   maxDataSetSize?: number;
   handlers: ServiceHandlers;
@@ -234,7 +236,10 @@ export class Association extends EventEmitter {
     this.remoteAddress = this.#ul.remoteAddress;
     this.remotePort = this.#ul.remotePort;
     this.#dimseTimeout = setup.timeouts?.dimse ?? 60_000;
-    this.#encoding = setup.deflateLevel === undefined ? {} : { deflateLevel: setup.deflateLevel };
+    this.#encoding = {
+      ...(setup.deflateLevel !== undefined ? { deflateLevel: setup.deflateLevel } : {}),
+      ...(setup.newVRsAsOB ? { newVRsAsOB: true } : {}),
+    };
     const window = setup.operationsWindow ?? 1;
     this.operationsWindow = window === 0 ? Number.POSITIVE_INFINITY : window;
     this.#channel = new DimseChannel({
@@ -485,7 +490,7 @@ export class Association extends EventEmitter {
       'C-FIND-RQ',
       context,
       { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0 },
-      encodeDataSet(identifier, context.transferSyntax!, this.#encoding.deflateLevel),
+      encodeDataSet(identifier, context.transferSyntax!, this.#encoding),
     );
     let cancelled = false;
     const cancel = (): void => {
@@ -556,7 +561,7 @@ export class Association extends EventEmitter {
       name,
       context,
       { AffectedSOPClassUID: sopClass, Priority: options.priority ?? 0, ...extra },
-      encodeDataSet(identifier, context.transferSyntax!, this.#encoding.deflateLevel),
+      encodeDataSet(identifier, context.transferSyntax!, this.#encoding),
     );
     let cancelled = false;
     const cancel = (): void => {
@@ -686,7 +691,7 @@ export class Association extends EventEmitter {
       name,
       context,
       fields,
-      data ? encodeDataSet(data, context.transferSyntax!, this.#encoding.deflateLevel) : undefined,
+      data ? encodeDataSet(data, context.transferSyntax!, this.#encoding) : undefined,
     );
     const command = response.command;
     const status = command.Status ?? Status.Success;
@@ -1017,10 +1022,11 @@ export function playsRole(context: NegotiatedContext, requestor: boolean, role: 
 }
 
 /** Encodes a data set (identifier, N- attributes) in a context's transfer syntax. */
-export function encodeDataSet(dataset: DataSet, tsUid: string, deflateLevel?: DeflateLevel): Uint8Array {
+export function encodeDataSet(dataset: DataSet, tsUid: string, options: DataOptions = {}): Uint8Array {
   const ts = transferSyntax(tsUid);
-  const bytes = concatParts(new DataSetEncoder().encode(dataset, ts));
-  return ts.deflated ? deflateRaw(bytes, deflateLevel) : bytes;
+  const encoder = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true });
+  const bytes = concatParts(encoder.encode(dataset, ts));
+  return ts.deflated ? deflateRaw(bytes, options.deflateLevel) : bytes;
 }
 
 async function parseResponse(message: IncomingMessage, tsUid: string): Promise<ParsedResponse> {

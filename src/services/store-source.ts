@@ -182,6 +182,11 @@ export interface PrepareOptions {
 /** How `PreparedInstance.data()` encodes what it re-encodes. */
 export interface DataOptions {
   deflateLevel?: DeflateLevel;
+  /**
+   * Post-1993 VRs go as OB (AssociateOptions.newVRsAsOB): a file in an explicit VR syntax is
+   * then re-encoded, not sent as it lies.
+   */
+  newVRsAsOB?: boolean;
 }
 
 /** Reads what a C-STORE needs to know about a source, without loading a file's bulk data. */
@@ -227,14 +232,14 @@ async function prepareFile(path: string, options: PrepareOptions): Promise<Prepa
     },
     canSendAs: fileSendableAs(stored),
     data(ts, dataOptions) {
-      if (ts === stored.uid && streamable && whole) {
+      const asStored = ts === stored.uid && streamable && !(dataOptions?.newVRsAsOB && stored.explicitVR);
+      if (asStored && whole) {
         // Preloaded: hand the bytes over once and let them go.
         const bytes = whole.subarray(dataSetOffset);
         whole = undefined;
         return [bytes];
       }
-      if (ts === stored.uid && streamable && (dataSetOffset > 0 || !hasMeta))
-        return fileChunks(path, dataSetOffset);
+      if (asStored && (dataSetOffset > 0 || !hasMeta)) return fileChunks(path, dataSetOffset);
       return (async function* () {
         const file = await readFull();
         if (!convertible(file.transferSyntax, transferSyntax(ts), file.dataset)) {
@@ -571,7 +576,7 @@ async function* encodeIn(
   ts: TransferSyntax,
   options: DataOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const parts = new DataSetEncoder().encode(dataset, ts);
+  const parts = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true }).encode(dataset, ts);
   if (ts.deflated) {
     yield deflateRaw(concatParts(await resolveParts(parts)), options.deflateLevel);
     return;

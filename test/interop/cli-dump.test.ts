@@ -4,7 +4,7 @@
  * `dicomkit json` / `json2dcm`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -122,7 +122,8 @@ describe('dicomkit dump2dcm', () => {
       const text = join(work, `${name}.txt`);
       writeFileSync(text, runPeer('dcmdump', ['+L', '-Un', source]).stdout);
       const out = join(work, name);
-      const result = dicomkit('dump2dcm', text, out);
+      // -p=: CT_small ends with a trailing padding, which dump2dcm (as DCMTK's) drops unless told.
+      const result = dicomkit('dump2dcm', '-p=', text, out);
       assert.equal(result.status, 0, result.stderr);
       const strip = (t: string) => lines(t).filter((l) => !l.startsWith('(0002,'));
       assert.deepEqual(
@@ -196,6 +197,82 @@ describe('dicomkit dump2dcm', () => {
     const [metaUid, sopUid] = [...renewed.matchAll(/\[([0-9.]+)\]/g)].map((m) => m[1]);
     assert.equal(metaUid, sopUid);
     assert.notEqual(sopUid, '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457');
+  });
+
+  test('dump2dcm -u, +p f i, -p= and its default (no padding) write what DCMTK dump2dcm writes', () => {
+    requirePeer('dump2dcm');
+    const dir = join(work, 'dump2dcm-padding');
+    mkdirSync(dir);
+    // New VRs, nested items, and a padding at the top and in an item.
+    const text = join(dir, 'newvr.dump');
+    writeFileSync(
+      text,
+      [
+        '(0002,0002) UI =CTImageStorage',
+        '(0002,0003) UI [2.25.7071]',
+        '(0002,0010) UI =LittleEndianExplicit',
+        '(0008,0016) UI =CTImageStorage',
+        '(0008,0018) UI [2.25.7071]',
+        '(0008,0119) UC [long code value]',
+        '(0008,0120) UR [http://example.com/x]',
+        '(0008,1115) SQ (Sequence with explicit length #=2)',
+        '  (fffe,e000) na (Item with explicit length #=3)',
+        '    (0008,1155) UI [2.25.7072]',
+        '    (0040,a730) SQ (Sequence with explicit length #=1)',
+        '      (fffe,e000) na (Item with explicit length #=1)',
+        '        (0040,a160) UT [text in an item]',
+        '      (fffe,e00d) na (ItemDelimitationItem for re-encoding)',
+        '    (fffe,e0dd) na (SequenceDelimitationItem for re-encoding)',
+        '    (fffc,fffc) OB 00\\00\\00\\00',
+        '  (fffe,e00d) na (ItemDelimitationItem for re-encoding)',
+        '  (fffe,e000) na (Item with explicit length #=1)',
+        '    (0020,000e) UI [2.25.7073]',
+        '  (fffe,e00d) na (ItemDelimitationItem for re-encoding)',
+        '(fffe,e0dd) na (SequenceDelimitationItem for re-encoding)',
+        '(0010,0010) PN [Doe^John]',
+        '(0040,a160) UT [text]',
+        '(0066,0016) OF 1.5\\2.5',
+        '(0066,0040) OL 1\\2\\3',
+        '(0011,0010) LO [PRIVATE]',
+        '(0011,1001) UN 01\\02\\03\\04',
+        '(fffc,fffc) OB 00\\00\\00\\00\\00\\00',
+        '',
+      ].join('\n'),
+    );
+    // The meta differs between the tools (implementation names), and with it the length of the
+    // top-level padding: compared apart, as the file length.
+    const dataSet = (path: string) =>
+      runPeer('dcmdump', ['+L', '-Un', path])
+        .stdout.split('\n')
+        .filter((line) => /^\s*\(/.test(line) && !/^\((0002,|fffc,fffc)/.test(line));
+    const topPadding = (path: string) => /^\(fffc,fffc\)/m.test(runPeer('dcmdump', ['-Un', path]).stdout);
+    for (const options of [
+      [],
+      ['-p='],
+      ['-u'],
+      ['-u', '+tb'],
+      ['+p', '256', '16'],
+      ['+p', '100', '6', '+ti', '-e'],
+      ['+p', '0', '8'],
+    ]) {
+      const ours = join(dir, 'ours.dcm');
+      const theirs = join(dir, 'theirs.dcm');
+      const result = dicomkit('dump2dcm', ...options, text, ours);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(runPeer('dump2dcm', [...options, text, theirs]).status, 0);
+      const label = options.join(' ') || '(default)';
+      assert.deepEqual(dataSet(ours), dataSet(theirs), label);
+      assert.equal(topPadding(ours), topPadding(theirs), `${label}: top-level padding`);
+      if (options[0] === '+p' && options[1] !== '0') {
+        for (const path of [ours, theirs]) assert.equal(statSync(path).size % Number(options[1]), 0, label);
+      }
+      if (options.includes('-u')) assert.ok(dataSet(ours).some((line) => line.startsWith('(0040,a160) OB')));
+    }
+    // Odd lengths: refused before anything is written (DCMTK's writer fails on them).
+    const odd = dicomkit('dump2dcm', '+p', '255', '0', text, join(dir, 'odd.dcm'));
+    assert.equal(odd.status, 1);
+    assert.match(odd.stderr, /file padding 255 is odd/);
+    assert.equal(existsSync(join(dir, 'odd.dcm')), false);
   });
 
   test('dump2dcm +E writes what parses and names the line it skipped; -E writes nothing', () => {

@@ -81,29 +81,20 @@ const TOOLS: Record<string, Tool> = {
   },
 };
 
-const OLD_VR = 'writing UN, UT and the other post-1993 VRs as OB for old peers';
 const DCMTK_CORRECTIONS =
   "DCMTK's automatic corrections of damaged input, which dicomkit's reader does not make";
-const PADDING = 'data set trailing padding and item padding when writing files';
+const TCP_WRAPPERS = 'TCP wrappers (libwrap); dicomkit pacs has its own access control';
 
 /** Options not supported, by tool, with the reason. */
 const NOT_SUPPORTED: Record<string, Record<string, string>> = {
-  storescu: {
-    '-u': OLD_VR,
-  },
   findscu: {
-    '-u': OLD_VR,
     '+dc': DCMTK_CORRECTIONS,
   },
   movescu: {
-    '-u': OLD_VR,
-    '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
-    '+p': PADDING,
+    '+ac': TCP_WRAPPERS,
   },
   storescp: {
-    '-u': OLD_VR,
-    '+ac': 'TCP wrappers (libwrap); dicomkit pacs has its own access control',
-    '+p': PADDING,
+    '+ac': TCP_WRAPPERS,
   },
   dump: {
     '+ml': 'the meta group is read to its last (0002,xxxx) element, whatever its group length says',
@@ -126,10 +117,6 @@ const NOT_SUPPORTED: Record<string, Record<string, string>> = {
   xml: {
     '+Xe': "embedding DCMTK's dcm2xml.dtd: dicomkit ships no DTD",
     '+Xf': "referencing DCMTK's dcm2xml.dtd file: dicomkit ships no DTD",
-  },
-  dump2dcm: {
-    '-u': OLD_VR,
-    '+p': PADDING,
   },
 };
 

@@ -81,6 +81,8 @@ export interface NetworkCliOptions extends TlsCliOptions {
   jwt?: string;
   posResponse?: boolean;
   maxSendPdu?: string;
+  /** DCMTK's -u, for the tools that have it: post-1993 VRs go as OB. */
+  disableNewVr?: boolean;
 }
 
 /** -q, -v, -d, -ll, +v: DCMTK's logging options. */
@@ -324,6 +326,7 @@ export async function openAssociation(
       ...(userIdentity ? { userIdentity } : {}),
       ...(maxSendPduLength ? { maxSendPduLength } : {}),
       ...(request.deflateLevel !== undefined ? { deflateLevel: request.deflateLevel } : {}),
+      ...(options.disableNewVr === true ? { newVRsAsOB: true } : {}),
     });
   } catch (error) {
     // Before an association exists, any ending (refused connection, TLS handshake, a peer that

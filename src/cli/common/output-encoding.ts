@@ -2,14 +2,14 @@ import { renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DeflateLevel } from '../../object/deflate.ts';
 import { readDicomFile, writeDicomFile } from '../../object/file.node.ts';
-import { convertUnknownVrs, type EncodeOptions } from '../../object/index.ts';
+import { convertUnknownVrs, type EncodeOptions, type Padding } from '../../object/index.ts';
 import type { DcmtkAliases } from './dcmtk-args.ts';
 import { type Console, UsageError } from './network.ts';
 import { COMPRESSION_LEVEL_ALIASES, deflateLevelOf } from './transfer-syntaxes.ts';
 
 /**
- * The output encoding options of DCMTK's storescp and movescu (+t= +te +tb +ti +td, +g= -g,
- * +e -e, -p): dicomkit writes received objects as they came (bit-preserving) unless one of
+ * The output encoding options of DCMTK's storescp and movescu (+t= +te +tb +ti +td, -u, +g= -g,
+ * +e -e, -p +p): dicomkit writes received objects as they came (bit-preserving) unless one of
  * them asks for a re-encoding.
  */
 export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
@@ -23,7 +23,11 @@ export const OUTPUT_ENCODING_ALIASES: DcmtkAliases = {
   '-g': '--group-length-remove',
   '+e': '--length-explicit',
   '-e': '--length-undefined',
+  '-u': '--disable-new-vr',
   '-p': '--padding-off',
+  // Two values: file and item padding.
+  '+p': ['--padding-create', '--padding-item'],
+  '--padding-create': ['--padding-create', '--padding-item'],
   ...COMPRESSION_LEVEL_ALIASES,
 };
 
@@ -43,6 +47,10 @@ export interface OutputEncodingOptions {
   groupLengthRemove?: boolean;
   groupLengthCreate?: boolean;
   lengthUndefined?: boolean;
+  disableNewVr?: boolean;
+  paddingCreate?: string;
+  paddingItem?: string;
+  writeDataset?: boolean;
   bitPreserving?: boolean;
   compressionLevel?: string;
   /** storescp's +uc (its own option): UN elements of known tags take their VR. */
@@ -76,7 +84,13 @@ export function addOutputEncodingOptions(command: Command): Command {
       'write sequences and items with explicit lengths (DCMTK +e, default when re-encoding)',
     )
     .option('--length-undefined', 'write sequences and items with undefined lengths (DCMTK -e; re-encodes)')
+    .option('--disable-new-vr', 'disable support for new VRs, convert to OB (DCMTK -u; re-encodes)')
     .option('--padding-off', 'no padding (DCMTK -p, default)')
+    .option(
+      '--padding-create <f>',
+      'align files on a multiple of f bytes and items on one of i bytes: DCMTK +p f i (two values; re-encodes)',
+    )
+    .option('--padding-item <i>', 'the item padding i of --padding-create (its second value)')
     .option(
       '--compression-level <level>',
       'deflate compression level for +td: 0 uncompressed, 1 fastest, 9 best (DCMTK +cl, default 6)',
@@ -105,7 +119,16 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
   // DCMTK's conflicts, in its words: an output syntax needs uncompressed input, and nothing is
   // re-encoded when bit-preserving.
   const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const asked = [...chosen, ...['groupLengthRemove', 'groupLengthCreate', 'lengthUndefined'].filter(set)];
+  const asked = [
+    ...chosen,
+    ...['groupLengthRemove', 'groupLengthCreate', 'lengthUndefined', 'disableNewVr'].filter(set),
+  ];
+  const padding =
+    options.paddingCreate === undefined ? undefined : paddingOf(options.paddingCreate, options.paddingItem);
+  if (padding) {
+    asked.push('paddingCreate');
+    if (set('writeDataset')) throw new UsageError('--padding-create not allowed with --write-dataset');
+  }
   if (set('groupLengthRemove') && set('groupLengthCreate'))
     throw new UsageError('give one of +g=, +g and -g');
   for (const option of asked) {
@@ -130,14 +153,35 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
     encode: {
       groupLength: options.groupLengthRemove ? 'remove' : options.groupLengthCreate ? 'create' : 'keep',
       sequenceLength: options.lengthUndefined ? 'undefined' : 'defined',
+      // DCMTK's default when it writes (-p): no padding at any level.
+      padding: padding ?? 'remove',
+      newVRsAsOB: set('disableNewVr'),
     },
   };
 }
 
 /**
- * Rewrites a received file as the output options ask. Encapsulated (compressed) objects stay
- * as they came: DCMTK's options are for uncompressed transmission, and decoding pixel data to
- * change the byte order would not be what anyone asked for.
+ * The lengths of DCMTK's `+p f i`: whole numbers from 0 and even (DCMTK's writer refuses odd
+ * ones), checked as the command line is.
+ */
+export function paddingOf(file: string | undefined, item: string | undefined): Padding {
+  const lengths = [file, item].map((text, i) => {
+    const name = i === 0 ? 'file' : 'item';
+    if (text === undefined) throw new UsageError(`--padding-create needs two values, file and item padding`);
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+      throw new UsageError(`--padding-create: ${name} padding '${text}' is not a whole number from 0`);
+    if (n % 2 !== 0) throw new UsageError(`--padding-create: ${name} padding ${n} is odd; lengths are even`);
+    return n;
+  });
+  return { dataSet: lengths[0]!, item: lengths[1]! };
+}
+
+/**
+ * Rewrites a received file as the output options ask. Encapsulated (compressed) objects keep
+ * their syntax: DCMTK's output syntaxes are for uncompressed data, and decoding pixel data to
+ * change the byte order would not be what anyone asked for; +uc, -u and +p still rewrite the
+ * data set around the same fragments.
  */
 export async function reencodeFile(
   path: string,
@@ -149,8 +193,10 @@ export async function reencodeFile(
   let target = how.transferSyntax ?? file.transferSyntax.uid;
   if (file.transferSyntax.encapsulated) {
     if (how.transferSyntax) console.warn(`${path}: compressed, written in its own transfer syntax`);
-    // +uc still applies: the data set is written again around the same fragments.
-    if (!how.convertUnknownVrs) return;
+    // +uc, -u and +p still apply: the data set is written again around the same fragments.
+    const rewrite =
+      how.convertUnknownVrs || how.encode.newVRsAsOB === true || typeof how.encode.padding === 'object';
+    if (!rewrite) return;
     target = file.transferSyntax.uid;
   }
   if (how.convertUnknownVrs) convertUnknownVrs(file.dataset);
