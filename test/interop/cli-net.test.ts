@@ -1479,6 +1479,25 @@ describe('echoscu -pts / -ppc (propose n transfer syntaxes, n contexts), both to
   });
 });
 
+/** The folder `tool`'s storescp with `flags` wrote `files` into, sent by DCMTK's storescu. */
+async function storedBy(
+  tool: (typeof TOOLS)[number],
+  flags: readonly string[],
+  files: readonly string[],
+  name: string,
+): Promise<string> {
+  const port = await freePort();
+  const dir = fresh(name);
+  const scp = await startStorescp(tool, ['-od', dir, ...flags], port);
+  try {
+    const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), ...files]);
+    assert.equal(r.status, 0, `${tool} ${flags}: ${r.stderr}`);
+  } finally {
+    await scp.stop();
+  }
+  return dir;
+}
+
 describe('storescp output encodings (+te +tb +ti +td -e -g +g +cl), both tools', () => {
   test('the same data set bytes from both storescps; the same conflicts refused', {
     timeout: 90_000,
@@ -1498,15 +1517,7 @@ describe('storescp output encodings (+te +tb +ti +td -e -g +g +cl), both tools',
     ]) {
       const seen = new Map<string, Map<string, { ts: string; data: Buffer }>>();
       for (const tool of TOOLS) {
-        const port = await freePort();
-        const dir = fresh(`out-${tool}-${flags.join('')}`);
-        const scp = await startStorescp(tool, ['-od', dir, ...flags], port);
-        try {
-          const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), ...files]);
-          assert.equal(r.status, 0, `${tool} ${flags}: ${r.stderr}`);
-        } finally {
-          await scp.stop();
-        }
+        const dir = await storedBy(tool, flags, files, `out-${tool}-${flags.join('')}`);
         const out = new Map<string, { ts: string; data: Buffer }>();
         for (const [name, data] of receivedFiles(dir)) {
           const ts = (await readDicomFile(join(dir, name), { stopAtTag: 0x00080000 })).transferSyntax.uid;
@@ -1600,15 +1611,7 @@ describe('-u (new VRs as OB) and +p (padding): storescp and storescu, both tools
     ]) {
       const seen = new Map<string, Map<string, Buffer>>();
       for (const tool of TOOLS) {
-        const port = await freePort();
-        const dir = fresh(`pad-${tool}-${flags.join('')}`);
-        const scp = await startStorescp(tool, ['-od', dir, ...flags], port);
-        try {
-          const r = await runTool('dcmtk', 'storescu', ['127.0.0.1', String(port), ...files]);
-          assert.equal(r.status, 0, `${tool} ${flags}: ${r.stderr}`);
-        } finally {
-          await scp.stop();
-        }
+        const dir = await storedBy(tool, flags, files, `pad-${tool}-${flags.join('')}`);
         const padding = flags[0] === '+p' ? Number(flags[1]) : 0;
         const out = new Map<string, Buffer>();
         for (const [name, data] of receivedFiles(dir)) {
