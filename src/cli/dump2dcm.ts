@@ -211,7 +211,8 @@ function checkOptions(options: Dump2dcmOptions, choices: Choices): Checked {
   }
   if (choices.overwriteUids && !choices.generateUids)
     throw new UsageError('--overwrite-uids only allowed with --generate-new-uids');
-  if (choices.padding === 'create') checked.padding = paddingOf(options.paddingCreate, options.paddingItem);
+  const padding = paddingOf(options.paddingCreate, options.paddingItem);
+  if (choices.padding === 'create' && padding) checked.padding = padding;
   return checked;
 }
 

@@ -1021,10 +1021,14 @@ export function playsRole(context: NegotiatedContext, requestor: boolean, role: 
   return requestor === (role === 'scu') ? context.scuRole : context.scpRole;
 }
 
-/** Encodes a data set (identifier, N- attributes) in a context's transfer syntax. */
+/**
+ * Encodes a data set (identifier, N- attributes) in a context's transfer syntax. A Data Set
+ * Trailing Padding is left out at every level: it pads a file when one is written (PS3.10
+ * §7.2) and means nothing on the wire, where DCMTK drops it as well.
+ */
 export function encodeDataSet(dataset: DataSet, tsUid: string, options: DataOptions = {}): Uint8Array {
   const ts = transferSyntax(tsUid);
-  const encoder = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true });
+  const encoder = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true, padding: 'remove' });
   const bytes = concatParts(encoder.encode(dataset, ts));
   return ts.deflated ? deflateRaw(bytes, options.deflateLevel) : bytes;
 }

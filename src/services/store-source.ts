@@ -576,7 +576,11 @@ async function* encodeIn(
   ts: TransferSyntax,
   options: DataOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const parts = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true }).encode(dataset, ts);
+  // Re-encoded for the wire: without Data Set Trailing Padding, as encodeDataSet().
+  const parts = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true, padding: 'remove' }).encode(
+    dataset,
+    ts,
+  );
   if (ts.deflated) {
     yield deflateRaw(concatParts(await resolveParts(parts)), options.deflateLevel);
     return;

@@ -273,6 +273,11 @@ describe('dicomkit dump2dcm', () => {
     assert.equal(odd.status, 1);
     assert.match(odd.stderr, /file padding 255 is odd/);
     assert.equal(existsSync(join(dir, 'odd.dcm')), false);
+    // The second value of +p on its own is refused, not ignored.
+    const alone = dicomkit('dump2dcm', '--padding-item', '16', text, join(dir, 'alone.dcm'));
+    assert.equal(alone.status, 1);
+    assert.match(alone.stderr, /--padding-item is the second value of \+p/);
+    assert.equal(existsSync(join(dir, 'alone.dcm')), false);
   });
 
   test('dump2dcm +E writes what parses and names the line it skipped; -E writes nothing', () => {

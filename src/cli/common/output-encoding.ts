@@ -123,8 +123,7 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
     ...chosen,
     ...['groupLengthRemove', 'groupLengthCreate', 'lengthUndefined', 'disableNewVr'].filter(set),
   ];
-  const padding =
-    options.paddingCreate === undefined ? undefined : paddingOf(options.paddingCreate, options.paddingItem);
+  const padding = paddingOf(options.paddingCreate, options.paddingItem);
   if (padding) {
     asked.push('paddingCreate');
     if (set('writeDataset')) throw new UsageError('--padding-create not allowed with --write-dataset');
@@ -162,9 +161,15 @@ export function outputEncodingOf(options: OutputEncodingOptions): Reencoding | u
 
 /**
  * The lengths of DCMTK's `+p f i`: whole numbers from 0 and even (DCMTK's writer refuses odd
- * ones), checked as the command line is.
+ * ones), checked as the command line is. Undefined without `+p`; `--padding-item`, the second
+ * value `+p` expands to, is refused on its own rather than ignored.
  */
-export function paddingOf(file: string | undefined, item: string | undefined): Padding {
+export function paddingOf(file: string | undefined, item: string | undefined): Padding | undefined {
+  if (file === undefined) {
+    if (item !== undefined)
+      throw new UsageError('--padding-item is the second value of +p (--padding-create f i)');
+    return undefined;
+  }
   const lengths = [file, item].map((text, i) => {
     const name = i === 0 ? 'file' : 'item';
     if (text === undefined) throw new UsageError(`--padding-create needs two values, file and item padding`);
