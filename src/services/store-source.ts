@@ -85,14 +85,14 @@ const SLAB_BYTES = 1024 * 1024;
  * collector: about a third of the SCU's time per instance with the file in the page cache.
  */
 class PreloadBuffers {
-  #free: Buffer[] = [];
+  #free: Uint8Array[] = [];
   #freeBytes = 0;
 
-  #slab: Buffer | undefined;
+  #slab: Uint8Array | undefined;
   #slabUsed = 0;
 
   /** A buffer of at least `size` bytes (a free one not more than twice as large, else a new one). */
-  take(size: number): Buffer {
+  take(size: number): Uint8Array {
     if (size < POOL_SMALLEST) return this.#carve(size);
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
@@ -102,7 +102,7 @@ class PreloadBuffers {
     }
     if (best < 0) {
       // Not zero-filled: the read overwrites it (a zeroed 512 KB buffer cost a memset per file).
-      return Buffer.allocUnsafeSlow(size);
+      return unfilledBytes(size);
     }
     const buffer = this.#free[best]!;
     this.#free[best] = this.#free[this.#free.length - 1]!;
@@ -116,10 +116,10 @@ class PreloadBuffers {
    * (2,000 files of 5 KB held by a tool's input check cost ~15 us more each, allocated one
    * by one). A slab lives until none of its files is referenced.
    */
-  #carve(size: number): Buffer {
+  #carve(size: number): Uint8Array {
     const aligned = (size + 7) & ~7;
     if (!this.#slab || this.#slabUsed + aligned > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#slab = unfilledBytes(SLAB_BYTES);
       this.#slabUsed = 0;
     }
     const piece = this.#slab.subarray(this.#slabUsed, this.#slabUsed + size);
@@ -127,7 +127,7 @@ class PreloadBuffers {
     return piece;
   }
 
-  give(buffer: Buffer): void {
+  give(buffer: Uint8Array): void {
     if (buffer.length < POOL_SMALLEST || this.#freeBytes + buffer.length > POOL_LIMIT) return;
     this.#free.push(buffer);
     this.#freeBytes += buffer.length;
@@ -135,6 +135,15 @@ class PreloadBuffers {
 }
 
 const preloadBuffers = new PreloadBuffers();
+
+/**
+ * `size` bytes, not zero-filled, as a plain Uint8Array: a Buffer's subarray() is Node's own
+ * JavaScript making a Buffer each time, and the parser takes many of them per file.
+ */
+function unfilledBytes(size: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
+}
 
 /** An instance ready to send: its identity, its stored syntax, and its bytes in any syntax it converts to. */
 export interface PreparedInstance {
@@ -284,14 +293,14 @@ interface Header {
   /** The whole file, when preloaded. */
   whole?: Uint8Array;
   /** The buffer holding `whole`, from preloadBuffers. */
-  pooled?: Buffer;
+  pooled?: Uint8Array;
 }
 
 function headerOf(
   head: DicomFile,
   path: string,
   size: number | undefined,
-  preloaded?: { whole: Uint8Array; pooled: Buffer },
+  preloaded?: { whole: Uint8Array; pooled: Uint8Array },
 ): Header {
   // The data set's own UIDs are what the C-STORE names (PS3.4 §B.2.3); the meta may disagree.
   const sopClassUid = head.dataset.string(SOP_CLASS_UID)?.trim() || head.meta.string(0x00020002)?.trim();
@@ -358,7 +367,7 @@ function cannotOpen(path: string, error: unknown): DicomError {
  * a check of 10,000 files spend a sixth of its time collecting them. Claimed for the read and
  * the parse, so concurrent prepares (async reads) take a fresh buffer instead.
  */
-let scratch: Buffer | undefined;
+let scratch: Uint8Array | undefined;
 let scratchInUse = false;
 
 /**
@@ -380,8 +389,8 @@ async function headerFrom(
     const bytes: Uint8Array = pooled
       ? pooled.subarray(0, want)
       : reuse
-        ? (scratch ??= Buffer.allocUnsafeSlow(HEADER_READ)).subarray(0, want)
-        : Buffer.allocUnsafeSlow(want);
+        ? (scratch ??= unfilledBytes(HEADER_READ)).subarray(0, want)
+        : unfilledBytes(want);
     if (reuse) scratchInUse = true;
     let kept = false;
     try {

@@ -21,7 +21,9 @@ export function ownedReads(deliver: (chunk: Uint8Array) => void): OnReadOpts {
         deliver(new Uint8Array(filled.buffer, filled.byteOffset, length));
         buffer = Buffer.allocUnsafe(READ_SIZE);
       } else {
-        deliver(Uint8Array.prototype.slice.call(filled, 0, length));
+        // A plain Uint8Array copy: filled.slice() would make a Buffer, whose subarray() (Node's
+        // JavaScript, a Buffer each time) then runs for every view the PDU reader takes.
+        deliver(new Uint8Array(filled.buffer, filled.byteOffset, length).slice());
       }
       return true;
     },
