@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Console } from './console.ts';
 import { type DcmtkAliases, UsageError } from './dcmtk-args.ts';
@@ -42,6 +42,35 @@ function glob(pattern: string): RegExp {
   );
 }
 
+/** Names given from one folder from which that folder is listed instead of stating each. */
+const LIST_FOLDER_FROM = 64;
+
+/**
+ * Whether each path names a directory. A shell's `*.dcm` hands over thousands of names from
+ * one folder: one listing of it, which carries each entry's type, replaces a stat per name
+ * (~10 us each on 2,000 files, most of it making the Stats object's four Dates). Names the
+ * listing cannot settle (links, missing names, file systems that report no type) are stated.
+ */
+function directories(paths: readonly string[]): boolean[] {
+  const perFolder = new Map<string, number>();
+  for (const path of paths) perFolder.set(dirname(path), (perFolder.get(dirname(path)) ?? 0) + 1);
+  const listings = new Map<string, Map<string, Dirent>>();
+  for (const [folder, count] of perFolder) {
+    if (count < LIST_FOLDER_FROM) continue;
+    try {
+      listings.set(folder, new Map(readdirSync(folder, { withFileTypes: true }).map((e) => [e.name, e])));
+    } catch {
+      // Unreadable: each name is stated.
+    }
+  }
+  return paths.map((path) => {
+    const entry = listings.get(dirname(path))?.get(basename(path));
+    if (entry?.isFile()) return false;
+    if (entry?.isDirectory()) return true;
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  });
+}
+
 /**
  * The input files as DCMTK's tools determine them: files as given; directories only with
  * `+sd`, their files in name order, matching `+sp`, and sub-directories with `+r`.
@@ -73,8 +102,9 @@ export function inputFiles(paths: readonly string[], options: InputFilesOptions,
     }
   };
   if (options.scanDirectories) console.info('determining input files ...');
-  for (const path of paths) {
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+  const isDirectory = directories(paths);
+  for (const [i, path] of paths.entries()) {
+    if (isDirectory[i]) {
       if (options.scanDirectories) walk(path);
       else console.warn(`ignoring directory because option --scan-directories is not set: ${path}`);
     } else {
