@@ -53,7 +53,7 @@ const LIST_FOLDER_FROM = 64;
  */
 function directories(paths: readonly string[]): boolean[] {
   const perFolder = new Map<string, number>();
-  for (const path of paths) perFolder.set(dirname(path), (perFolder.get(dirname(path)) ?? 0) + 1);
+  for (const folder of paths.map(dirname)) perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
   const listings = new Map<string, Map<string, Dirent>>();
   for (const [folder, count] of perFolder) {
     if (count < LIST_FOLDER_FROM) continue;
