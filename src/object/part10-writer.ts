@@ -89,8 +89,8 @@ export function encodeDicom(input: DicomFile | DataSet, options: WriteOptions = 
       throw new DicomError('ERR_INVALID_VALUE', 'the preamble is 128 bytes (PS3.10 §7.1)');
     parts.push(preamble, new Uint8Array([0x44, 0x49, 0x43, 0x4d]));
     const meta = buildMeta(dataset, ts, file?.hasMeta ? file.meta : undefined);
-    // The encoding options are the data set's: the meta keeps its group length, which PS3.10
-    // §7.1 requires, and has no padding.
+    // Not with the options, which are the data set's: the meta keeps its group length, which
+    // PS3.10 §7.1 requires, and has no padding.
     const metaParts = new DataSetEncoder().encode(meta, EXPLICIT_LE);
     parts.push(...metaParts);
     before = 132 + metaParts.reduce((n, part) => n + (part as Uint8Array).length, 0);

@@ -17,11 +17,17 @@ import {
 } from '../net/dimse/index.ts';
 import type { UserIdentityRq } from '../net/pdu/index.ts';
 import { type DeflateLevel, deflateRaw } from '../object/deflate.ts';
-import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
+import { concatParts, DataSet, readDataSet } from '../object/index.ts';
 import { modelSopClass, type QueryModel } from './contexts.ts';
 import type { ServiceHandlers } from './handlers.ts';
 import { serveRequest } from './scp.ts';
-import { type DataOptions, type PreparedInstance, prepareSource, type StoreSource } from './store-source.ts';
+import {
+  type DataOptions,
+  type PreparedInstance,
+  prepareSource,
+  type StoreSource,
+  wireEncoder,
+} from './store-source.ts';
 
 export interface AssociationTimeouts {
   /** Waiting for a DIMSE response (reset by each pending response). Default 60 s. */
@@ -1021,15 +1027,10 @@ export function playsRole(context: NegotiatedContext, requestor: boolean, role: 
   return requestor === (role === 'scu') ? context.scuRole : context.scpRole;
 }
 
-/**
- * Encodes a data set (identifier, N- attributes) in a context's transfer syntax. A Data Set
- * Trailing Padding is left out at every level: it pads a file when one is written (PS3.10
- * §7.2) and means nothing on the wire, where DCMTK drops it as well.
- */
+/** Encodes a data set (identifier, N- attributes) in a context's transfer syntax, as wireEncoder() does. */
 export function encodeDataSet(dataset: DataSet, tsUid: string, options: DataOptions = {}): Uint8Array {
   const ts = transferSyntax(tsUid);
-  const encoder = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true, padding: 'remove' });
-  const bytes = concatParts(encoder.encode(dataset, ts));
+  const bytes = concatParts(wireEncoder(options).encode(dataset, ts));
   return ts.deflated ? deflateRaw(bytes, options.deflateLevel) : bytes;
 }
 

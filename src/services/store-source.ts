@@ -580,16 +580,21 @@ async function decompressed(
   }
 }
 
+/**
+ * The encoder of every data set an association sends re-encoded (instances, identifiers, N-
+ * data sets). Data Set Trailing Padding is left out at every level: it pads a file when one
+ * is written (PS3.10 §7.2) and means nothing on the wire, where DCMTK drops it as well.
+ */
+export function wireEncoder(options: DataOptions): DataSetEncoder {
+  return new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true, padding: 'remove' });
+}
+
 async function* encodeIn(
   dataset: DataSet,
   ts: TransferSyntax,
   options: DataOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  // Re-encoded for the wire: without Data Set Trailing Padding, as encodeDataSet().
-  const parts = new DataSetEncoder({ newVRsAsOB: options.newVRsAsOB === true, padding: 'remove' }).encode(
-    dataset,
-    ts,
-  );
+  const parts = wireEncoder(options).encode(dataset, ts);
   if (ts.deflated) {
     yield deflateRaw(concatParts(await resolveParts(parts)), options.deflateLevel);
     return;
