@@ -232,7 +232,8 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   });
 
   test('an SCP fed mutated association requests and P-DATA keeps serving, leaks no association, and nothing throws', {
-    timeout: 60_000,
+    // Batches of 25 connections, each cut off after 500 ms at most.
+    timeout: 60_000 + ROUNDS * 40,
   }, async () => {
     const uncaught = watchUncaught();
     const scp = new ApplicationEntity({
@@ -295,7 +296,8 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   });
 
   test('an SCU answered with mutated A-ASSOCIATE-ACs and responses fails typed or succeeds, never hangs', {
-    timeout: 60_000,
+    // ROUNDS / 5 associations, each ended by a 500 ms timeout at most.
+    timeout: 60_000 + ROUNDS * 200,
   }, async () => {
     const uncaught = watchUncaught();
     const response = commandPdu({ CommandField: 0x8030, MessageIDBeingRespondedTo: 1, Status: 0 });

@@ -1,8 +1,8 @@
 import { DicomError } from '../../core/errors.ts';
 import type { PixelDescription } from '../description.ts';
-import { fullResolutionPhotometric } from './jpeg.ts';
+import { fullResolutionPhotometric, readJpegFrameHeader } from './jpeg.ts';
 import type { CodecEncodeOptions, DecodedFrame, EncodedImage, PixelCodec } from './registry.ts';
-import { encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
+import { checkCodestreamGeometry, encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
 import { runDecoder, runEncoder } from './wasm.ts';
 
 /**
@@ -17,13 +17,13 @@ const INTERLEAVE_NONE = 0;
 const INTERLEAVE_SAMPLE = 2;
 
 async function decode(codec: string, frame: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
-  const { info, decoded, interleaveMode } = await runDecoder('charls', 'JpegLSDecoder', frame);
-  if (info.width !== d.columns || info.height !== d.rows || info.componentCount !== d.samplesPerPixel) {
-    throw new DicomError(
-      'ERR_MALFORMED',
-      `${codec}: the codestream holds ${info.width}x${info.height} with ${info.componentCount} component(s); the data set says ${d.columns}x${d.rows} with ${d.samplesPerPixel}`,
-    );
+  // The frame header first: CharLS would allocate whatever a damaged one claims.
+  const header = readJpegFrameHeader(frame);
+  if (header && header.rows > 0 && header.columns > 0) {
+    checkCodestreamGeometry(codec, d, header.rows, header.columns, header.components);
   }
+  const { info, decoded, interleaveMode } = await runDecoder('charls', 'JpegLSDecoder', frame);
+  checkCodestreamGeometry(codec, d, info.height, info.width, info.componentCount);
   const result: DecodedFrame = {
     bytes: nativeFromDecoded(decoded, info.bitsPerSample <= 8 ? 1 : 2, d),
     planarConfiguration: info.componentCount > 1 && interleaveMode === INTERLEAVE_NONE ? 1 : 0,

@@ -4,7 +4,7 @@ import type { PixelDescription } from '../description.ts';
 import { decodeJpeg } from './jpeg-decoder.ts';
 import { encodeJpegLossless } from './jpeg-lossless-encoder.ts';
 import type { CodecEncodeOptions, DecodedFrame, EncodedImage, PixelCodec } from './registry.ts';
-import { encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
+import { checkCodestreamGeometry, encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
 import { runDecoder, runEncoder } from './wasm.ts';
 
 /**
@@ -15,7 +15,7 @@ import { runDecoder, runEncoder } from './wasm.ts';
  */
 
 export interface JpegFrameHeader {
-  /** The SOFn marker's n: 0 baseline, 1 extended, 2 progressive, 3 lossless... */
+  /** The SOFn marker's n: 0 baseline, 1 extended, 2 progressive, 3 lossless... 55 JPEG-LS. */
   process: number;
   precision: number;
   rows: number;
@@ -23,7 +23,11 @@ export interface JpegFrameHeader {
   components: number;
 }
 
-/** The frame header (SOFn) of a JPEG codestream, or undefined when there is none. */
+/**
+ * The frame header (SOFn, ISO 10918-1 §B.2.2, or JPEG-LS's SOF55, ISO 14495-1 §C.2.2) of a
+ * JPEG codestream, or undefined when there is none. Rows or columns of 0 mean that a later
+ * marker (DNL, or JPEG-LS's LSE) gives them.
+ */
 export function readJpegFrameHeader(data: Uint8Array): JpegFrameHeader | undefined {
   if (data[0] !== 0xff || data[1] !== 0xd8) return undefined;
   let pos = 2;
@@ -35,7 +39,10 @@ export function readJpegFrameHeader(data: Uint8Array): JpegFrameHeader | undefin
       continue;
     }
     const length = (data[pos + 2]! << 8) | data[pos + 3]!;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    if (
+      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) ||
+      marker === 0xf7
+    ) {
       if (pos + 10 > data.length) return undefined;
       return {
         process: marker - 0xc0,
@@ -51,21 +58,6 @@ export function readJpegFrameHeader(data: Uint8Array): JpegFrameHeader | undefin
   return undefined;
 }
 
-function checkGeometry(
-  codec: string,
-  d: PixelDescription,
-  rows: number,
-  columns: number,
-  components: number,
-) {
-  if (rows !== d.rows || columns !== d.columns || components !== d.samplesPerPixel) {
-    throw new DicomError(
-      'ERR_MALFORMED',
-      `${codec}: the codestream holds ${columns}x${rows} with ${components} component(s); the data set says ${d.columns}x${d.rows} with ${d.samplesPerPixel}`,
-    );
-  }
-}
-
 /**
  * The colour space of decoded samples that keep the coded components: a 4:2:2 name is
  * expanded to its full-resolution name since every pixel now has its own chroma.
@@ -77,7 +69,7 @@ export function fullResolutionPhotometric(d: PixelDescription): string | undefin
 /** Decodes with our decoder (12-bit DCT, lossless). */
 function decodeOwn(codec: string, frame: Uint8Array, d: PixelDescription): DecodedFrame {
   const image = decodeJpeg(frame);
-  checkGeometry(codec, d, image.height, image.width, image.components);
+  checkCodestreamGeometry(codec, d, image.height, image.width, image.components);
   const result: DecodedFrame = {
     bytes: nativeFromDecoded(samplesBytes(image.samples), image.samples.BYTES_PER_ELEMENT, d),
     planarConfiguration: 0,
@@ -145,7 +137,7 @@ async function decodeTurbo(codec: string, frame: Uint8Array, d: PixelDescription
   const coded =
     d.samplesPerPixel === 3 ? withColourSpace(frame, d.photometricInterpretation === 'RGB') : frame;
   const { info, decoded } = await runDecoder('libjpeg-turbo', 'JPEGDecoder', coded);
-  checkGeometry(codec, d, info.height, info.width, info.componentCount);
+  checkCodestreamGeometry(codec, d, info.height, info.width, info.componentCount);
   const result: DecodedFrame = { bytes: nativeFromDecoded(decoded, 1, d), planarConfiguration: 0 };
   if (info.componentCount === 3) result.photometricInterpretation = 'RGB';
   return result;
@@ -154,6 +146,7 @@ async function decodeTurbo(codec: string, frame: Uint8Array, d: PixelDescription
 async function decodeDct(codec: string, frame: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
   const header = readJpegFrameHeader(frame);
   if (!header) throw new DicomError('ERR_MALFORMED', `${codec}: no JPEG frame header in the frame`);
+  if (header.rows > 0) checkCodestreamGeometry(codec, d, header.rows, header.columns, header.components);
   if (header.process === 3) return decodeOwn(codec, frame, d);
   if (header.precision === 8) return decodeTurbo(codec, frame, d);
   if (header.process === 0 || header.process === 1) return decodeOwn(codec, frame, d);

@@ -11,7 +11,7 @@ import {
 } from './j2k-codestream.ts';
 import { fullResolutionPhotometric } from './jpeg.ts';
 import type { CodecEncodeOptions, DecodedFrame, EncodedImage, PixelCodec } from './registry.ts';
-import { encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
+import { checkCodestreamGeometry, encoderSamples, nativeFromDecoded, samplesBytes } from './samples.ts';
 import { runDecoder, runEncoder, type WasmEncoder, type WasmFrameInfo, type WasmLibrary } from './wasm.ts';
 
 /**
@@ -140,6 +140,10 @@ function unscrambleOpenJphLines(
 async function decode(flavour: Flavour, frame: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
   const siz = readSiz(frame);
   const components = siz?.components ?? [];
+  const name = flavour.name;
+  // The image area (ISO 15444-1 §B.2) first: the decoders would allocate whatever a damaged
+  // SIZ claims, and take seconds to fail.
+  if (siz) checkCodestreamGeometry(name, d, siz.height - siz.y0, siz.width - siz.x0, components.length);
   // Both wrappers clamp 8-bit output to 0..255: decode signed samples as unsigned ones.
   const signedBits =
     components.length > 0 &&
@@ -151,13 +155,7 @@ async function decode(flavour: Flavour, frame: Uint8Array, d: PixelDescription):
   let { info, decoded } = byComponent
     ? await decodeByComponent(flavour.name, stream)
     : await runDecoder(flavour.library, flavour.decoder, stream);
-  const name = flavour.name;
-  if (info.width !== d.columns || info.height !== d.rows || info.componentCount !== d.samplesPerPixel) {
-    throw new DicomError(
-      'ERR_MALFORMED',
-      `${name}: the codestream holds ${info.width}x${info.height} with ${info.componentCount} component(s); the data set says ${d.columns}x${d.rows} with ${d.samplesPerPixel}`,
-    );
-  }
+  checkCodestreamGeometry(name, d, info.height, info.width, info.componentCount);
   const bytesPerSample = info.bitsPerSample <= 8 ? 1 : 2;
   const expected = d.rows * d.columns * d.samplesPerPixel * bytesPerSample;
   if (decoded.length < expected) {

@@ -54,6 +54,27 @@ export function samplesBytes(samples: CodecSamples): Uint8Array {
   return out;
 }
 
+/**
+ * Refuses a codestream whose image is not the frame the data set describes. Called with the
+ * codestream's own header before decoding, it also keeps a damaged or hostile header (a
+ * width of 3.7 billion, a 2-billion-pixel tile) from reaching the WASM decoders, which
+ * would spend seconds and gigabytes on it before failing.
+ */
+export function checkCodestreamGeometry(
+  codec: string,
+  d: PixelDescription,
+  rows: number,
+  columns: number,
+  components: number,
+): void {
+  if (rows !== d.rows || columns !== d.columns || components !== d.samplesPerPixel) {
+    throw new DicomError(
+      'ERR_MALFORMED',
+      `${codec}: the codestream holds ${columns}x${rows} with ${components} component(s); the data set says ${d.columns}x${d.rows} with ${d.samplesPerPixel}`,
+    );
+  }
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
