@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 // Packages stay external (native addons, WASM, fastify's plugins), except commander: every
 // command loads it first, and as a package it costs a resolution and a CommonJS load of its
 // own.
-const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
+const { dependencies, optionalDependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
 const BUNDLED = new Set(['commander']);
 
 // commander requires node:child_process at load time, for executable subcommands, which
@@ -55,7 +55,7 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: Object.keys(dependencies).filter((name) => !BUNDLED.has(name)),
+  external: Object.keys({ ...dependencies, ...optionalDependencies }).filter((name) => !BUNDLED.has(name)),
   logLevel: 'warning',
 };
 

@@ -3,8 +3,14 @@
 // Plain JavaScript, so that it starts as it is from src/, dist/ and the CLI bundle alike:
 // under tsx a TypeScript worker would first load tsx (~170 ms and ~200 ms of CPU a start,
 // against ~40 ms for this). workerData: CheckpointWorkerData (checkpoints.ts).
+import { createRequire } from 'node:module';
 import { workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+
+// better-sqlite3 13 needs Node-API 10 (Node >= 22.14); 12, the optional alias, serves older
+// Node. The same choice as sqlite-driver.ts, which says why.
+const Database = createRequire(import.meta.url)(
+  Number(process.versions.napi) >= 10 ? 'better-sqlite3' : 'better-sqlite3-v12',
+);
 
 const { path, state: buffer, slots, busyTimeoutMs, delayMs, restartFrames, journalSizeLimit } = workerData;
 const state = new Int32Array(buffer);

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { DataSet } from '../../object/index.ts';
 import { BackgroundCheckpoints, JOURNAL_SIZE_LIMIT } from './checkpoints.ts';
 import { openSqliteIndex } from './sqlite.ts';
+import { openDatabase, type SqliteDatabase } from './sqlite-driver.ts';
 import type { StoredInstance } from './types.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-checkpoints-'));
@@ -25,13 +25,13 @@ interface CheckpointResult {
   log: number;
   checkpointed: number;
 }
-const walState = (db: Database.Database): CheckpointResult =>
+const walState = (db: SqliteDatabase): CheckpointResult =>
   (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0]!;
 
 /** A WAL database of one table, written by `db` with its automatic checkpoints off. */
-function walDatabase(name: string): { path: string; db: Database.Database } {
+function walDatabase(name: string): { path: string; db: SqliteDatabase } {
   const path = join(work, name);
-  const db = new Database(path);
+  const db = openDatabase(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_autocheckpoint = 0');
@@ -83,7 +83,7 @@ describe('SQLite index: WAL checkpoints on a worker thread', () => {
     assert.equal(checkpoints.running, false);
     assert.equal(checkpoints.committed(), false, 'a stopped checkpointer starts no worker');
     assert.equal(existsSync(`${path}-wal`), false, "the writer's close, after the worker's, removed the WAL");
-    const reopened = new Database(path, { readonly: true });
+    const reopened = openDatabase(path, { readonly: true });
     assert.equal(reopened.prepare('SELECT count(*) FROM t').pluck().get(), 2000);
     reopened.close();
   });

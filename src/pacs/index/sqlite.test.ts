@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { DataSet } from '../../object/index.ts';
 import { attributeColumns } from './catalogue.ts';
 import { mergeList } from './changes.ts';
 import { decodeHeader, levelValues } from './rows.ts';
 import { openSqliteIndex } from './sqlite.ts';
+import { openDatabase } from './sqlite-driver.ts';
 import type { StoredInstance } from './types.ts';
 
 interface Spec {
@@ -282,7 +282,7 @@ type Values = Record<string, unknown>;
  * index holds; entities left without instances must be gone.
  */
 function audit(path: string): void {
-  const db = new Database(path, { readonly: true });
+  const db = openDatabase(path, { readonly: true });
   try {
     const list = (values: string[]): string => [...new Set(values.filter((v) => v !== ''))].sort().join('\\');
     const attributes = (level: 'PATIENT' | 'STUDY' | 'SERIES', row: Values): void => {
@@ -356,7 +356,7 @@ describe('SQLite index: aggregates kept incrementally', () => {
   after(() => index.close());
   const add = (list: Item[], replace = false): number => index.add(list.map(item), { replace });
   const study = (uid: string): Values => {
-    const db = new Database(path, { readonly: true });
+    const db = openDatabase(path, { readonly: true });
     try {
       return db
         .prepare(
@@ -436,7 +436,7 @@ describe('SQLite index: aggregates kept incrementally', () => {
   });
 
   test('attribute columns are written only when their values change', () => {
-    const db = new Database(path);
+    const db = openDatabase(path);
     try {
       db.exec(`CREATE TABLE written (what TEXT);
         CREATE TRIGGER study_written AFTER UPDATE OF study_description ON studies
@@ -626,7 +626,7 @@ describe('SQLite index: the change log', () => {
       const old = openSqliteIndex(path);
       old.add([spec('P1', '2.25.1', '2.25.1.1', '2.25.1.1.1')]);
       old.close();
-      const db = new Database(path);
+      const db = openDatabase(path);
       db.exec(
         'DROP TABLE changes; DROP TABLE change_log_state; ALTER TABLE patients DROP COLUMN protected; DELETE FROM migrations WHERE version >= 2;',
       );

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { DicomError } from '../../core/index.ts';
 import type { DataSet } from '../../object/index.ts';
 import { attributeColumns, DEPTH, TABLES } from './catalogue.ts';
@@ -28,6 +27,7 @@ import {
   patientKey,
 } from './rows.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.ts';
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.ts';
 import type {
   ChangeLogEntry,
   FindRequest,
@@ -124,9 +124,9 @@ export function protectedPatientsOf(path: string): string[] {
   );
 }
 
-function readOldIndex<T>(path: string, read: (db: Database.Database) => T, absent: T): T {
+function readOldIndex<T>(path: string, read: (db: SqliteDatabase) => T, absent: T): T {
   if (!existsSync(path)) return absent;
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openDatabase(path, { readonly: true, fileMustExist: true });
   try {
     return read(db);
   } finally {
@@ -135,7 +135,7 @@ function readOldIndex<T>(path: string, read: (db: Database.Database) => T, absen
 }
 
 /** Applies the pending migrations; returns the schema version. Exported for tests. */
-export function migrate(db: Database.Database, dialect: SqlDialect = sqliteDialect): number {
+export function migrate(db: SqliteDatabase, dialect: SqlDialect = sqliteDialect): number {
   db.exec(MIGRATIONS_TABLE(dialect));
   const version = (): number =>
     (db.prepare('SELECT max(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
@@ -236,16 +236,16 @@ const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 class SqlitePacsIndex implements SqliteIndex {
   readonly path: string;
   readonly schemaVersion: number;
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #dialect = sqliteDialect;
   readonly #retrieveAeTitle: string;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #statements = new Map<string, SqliteStatement>();
   readonly #checkpoints: BackgroundCheckpoints | undefined;
 
   constructor(path: string, options: SqliteIndexOptions) {
     this.path = path;
     this.#retrieveAeTitle = options.retrieveAeTitle ?? '';
-    const db = new Database(path);
+    const db = openDatabase(path);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -288,7 +288,7 @@ class SqlitePacsIndex implements SqliteIndex {
     return result;
   }
 
-  #stmt(sql: string): Database.Statement {
+  #stmt(sql: string): SqliteStatement {
     let statement = this.#statements.get(sql);
     if (!statement) {
       if (this.#statements.size >= STATEMENT_CACHE) this.#statements.clear();
