@@ -6,13 +6,18 @@
 import { createRequire } from 'node:module';
 import { workerData } from 'node:worker_threads';
 
-// better-sqlite3 13 needs Node-API 10 (Node >= 22.14); 12, the optional alias, serves older
-// Node. The same choice as sqlite-driver.ts, which says why.
-const Database = createRequire(import.meta.url)(
-  Number(process.versions.napi) >= 10 ? 'better-sqlite3' : 'better-sqlite3-v12',
-);
-
-const { path, state: buffer, slots, busyTimeoutMs, delayMs, restartFrames, journalSizeLimit } = workerData;
+const {
+  path,
+  driverPackage,
+  state: buffer,
+  slots,
+  busyTimeoutMs,
+  delayMs,
+  restartFrames,
+  journalSizeLimit,
+} = workerData;
+// The better-sqlite3 the index chose for this Node (sqlite-driver.ts says why there are two).
+const Database = createRequire(import.meta.url)(driverPackage);
 const state = new Int32Array(buffer);
 
 // The loop runs after this module has finished evaluating, never inside its evaluation: Node 20

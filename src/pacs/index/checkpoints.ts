@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { DRIVER_PACKAGE } from './sqlite-driver.ts';
 
 /**
  * WAL checkpoints of the SQLite index on a worker thread of their own.
@@ -56,6 +57,8 @@ const SLOTS = 5;
 /** What checkpoint-worker.mjs is given. */
 export interface CheckpointWorkerData {
   path: string;
+  /** The better-sqlite3 package this Node runs (sqlite-driver.ts). */
+  driverPackage: string;
   state: SharedArrayBuffer;
   slots: typeof Slot;
   busyTimeoutMs: number;
@@ -136,6 +139,7 @@ export class BackgroundCheckpoints {
   #start(): void {
     const data: CheckpointWorkerData = {
       path: this.#path,
+      driverPackage: DRIVER_PACKAGE,
       state: this.#state.buffer as SharedArrayBuffer,
       slots: Slot,
       busyTimeoutMs: this.#options.busyTimeoutMs,

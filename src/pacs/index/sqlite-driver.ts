@@ -10,7 +10,7 @@ import type BetterSqlite3 from 'better-sqlite3';
  *   Built for Node 24, it aborts the process whenever the GC collects a statement outside a
  *   context (`RemoveEnvironmentCleanupHook: Assertion (env) != nullptr`): every PACS test did.
  *
- * checkpoint-worker.mjs makes the same choice (plain JavaScript cannot import this module).
+ * checkpoint-worker.mjs is told which one through its workerData.
  */
 export const DRIVER_PACKAGE = Number(process.versions.napi) >= 10 ? 'better-sqlite3' : 'better-sqlite3-v12';
 
