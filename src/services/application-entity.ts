@@ -651,7 +651,7 @@ export class DicomServer extends EventEmitter {
     if (!decision.accepted) {
       return refuse(
         decision.rj,
-        rejectReasonText(decision.rj.result, decision.rj.source, decision.rj.reason),
+        decision.why ?? rejectReasonText(decision.rj.result, decision.rj.source, decision.rj.reason),
       );
     }
     if (identityResponse) decision.ac.userInformation.userIdentityResponse = identityResponse;

@@ -90,6 +90,22 @@ describe('negotiateAsAcceptor', () => {
     assert.ok(lenient.accepted);
   });
 
+  test('a request with no presentation context is rejected, saying why (PS3.8 §9.3.2)', () => {
+    const empty = negotiateAsAcceptor(request({ presentationContexts: [] }), policy);
+    assert.ok(!empty.accepted);
+    assert.deepEqual(
+      [empty.rj.result, empty.rj.source, empty.rj.reason],
+      [Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven],
+    );
+    assert.match(empty.why ?? '', /no presentation context/);
+    // One context that nothing supports still makes an association (each context is answered).
+    const unsupported = negotiateAsAcceptor(
+      request({ presentationContexts: [{ id: 1, abstractSyntax: '1.2.3.4', transferSyntaxes: [IMPLICIT] }] }),
+      policy,
+    );
+    assert.ok(unsupported.accepted);
+  });
+
   test('role selection: only proposed and allowed roles are granted', () => {
     const rq = request();
     rq.presentationContexts.push({ id: 9, abstractSyntax: MR, transferSyntaxes: [EXPLICIT] });

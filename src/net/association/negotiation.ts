@@ -125,7 +125,7 @@ export interface AcceptorPolicy {
 
 export type AcceptorDecision =
   | { accepted: true; ac: AssociateAc; contexts: NegotiatedContext[] }
-  | { accepted: false; rj: AssociateRj };
+  | { accepted: false; rj: AssociateRj; why?: string };
 
 export function reject(result: number, source: number, reason: number): AssociateRj {
   return { type: 'A-ASSOCIATE-RJ', result, source, reason };
@@ -157,6 +157,15 @@ export function negotiateAsAcceptor(rq: AssociateRq, policy: AcceptorPolicy): Ac
     return {
       accepted: false,
       rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.calledAeNotRecognized),
+    };
+  }
+  if (rq.presentationContexts.length === 0) {
+    // PS3.8 §9.3.2 requires one or more Presentation Context Items: nothing could be served.
+    // DCMTK drops such a connection; a rejection tells the requestor why.
+    return {
+      accepted: false,
+      rj: reject(Reject.permanent, Reject.sourceServiceUser, Reject.noReasonGiven),
+      why: 'the request proposes no presentation context (PS3.8 §9.3.2 requires one or more)',
     };
   }
   const lookup = supportedLookup(policy.contexts);
