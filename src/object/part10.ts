@@ -268,14 +268,19 @@ export class DataSetHeadReader {
     this.#checkRest = options.checkRest ?? false;
   }
 
-  write(chunk: Uint8Array): void {
-    if (this.#failed) return;
+  /**
+   * Reads a chunk and says whether the reader may still refer to it afterwards, for a caller
+   * that would reuse the chunk's memory: `kept` (the head's values are views on it), `next`
+   * (a partial element at its end is read with the next write or `finish()`), or `unused`.
+   */
+  write(chunk: Uint8Array): 'kept' | 'next' | 'unused' {
+    if (this.#failed) return 'unused';
     try {
       if (this.#rest) {
         this.#rest.write(chunk);
-        return;
+        return 'next';
       }
-      if (this.#parser.stopped) return;
+      if (this.#parser.stopped) return 'unused';
       this.#parser.write(chunk);
       if (this.#parser.stopped && this.#checkRest) {
         this.#rest = new DicomParser(STRUCTURE_ONLY, {
@@ -291,6 +296,7 @@ export class DataSetHeadReader {
       this.#error = error;
       this.#failed = true;
     }
+    return 'kept';
   }
 
   /** The data set read up to `stopAtTag`; throws the parse error, or a data set that ended early. */

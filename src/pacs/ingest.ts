@@ -140,12 +140,10 @@ export async function ingest(
     ? undefined
     : new DataSetHeadReader(ts, header.length, FIRST_PIXEL_DATA, { checkRest: true });
   const file = await storage.incoming.take();
+  let readerDone = (): void => {};
   try {
     await file.write(header);
-    for await (const chunk of request.data) {
-      reader?.write(chunk);
-      await file.write(chunk);
-    }
+    readerDone = await file.writeStream(request.data, reader);
   } catch (error) {
     // The association failed or the disk did: nothing is kept, the caller reports it.
     file.discard();
@@ -154,7 +152,11 @@ export async function ingest(
   let headerDataSet: DataSet;
   try {
     if (reader) {
-      headerDataSet = reader.finish();
+      try {
+        headerDataSet = reader.finish();
+      } finally {
+        readerDone();
+      }
     } else {
       await file.writeQueued();
       // Read to the end (the structure check), bulk values passed over.

@@ -37,10 +37,11 @@ import {
   checkAeTitle,
   DICOM_APPLICATION_CONTEXT,
   type Pdu,
+  pdvPieces,
   rejectReasonText,
   type UserIdentityRq,
 } from '../net/pdu/index.ts';
-import { nodeTls } from '../net/transport/index.ts';
+import { keepChunk, nodeTls } from '../net/transport/index.ts';
 import type { DeflateLevel } from '../object/deflate.ts';
 import { Association, type AssociationTimeouts } from './association.ts';
 import {
@@ -488,10 +489,9 @@ export class DicomServer extends EventEmitter {
       if (!promiscuous) return undefined;
       return { abstractSyntax, transferSyntaxes: storageSyntaxes, scuRole: true, scpRole: false };
     };
-    const onConnection = (socket: Socket): void => this.#onConnection(socket);
     this.#server = options.tls
-      ? nodeTls().createServer(options.tls, onConnection)
-      : createTcpServer(onConnection);
+      ? nodeTls().createServer(options.tls, (socket) => this.#onConnection(socket, false))
+      : createTcpServer({ pauseOnConnect: true }, (socket) => this.#onConnection(socket, true));
     this.#server.on('error', (error) => this.emit('error', error));
     if (options.tls) {
       this.#server.on('tlsClientError', (error, socket) => {
@@ -538,14 +538,18 @@ export class DicomServer extends EventEmitter {
    * is handed over as a `TLSSocket` already set up; `ListenOptions.tls` is for listening only.
    */
   accept(socket: Socket): void {
-    this.#onConnection(socket);
+    this.#onConnection(socket, false);
     // A server made with pauseOnConnect (so that it reads nothing itself) hands it over paused.
     socket.resume();
   }
 
-  #onConnection(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+  /**
+   * `fromServer`: accepted by our own plain TCP server (made with pauseOnConnect), whose
+   * sockets are re-made to read into our own buffers (see withOwnedReads).
+   */
+  #onConnection(accepted: Socket, fromServer: boolean): void {
+    // The socket in use: the accepted one, or the one re-made from it by attachAccepted.
+    let socket = accepted;
     const ae = this.ae;
     let association: Association | undefined;
     const ul: UpperLayer = new UpperLayer({
@@ -583,10 +587,19 @@ export class DicomServer extends EventEmitter {
           }
         },
         pduSent: (pdu) => this.emit('pdu-sent', pdu as Pdu, association),
-        pduReceived: (pdu) => this.emit('pdu-received', pdu, association),
+        pduReceived: (pdu) => {
+          if (this.listenerCount('pdu-received') === 0) return;
+          // A listener may keep the PDU: the receive buffers under its data are never reused.
+          if (pdu.type === 'P-DATA-TF')
+            for (const pdv of pdu.pdvs) for (const piece of pdvPieces(pdv)) keepChunk(piece);
+          this.emit('pdu-received', pdu, association);
+        },
       },
     });
-    ul.attachAccepted(socket);
+    socket = ul.attachAccepted(accepted, { ownReads: fromServer });
+    if (fromServer && socket === accepted) socket.resume();
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
   }
 
   async #decide(

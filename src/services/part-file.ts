@@ -62,6 +62,8 @@ export class PartFile {
   readonly #completeMode: number | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** Chunks of `#pending` whose owner wants to hear once they are written. */
+  #pendingWritten: { chunk: Uint8Array; written: (chunk: Uint8Array) => void }[] = [];
   #written = 0;
   #closed = false;
   /** The file's inode (device and number): what `uncommit()` recognizes it by. */
@@ -95,26 +97,64 @@ export class PartFile {
     return this.#written + this.#pendingBytes;
   }
 
-  /** Queues bytes; returns a promise only when it wrote past the synchronous budget. */
-  write(chunk: Uint8Array): Promise<void> | undefined {
+  /**
+   * Queues bytes; returns a promise only when it wrote past the synchronous budget.
+   * `written` is called with the chunk once it is in the file (not if writing fails): the
+   * caller may then reuse its memory (see DataStream.release).
+   */
+  write(chunk: Uint8Array, written?: (chunk: Uint8Array) => void): Promise<void> | undefined {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
+    if (written) this.#pendingWritten.push({ chunk, written });
     return this.#pendingBytes >= BATCH_BYTES ? this.#flush() : undefined;
+  }
+
+  /**
+   * Writes a received data set as it arrives, each chunk read by `reader` on its way (the
+   * head parsed, the rest checked), and gives each chunk back to the stream for reuse once
+   * it is in the file and the reader is done with it (see DataStream.release). Returns what
+   * to call after the reader's `finish()`: the last chunk may still be read by it.
+   */
+  async writeStream(
+    data: ReleasingStream,
+    reader?: { write(chunk: Uint8Array): 'kept' | 'next' | 'unused' },
+  ): Promise<() => void> {
+    const written = (chunk: Uint8Array): void => data.release(chunk);
+    // The chunk whose end the reader may read with its next write.
+    let readerHolds: Uint8Array | undefined;
+    for await (const chunk of data) {
+      const use = reader ? reader.write(chunk) : 'unused';
+      if (readerHolds) data.release(readerHolds);
+      readerHolds = undefined;
+      if (use === 'next') {
+        data.hold(chunk);
+        readerHolds = chunk;
+      }
+      // A chunk the reader keeps views on (the head's values) is never given back.
+      await this.write(chunk, use === 'kept' ? undefined : written);
+    }
+    return () => {
+      if (readerHolds) data.release(readerHolds);
+      readerHolds = undefined;
+    };
   }
 
   #flush(): Promise<void> | undefined {
     if (this.#pendingBytes === 0) return undefined;
     const chunks = this.#pending;
     const bytes = this.#pendingBytes;
+    const done = this.#pendingWritten;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#pendingWritten = [];
     const start = this.#written;
     this.#written += bytes;
     if (start + bytes <= SYNC_BYTES) {
       writeAllSync(this.#fd, chunks, bytes);
+      notifyWritten(done);
       return undefined;
     }
-    return writeAll(this.#fd, chunks, bytes);
+    return writeAll(this.#fd, chunks, bytes).then(() => notifyWritten(done));
   }
 
   /**
@@ -436,6 +476,16 @@ export async function syncDirectory(path: string): Promise<void> {
   } finally {
     closeSync(fd);
   }
+}
+
+function notifyWritten(done: readonly { chunk: Uint8Array; written: (chunk: Uint8Array) => void }[]): void {
+  for (const { chunk, written } of done) written(chunk);
+}
+
+/** A data stream whose chunks' memory can be given back (DataStream). */
+export interface ReleasingStream extends AsyncIterable<Uint8Array> {
+  release(chunk: Uint8Array): void;
+  hold(chunk: Uint8Array): void;
 }
 
 /** writev may write less than asked (signals, full disks on some file systems): go on. */

@@ -333,10 +333,7 @@ export async function writeReceivedFile(
   const file = await sparesIn(dirname(path)).take();
   try {
     await file.write(header);
-    for await (const chunk of data) {
-      reader?.write(chunk);
-      await file.write(chunk);
-    }
+    const readerDone = await file.writeStream(data, reader);
     if (check) {
       let head = new DataSet();
       let parseError: unknown;
@@ -346,6 +343,7 @@ export async function writeReceivedFile(
         } catch (error) {
           parseError = error;
         }
+        readerDone();
       } else {
         await file.writeQueued();
         head = (await readDicomFile(file.temporary, { stopAtTag: SOP_INSTANCE_UID + 1 })).dataset;

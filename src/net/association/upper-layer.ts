@@ -12,7 +12,7 @@ import {
   type Pdu,
   PduError,
 } from '../pdu/index.ts';
-import { nodeTls, ownedReads, PduSocket } from '../transport/index.ts';
+import { nodeTls, ownedReads, PduSocket, withOwnedReads } from '../transport/index.ts';
 
 export interface UpperLayerTimeouts {
   /** TCP (and TLS) connection set-up, requestor side. Default 30 s. */
@@ -151,10 +151,15 @@ export class UpperLayer {
   }
 
   /** Acceptor: a TCP connection was accepted (Evt5). */
-  attachAccepted(socket: Socket): void {
+  attachAccepted(accepted: Socket, options: { ownReads?: boolean } = {}): Socket {
+    // Plain TCP reads into our own buffers, as on the requestor side (see withOwnedReads).
+    const socket = options.ownReads
+      ? withOwnedReads(accepted, (chunk) => this.#socket?.receive(chunk))
+      : accepted;
     this.#socket = this.#wrap(socket);
     this.#armIdleTimeout(socket);
     void this.#dispatch('Evt5', undefined);
+    return socket;
   }
 
   /** Acceptor: A-ASSOCIATE response primitive, accept (Evt7). */

@@ -1,6 +1,7 @@
 import { DicomError, type Logger, SILENT_LOGGER } from '../../core/index.ts';
 import { concatParts } from '../../object/index.ts';
 import { encodePDataHeader, type PDataTf, pdvPieces } from '../pdu/index.ts';
+import { keepChunk } from '../transport/receive-buffers.ts';
 import {
   type Command,
   type CommandFields,
@@ -116,6 +117,8 @@ export class DimseChannel {
       );
     }
     this.#commandContext = contextId;
+    // The command set's values may be views on the PDU: its buffer is never reused.
+    keepChunk(data);
     this.#commandParts.push(data);
     if (!isLast) return;
     // Command sets are seldom fragmented: one part needs no copy.

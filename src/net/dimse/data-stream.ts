@@ -1,5 +1,6 @@
 import { DicomError } from '../../core/index.ts';
 import { concatParts } from '../../object/index.ts';
+import { holdChunk, releaseChunk } from '../transport/receive-buffers.ts';
 
 /**
  * The data set of a DIMSE message as it arrives: an async iterable of byte chunks with a
@@ -56,6 +57,7 @@ export class DataStream implements AsyncIterable<Uint8Array> {
       this.#wakeConsumer();
     }
     if (this.#discarding) return;
+    holdChunk(chunk);
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#wakeConsumer();
@@ -87,9 +89,25 @@ export class DataStream implements AsyncIterable<Uint8Array> {
   /** Drops what is buffered and whatever still arrives; the consumer is not interested. */
   discard(): void {
     this.#discarding = true;
+    for (const chunk of this.#chunks) releaseChunk(chunk);
     this.#chunks = [];
     this.#buffered = 0;
     this.#wakeProducer();
+  }
+
+  /**
+   * Says that a chunk this stream gave out is no longer read or referred to (written to a
+   * file, say), so that the receive buffer under it can be used again. Optional: a chunk
+   * never released is left to the garbage collector. Release each chunk once, and only
+   * after the last use of any view on it.
+   */
+  release(chunk: Uint8Array): void {
+    releaseChunk(chunk);
+  }
+
+  /** One more release owed for a chunk given out: for a second user of it (see `release`). */
+  hold(chunk: Uint8Array): void {
+    holdChunk(chunk);
   }
 
   /** Resolves when the last fragment has arrived (rejects if the association failed first). */

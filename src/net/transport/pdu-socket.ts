@@ -9,6 +9,8 @@ import {
   PduError,
   readPduHeader,
 } from '../pdu/index.ts';
+import { isRecyclableRead, recycleRead } from './owned-reads.ts';
+import { ReceiveBuffers, releaseChunk } from './receive-buffers.ts';
 
 /** What the reader hands up: a decoded PDU, or the error that made the byte stream unusable. */
 export interface PduSocketHandlers {
@@ -53,6 +55,14 @@ export class PduSocket {
   #drainWaiters: (() => void)[] = [];
   #closePending = false;
   #closeError: Error | undefined;
+  /**
+   * For each read buffer of ours (ownedReads) that can still be given back: where its bytes
+   * end. The piece ending there, once copied, is its last; a view taken of any piece
+   * (decoding in place) removes the entry, and the buffer is left to the garbage collector.
+   */
+  readonly #readEnds = new WeakMap<ArrayBufferLike, number>();
+  /** Where P-DATA-TF PDUs longer than a socket read are gathered (see receive-buffers.ts). */
+  readonly #receiveBuffers: ReceiveBuffers;
   bytesReceived = 0;
   bytesSent = 0;
 
@@ -60,6 +70,7 @@ export class PduSocket {
     this.socket = socket;
     this.#handlers = handlers;
     this.#maxPduLength = options.maxPduLength;
+    this.#receiveBuffers = new ReceiveBuffers(options.maxPduLength + HEADER);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#releaseDrainWaiters());
@@ -93,6 +104,7 @@ export class PduSocket {
   receive(chunk: Uint8Array): void {
     if (this.#stopped) return;
     this.bytesReceived += chunk.length;
+    if (isRecyclableRead(chunk)) this.#readEnds.set(chunk.buffer, chunk.byteOffset + chunk.length);
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     if (!this.#busy) this.#drainInput();
@@ -126,16 +138,22 @@ export class PduSocket {
       const total = HEADER + header.length;
       if (this.#buffered < total) break;
       let pdu: Pdu;
+      // A pooled buffer the PDU was gathered into: held until the PDU has been handed up.
+      let gathered: Uint8Array | undefined;
       try {
         // A P-DATA-TF across several socket reads is decoded where it lies (a 128 KB PDU read
         // 64 KB at a time was copied whole, doubling what the garbage collector frees). Larger
         // PDUs are still gathered: with 1 MiB PDUs held as pieces, the 1 GiB C-STORE test saw
-        // RSS peaks of 67-70 MB (limit 64) in 3 of ~15 runs under load, with copies none;
-        // a copy that large is a mapping of its own, given back to the system once freed.
-        pdu =
-          header.type === PDU_TYPE.P_DATA_TF && this.#chunks[0]!.length < total && total <= MAX_PDU_IN_PIECES
-            ? decodePDataParts(this.#takeParts(total))
-            : decodePdu(this.#take(total));
+        // RSS peaks of 67-70 MB (limit 64) in 3 of ~15 runs under load, with copies none.
+        // The copies go into pooled buffers, used again once the data has been written.
+        if (header.type !== PDU_TYPE.P_DATA_TF || this.#chunks[0]!.length >= total) {
+          pdu = decodePdu(this.#take(total));
+        } else if (total <= MAX_PDU_IN_PIECES) {
+          pdu = decodePDataParts(this.#takeParts(total));
+        } else {
+          gathered = this.#gather(total, true, this.#receiveBuffers.take(total));
+          pdu = decodePdu(gathered);
+        }
       } catch (error) {
         this.#fail(error instanceof PduError ? error : new PduError(String((error as Error).message), 6));
         return;
@@ -151,11 +169,15 @@ export class PduSocket {
         this.#busy = true;
         this.socket.pause();
         pending.then(
-          () => this.#resume(),
+          () => {
+            if (gathered) releaseChunk(gathered);
+            this.#resume();
+          },
           (error: unknown) => this.destroy(error as Error),
         );
         return;
       }
+      if (gathered) releaseChunk(gathered);
     }
   }
 
@@ -188,6 +210,7 @@ export class PduSocket {
   #take(n: number): Uint8Array {
     const first = this.#chunks[0]!;
     if (first.length >= n) {
+      this.#readEnds.delete(first.buffer);
       const out = first.subarray(0, n);
       if (first.length === n) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(n);
@@ -203,6 +226,7 @@ export class PduSocket {
     let needed = n;
     while (needed > 0) {
       const chunk = this.#chunks[0]!;
+      this.#readEnds.delete(chunk.buffer);
       if (chunk.length <= needed) {
         parts.push(chunk);
         needed -= chunk.length;
@@ -217,8 +241,7 @@ export class PduSocket {
     return parts;
   }
 
-  #gather(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+  #gather(n: number, consume: boolean, out: Uint8Array = new Uint8Array(n)): Uint8Array {
     let filled = 0;
     let index = 0;
     while (filled < n) {
@@ -228,6 +251,10 @@ export class PduSocket {
         out.set(chunk, filled);
         filled += chunk.length;
         index++;
+        if (consume && this.#readEnds.get(chunk.buffer) === chunk.byteOffset + chunk.length) {
+          this.#readEnds.delete(chunk.buffer);
+          recycleRead(chunk);
+        }
       } else {
         out.set(chunk.subarray(0, need), filled);
         filled += need;
