@@ -249,7 +249,7 @@ export class Association extends EventEmitter {
     const window = setup.operationsWindow ?? 1;
     this.operationsWindow = window === 0 ? Number.POSITIVE_INFINITY : window;
     this.#channel = new DimseChannel({
-      send: (parts) => this.#ul.sendPData(parts),
+      send: (parts, written) => this.#ul.sendPData(parts, written),
       peerMaxPduLength: sendLimit(setup.peerMaxPduLength, setup.maxSendPduLength),
       ...(setup.maxDataSetSize !== undefined ? { maxDataSetSize: setup.maxDataSetSize } : {}),
       logger: this.logger,

@@ -6,13 +6,13 @@
 // that releases each chunk after hashing it.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gatherBufferCounts, readBufferCounts } from '../net/transport/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { concatParts, DataSet, DataSetEncoder, readDataSet } from '../object/index.ts';
+import { concatParts, DataSet, DataSetEncoder, readDataSet, writeDicom } from '../object/index.ts';
 import { ApplicationEntity } from './application-entity.ts';
 import { storageContexts } from './contexts.ts';
 
@@ -131,3 +131,41 @@ async function exchange(maxPduLength: number): Promise<void> {
     assert.ok(gathers > 20, `gather buffers reused: ${gathers}`);
   }
 }
+
+test('a file over 8 MiB sent from disk (4 MiB pieces, read again into buffers given back) arrives intact', {
+  timeout: 60_000,
+}, async () => {
+  const side = 4200; // ~17 MiB of pixel data: streamed (not preloaded) in five pieces
+  const path = join(work, 'big-source.dcm');
+  const pixels = randomBytes(side * side);
+  const ds = instance('2.25.95.1', pixels);
+  ds.set('Rows', side);
+  ds.set('Columns', side);
+  writeFileSync(path, writeDicom(ds, { transferSyntax: EXPLICIT }));
+  let count = 0;
+  const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+    port: 0,
+    handlers: {
+      store: (req) => req.writeFile(join(work, `received-${++count}.dcm`)),
+    },
+  });
+  const scu = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { acse: 5000, dimse: 20_000 } });
+  try {
+    const assoc = await scu.associate({
+      host: '127.0.0.1',
+      port: server.port,
+      calledAeTitle: 'SCP',
+      contexts: [...storageContexts([SC], [EXPLICIT])],
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await assoc.store(path)).status, 0);
+    await assoc.release();
+  } finally {
+    await server.close({ abort: true });
+  }
+  const received = readdirSync(work).filter((name) => name.startsWith('received-'));
+  assert.equal(received.length, 3);
+  for (const name of received) {
+    const stored = (await readDicomFile(join(work, name))).dataset;
+    assert.equal(md5(stored.bytes('PixelData')!), md5(pixels), name);
+  }
+});

@@ -79,7 +79,15 @@ const EVENT_OF_PDU: Record<Pdu['type'], DulEvent> = {
 };
 
 type EventData =
-  | { pdu?: Pdu; error?: Error; parts?: readonly Uint8Array[]; abortReason?: number; abortMessage?: string }
+  | {
+      pdu?: Pdu;
+      error?: Error;
+      parts?: readonly Uint8Array[];
+      /** With `parts`: called once the socket is done with them (see PduSocket.write). */
+      written?: () => void;
+      abortReason?: number;
+      abortMessage?: string;
+    }
   | undefined;
 
 interface Queued {
@@ -175,8 +183,8 @@ export class UpperLayer {
   }
 
   /** P-DATA request primitive (Evt9): the parts of one or more whole P-DATA-TF PDUs. */
-  sendPData(parts: readonly Uint8Array[]): void | Promise<void> {
-    return this.#dispatch('Evt9', { parts });
+  sendPData(parts: readonly Uint8Array[], written?: () => void): void | Promise<void> {
+    return this.#dispatch('Evt9', written ? { parts, written } : { parts });
   }
 
   /** A-RELEASE request primitive (Evt11). */
@@ -326,7 +334,7 @@ export class UpperLayer {
             left -= Math.min(left, p.length);
           }
         }
-        return socket.write(parts).catch(() => {});
+        return socket.write(parts, data?.written).catch(() => {});
       }
       case 'A-ASSOCIATE-RQ':
         pdu = this.#rq!;

@@ -23,9 +23,18 @@ export interface IncomingMessage {
 /** What can follow a command: bytes, or chunks produced as the transfer goes. */
 export type MessageData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
+/**
+ * Chunks produced as the transfer goes, whose memory the producer wants back: each chunk is
+ * given to `release` once it has been written to the socket (a file read into the same
+ * buffers again). Chunks of a send that fails are not given back.
+ */
+export interface ReleasableData extends AsyncIterable<Uint8Array> {
+  release(chunk: Uint8Array): void;
+}
+
 export interface DimseChannelOptions {
   /** Writes the parts of whole P-DATA-TF PDUs (the DUL's P-DATA request). */
-  send(parts: readonly Uint8Array[]): void | Promise<void>;
+  send(parts: readonly Uint8Array[], written?: () => void): void | Promise<void>;
   /** The peer's maximum PDU length (0: unlimited). */
   peerMaxPduLength: number;
   /** Called when a message's command has arrived. */
@@ -46,6 +55,8 @@ const BATCH_BYTES = 256 * 1024;
 interface Batch {
   parts: Uint8Array[];
   bytes: number;
+  /** Source chunks wholly in `parts`, to give back once written (see ReleasableData). */
+  emitted: Uint8Array[];
 }
 
 /**
@@ -176,8 +187,8 @@ export class DimseChannel {
     }
     return this.#chain(async () => {
       const batch = this.#startMessage(contextId, fields, data !== undefined);
-      if (data !== undefined) await this.#sendFragments(batch, contextId, data);
-      await this.#flush(batch);
+      const releasable = data === undefined ? undefined : await this.#sendFragments(batch, contextId, data);
+      await this.#flush(batch, releasable);
     });
   }
 
@@ -224,36 +235,51 @@ export class DimseChannel {
       const shown = { ...fields, CommandDataSetType: hasData ? DATA_SET_PRESENT : NO_DATA_SET };
       this.#logger.log('debug', `sending ${describeCommand(shown, contextId)}`);
     }
-    const batch: Batch = { parts: [], bytes: 0 };
+    const batch: Batch = { parts: [], bytes: 0, emitted: [] };
     const framer = new PdvFramer(batch, this.#maxPdvData, contextId, true);
     framer.add(command);
     framer.end();
     return batch;
   }
 
-  async #flush(batch: Batch): Promise<void> {
+  async #flush(batch: Batch, source?: ReleasableData): Promise<void> {
     if (batch.parts.length === 0) return;
     const parts = batch.parts;
+    const emitted = batch.emitted;
     batch.parts = [];
     batch.bytes = 0;
+    batch.emitted = [];
     if (this.#closed)
       throw new DicomError('ERR_ASSOCIATION_CLOSED', 'the association closed during a transfer');
-    await this.#options.send(parts);
+    const written =
+      source && emitted.length > 0
+        ? () => {
+            for (const chunk of emitted) source.release(chunk);
+          }
+        : undefined;
+    await this.#options.send(parts, written);
   }
 
   /** Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it. */
-  async #sendFragments(batch: Batch, contextId: number, source: MessageData): Promise<void> {
+  /** Returns the source when its chunks are to be given back (the caller's last flush does it). */
+  async #sendFragments(
+    batch: Batch,
+    contextId: number,
+    source: MessageData,
+  ): Promise<ReleasableData | undefined> {
     // Bytes already in memory (a preloaded file) go out in one write whatever their size:
     // batching them would hold nothing less in memory and cost a socket round per batch.
     const inMemory = isInMemory(source);
-    const framer = new PdvFramer(batch, this.#maxPdvData, contextId, false);
+    const releasable = isReleasable(source) ? source : undefined;
+    const framer = new PdvFramer(batch, this.#maxPdvData, contextId, false, releasable !== undefined);
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
     for await (const chunk of chunks) {
       framer.add(chunk);
-      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch);
+      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch, releasable);
     }
     framer.end();
+    return releasable;
   }
 
   /** Fails the data stream in flight and refuses further sends. */
@@ -270,6 +296,10 @@ function isInMemory(data: MessageData): data is Uint8Array | readonly Uint8Array
   return data instanceof Uint8Array || Array.isArray(data);
 }
 
+function isReleasable(data: MessageData): data is ReleasableData {
+  return typeof (data as Partial<ReleasableData>).release === 'function' && Symbol.asyncIterator in data;
+}
+
 /**
  * Cuts a command's or data set's bytes into PDVs of at most `max` bytes, each in a P-DATA-TF
  * PDU of its own, appended to a batch (PS3.8 §9.3.5, Annex E). The last PDV carries the last
@@ -283,12 +313,17 @@ class PdvFramer {
   #pending: Uint8Array[] = [];
   #pendingLength = 0;
   #total = 0;
+  /** Whether to note the chunks wholly emitted in `batch.emitted` (see ReleasableData). */
+  readonly #track: boolean;
+  /** Added chunks whose last bytes are still in `#pending`. */
+  #pendingChunks: Uint8Array[] = [];
 
-  constructor(batch: Batch, max: number, contextId: number, isCommand: boolean) {
+  constructor(batch: Batch, max: number, contextId: number, isCommand: boolean, track = false) {
     this.#batch = batch;
     this.#max = max;
     this.#contextId = contextId;
     this.#isCommand = isCommand;
+    this.#track = track;
   }
 
   add(chunk: Uint8Array): void {
@@ -303,6 +338,8 @@ class PdvFramer {
       this.#pendingLength += take;
       offset += take;
     }
+    // Its tail is pending (a PDV not yet full): it is emitted whole only with that PDV.
+    if (this.#track) this.#pendingChunks.push(chunk);
   }
 
   end(): void {
@@ -325,5 +362,9 @@ class PdvFramer {
     this.#batch.bytes += length + 12;
     this.#pending = [];
     this.#pendingLength = 0;
+    if (this.#pendingChunks.length > 0) {
+      this.#batch.emitted.push(...this.#pendingChunks);
+      this.#pendingChunks = [];
+    }
   }
 }

@@ -317,3 +317,83 @@ describe('DimseChannel', () => {
     assert.match(second.errors[0]!.message, /before the previous data set was complete/);
   });
 });
+
+describe('DimseChannel with a source that takes its chunks back (ReleasableData)', () => {
+  test('each chunk comes back once, only after the write that carried its last byte', async () => {
+    const received: IncomingMessage[] = [];
+    const receiver = new DimseChannel({
+      send: () => {},
+      peerMaxPduLength: 0,
+      message: (m) => received.push(m),
+      protocolError: (e) => assert.fail(e.message),
+    });
+    // Like a kernel queue: the parts are read only later, then `written` says so.
+    const sender = new DimseChannel({
+      send: (parts, written) => {
+        setImmediate(() => {
+          const joined = Buffer.concat(parts.map((p) => Buffer.from(p)));
+          for (let at = 0; at < joined.length; ) {
+            const length = joined.readUInt32BE(at + 2);
+            const decoded = decodePdu(new Uint8Array(joined.subarray(at, at + 6 + length)));
+            if (decoded.type === 'P-DATA-TF') void receiver.receive(decoded);
+            at += 6 + length;
+          }
+          written?.();
+        });
+      },
+      peerMaxPduLength: 10_007,
+      message: () => {},
+      protocolError: (e) => assert.fail(e.message),
+    });
+    const sizes = [300_000, 5_000, 123_457, 1, 290_000, 77_777, 300_000, 999];
+    const expected = Buffer.concat(sizes.map((size, n) => Buffer.alloc(size, n + 1)));
+    const spare: Uint8Array[] = [];
+    const released = new Map<Uint8Array, number>();
+    let yielded = 0;
+    let reused = 0;
+    const source = {
+      release(chunk: Uint8Array) {
+        released.set(chunk, (released.get(chunk) ?? 0) + 1);
+        spare.push(chunk);
+      },
+      async *[Symbol.asyncIterator]() {
+        for (const [n, size] of sizes.entries()) {
+          // Reuse a released buffer at once when one is big enough: early release would show.
+          const index = spare.findIndex((b) => b.buffer.byteLength >= size);
+          const buffer = index >= 0 ? spare.splice(index, 1)[0]!.buffer : new ArrayBuffer(size);
+          if (index >= 0) {
+            reused++;
+            // All of it scribbled over, as a read into it might: any byte still unsent would show.
+            new Uint8Array(buffer).fill(0xee);
+          }
+          const chunk = new Uint8Array(buffer, 0, size).fill(n + 1);
+          released.delete(chunk);
+          yielded++;
+          yield chunk;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+    };
+    await sender.send(
+      1,
+      {
+        CommandField: 0x0001,
+        MessageID: 1,
+        AffectedSOPClassUID: '1.2',
+        AffectedSOPInstanceUID: '1.3',
+        Priority: 0,
+      },
+      source,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(received.length, 1);
+    const bytes = await received[0]!.data!.bytes();
+    assert.ok(Buffer.from(bytes).equals(expected), 'every byte as the source yielded it');
+    assert.ok(reused > 0, 'released buffers were used again');
+    assert.equal(yielded, sizes.length);
+    assert.ok(
+      [...released.values()].every((count) => count === 1),
+      'released once each',
+    );
+  });
+});

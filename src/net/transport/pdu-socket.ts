@@ -278,15 +278,27 @@ export class PduSocket {
     return this.socket.writableLength > 0;
   }
 
-  /** Writes raw PDU bytes (several parts of one or more PDUs) as one batch. */
-  write(parts: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Writes raw PDU bytes (several parts of one or more PDUs) as one batch. `written` is
+   * called once the socket is done with every part (handed to the kernel), so that their
+   * memory can be used again; not if the write fails.
+   */
+  write(parts: readonly Uint8Array[], written?: () => void): Promise<void> {
     if (this.#closed || this.socket.destroyed) {
       return Promise.reject(new DicomError('ERR_ASSOCIATION_CLOSED', 'the connection is closed'));
     }
     let ok = true;
     if (parts.length > 1) this.socket.cork();
-    for (const part of parts) {
-      ok = this.socket.write(part);
+    const last = parts.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const part = parts[i]!;
+      // Writes complete in order: the last one's callback covers them all.
+      ok =
+        i === last && written
+          ? this.socket.write(part, (error) => {
+              if (!error) written();
+            })
+          : this.socket.write(part);
       this.bytesSent += part.length;
     }
     if (parts.length > 1) this.socket.uncork();
