@@ -187,6 +187,15 @@ describe('DataStream', () => {
   });
 });
 
+/** A C-STORE-RQ's command fields, for the sends below. */
+const STORE_FIELDS = {
+  CommandField: 0x0001,
+  MessageID: 1,
+  AffectedSOPClassUID: '1.2',
+  AffectedSOPInstanceUID: '1.3',
+  Priority: 0,
+};
+
 describe('DimseChannel', () => {
   function pair(maxPdu: number) {
     const sentPdus: Uint8Array[] = [];
@@ -224,17 +233,7 @@ describe('DimseChannel', () => {
     const { sender, sentPdus, received, errors } = pair(1000);
     const data = Uint8Array.from({ length: 5000 }, (_, i) => i & 0xff);
     const chunks = [data.subarray(0, 1234), data.subarray(1234, 1235), data.subarray(1235)];
-    await sender.send(
-      1,
-      {
-        CommandField: 0x0001,
-        MessageID: 1,
-        AffectedSOPClassUID: '1.2',
-        AffectedSOPInstanceUID: '1.3',
-        Priority: 0,
-      },
-      chunks,
-    );
+    await sender.send(1, STORE_FIELDS, chunks);
     assert.deepEqual(errors, []);
     assert.ok(
       sentPdus.every((p) => p.length <= 1000 + 6),
@@ -250,13 +249,7 @@ describe('DimseChannel', () => {
   });
 
   test('a data set in memory goes out in one write with its command; a streamed one in batches', async () => {
-    const fields = {
-      CommandField: 0x0001,
-      MessageID: 1,
-      AffectedSOPClassUID: '1.2',
-      AffectedSOPInstanceUID: '1.3',
-      Priority: 0,
-    };
+    const fields = STORE_FIELDS;
     const data = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => (i * 7) & 0xff);
     const inMemory = pair(16384);
     await inMemory.sender.send(1, fields, [data]);
@@ -374,17 +367,7 @@ describe('DimseChannel with a source that takes its chunks back (ReleasableData)
         }
       },
     };
-    await sender.send(
-      1,
-      {
-        CommandField: 0x0001,
-        MessageID: 1,
-        AffectedSOPClassUID: '1.2',
-        AffectedSOPInstanceUID: '1.3',
-        Priority: 0,
-      },
-      source,
-    );
+    await sender.send(1, STORE_FIELDS, source);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(received.length, 1);
     const bytes = await received[0]!.data!.bytes();
