@@ -6,6 +6,7 @@ export { type ParsedDump, parseDump } from './dump-parse.ts';
 export { type BulkDataRef, Element, type Fragment, isBulkDataRef } from './element.ts';
 export { type ReceivedFileIdentity, receivedFileMeta } from './file-meta.ts';
 export {
+  type ChunkUse,
   DataSetHeadReader,
   type DicomFile,
   dataSetParser,

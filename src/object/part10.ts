@@ -247,6 +247,9 @@ export function dataSetParser(
  * broken (a fragment or value longer than what follows, an item tag where none can be) is
  * found before it is kept, at the cost of reading element headers.
  */
+/** What DataSetHeadReader.write may still do with a chunk once it returns (see there). */
+export type ChunkUse = 'kept' | 'next' | 'unused';
+
 export class DataSetHeadReader {
   readonly #builder = new DataSetBuilder();
   readonly #parser: DicomParser;
@@ -273,7 +276,7 @@ export class DataSetHeadReader {
    * that would reuse the chunk's memory: `kept` (the head's values are views on it), `next`
    * (a partial element at its end is read with the next write or `finish()`), or `unused`.
    */
-  write(chunk: Uint8Array): 'kept' | 'next' | 'unused' {
+  write(chunk: Uint8Array): ChunkUse {
     if (this.#failed) return 'unused';
     try {
       if (this.#rest) {

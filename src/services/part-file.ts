@@ -16,7 +16,9 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { DataStream } from '../net/dimse/index.ts';
 import { openAsync } from '../object/fd-io.node.ts';
+import type { ChunkUse } from '../object/index.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
@@ -115,10 +117,7 @@ export class PartFile {
    * it is in the file and the reader is done with it (see DataStream.release). Returns what
    * to call after the reader's `finish()`: the last chunk may still be read by it.
    */
-  async writeStream(
-    data: ReleasingStream,
-    reader?: { write(chunk: Uint8Array): 'kept' | 'next' | 'unused' },
-  ): Promise<() => void> {
+  async writeStream(data: DataStream, reader?: { write(chunk: Uint8Array): ChunkUse }): Promise<() => void> {
     const written = (chunk: Uint8Array): void => data.release(chunk);
     // The chunk whose end the reader may read with its next write.
     let readerHolds: Uint8Array | undefined;
@@ -480,12 +479,6 @@ export async function syncDirectory(path: string): Promise<void> {
 
 function notifyWritten(done: readonly { chunk: Uint8Array; written: (chunk: Uint8Array) => void }[]): void {
   for (const { chunk, written } of done) written(chunk);
-}
-
-/** A data stream whose chunks' memory can be given back (DataStream). */
-export interface ReleasingStream extends AsyncIterable<Uint8Array> {
-  release(chunk: Uint8Array): void;
-  hold(chunk: Uint8Array): void;
 }
 
 /** writev may write less than asked (signals, full disks on some file systems): go on. */
