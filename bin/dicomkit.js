@@ -1,11 +1,16 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env -S node --initial-old-space-size=64 --v8-pool-size=0
 // --initial-old-space-size: a server or tool moving instances keeps a small heap (~8 MB) while
 // tens of MB of buffers (socket reads, file reads) go through it each second; from a small
 // heap's growth limit V8 then starts a full mark-compact every ~30 MB of dead buffers (51 for
 // 1,200 CT instances received), on four threads. A 64 MB starting limit lets the young
 // generation's cheap scavenges free them instead: 11 full GCs, about half the GC threads' CPU,
-// +25-30% instances/s received and +15% sent (bench/store.ts). `npm start` passes it too;
-// bench/ reads it from this line.
+// +25-30% instances/s received and +15% sent (bench/store.ts).
+// --v8-pool-size=0: V8's worker threads (optimizing compiler, parallel GC) sized by Node to the
+// cores there are, one fewer than them, instead of Node's fixed four. On a 2-core machine four
+// workers compete with the main thread and with a peer on the same host: a cold storescu of
+// 2,000 small files took 4-10% longer (its JIT warm-up optimizes ~90 functions on them), while
+// servers measured the same either way (bench/store.ts, bench/pacs.ts).
+// `npm start` passes both too; bench/ and the tests read them from this line.
 // Runs the compiled and bundled CLI, dist/bundle/cli.cjs (built by `npm run build`, which `npm
 // install` runs), through load-bundle.mjs and its code cache, when it is at least as new as
 // every source file; otherwise the TypeScript sources through tsx, so a checkout being edited

@@ -9,15 +9,15 @@ import { CLI_NODE_ARGS } from '../../test/helpers/cli-node-args.ts';
 
 const BIN = new URL('../../bin/dicomkit.js', import.meta.url);
 
-// bin/dicomkit.js explains the option: without it a server's small heap starts a full
-// mark-compact every ~30 MB of buffers received.
-test('the installed command and npm start run node with the larger start heap', () => {
+// bin/dicomkit.js explains the options: without the first a server's small heap starts a full
+// mark-compact every ~30 MB of buffers received; the second sizes V8's workers to the cores.
+test('the installed command and npm start run node with the larger start heap and V8 workers per core', () => {
   const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0];
-  assert.equal(shebang, '#!/usr/bin/env -S node --initial-old-space-size=64');
+  assert.equal(shebang, '#!/usr/bin/env -S node --initial-old-space-size=64 --v8-pool-size=0');
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  assert.equal(pkg.scripts.start, 'node --initial-old-space-size=64 bin/dicomkit.js pacs');
+  assert.equal(pkg.scripts.start, 'node --initial-old-space-size=64 --v8-pool-size=0 bin/dicomkit.js pacs');
 });
 
 test('bin/dicomkit.js runs through its own #! line (env -S), as npm links it', () => {
