@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,9 @@ test("the bundled CLI starts from the code cache the build made, with the comman
   assert.equal(uncached.status, 0, uncached.stderr);
   assert.match(uncached.stdout, /^dicomkit echoscu: v\d/);
   assert.equal(uncached.stderr, 'dicomkit: code cache none\n');
+  // The loader reads the bundle as Latin-1 when it is ASCII, as the build writes it.
+  const bundle = readFileSync(new URL('../../dist/bundle/cli.cjs', import.meta.url));
+  assert.ok(isAscii(bundle), 'dist/bundle/cli.cjs is ASCII');
 });
 
 // Start-up is part of every command's run time: node:tls brings all of node:crypto, the codec
