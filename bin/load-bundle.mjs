@@ -41,7 +41,7 @@ function cachePath() {
 // The build writes the bundle as ASCII (tools/bundle-cli.mjs): read as Latin-1 it is a copy
 // into a one-byte string, a third of UTF-8 decoding's time. Anything else is decoded as UTF-8.
 const bytes = readFileSync(bundle);
-const text = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
+const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 const source = `(function (exports, require, module, __filename, __dirname) {${
   text.startsWith('#!') ? `//${text}` : text
 }\n})`;
