@@ -79,7 +79,7 @@ const NODE_ARGS = [
  * The compiled CLI with its code cache, as users run it (built below, so that it is never
  * stale), without bin/dicomkit.js's check of a checkout's sources against the build.
  */
-const CLI = resolve('bin/load-bundle.mjs');
+const CLI = resolve('bin/load-bundle.js');
 const UID_ROOT = '1.2.826.0.1.3680043.8.498.77';
 
 // ---- data ----

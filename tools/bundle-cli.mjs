@@ -2,7 +2,7 @@
 // Bundles the compiled CLI (dist/cli/main.js, from `tsc -p tsconfig.build.json`) into
 // dist/bundle/cli.cjs: one script instead of ~180 modules, which takes ~50 ms off every start
 // (module resolution, URL handling and file reads per module), and makes the V8 code caches
-// bin/load-bundle.mjs runs it with. Packages stay external. The codec worker is bundled
+// bin/load-bundle.js runs it with. Packages stay external. The codec worker is bundled
 // beside it, where worker-pool.node looks for it.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ const common = {
   logLevel: 'warning',
 };
 
-// The CLI: one CommonJS script, so that bin/load-bundle.mjs can compile it with a V8 code cache
+// The CLI: one CommonJS script, so that bin/load-bundle.js can compile it with a V8 code cache
 // (Node 20 caches nothing for ES modules). Commands are still initialised only when they run:
 // esbuild keeps main.ts's dynamic imports of them lazy. Dynamic imports of packages become
 // require() (they are all CommonJS), since a vm.Script has no module loader for import().
@@ -83,7 +83,7 @@ await build({
   plugins: [lazyChildProcessForCommander, deflateWithoutTopLevelAwait],
 });
 
-// The bundle as ASCII, so that bin/load-bundle.mjs reads it as Latin-1: a one-byte string made
+// The bundle as ASCII, so that bin/load-bundle.js reads it as Latin-1: a one-byte string made
 // by a copy, where UTF-8 decoding took ~6.5 of every start's ~58 ms and gave a two-byte string
 // (twice the memory) for the sake of 46 comment lines. esbuild already writes every string,
 // regular expression and identifier as ASCII (its default charset); what is left is in comments,
@@ -117,7 +117,7 @@ for (const [from, name] of [['src/pacs/index', 'checkpoint-worker.mjs']]) {
 const shebang = readFileSync('bin/dicomkit.js', 'utf8').split('\n', 1)[0];
 const binOptions = /^#!\S*env -S node(.*)$/.exec(shebang)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 for (const options of [binOptions, []]) {
-  const seed = spawnSync(process.execPath, [...options, 'bin/load-bundle.mjs'], {
+  const seed = spawnSync(process.execPath, [...options, 'bin/load-bundle.js'], {
     env: { ...process.env, DICOMKIT_CODE_CACHE: 'seed' },
     stdio: 'inherit',
   });

@@ -26,10 +26,10 @@ test('bin/dicomkit.js runs through its own #! line (env -S), as npm links it', (
   assert.match(out.trim(), /^\d+\.\d+\.\d+/);
 });
 
-// bin/load-bundle.mjs explains the caches: the build makes one per set of node options a run
+// bin/load-bundle.js explains the caches: the build makes one per set of node options a run
 // has, and V8 takes one only from the same node and flags. The bundle is npm install's build.
 test("the bundled CLI starts from the code cache the build made, with the command's node options or none", () => {
-  const loader = fileURLToPath(new URL('../../bin/load-bundle.mjs', import.meta.url));
+  const loader = fileURLToPath(new URL('../../bin/load-bundle.js', import.meta.url));
   const run = (options: string[]) =>
     spawnSync(process.execPath, [...options, loader, 'echoscu', '--version'], {
       encoding: 'utf8',

@@ -178,5 +178,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-// Not a top-level await: the CLI bundle is a CommonJS script (see bin/load-bundle.mjs).
+// Not a top-level await: the CLI bundle is a CommonJS script (see bin/load-bundle.js).
 void main(process.argv.slice(2));
