@@ -285,6 +285,20 @@ export class Association extends EventEmitter {
       this.#respondAfterConfirm = true;
       return;
     }
+    // Requests the peer sent before its A-RELEASE-RQ are answered first, then the release: in
+    // Sta8 the acceptor may still send P-DATA (AR-7), and the requestor, in Sta7, still takes
+    // it (AR-6). DCMTK and pynetdicom serve one message at a time, in order, and so answer them.
+    // Until then nothing new is sent (isEstablished is false): the peer can no longer answer it.
+    this.#status = 'releasing';
+    this.#channel.abandonIncoming(
+      new DicomError('ERR_UNEXPECTED_END', 'the peer asked for release before the data set was complete'),
+    );
+    void this.#releaseWhenServed();
+  }
+
+  async #releaseWhenServed(): Promise<void> {
+    while (this.#serving.size > 0 && !this.#closed) await Promise.allSettled([...this.#serving]);
+    if (this.#closed) return;
     this.#status = 'released';
     this.#ul.releaseResponse();
   }

@@ -297,8 +297,12 @@ async function serveStore(
   data.discard();
   try {
     await data.whenEnded();
-  } catch {
-    return;
+  } catch (error) {
+    // Closed or aborted: nothing can be answered. Cut short by the peer's A-RELEASE-RQ
+    // (Association.onReleaseIndication): responses still go out (AR-7), and this store failed.
+    if ((error as DicomError).code !== 'ERR_UNEXPECTED_END') return;
+    if (statusCategory(statusFields(result, Status.Success).Status ?? 0) !== 'failure')
+      result = failure(error);
   }
   if (data.tooLarge && statusCategory(statusFields(result, Status.Success).Status ?? 0) !== 'failure') {
     // The handler never read as far as the limit: the data set is refused all the same.

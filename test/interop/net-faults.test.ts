@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { createLogger, DicomError } from '../../src/core/index.ts';
 import { allowList } from '../../src/net/association/index.ts';
-import { DATA_SET_PRESENT, encodeCommand } from '../../src/net/dimse/index.ts';
-import { type Abort, type AssociateRj, encodePdu, type Pdu } from '../../src/net/pdu/index.ts';
+import { DATA_SET_PRESENT, decodeCommand, encodeCommand } from '../../src/net/dimse/index.ts';
+import { type Abort, type AssociateRj, encodePdu, type PDataTf, type Pdu } from '../../src/net/pdu/index.ts';
 import {
   ApplicationEntity,
   type Association,
@@ -667,6 +667,113 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
       await peer.send({ type: 'A-RELEASE-RQ' });
       assert.equal((await peer.expectPdu(2000)).pdu?.type, 'A-RELEASE-RP');
       peer.end();
+      await assertStillServes();
+    },
+  );
+});
+
+function fragments(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += size)
+    out.push(bytes.subarray(at, Math.min(at + size, bytes.length)));
+  return out;
+}
+
+/** The command set of a P-DATA-TF holding one whole command PDV. */
+function commandOf(got: RawPdu): ReturnType<typeof decodeCommand> {
+  assert.equal(got.pdu?.type, 'P-DATA-TF', `expected a P-DATA-TF, got type 0x${got.type.toString(16)}`);
+  const pdv = (got.pdu as PDataTf).pdvs[0]!;
+  assert.ok(pdv.isCommand && pdv.isLast, 'one whole command PDV');
+  return decodeCommand(pdv.data);
+}
+
+describe('A-RELEASE-RQ right behind requests (PS3.8 Table 9-10: AR-7 in Sta8, AR-6 in Sta7)', () => {
+  test('9d. requests sent just before the A-RELEASE-RQ are answered, then the release', T, async () => {
+    const instance = await prepareSource(CT_SMALL);
+    const chunks: Uint8Array[] = [];
+    for await (const c of instance.data(EXPLICIT)) chunks.push(c);
+    const dataset = Buffer.concat(chunks);
+    const uid = instance.sopInstanceUid;
+    const peer = await rawAssociation();
+    // All in one write: the requests and the release reach the SCP together, as from a peer
+    // that releases without waiting (or that negotiated no window and ignores it).
+    await peer.write(
+      Buffer.concat([
+        pData(
+          1,
+          true,
+          true,
+          encodeCommand({ CommandField: 0x0030, MessageID: 21, AffectedSOPClassUID: VERIFICATION }),
+        ),
+        pData(
+          3,
+          true,
+          true,
+          encodeCommand({
+            CommandField: 0x0001,
+            MessageID: 22,
+            AffectedSOPClassUID: CT_IMAGE,
+            AffectedSOPInstanceUID: uid,
+            Priority: 0,
+            CommandDataSetType: DATA_SET_PRESENT,
+          }),
+        ),
+        ...fragments(dataset, 8000).map((part, i, all) => pData(3, false, i === all.length - 1, part)),
+        encodePdu({ type: 'A-RELEASE-RQ' }),
+      ]),
+    );
+    const responses = [commandOf(await peer.expectPdu(3000)), commandOf(await peer.expectPdu(3000))];
+    assert.deepEqual(
+      responses.map((c) => [c.MessageIDBeingRespondedTo, c.Status]).sort(),
+      [
+        [21, 0],
+        [22, 0],
+      ],
+      'the C-ECHO-RSP and the C-STORE-RSP, both Success',
+    );
+    assert.equal((await peer.expectPdu(3000)).pdu?.type, 'A-RELEASE-RP', 'then the release');
+    peer.end();
+    assert.equal(await within(storeCalls.find((c) => c.uid === uid)!.outcome, 3000, 'store'), undefined);
+    assert.deepEqual(storedNames(storeDir), [`${uid}.dcm`]);
+    rmSync(join(storeDir, `${uid}.dcm`));
+    await assertStillServes();
+  });
+
+  test(
+    '9e. an A-RELEASE-RQ in the middle of a data set: the store fails, nothing is kept, then the release',
+    T,
+    async () => {
+      const peer = await rawAssociation();
+      const uid = '2.25.900000000000000000000000003';
+      await peer.write(
+        Buffer.concat([
+          pData(
+            3,
+            true,
+            true,
+            encodeCommand({
+              CommandField: 0x0001,
+              MessageID: 23,
+              AffectedSOPClassUID: CT_IMAGE,
+              AffectedSOPInstanceUID: uid,
+              Priority: 0,
+              CommandDataSetType: DATA_SET_PRESENT,
+            }),
+          ),
+          pData(3, false, false, pseudoRandomBytes(6000, 12)),
+          encodePdu({ type: 'A-RELEASE-RQ' }),
+        ]),
+      );
+      const response = commandOf(await peer.expectPdu(3000));
+      assert.equal(response.MessageIDBeingRespondedTo, 23);
+      assert.notEqual(response.Status, 0, 'the cut-short store is not a Success');
+      assert.equal((await peer.expectPdu(3000)).pdu?.type, 'A-RELEASE-RP');
+      peer.end();
+      const call = storeCalls.find((c) => c.uid === uid);
+      assert.ok(call, 'the store handler was called');
+      const error = await within(call.outcome, 3000, 'the store handler');
+      assert.ok(error, 'writeFile() rejects: the data set never ended');
+      assert.deepEqual(storedNames(storeDir), [], 'neither the .part file nor the final file remains');
       await assertStillServes();
     },
   );

@@ -282,6 +282,17 @@ export class DimseChannel {
     return releasable;
   }
 
+  /**
+   * The peer asked for release (A-RELEASE-RQ) in the middle of a message: the rest will never
+   * come. Fails the data stream being received, so that its handler ends, and drops a partial
+   * command set; sending goes on, since responses may still go out (PS3.8 Table 9-10, AR-7).
+   */
+  abandonIncoming(error: Error): void {
+    this.#commandParts = [];
+    this.#incoming?.stream.fail(error);
+    this.#incoming = undefined;
+  }
+
   /** Fails the data stream in flight and refuses further sends. */
   close(error?: Error): void {
     if (this.#closed) return;
