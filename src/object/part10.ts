@@ -237,6 +237,9 @@ export function dataSetParser(
   return parser;
 }
 
+/** What DataSetHeadReader.write may still do with a chunk once it returns (see there). */
+export type ChunkUse = 'kept' | 'next' | 'unused';
+
 /**
  * Reads the head of a data set (up to `stopAtTag`) from chunks on their way elsewhere, e.g.
  * into a file as they arrive: a parse error is kept, not thrown, so that the caller keeps
@@ -247,9 +250,6 @@ export function dataSetParser(
  * broken (a fragment or value longer than what follows, an item tag where none can be) is
  * found before it is kept, at the cost of reading element headers.
  */
-/** What DataSetHeadReader.write may still do with a chunk once it returns (see there). */
-export type ChunkUse = 'kept' | 'next' | 'unused';
-
 export class DataSetHeadReader {
   readonly #builder = new DataSetBuilder();
   readonly #parser: DicomParser;

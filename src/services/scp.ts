@@ -191,6 +191,10 @@ function statusFields(
   };
 }
 
+function isFailure(result: StatusResult | WrittenFile): boolean {
+  return statusCategory(statusFields(result, Status.Success).Status ?? 0) === 'failure';
+}
+
 function failure(
   error: unknown,
   status: number = Status.ProcessingFailure,
@@ -301,10 +305,9 @@ async function serveStore(
     // Closed or aborted: nothing can be answered. Cut short by the peer's A-RELEASE-RQ
     // (Association.onReleaseIndication): responses still go out (AR-7), and this store failed.
     if ((error as DicomError).code !== 'ERR_UNEXPECTED_END') return;
-    if (statusCategory(statusFields(result, Status.Success).Status ?? 0) !== 'failure')
-      result = failure(error);
+    if (!isFailure(result)) result = failure(error);
   }
-  if (data.tooLarge && statusCategory(statusFields(result, Status.Success).Status ?? 0) !== 'failure') {
+  if (data.tooLarge && !isFailure(result)) {
     // The handler never read as far as the limit: the data set is refused all the same.
     result = {
       status: Status.OutOfResources,
