@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { SILENT_LOGGER } from '../core/index.ts';
+import { verificationContext } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from './config.ts';
 
@@ -28,6 +33,7 @@ describe('PACS config', () => {
     failsOn({ dicmo: {} }, 'dicmo');
     failsOn({ storage: { pth: 'x' } }, 'storage.pth');
     failsOn({ duplicates: 'keep' }, 'duplicates');
+    failsOn({ dicom: { idleTimeout: -1 } }, 'dicom.idleTimeout');
     failsOn({ modalities: { ct: { aeTitle: 'CT', host: 'h', port: 'x' } } }, 'modalities.ct.port');
     failsOn(
       { modalities: { ct: { aeTitle: 'CT', host: 'h', port: 104, permissions: { fly: true } } } },
@@ -103,5 +109,29 @@ describe('PACS access control', () => {
       (await open.check({ callingAeTitle: 'X', calledAeTitle: 'Y', remoteAddress: '8.8.8.8' })).allowed,
       true,
     );
+  });
+
+  test('dicom.idleTimeout: an association silent that long is aborted, its place freed', {
+    timeout: 15_000,
+  }, async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'dicomkit-idle-'));
+    const pacs = await startLoopbackPacs(storage, { dicom: { idleTimeout: 0.3, maxAssociations: 1 } });
+    try {
+      const silent = await associateWithPacs(pacs, [verificationContext()]);
+      const started = performance.now();
+      const ended = new Promise<string>((resolve) => silent.once('aborted', (info) => resolve(info.message)));
+      assert.equal(await silent.echo(), 0);
+      await ended;
+      const waited = performance.now() - started;
+      assert.ok(waited >= 250 && waited < 3000, `aborted after ${waited.toFixed(0)} ms`);
+      // The one place (maxAssociations 1) is free again.
+      const next = await associateWithPacs(pacs, [verificationContext()]);
+      assert.equal(await next.echo(), 0);
+      await next.release();
+      assert.equal(resolveConfig({}).dicom.idleTimeout, 30);
+    } finally {
+      await pacs.close({ abort: true });
+      rmSync(storage, { recursive: true, force: true });
+    }
   });
 });

@@ -55,6 +55,12 @@ export interface PacsConfig {
     maxDataSetMB: number;
     /** TLS on the DICOM port and to `useTls` modalities; undefined: plain TCP. */
     tls: DicomTlsConfig | undefined;
+    /**
+     * Seconds an association may wait silent for the next request before it is aborted
+     * (Orthanc's DicomScpTimeout), so that peers gone quiet do not hold maxAssociations'
+     * places for good. A request being worked on is not waiting. 0: no limit.
+     */
+    idleTimeout: number;
   };
   http: {
     host: string;
@@ -107,6 +113,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     commitmentRetryDelay: 10,
     maxDataSetMB: 0,
     tls: undefined,
+    idleTimeout: 30,
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true, maxStorageMB: 0, whenFull: 'reject' },
@@ -184,6 +191,7 @@ export function resolveConfig(input: Json = {}): PacsConfig {
       'commitmentRetryDelay',
       'maxDataSetMB',
       'tls',
+      'idleTimeout',
     ]);
     if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
     if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
@@ -206,6 +214,13 @@ export function resolveConfig(input: Json = {}): PacsConfig {
         'dicom.maxDataSetMB',
         0,
         'must be a number of MB >= 0 (0: no limit)',
+      );
+    if (d.idleTimeout !== undefined)
+      config.dicom.idleTimeout = amount(
+        d.idleTimeout,
+        'dicom.idleTimeout',
+        0,
+        'must be a number of seconds >= 0 (0: no limit)',
       );
     if (d.tls !== undefined) {
       const t = object(d.tls, 'dicom.tls');

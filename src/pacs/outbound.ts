@@ -6,8 +6,8 @@ import { ConfigError, type DicomTlsConfig, type ModalityConfig, type PacsConfig 
 
 /**
  * The PACS as it calls or serves others: its AE title (or another it answers to), its maximum
- * PDU, its log, and one time limit for connecting, negotiating and each DIMSE response when
- * given (Orthanc's `Timeout` of the REST calls).
+ * PDU, its log, `dicom.idleTimeout`, and one time limit for connecting, negotiating and each
+ * DIMSE response when given (Orthanc's `Timeout` of the REST calls).
  */
 export function pacsApplicationEntity(
   config: PacsConfig,
@@ -15,11 +15,15 @@ export function pacsApplicationEntity(
   options: { aeTitle?: string; timeoutMs?: number } = {},
 ): ApplicationEntity {
   const timeout = options.timeoutMs;
+  const idle = config.dicom.idleTimeout > 0 ? Math.round(config.dicom.idleTimeout * 1000) : undefined;
   return new ApplicationEntity({
     aeTitle: options.aeTitle ?? config.aeTitle,
     maxPduLength: config.dicom.maxPduLength,
     logger,
-    ...(timeout ? { timeouts: { connect: timeout, acse: timeout, dimse: timeout } } : {}),
+    timeouts: {
+      ...(timeout ? { connect: timeout, acse: timeout, dimse: timeout } : {}),
+      ...(idle ? { idle } : {}),
+    },
   });
 }
 

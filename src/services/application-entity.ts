@@ -337,6 +337,7 @@ export class ApplicationEntity {
           },
           pData: (pdu) => association?.receivePData(pdu),
           releaseIndication: (collision) => association?.onReleaseIndication(collision),
+          idleExpired: () => association?.onIdle() ?? false,
           releaseConfirmation: () => association?.onReleaseConfirmation(),
           abortIndication: (info: AbortInfo) => {
             if (association) association.onAbort(info);
@@ -575,6 +576,7 @@ export class DicomServer extends EventEmitter {
         },
         pData: (pdu) => association?.receivePData(pdu),
         releaseIndication: (collision) => association?.onReleaseIndication(collision),
+        idleExpired: () => association?.onIdle() ?? false,
         releaseConfirmation: () => association?.onReleaseConfirmation(),
         abortIndication: (info) => {
           association?.onAbort(info);

@@ -277,6 +277,17 @@ export class Association extends EventEmitter {
     return this.#channel.receive(pdu);
   }
 
+  /**
+   * @internal The connection was silent for the idle timeout: keep it while a request is being
+   * worked on, ours (its handler) or the peer's (its DIMSE timeout watches it), as Orthanc's
+   * DicomScpTimeout counts only the wait for the next command. A message stopped halfway is a
+   * peer gone quiet.
+   */
+  onIdle(): boolean {
+    if (this.#channel.receiving) return false;
+    return this.#serving.size > 0 || this.#pending.size > 0;
+  }
+
   /** @internal */
   onReleaseIndication(collision: boolean): void {
     this.logger.log('info', `association release requested by ${this.remoteAeTitle}`);

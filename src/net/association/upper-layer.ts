@@ -21,7 +21,10 @@ export interface UpperLayerTimeouts {
   acse?: number;
   /** ARTIM (PS3.8 §9.1.5): an accepted connection that sends no A-ASSOCIATE-RQ, and closing. Default 30 s. */
   artim?: number;
-  /** No bytes received for this long on an established association: abort. Default none. */
+  /**
+   * No bytes either way for this long on an established association: abort, unless the user
+   * says work is under way (`UpperLayerUser.idleExpired`). Default none.
+   */
   idle?: number;
 }
 
@@ -48,6 +51,12 @@ export interface UpperLayerUser {
   closed(): void;
   pduSent?(pdu: Pdu | { type: 'P-DATA-TF'; length: number }): void;
   pduReceived?(pdu: Pdu, length: number): void;
+  /**
+   * The connection has been silent for the idle timeout. Return true to keep waiting: the
+   * silence is a request being worked on (ours, or the peer's with its own DIMSE timeout),
+   * not a peer gone quiet.
+   */
+  idleExpired?(): boolean;
 }
 
 export interface UpperLayerOptions {
@@ -491,14 +500,22 @@ export class UpperLayer {
   #armIdleTimeout(socket: Socket): void {
     const idle = this.#timeouts.idle;
     if (!idle) return;
-    socket.setTimeout(idle, () => {
+    // A listener of its own, not setTimeout's callback (a one-time listener): a timeout the
+    // user asks to keep waiting through is armed again and may fire again.
+    socket.on('timeout', () => {
       if (this.#state === 'Sta13' || this.#state === 'Sta1') {
         socket.destroy();
+        return;
+      }
+      if (this.#user.idleExpired?.() === true) {
+        // A fired socket timeout stays quiet until the next byte: arm it again to keep watching.
+        socket.setTimeout(idle);
         return;
       }
       this.#logger.log('warn', `no data from the peer for ${idle} ms: aborting`);
       this.abort(`network idle timeout (${idle} ms)`);
     });
+    socket.setTimeout(idle);
   }
 
   #startArtim(): void {

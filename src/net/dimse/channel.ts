@@ -282,6 +282,11 @@ export class DimseChannel {
     return releasable;
   }
 
+  /** A message is partly received: a command set, or the data set it announced, is incomplete. */
+  get receiving(): boolean {
+    return this.#commandParts.length > 0 || this.#incoming !== undefined;
+  }
+
   /**
    * The peer asked for release (A-RELEASE-RQ) in the middle of a message: the rest will never
    * come. Fails the data stream being received, so that its handler ends, and drops a partial
