@@ -8,26 +8,32 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DicomError, SILENT_LOGGER } from '../src/core/index.ts';
+import { DicomError, type Logger, SILENT_LOGGER } from '../src/core/index.ts';
 import { dataSetToJson, jsonToDataSet } from '../src/json/index.ts';
 import { decodeCommand, encodeCommand } from '../src/net/dimse/commands.ts';
 import { DimseStatusError } from '../src/net/dimse/index.ts';
 import { decodePdu, encodePdu } from '../src/net/pdu/index.ts';
 import { DCMTK_ECHO_AC, DCMTK_ECHO_RQ } from '../src/net/pdu/test-buffers.ts';
 import { dumpFile } from '../src/object/dump.ts';
+import { DataSet } from '../src/object/index.ts';
 import { readDicom } from '../src/object/part10.ts';
+import { writeDicom } from '../src/object/part10-writer.ts';
 import { resolveConfig } from '../src/pacs/config.ts';
 import { type Pacs, startPacs } from '../src/pacs/server.ts';
 import { COMPRESSED_CODECS } from '../src/pixel/codecs/compressed.ts';
 import { CodecRegistry, RLE_LOSSLESS } from '../src/pixel/codecs/registry.ts';
 import { rleCodec } from '../src/pixel/codecs/rle.ts';
 import { getFrame } from '../src/pixel/frames.ts';
-import { ApplicationEntity, verificationContext } from '../src/services/index.ts';
+import { ApplicationEntity, QueryRetrieveModels, verificationContext } from '../src/services/index.ts';
 import { mutate, random } from './helpers/mutate.ts';
+import { associateAc, pData } from './helpers/raw-dul-peer.ts';
+import { mutateExchange, playExchange, scuExchange } from './helpers/wire-exchange.ts';
 
 const CORPUS = 'test/fixtures/pydicom';
 /** Mutations per input; every decode is timed. */
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 150);
+/** Added to every seed: `npm run fuzz` with another FUZZ_SEED explores other cases. */
+const SEED = Number(process.env.FUZZ_SEED ?? 0);
 const SLOW_MS = 2_000;
 /** Codec decodes are slower: fewer rounds per compressed file. */
 const PIXEL_ROUNDS = Math.ceil(ROUNDS / 5);
@@ -39,7 +45,7 @@ function survive(
   seed: number,
   decode: (bytes: Uint8Array) => unknown,
 ): number {
-  const next = random(seed);
+  const next = random(SEED + seed);
   let typed = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const bytes = mutate(input, next);
@@ -84,17 +90,20 @@ function commandPdu(fields: Parameters<typeof encodeCommand>[0]): Uint8Array {
 }
 
 /** A PACS in a fresh folder, on loopback, that parses every instance it is sent. */
-async function scratchPacs(): Promise<{ pacs: Pacs; dir: string }> {
+async function scratchPacs(
+  dicom: Record<string, unknown> = {},
+  logger: Logger = SILENT_LOGGER,
+): Promise<{ pacs: Pacs; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'dicomkit-robust-pacs-'));
   const pacs = await startPacs(
     resolveConfig({
-      dicom: { host: '127.0.0.1', port: 0 },
+      dicom: { host: '127.0.0.1', port: 0, ...dicom },
       http: { port: 0 },
       storage: { path: dir, fsync: false },
       // A duplicate kept as it is would be answered unread.
       duplicates: 'overwrite',
     }),
-    { logger: SILENT_LOGGER },
+    { logger },
   );
   return { pacs, dir };
 }
@@ -175,7 +184,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
       tried++;
       // Mutations inside the pixel data only: the header stays readable, the codec gets the damage.
       const start = first.byteOffset - bytes.byteOffset;
-      const next = random(5000 + i);
+      const next = random(SEED + 5000 + i);
       for (let round = 0; round < PIXEL_ROUNDS; round++) {
         const damaged = new Uint8Array(bytes.length);
         damaged.set(bytes);
@@ -199,7 +208,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   });
 
   test('DICOM JSON (PS3.18 Annex F): objects with values of the wrong shape', () => {
-    const next = random(6000);
+    const next = random(SEED + 6000);
     const oddities: unknown[] = [null, 0, -1, 1e308, 'x', '', true, [], [null], {}, { vr: 'ZZ' }, [[]], [{}]];
     // Fresh copies: one shared object damaged twice could become circular, which no JSON text is.
     const odd = () => structuredClone(oddities[Math.floor(next() * oddities.length)]);
@@ -247,7 +256,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
     });
     // A valid C-ECHO-RQ in a P-DATA-TF, to follow an accepted association.
     const echo = commandPdu({ CommandField: 0x0030, MessageID: 1 });
-    const next = random(7000);
+    const next = random(SEED + 7000);
     const send = (bytes: Uint8Array) =>
       new Promise<void>((resolve) => {
         const socket = connect(server.port, '127.0.0.1');
@@ -301,7 +310,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
   }, async () => {
     const uncaught = watchUncaught();
     const response = commandPdu({ CommandField: 0x8030, MessageIDBeingRespondedTo: 1, Status: 0 });
-    const next = random(8000);
+    const next = random(SEED + 8000);
     // Each connection gets the next reply: a mutated AC, or a valid AC and a mutated response.
     let reply: Uint8Array[] = [];
     const peer = createServer((socket) => {
@@ -349,11 +358,128 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
     }
   });
 
+  test('an SCU whose store, find and move get wrong, repeated, cut or mutated responses settles typed', {
+    // ROUNDS / 5 associations, each ended by a 500 ms timeout at most.
+    timeout: 60_000 + ROUNDS * 600,
+  }, async () => {
+    const uncaught = watchUncaught();
+    const ct = readDicom(new Uint8Array(readFileSync(join(CORPUS, 'CT_small.dcm'))));
+    const match = new DataSet();
+    match.set('QueryRetrieveLevel', 'STUDY');
+    match.set('StudyInstanceUID', '1.2.3');
+    const matchBytes = writeDicom(match, { transferSyntax: '1.2.840.10008.1.2', withoutMeta: true });
+    let next = random(SEED + 8500);
+    // Answers every request it reads with 1-3 responses of a random command, message id,
+    // status and data set presence; some PDUs it writes are mutated.
+    let mutateRate = 0;
+    const peer = createServer((socket) => {
+      let inbox = Buffer.alloc(0);
+      const write = (bytes: Uint8Array) => {
+        if (!socket.destroyed) socket.write(next() < mutateRate ? mutate(bytes, next) : bytes);
+      };
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => {
+        inbox = Buffer.concat([inbox, chunk]);
+        while (inbox.length >= 6 && inbox.length >= 6 + inbox.readUInt32BE(2)) {
+          const raw = inbox.subarray(0, 6 + inbox.readUInt32BE(2));
+          inbox = inbox.subarray(raw.length);
+          const pdu = decodePdu(raw);
+          if (pdu.type === 'A-ASSOCIATE-RQ') {
+            const accepted = pdu.presentationContexts.map((c) => ({
+              id: c.id,
+              result: 0,
+              transferSyntax: c.transferSyntaxes[0]!,
+            }));
+            write(encodePdu({ ...associateAc({ contexts: accepted }), calledAeTitle: pdu.calledAeTitle }));
+          } else if (pdu.type === 'A-RELEASE-RQ') {
+            write(encodePdu({ type: 'A-RELEASE-RP' }));
+          } else if (pdu.type === 'P-DATA-TF') {
+            for (const pdv of pdu.pdvs.filter((p) => p.isCommand && p.isLast)) {
+              const field = [0x8030, 0x8001, 0x8020, 0x8021, 0x8010, 0x0001][Math.floor(next() * 6)]!;
+              const count = 1 + Math.floor(next() * 3);
+              for (let n = 1; n <= count; n++) {
+                const withData = next() < 0.5;
+                const fields = {
+                  CommandField: field,
+                  MessageIDBeingRespondedTo: next() < 0.75 ? 1 : Math.floor(next() * 65536),
+                  Status:
+                    n < count
+                      ? 0xff00
+                      : [0, 0xff00, 0xa700, 0xb000, 0xfe00, 0xc000, Math.floor(next() * 65536)][
+                          Math.floor(next() * 7)
+                        ]!,
+                  CommandDataSetType: withData ? 0x0000 : 0x0101,
+                };
+                write(pData(pdv.contextId, true, true, encodeCommand(fields)));
+                if (withData) write(pData(pdv.contextId, false, true, matchBytes));
+              }
+            }
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const port = (peer.address() as { port: number }).port;
+    const scu = new ApplicationEntity({
+      aeTitle: 'SCU',
+      timeouts: { connect: 2000, acse: 500, dimse: 500, artim: 200, idle: 1000 },
+    });
+    const outcomes = new Map<string, number>();
+    try {
+      for (let round = 0; round < Math.ceil(ROUNDS / 5); round++) {
+        next = random(SEED + 8500 + round);
+        mutateRate = [0, 0.2, 0.5][Math.floor(next() * 3)]!;
+        const operation = ['store', 'find', 'move'][Math.floor(next() * 3)]!;
+        const started = performance.now();
+        let outcome = 'ok';
+        try {
+          const association = await scu.associate({
+            host: '127.0.0.1',
+            port,
+            calledAeTitle: 'ANY-SCP',
+            contexts: [
+              {
+                abstractSyntax: ct.dataset.string('SOPClassUID')!,
+                transferSyntaxes: [ct.transferSyntax.uid],
+              },
+              { abstractSyntax: QueryRetrieveModels.study.find, transferSyntaxes: ['1.2.840.10008.1.2'] },
+              { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: ['1.2.840.10008.1.2'] },
+            ],
+          });
+          try {
+            if (operation === 'store') await association.store(ct);
+            else if (operation === 'find') {
+              for await (const found of association.find(match, { model: 'study' })) assert.ok(found);
+            } else await association.move(match, 'ELSEWHERE', { model: 'study' });
+            await association.release();
+          } finally {
+            await association.abort();
+          }
+        } catch (error) {
+          if (!(error instanceof DicomError)) {
+            assert.fail(`round ${round} (${operation}): ${(error as Error)?.stack ?? String(error)}`);
+          }
+          outcome = error.code;
+        }
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        const took = performance.now() - started;
+        assert.ok(took < 4000, `round ${round} (${operation}): ${took.toFixed(0)} ms`);
+      }
+      assert.deepEqual(uncaught.errors, []);
+      // Some calls succeeded, and several kinds of failure were met.
+      if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...outcomes]));
+      assert.ok((outcomes.get('ok') ?? 0) > 0 && outcomes.size > 2, JSON.stringify([...outcomes]));
+    } finally {
+      uncaught.stop();
+      await new Promise<void>((resolve) => peer.close(() => resolve()));
+    }
+  });
+
   test('the PACS given mutated uploads answers each with a 2xx or 4xx, keeps nothing half-written', {
     timeout: 60_000,
   }, async () => {
     const { pacs, dir } = await scratchPacs();
-    const next = random(9000);
+    const next = random(SEED + 9000);
     const statuses = new Map<number, number>();
     try {
       const inputs = ['CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm', 'image_dfl.dcm', 'rtplan.dcm'].map(
@@ -386,11 +512,77 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
     }
   });
 
+  test('the PACS fed whole conversations with PDUs mutated, cut, lost, repeated or swapped keeps serving', {
+    // Batches of 5 conversations, each given up after 600 ms at most.
+    timeout: 60_000 + ROUNDS * 200,
+  }, async () => {
+    const uncaught = watchUncaught();
+    // Errors the PACS logs as its own (not the peer's): a response it could not send, say.
+    const errors: string[] = [];
+    const logger: Logger = {
+      debugEnabled: false,
+      log: (level, message) => void (level === 'error' && errors.push(message)),
+    };
+    const { pacs, dir } = await scratchPacs({ idleTimeout: 1 }, logger);
+    const ct = readDicom(new Uint8Array(readFileSync(join(CORPUS, 'CT_small.dcm'))));
+    const ends = new Map<string, number>();
+    try {
+      for (let batch = 0; batch < Math.ceil(ROUNDS / 5); batch++) {
+        await Promise.all(
+          Array.from({ length: 5 }, async (_, slot) => {
+            const round = batch * 5 + slot;
+            // Each conversation its own sequence: the cases stay the same whatever the timing.
+            const next = random(SEED + 9700 + round);
+            ct.dataset.set('SOPInstanceUID', `2.25.${9700 + round}`);
+            const instance = {
+              sopClassUid: ct.dataset.string('SOPClassUID')!,
+              sopInstanceUid: ct.dataset.string('SOPInstanceUID')!,
+              studyInstanceUid: ct.dataset.string('StudyInstanceUID')!,
+              data: writeDicom(ct.dataset, { transferSyntax: '1.2.840.10008.1.2.1', withoutMeta: true }),
+            };
+            const { pdus, what } = mutateExchange(scuExchange('DICOMKIT', instance, next), next);
+            const end = await playExchange(pacs.dicom.port, pdus, next, 600);
+            ends.set(end, (ends.get(end) ?? 0) + 1);
+            assert.deepEqual(uncaught.errors, [], `round ${round} (${what})`);
+            // A round's errors may show under another round of its batch (they run together).
+            assert.deepEqual(errors, [], `round ${round} (${what}) or another of its batch`);
+          }),
+        );
+      }
+      // Still serving, and every association ended (none left holding a place).
+      const scu = await new ApplicationEntity({ aeTitle: 'ECHOSCU' }).associate({
+        host: '127.0.0.1',
+        port: pacs.dicom.port,
+        calledAeTitle: 'DICOMKIT',
+        contexts: [verificationContext()],
+      });
+      assert.equal(await scu.echo(), 0);
+      await scu.release();
+      for (const deadline = Date.now() + 3000; pacs.dicom.associations.size > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(pacs.dicom.associations.size, 0);
+      // What was stored is whole, and no half-written file is left.
+      for (const path of pacs.index.paths()) {
+        readDicom(new Uint8Array(readFileSync(pacs.storage.absolute(path))), { stopAtTag: 0x7fe00010 });
+      }
+      for (const leftover of pacs.storage.scan().leftovers) {
+        assert.equal(statSync(pacs.storage.absolute(leftover)).size, 0, leftover);
+      }
+      // Some conversations survived their mutations to a release; most were aborted.
+      assert.ok((ends.get('released') ?? 0) > 0 && (ends.get('aborted') ?? 0) > 0, JSON.stringify([...ends]));
+    } finally {
+      uncaught.stop();
+      await pacs.close({ abort: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the PACS given mutated C-STORE data sets answers each, keeps the association, stores only whole files', {
     timeout: 60_000,
   }, async () => {
     const { pacs, dir } = await scratchPacs();
-    const next = random(9500);
+    const next = random(SEED + 9500);
     const statuses = new Map<number, number>();
     try {
       const files = ['CT_small.dcm', 'MR_small.dcm', 'JPEG2000.dcm'].map((name) => {

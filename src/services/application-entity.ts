@@ -569,7 +569,11 @@ export class DicomServer extends EventEmitter {
           void this.#decide(rq, ul, socket, adopt).then(
             () => {},
             (error: unknown) => {
-              ae.logger.log('error', `association set-up failed: ${(error as Error).message}`);
+              // A typed error is the request's (a value it cannot hold); anything else is ours.
+              ae.logger.log(
+                error instanceof DicomError ? 'warn' : 'error',
+                `association set-up failed: ${(error as Error).message}`,
+              );
               ul.abort();
             },
           );

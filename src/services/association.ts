@@ -255,7 +255,8 @@ export class Association extends EventEmitter {
       logger: this.logger,
       message: (message) => this.#onMessage(message),
       protocolError: (error) => {
-        this.logger.log('error', `DIMSE protocol error: ${error.message}; aborting`);
+        // The peer's fault, not ours: a warning, as for any PDU that breaks the protocol.
+        this.logger.log('warn', `DIMSE protocol error: ${error.message}; aborting`);
         this.#ul.abort(error.message);
       },
     });

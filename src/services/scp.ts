@@ -87,8 +87,9 @@ export async function serveRequest(association: Association, message: IncomingMe
     context &&
     ((isReport && peerIsRequestor) || playsRole(context, peerIsRequestor, isReport ? 'scp' : 'scu'));
   if (!context?.accepted || !peerMayInvoke) {
+    // The peer broke the protocol: its fault (a warning), and the association is aborted.
     association.logger.log(
-      'error',
+      'warn',
       `${command.info.name} on presentation context ${contextId}, which is not accepted for that role; aborting`,
     );
     message.data?.discard();
@@ -195,6 +196,25 @@ function isFailure(result: StatusResult | WrittenFile): boolean {
   return statusCategory(statusFields(result, Status.Success).Status ?? 0) === 'failure';
 }
 
+/** Error codes of failures the peer caused (see failureLevel). */
+const PEER_CAUSED = new Set([
+  'ERR_DIMSE',
+  'ERR_ASSOCIATION_ABORTED',
+  'ERR_ASSOCIATION_CLOSED',
+  'ERR_UNEXPECTED_END',
+  'ERR_VALUE_TOO_LARGE',
+]);
+
+/**
+ * How loud a handler's failure is logged: 'error' for this side's own trouble (a disk, a
+ * database, a bug), 'warn' for what the peer caused: a request refused with a status, a broken
+ * message, a data set over the limit, or an association the peer ended under the handler.
+ */
+function failureLevel(error: unknown): 'warn' | 'error' {
+  if (error instanceof DimseStatusError) return 'warn';
+  return PEER_CAUSED.has((error as DicomError).code) ? 'warn' : 'error';
+}
+
 function failure(
   error: unknown,
   status: number = Status.ProcessingFailure,
@@ -294,7 +314,10 @@ async function serveStore(
       // A full disk, or a data set over ListenOptions.maxDataSetSize: out of resources (PS3.4 §B.2.3).
       const outOfResources = code === 'ENOSPC' || code === 'ERR_VALUE_TOO_LARGE';
       result = failure(error, outOfResources ? Status.OutOfResources : Status.ProcessingFailure);
-      association.logger.log('error', `storing ${request.sopInstanceUid}: ${(error as Error).message}`);
+      association.logger.log(
+        failureLevel(error),
+        `storing ${request.sopInstanceUid}: ${(error as Error).message}`,
+      );
     }
   }
   // Answer only once the whole data set is in: the peer is still sending until then.
@@ -426,6 +449,14 @@ async function serveFind(
   }
   const handler = association.handlers.find;
   let final: StatusResult = Status.Success;
+  // A pending response that could not go out (the association is gone) is not the handler's
+  // failure: nobody is left to answer, and serveRequest reports it as such.
+  let unsent: unknown;
+  const respondPending: Respond = (fields, data) =>
+    respond(fields, data).catch((error: unknown) => {
+      unsent = error;
+      throw error;
+    });
   if (!handler) {
     final = Status.SOPClassNotSupported;
   } else {
@@ -437,14 +468,14 @@ async function serveFind(
       for await (const item of results as AsyncIterable<FindYield>) {
         if (ctx.signal.aborted) break;
         if (item instanceof DataSet) {
-          await respond(
+          await respondPending(
             { AffectedSOPClassUID: sopClass, Status: Status.Pending },
             encodeDataSet(item, ctx.transferSyntax),
           );
           continue;
         }
         if (statusCategory(item.status) === 'pending') {
-          await respond(
+          await respondPending(
             { AffectedSOPClassUID: sopClass, Status: item.status },
             item.identifier ? encodeDataSet(item.identifier, ctx.transferSyntax) : undefined,
           );
@@ -455,8 +486,10 @@ async function serveFind(
       }
       if (ctx.signal.aborted) final = Status.Cancel;
     } catch (error) {
+      if (error === unsent) throw error;
       final = ctx.signal.aborted ? Status.Cancel : failure(error, Status.UnableToProcess);
-      if (!ctx.signal.aborted) association.logger.log('error', `C-FIND handler: ${(error as Error).message}`);
+      if (!ctx.signal.aborted)
+        association.logger.log(failureLevel(error), `C-FIND handler: ${(error as Error).message}`);
     }
   }
   await respond({ AffectedSOPClassUID: sopClass, ...statusFields(final, Status.Success) });
@@ -517,7 +550,7 @@ async function serveRetrieve(
       sources.push(item as StoreSource);
     }
   } catch (error) {
-    association.logger.log('error', `${command.info.name} handler: ${(error as Error).message}`);
+    association.logger.log(failureLevel(error), `${command.info.name} handler: ${(error as Error).message}`);
     await respond({ ...base, ...statusFields(failure(error, Status.UnableToProcess), 0) });
     return;
   }
