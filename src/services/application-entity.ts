@@ -305,9 +305,14 @@ export class ApplicationEntity {
               callingAeTitle: this.aeTitle,
               contexts,
               peerMaxPduLength: ac.userInformation.maxPduLength ?? 0,
-              operationsWindow: invokedWindow(
+              operationsWindow: negotiatedWindow(
                 options.asyncOpsWindow?.invoked,
                 ac.userInformation.asyncOpsWindow?.invoked,
+              ),
+              // The acceptor's requests (C-GET sub-operations, N-EVENT-REPORTs) we serve at once.
+              performingWindow: negotiatedWindow(
+                options.asyncOpsWindow?.performed,
+                ac.userInformation.asyncOpsWindow?.performed,
               ),
               peerImplementationClassUid: ac.userInformation.implementationClassUid,
               peerImplementationVersionName: ac.userInformation.implementationVersionName,
@@ -743,11 +748,12 @@ async function verifyIdentity(
 }
 
 /**
- * How many requests the requestor may have outstanding (PS3.7 §D.3.3.3): 1 unless it proposed
- * a window and the acceptor answered one; 0 (unlimited) on one side leaves the other's limit.
- * An acceptor granting more than was proposed is held to the proposal.
+ * One side of the asynchronous operations window (PS3.7 §D.3.3.3), as the requestor holds it:
+ * how many operations it may invoke, or perform, at once. 1 unless it proposed a window and
+ * the acceptor answered one; 0 (unlimited) on one side leaves the other's limit. An acceptor
+ * granting more than was proposed is held to the proposal.
  */
-export function invokedWindow(proposed: number | undefined, granted: number | undefined): number {
+export function negotiatedWindow(proposed: number | undefined, granted: number | undefined): number {
   if (proposed === undefined || granted === undefined) return 1;
   if (proposed === 0) return granted;
   if (granted === 0) return proposed;

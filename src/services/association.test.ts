@@ -3,11 +3,13 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { associateRq, pData, RawPeer } from '../../test/helpers/raw-dul-peer.ts';
+import { decodeCommand, encodeCommand } from '../net/dimse/commands.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
-import { type AssociateRq, type Pdu, pdvLength } from '../net/pdu/index.ts';
+import { type AssociateRq, encodePdu, type Pdu, pdvLength } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
-import { DataSet } from '../object/index.ts';
-import { ApplicationEntity, AssociationRejectedError, invokedWindow } from './application-entity.ts';
+import { DataSet, writeDicom } from '../object/index.ts';
+import { ApplicationEntity, AssociationRejectedError, negotiatedWindow } from './application-entity.ts';
 import { getStorageContexts, QueryRetrieveModels, storageContexts, verificationContext } from './contexts.ts';
 
 const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
@@ -880,14 +882,83 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
     }
   });
 
+  test('requests sent past the window are served one at a time, in order, all answered', {
+    timeout: 15_000,
+  }, async () => {
+    let serving = 0;
+    let most = 0;
+    const served: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        store: async (request) => {
+          serving++;
+          most = Math.max(most, serving);
+          await request.data.discard();
+          // The later ones take less time: served together, they would finish first.
+          await new Promise((resolve) => setTimeout(resolve, 60 - served.length * 10));
+          served.push(request.sopInstanceUid);
+          serving--;
+          return 0;
+        },
+      },
+    });
+    const peer = await RawPeer.connect(server.port);
+    try {
+      await peer.send(
+        associateRq({
+          calledAeTitle: 'SCP',
+          contexts: [{ id: 1, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] }],
+        }),
+      );
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+      // Five C-STOREs, then the release, in one write: no response is waited for.
+      const data = writeDicom(instance('2.25.8.1'), { transferSyntax: EXPLICIT, withoutMeta: true });
+      const requests = [1, 2, 3, 4, 5].flatMap((id) => [
+        pData(
+          1,
+          true,
+          true,
+          encodeCommand({
+            CommandField: 0x0001,
+            MessageID: id,
+            AffectedSOPClassUID: SC,
+            AffectedSOPInstanceUID: `2.25.8.${id}`,
+            Priority: 0,
+            CommandDataSetType: 0x0000,
+          }),
+        ),
+        pData(1, false, true, data),
+      ]);
+      await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
+      const answered: number[] = [];
+      for (;;) {
+        const pdu = (await peer.expectPdu(5000)).pdu;
+        if (pdu?.type !== 'P-DATA-TF') {
+          assert.equal(pdu?.type, 'A-RELEASE-RP');
+          break;
+        }
+        const command = decodeCommand(pdu.pdvs[0]!.data);
+        assert.equal(command.Status, 0);
+        answered.push(command.MessageIDBeingRespondedTo!);
+      }
+      assert.deepEqual(answered, [1, 2, 3, 4, 5]);
+      assert.deepEqual(served, ['2.25.8.1', '2.25.8.2', '2.25.8.3', '2.25.8.4', '2.25.8.5']);
+      assert.equal(most, 1);
+    } finally {
+      peer.destroy();
+      await server.close({ abort: true });
+    }
+  });
+
   test('the window the requestor may use: 1 unless one was proposed and answered', () => {
-    assert.equal(invokedWindow(undefined, undefined), 1);
-    assert.equal(invokedWindow(4, undefined), 1, 'an acceptor that ignores the proposal');
-    assert.equal(invokedWindow(undefined, 8), 1, 'an answer to nothing proposed');
-    assert.equal(invokedWindow(4, 2), 2);
-    assert.equal(invokedWindow(2, 4), 2, 'held to the proposal');
-    assert.equal(invokedWindow(0, 3), 3);
-    assert.equal(invokedWindow(3, 0), 3);
-    assert.equal(invokedWindow(0, 0), 0, 'unlimited');
+    assert.equal(negotiatedWindow(undefined, undefined), 1);
+    assert.equal(negotiatedWindow(4, undefined), 1, 'an acceptor that ignores the proposal');
+    assert.equal(negotiatedWindow(undefined, 8), 1, 'an answer to nothing proposed');
+    assert.equal(negotiatedWindow(4, 2), 2);
+    assert.equal(negotiatedWindow(2, 4), 2, 'held to the proposal');
+    assert.equal(negotiatedWindow(0, 3), 3);
+    assert.equal(negotiatedWindow(3, 0), 3);
+    assert.equal(negotiatedWindow(0, 0), 0, 'unlimited');
   });
 });

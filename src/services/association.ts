@@ -134,6 +134,8 @@ export interface AssociationSetup {
   peerMaxPduLength: number;
   /** Requests this side may have outstanding (Association.operationsWindow); default 1, 0 unlimited. */
   operationsWindow?: number;
+  /** The peer's requests this side serves at once (Association.performingWindow); default 1, 0 unlimited. */
+  performingWindow?: number;
   peerImplementationClassUid?: string;
   peerImplementationVersionName?: string;
   /** The requestor's User Identity sub-item (PS3.7 §D.3.3.7.1), when it sent one. */
@@ -201,6 +203,16 @@ export class Association extends EventEmitter {
    * wait and go out as responses complete earlier ones.
    */
   readonly operationsWindow: number;
+  /**
+   * How many of the peer's requests are served at once: the window this side performs (PS3.7
+   * §D.3.3.3), 1 unless negotiated otherwise. A peer that sends more has the rest wait, in
+   * order, as DCMTK and pynetdicom serve them; their data sets wait in the socket (the data
+   * stream's backpressure), so a peer cannot make the server hold more than this many.
+   */
+  readonly performingWindow: number;
+  #performing = 0;
+  /** Requests from the peer past the performing window, in order of arrival. */
+  readonly #waitingToServe: (() => void)[] = [];
   /** Requests being served, by message ID, for C-CANCEL. */
   readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
@@ -248,6 +260,8 @@ export class Association extends EventEmitter {
     };
     const window = setup.operationsWindow ?? 1;
     this.operationsWindow = window === 0 ? Number.POSITIVE_INFINITY : window;
+    const performing = setup.performingWindow ?? 1;
+    this.performingWindow = performing === 0 ? Number.POSITIVE_INFINITY : performing;
     this.#channel = new DimseChannel({
       send: (parts, written) => this.#ul.sendPData(parts, written),
       peerMaxPduLength: sendLimit(setup.peerMaxPduLength, setup.maxSendPduLength),
@@ -841,12 +855,33 @@ export class Association extends EventEmitter {
       operation?.abort(new DicomError('ERR_CANCELLED', 'cancelled by the peer (C-CANCEL-RQ)'));
       return;
     }
-    const serving = serveRequest(this, message)
+    const serving = this.#serveInTurn(message)
       .catch((error: unknown) => {
         this.logger.log('error', `serving ${command.info.name}: ${(error as Error).message}`);
       })
       .finally(() => this.#serving.delete(serving));
     this.#serving.add(serving);
+  }
+
+  /** Serves a request once fewer than performingWindow are being served, in order of arrival. */
+  async #serveInTurn(message: IncomingMessage): Promise<void> {
+    if (this.#performing >= this.performingWindow) {
+      // The one finishing hands its place over (#performing stays), so none can jump the queue.
+      await new Promise<void>((resolve) => this.#waitingToServe.push(resolve));
+    } else {
+      this.#performing++;
+    }
+    try {
+      if (this.#closed) {
+        message.data?.discard();
+        return;
+      }
+      await serveRequest(this, message);
+    } finally {
+      const next = this.#waitingToServe.shift();
+      if (next) next();
+      else this.#performing--;
+    }
   }
 
   /** (Re)starts a request's DIMSE timeout: at sending, and at each pending response. */
