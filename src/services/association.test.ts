@@ -951,6 +951,64 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
     }
   });
 
+  test('a C-FIND identifier cut short by the A-RELEASE-RQ gets a failure response, then the release', {
+    timeout: 15_000,
+  }, async () => {
+    let called = false;
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        async *find() {
+          called = true;
+          yield new DataSet();
+        },
+      },
+    });
+    const peer = await RawPeer.connect(server.port);
+    try {
+      const find = QueryRetrieveModels.study.find;
+      await peer.send(
+        associateRq({
+          calledAeTitle: 'SCP',
+          contexts: [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
+        }),
+      );
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+      const query = new DataSet();
+      query.set('QueryRetrieveLevel', 'STUDY');
+      query.set('PatientName', 'DOE^*');
+      const identifier = writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true });
+      await peer.write(
+        Buffer.concat([
+          pData(
+            1,
+            true,
+            true,
+            encodeCommand({
+              CommandField: 0x0020,
+              MessageID: 7,
+              AffectedSOPClassUID: find,
+              Priority: 0,
+              CommandDataSetType: 0x0000,
+            }),
+          ),
+          pData(1, false, false, identifier.subarray(0, 10)),
+          encodePdu({ type: 'A-RELEASE-RQ' }),
+        ]),
+      );
+      const response = (await peer.expectPdu(5000)).pdu;
+      assert.equal(response?.type, 'P-DATA-TF');
+      const command = decodeCommand(response.pdvs[0]!.data);
+      assert.equal(command.MessageIDBeingRespondedTo, 7);
+      assert.equal(command.Status, 0xa900, 'identifier does not match SOP class');
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-RELEASE-RP');
+      assert.equal(called, false, 'the handler never saw the half identifier');
+    } finally {
+      peer.destroy();
+      await server.close({ abort: true });
+    }
+  });
+
   test('the window the requestor may use: 1 unless one was proposed and answered', () => {
     assert.equal(negotiatedWindow(undefined, undefined), 1);
     assert.equal(negotiatedWindow(4, undefined), 1, 'an acceptor that ignores the proposal');
