@@ -204,8 +204,13 @@ export async function startPacs(
   const ae = pacsApplicationEntity(config, logger);
   const dataSetLimit = maxDataSetBytes(config);
   const handlers = {
-    echo: async (ctx: RequestContext) =>
-      (await allowed(ctx, 'echo')) ? Status.Success : Status.NotAuthorized,
+    echo: async (ctx: RequestContext) => {
+      if (!(await allowed(ctx, 'echo'))) return Status.NotAuthorized;
+      // One line per operation at info, the echo included: it is how an administrator checks
+      // a modality's link.
+      logger.log('info', `C-ECHO from ${ctx.association.remoteAeTitle}`);
+      return Status.Success;
+    },
     store: async (request: import('../services/index.ts').StoreRequest, ctx: RequestContext) => {
       if (!(await allowed(ctx, 'store'))) {
         request.data.discard();

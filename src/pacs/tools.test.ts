@@ -99,6 +99,12 @@ describe('dicomkit pacs: /tools', () => {
     lines.length = 0;
     await echo();
     assert.equal(lines.filter((l) => l.startsWith('D: ')).length, 0);
+    // At info, one line per association and per operation, the echo included.
+    for (const expected of [/association request from MODALITY/, /C-ECHO from MODALITY/, /release/])
+      assert.ok(
+        lines.some((l) => expected.test(l)),
+        `${expected} in\n${lines.join('\n')}`,
+      );
     assert.equal((await rest('/tools/log-level', { method: 'PUT', body: 'verbose' })).status, 200);
     assert.equal(await text('/tools/log-level'), 'debug');
     await echo();
