@@ -26,7 +26,7 @@ import { rleCodec } from '../src/pixel/codecs/rle.ts';
 import { getFrame } from '../src/pixel/frames.ts';
 import { ApplicationEntity, QueryRetrieveModels, verificationContext } from '../src/services/index.ts';
 import { mutate, random } from './helpers/mutate.ts';
-import { associateAc, pData } from './helpers/raw-dul-peer.ts';
+import { associateAc, commandPData, pData } from './helpers/raw-dul-peer.ts';
 import { mutateExchange, playExchange, scuExchange } from './helpers/wire-exchange.ts';
 
 const CORPUS = 'test/fixtures/pydicom';
@@ -410,7 +410,7 @@ describe('decoders of untrusted input: a value or a typed DicomError, never anyt
                         ]!,
                   CommandDataSetType: withData ? 0x0000 : 0x0101,
                 };
-                write(pData(pdv.contextId, true, true, encodeCommand(fields)));
+                write(commandPData(pdv.contextId, fields));
                 if (withData) write(pData(pdv.contextId, false, true, matchBytes));
               }
             }

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { associateRq, pData, RawPeer } from '../../test/helpers/raw-dul-peer.ts';
-import { decodeCommand, encodeCommand } from '../net/dimse/commands.ts';
+import { associateRq, commandPData, pData, RawPeer } from '../../test/helpers/raw-dul-peer.ts';
+import { decodeCommand } from '../net/dimse/commands.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
 import { type AssociateRq, encodePdu, type Pdu, pdvLength } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
@@ -915,19 +915,14 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
       // Five C-STOREs, then the release, in one write: no response is waited for.
       const data = writeDicom(instance('2.25.8.1'), { transferSyntax: EXPLICIT, withoutMeta: true });
       const requests = [1, 2, 3, 4, 5].flatMap((id) => [
-        pData(
-          1,
-          true,
-          true,
-          encodeCommand({
-            CommandField: 0x0001,
-            MessageID: id,
-            AffectedSOPClassUID: SC,
-            AffectedSOPInstanceUID: `2.25.8.${id}`,
-            Priority: 0,
-            CommandDataSetType: 0x0000,
-          }),
-        ),
+        commandPData(1, {
+          CommandField: 0x0001,
+          MessageID: id,
+          AffectedSOPClassUID: SC,
+          AffectedSOPInstanceUID: `2.25.8.${id}`,
+          Priority: 0,
+          CommandDataSetType: 0x0000,
+        }),
         pData(1, false, true, data),
       ]);
       await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
@@ -980,18 +975,13 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
       const identifier = writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true });
       await peer.write(
         Buffer.concat([
-          pData(
-            1,
-            true,
-            true,
-            encodeCommand({
-              CommandField: 0x0020,
-              MessageID: 7,
-              AffectedSOPClassUID: find,
-              Priority: 0,
-              CommandDataSetType: 0x0000,
-            }),
-          ),
+          commandPData(1, {
+            CommandField: 0x0020,
+            MessageID: 7,
+            AffectedSOPClassUID: find,
+            Priority: 0,
+            CommandDataSetType: 0x0000,
+          }),
           pData(1, false, false, identifier.subarray(0, 10)),
           encodePdu({ type: 'A-RELEASE-RQ' }),
         ]),

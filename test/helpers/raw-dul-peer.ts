@@ -2,6 +2,7 @@
 // whatever it is told (valid PDUs, half PDUs, garbage) and reads back what the other side
 // sends, PDU by PDU, with bounded waits. Everything listens and connects on 127.0.0.1.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { encodeCommand } from '../../src/net/dimse/index.ts';
 import {
   type AssociateAc,
   type AssociateRq,
@@ -285,6 +286,11 @@ export function associateAc(
 /** A P-DATA-TF with one PDV. */
 export function pData(contextId: number, isCommand: boolean, isLast: boolean, data: Uint8Array): Uint8Array {
   return encodePdu({ type: 'P-DATA-TF', pdvs: [{ contextId, isCommand, isLast, data }] });
+}
+
+/** A P-DATA-TF holding a whole command set (one last command fragment). */
+export function commandPData(contextId: number, fields: Parameters<typeof encodeCommand>[0]): Uint8Array {
+  return pData(contextId, true, true, encodeCommand(fields));
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so a failing garbage case can be replayed. */

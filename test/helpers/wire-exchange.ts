@@ -2,11 +2,11 @@
 // servers (test/robustness.test.ts): what a confused or hostile peer sends is not one bad
 // PDU but a conversation with PDUs cut, repeated, reordered or lost, in odd TCP pieces.
 import { connect } from 'node:net';
-import { DATA_SET_PRESENT, encodeCommand } from '../../src/net/dimse/index.ts';
+import { DATA_SET_PRESENT } from '../../src/net/dimse/index.ts';
 import { encodePdu } from '../../src/net/pdu/index.ts';
 import { DataSet, writeDicom } from '../../src/object/index.ts';
 import { mutate } from './mutate.ts';
-import { associateRq, pData } from './raw-dul-peer.ts';
+import { associateRq, commandPData, pData } from './raw-dul-peer.ts';
 
 const IMPLICIT = '1.2.840.10008.1.2';
 const EXPLICIT = '1.2.840.10008.1.2.1';
@@ -43,8 +43,6 @@ export function scuExchange(
   instance: ExchangeInstance,
   next: () => number,
 ): Uint8Array[] {
-  const command = (contextId: number, fields: Parameters<typeof encodeCommand>[0]) =>
-    pData(contextId, true, true, encodeCommand(fields));
   const cut = 1 + Math.floor(next() * (instance.data.length - 2));
   return [
     encodePdu(
@@ -59,8 +57,8 @@ export function scuExchange(
         ],
       }),
     ),
-    command(1, { CommandField: 0x0030, MessageID: 1, AffectedSOPClassUID: VERIFICATION }),
-    command(3, {
+    commandPData(1, { CommandField: 0x0030, MessageID: 1, AffectedSOPClassUID: VERIFICATION }),
+    commandPData(3, {
       CommandField: 0x0001,
       MessageID: 2,
       AffectedSOPClassUID: instance.sopClassUid,
@@ -70,7 +68,7 @@ export function scuExchange(
     }),
     pData(3, false, false, instance.data.subarray(0, cut)),
     pData(3, false, true, instance.data.subarray(cut)),
-    command(5, {
+    commandPData(5, {
       CommandField: 0x0020,
       MessageID: 3,
       AffectedSOPClassUID: STUDY_FIND,
@@ -89,7 +87,7 @@ export function scuExchange(
         NumberOfStudyRelatedInstances: '',
       }),
     ),
-    command(7, {
+    commandPData(7, {
       CommandField: 0x0021,
       MessageID: 4,
       AffectedSOPClassUID: STUDY_MOVE,
@@ -98,7 +96,7 @@ export function scuExchange(
       CommandDataSetType: DATA_SET_PRESENT,
     }),
     pData(7, false, true, identifier('STUDY', { StudyInstanceUID: instance.studyInstanceUid })),
-    command(9, {
+    commandPData(9, {
       CommandField: 0x0020,
       MessageID: 5,
       AffectedSOPClassUID: PATIENT_FIND,

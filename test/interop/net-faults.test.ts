@@ -25,6 +25,7 @@ import {
 import {
   associateAc,
   associateRq,
+  commandPData,
   delay,
   eventually,
   pData,
@@ -638,19 +639,14 @@ describe('dicomkit SCP against a raw-bytes requestor', () => {
       const peer = await rawAssociation();
       const uid = instance.sopInstanceUid;
       await peer.write(
-        pData(
-          3,
-          true,
-          true,
-          encodeCommand({
-            CommandField: 0x0001,
-            MessageID: 9,
-            AffectedSOPClassUID: CT_IMAGE,
-            AffectedSOPInstanceUID: uid,
-            Priority: 0,
-            CommandDataSetType: DATA_SET_PRESENT,
-          }),
-        ),
+        commandPData(3, {
+          CommandField: 0x0001,
+          MessageID: 9,
+          AffectedSOPClassUID: CT_IMAGE,
+          AffectedSOPInstanceUID: uid,
+          Priority: 0,
+          CommandDataSetType: DATA_SET_PRESENT,
+        }),
       );
       // PDU length = 6 (PDV header) + fragment: SCP_MAX_PDU exactly, the largest the SCP accepts.
       const fragment = SCP_MAX_PDU - 6;
@@ -699,25 +695,15 @@ describe('A-RELEASE-RQ right behind requests (PS3.8 Table 9-10: AR-7 in Sta8, AR
     // that releases without waiting (or that negotiated no window and ignores it).
     await peer.write(
       Buffer.concat([
-        pData(
-          1,
-          true,
-          true,
-          encodeCommand({ CommandField: 0x0030, MessageID: 21, AffectedSOPClassUID: VERIFICATION }),
-        ),
-        pData(
-          3,
-          true,
-          true,
-          encodeCommand({
-            CommandField: 0x0001,
-            MessageID: 22,
-            AffectedSOPClassUID: CT_IMAGE,
-            AffectedSOPInstanceUID: uid,
-            Priority: 0,
-            CommandDataSetType: DATA_SET_PRESENT,
-          }),
-        ),
+        commandPData(1, { CommandField: 0x0030, MessageID: 21, AffectedSOPClassUID: VERIFICATION }),
+        commandPData(3, {
+          CommandField: 0x0001,
+          MessageID: 22,
+          AffectedSOPClassUID: CT_IMAGE,
+          AffectedSOPInstanceUID: uid,
+          Priority: 0,
+          CommandDataSetType: DATA_SET_PRESENT,
+        }),
         ...fragments(dataset, 8000).map((part, i, all) => pData(3, false, i === all.length - 1, part)),
         encodePdu({ type: 'A-RELEASE-RQ' }),
       ]),
@@ -747,19 +733,14 @@ describe('A-RELEASE-RQ right behind requests (PS3.8 Table 9-10: AR-7 in Sta8, AR
       const uid = '2.25.900000000000000000000000003';
       await peer.write(
         Buffer.concat([
-          pData(
-            3,
-            true,
-            true,
-            encodeCommand({
-              CommandField: 0x0001,
-              MessageID: 23,
-              AffectedSOPClassUID: CT_IMAGE,
-              AffectedSOPInstanceUID: uid,
-              Priority: 0,
-              CommandDataSetType: DATA_SET_PRESENT,
-            }),
-          ),
+          commandPData(3, {
+            CommandField: 0x0001,
+            MessageID: 23,
+            AffectedSOPClassUID: CT_IMAGE,
+            AffectedSOPInstanceUID: uid,
+            Priority: 0,
+            CommandDataSetType: DATA_SET_PRESENT,
+          }),
           pData(3, false, false, pseudoRandomBytes(6000, 12)),
           encodePdu({ type: 'A-RELEASE-RQ' }),
         ]),

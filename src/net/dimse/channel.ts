@@ -260,8 +260,10 @@ export class DimseChannel {
     await this.#options.send(parts, written);
   }
 
-  /** Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it. */
-  /** Returns the source when its chunks are to be given back (the caller's last flush does it). */
+  /**
+   * Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it.
+   * Returns the source when its chunks are to be given back (the caller's last flush does it).
+   */
   async #sendFragments(
     batch: Batch,
     contextId: number,
