@@ -10,6 +10,7 @@ import { type AssociateRq, encodePdu, type Pdu, pdvLength } from '../net/pdu/ind
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet, writeDicom } from '../object/index.ts';
 import { ApplicationEntity, AssociationRejectedError, negotiatedWindow } from './application-entity.ts';
+import type { Association } from './association.ts';
 import { getStorageContexts, QueryRetrieveModels, storageContexts, verificationContext } from './contexts.ts';
 
 const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
@@ -18,6 +19,7 @@ const SC = '1.2.840.10008.5.1.4.1.1.7';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const IMPLICIT = '1.2.840.10008.1.2';
 const COMMITMENT = '1.2.840.10008.1.20.1';
+const VERIFICATION = '1.2.840.10008.1.1';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-assoc-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -940,6 +942,244 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
       assert.deepEqual(answered, [1, 2, 3, 4, 5]);
       assert.deepEqual(served, ['2.25.8.1', '2.25.8.2', '2.25.8.3', '2.25.8.4', '2.25.8.5']);
       assert.equal(most, 1);
+    } finally {
+      peer.destroy();
+      await server.close({ abort: true });
+    }
+  });
+
+  test('a peer pipelining far past the window is read only while a few requests wait; all are answered in order', {
+    timeout: 15_000,
+  }, async () => {
+    let unblock!: () => void;
+    const firstServed = new Promise<void>((resolve) => {
+      unblock = resolve;
+    });
+    let echoes = 0;
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        echo: async () => {
+          if (echoes++ === 0) await firstServed;
+        },
+      },
+    });
+    let received = 0;
+    server.on('association', (association: Association) =>
+      association.on('request', () => {
+        received++;
+      }),
+    );
+    const peer = await RawPeer.connect(server.port);
+    try {
+      await peer.send(
+        associateRq({
+          calledAeTitle: 'SCP',
+          contexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+        }),
+      );
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+      // 2,000 C-ECHO-RQs and the release in one write, while the first is being served.
+      const count = 2000;
+      const echoRq = (id: number) =>
+        commandPData(1, {
+          CommandField: 0x0030,
+          MessageID: id,
+          AffectedSOPClassUID: VERIFICATION,
+          CommandDataSetType: 0x0101,
+        });
+      const requests = Array.from({ length: count }, (_, i) => echoRq(i + 1));
+      await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The one served and eight waiting were read; the rest wait in the socket.
+      assert.equal(received, 9);
+      unblock();
+      const answered: number[] = [];
+      for (;;) {
+        const pdu = (await peer.expectPdu(5000)).pdu;
+        if (pdu?.type !== 'P-DATA-TF') {
+          assert.equal(pdu?.type, 'A-RELEASE-RP');
+          break;
+        }
+        const command = decodeCommand(pdu.pdvs[0]!.data);
+        assert.equal(command.Status, 0);
+        answered.push(command.MessageIDBeingRespondedTo!);
+      }
+      assert.deepEqual(
+        answered,
+        Array.from({ length: count }, (_, i) => i + 1),
+      );
+      assert.equal(received, count);
+    } finally {
+      peer.destroy();
+      await server.close({ abort: true });
+    }
+  });
+
+  test('input held for waiting requests is read again when a C-GET sends its sub-operation', {
+    timeout: 15_000,
+  }, async () => {
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        echo: () => {},
+        get: async () => {
+          // Resolving the matches takes a while: the echoes behind the C-GET are read meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return [instance('2.25.10.1')];
+        },
+      },
+    });
+    const peer = await RawPeer.connect(server.port);
+    try {
+      const get = QueryRetrieveModels.study.get;
+      const rq = associateRq({
+        calledAeTitle: 'SCP',
+        contexts: [
+          { id: 1, abstractSyntax: get, transferSyntaxes: [EXPLICIT] },
+          { id: 3, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] },
+          { id: 5, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
+        ],
+      });
+      rq.userInformation.roleSelections = [{ sopClassUid: SC, scu: false, scp: true }];
+      await peer.send(rq);
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+      const query = new DataSet();
+      query.set('QueryRetrieveLevel', 'STUDY');
+      query.set('StudyInstanceUID', '2.25.77');
+      const echoes = 20;
+      await peer.write(
+        Buffer.concat([
+          commandPData(1, {
+            CommandField: 0x0010,
+            MessageID: 1,
+            AffectedSOPClassUID: get,
+            Priority: 0,
+            CommandDataSetType: 0x0000,
+          }),
+          pData(1, false, true, writeDicom(query, { transferSyntax: EXPLICIT, withoutMeta: true })),
+          ...Array.from({ length: echoes }, (_, i) =>
+            commandPData(5, {
+              CommandField: 0x0030,
+              MessageID: 2 + i,
+              AffectedSOPClassUID: VERIFICATION,
+              CommandDataSetType: 0x0101,
+            }),
+          ),
+        ]),
+      );
+      // The sub-operation's C-STORE-RQ: its response is read although eight echoes wait.
+      let storeRq: ReturnType<typeof decodeCommand> | undefined;
+      while (!storeRq) {
+        const pdu = (await peer.expectPdu(5000)).pdu;
+        assert.equal(pdu?.type, 'P-DATA-TF');
+        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
+        const command = decodeCommand(pdu.pdvs[0]!.data);
+        if (command.CommandField === 0x0001) storeRq = command;
+      }
+      await peer.write(
+        commandPData(3, {
+          CommandField: 0x8001,
+          MessageIDBeingRespondedTo: storeRq.MessageID!,
+          AffectedSOPClassUID: SC,
+          AffectedSOPInstanceUID: '2.25.10.1',
+          Status: 0,
+          CommandDataSetType: 0x0101,
+        }),
+      );
+      const finals: [number, number][] = [];
+      while (finals.length < 1 + echoes) {
+        const pdu = (await peer.expectPdu(5000)).pdu;
+        assert.equal(pdu?.type, 'P-DATA-TF');
+        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
+        const command = decodeCommand(pdu.pdvs[0]!.data);
+        if (command.Status === 0xff00) continue;
+        finals.push([command.MessageIDBeingRespondedTo!, command.Status!]);
+      }
+      assert.deepEqual(
+        finals,
+        Array.from({ length: 1 + echoes }, (_, i) => [i + 1, 0]),
+      );
+    } finally {
+      peer.destroy();
+      await server.close({ abort: true });
+    }
+  });
+
+  test('a C-FIND cancelled while it waits its turn is answered Cancel without being run', {
+    timeout: 15_000,
+  }, async () => {
+    let unblock!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => {
+      unblock = resolve;
+    });
+    const queried: string[] = [];
+    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
+      port: 0,
+      handlers: {
+        async *find(request) {
+          const accession = String(request.identifier.get('AccessionNumber') ?? '');
+          queried.push(accession);
+          if (accession === 'A1') await firstMayEnd;
+          const match = new DataSet();
+          match.set('QueryRetrieveLevel', 'STUDY');
+          match.set('AccessionNumber', accession);
+          yield match;
+        },
+      },
+    });
+    const peer = await RawPeer.connect(server.port);
+    try {
+      const find = QueryRetrieveModels.study.find;
+      await peer.send(
+        associateRq({
+          calledAeTitle: 'SCP',
+          contexts: [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
+        }),
+      );
+      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+      const findRq = (id: number) => {
+        const query = new DataSet();
+        query.set('QueryRetrieveLevel', 'STUDY');
+        query.set('AccessionNumber', `A${id}`);
+        return [
+          commandPData(1, {
+            CommandField: 0x0020,
+            MessageID: id,
+            AffectedSOPClassUID: find,
+            Priority: 0,
+            CommandDataSetType: 0x0000,
+          }),
+          pData(1, false, true, writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true })),
+        ];
+      };
+      // Three C-FINDs at once, then a C-CANCEL for the second while the first is running.
+      await peer.write(
+        Buffer.concat([
+          ...findRq(1),
+          ...findRq(2),
+          ...findRq(3),
+          commandPData(1, { CommandField: 0x0fff, MessageIDBeingRespondedTo: 2, CommandDataSetType: 0x0101 }),
+        ]),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      unblock();
+      const responses: [number, number][] = [];
+      while (responses.filter(([, status]) => status !== 0xff00).length < 3) {
+        const pdu = (await peer.expectPdu(5000)).pdu;
+        assert.equal(pdu?.type, 'P-DATA-TF');
+        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
+        const command = decodeCommand(pdu.pdvs[0]!.data);
+        responses.push([command.MessageIDBeingRespondedTo!, command.Status!]);
+      }
+      assert.deepEqual(responses, [
+        [1, 0xff00],
+        [1, 0x0000],
+        [2, 0xfe00],
+        [3, 0xff00],
+        [3, 0x0000],
+      ]);
+      assert.deepEqual(queried, ['A1', 'A3']);
     } finally {
       peer.destroy();
       await server.close({ abort: true });

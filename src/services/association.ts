@@ -20,7 +20,7 @@ import { type DeflateLevel, deflateRaw } from '../object/deflate.ts';
 import { concatParts, DataSet, readDataSet } from '../object/index.ts';
 import { modelSopClass, type QueryModel } from './contexts.ts';
 import type { ServiceHandlers } from './handlers.ts';
-import { serveRequest } from './scp.ts';
+import { LazyAbort, serveRequest } from './scp.ts';
 import {
   type DataOptions,
   type PreparedInstance,
@@ -36,6 +36,11 @@ export interface AssociationTimeouts {
 
 /** Files storeMany reads ahead of the one on the wire. */
 const READ_AHEAD = 4;
+/**
+ * The peer's requests waiting past the performing window before their socket's input is held.
+ * A few, so that a C-CANCEL sent after them is still read.
+ */
+const MAX_WAITING_REQUESTS = 8;
 /** Results of a C-STORE. Failure statuses throw DimseStatusError instead. */
 export interface StoreResult {
   status: number;
@@ -206,13 +211,17 @@ export class Association extends EventEmitter {
   /**
    * How many of the peer's requests are served at once: the window this side performs (PS3.7
    * §D.3.3.3), 1 unless negotiated otherwise. A peer that sends more has the rest wait, in
-   * order, as DCMTK and pynetdicom serve them; their data sets wait in the socket (the data
-   * stream's backpressure), so a peer cannot make the server hold more than this many.
+   * order, as DCMTK and pynetdicom serve them. Past MAX_WAITING_REQUESTS waiting, no more is
+   * read from the socket until one starts (see #holdInput), so a peer cannot make the server
+   * hold more than that many requests and their data sets (each up to the data stream's
+   * high-water mark).
    */
   readonly performingWindow: number;
   #performing = 0;
   /** Requests from the peer past the performing window, in order of arrival. */
   readonly #waitingToServe: (() => void)[] = [];
+  /** Resumes reading the socket, when it is held for a backlog of requests (see #holdInput). */
+  #inputHeld: (() => void) | undefined;
   /** Requests being served, by message ID, for C-CANCEL. */
   readonly operations = new Map<number, { abort(reason?: unknown): void }>();
   readonly #dimseTimeout: number;
@@ -365,6 +374,7 @@ export class Association extends EventEmitter {
     this.#pending.clear();
     for (const waiting of this.#waiting.splice(0)) waiting.fail(error);
     for (const [, controller] of this.operations) controller.abort(error);
+    this.#releaseInput();
     for (const w of this.#releaseWaiters) {
       if (released) w.resolve();
       else w.reject(error);
@@ -824,7 +834,7 @@ export class Association extends EventEmitter {
     return id;
   }
 
-  #onMessage(message: IncomingMessage): void {
+  #onMessage(message: IncomingMessage): void | Promise<void> {
     const command = message.command;
     if (command.info.isResponse) {
       this.emit('response', message);
@@ -861,11 +871,20 @@ export class Association extends EventEmitter {
       })
       .finally(() => this.#serving.delete(serving));
     this.#serving.add(serving);
+    return this.#holdInput();
   }
 
   /** Serves a request once fewer than performingWindow are being served, in order of arrival. */
   async #serveInTurn(message: IncomingMessage): Promise<void> {
+    let cancel: LazyAbort | undefined;
+    const messageId = message.command.MessageID ?? 0;
     if (this.#performing >= this.performingWindow) {
+      // A C-CANCEL may come for it while it waits (PS3.7 §9.3.2.3): it is then answered with
+      // Cancel instead of being run (serveRequest).
+      if (!this.operations.has(messageId)) {
+        cancel = new LazyAbort();
+        this.operations.set(messageId, cancel);
+      }
       // The one finishing hands its place over (#performing stays), so none can jump the queue.
       await new Promise<void>((resolve) => this.#waitingToServe.push(resolve));
     } else {
@@ -873,15 +892,42 @@ export class Association extends EventEmitter {
     }
     try {
       if (this.#closed) {
+        if (cancel && this.operations.get(messageId) === cancel) this.operations.delete(messageId);
         message.data?.discard();
         return;
       }
-      await serveRequest(this, message);
+      await serveRequest(this, message, cancel);
     } finally {
       const next = this.#waitingToServe.shift();
       if (next) next();
       else this.#performing--;
+      if (this.#waitingToServe.length < MAX_WAITING_REQUESTS) this.#releaseInput();
     }
+  }
+
+  /**
+   * Holds the socket's input (the channel's backpressure) while MAX_WAITING_REQUESTS of the
+   * peer's requests wait their turn: a peer pipelining past the window (thousands of C-ECHOs,
+   * or C-STOREs whose data sets fit the data stream's buffer) would otherwise make us keep
+   * them all. Not while a request of ours is outstanding, e.g. a C-GET's sub-operation: its
+   * response comes through the same input, and holding it would wait for ever.
+   */
+  #holdInput(): Promise<void> | undefined {
+    if (this.#waitingToServe.length < MAX_WAITING_REQUESTS || this.#pending.size > 0 || this.#closed) return;
+    if (this.#inputHeld) return;
+    this.logger.log(
+      'debug',
+      `${this.#waitingToServe.length} requests wait their turn: reading no more until one is served`,
+    );
+    return new Promise<void>((resolve) => {
+      this.#inputHeld = resolve;
+    });
+  }
+
+  #releaseInput(): void {
+    const resume = this.#inputHeld;
+    this.#inputHeld = undefined;
+    resume?.();
   }
 
   /** (Re)starts a request's DIMSE timeout: at sending, and at each pending response. */
@@ -939,6 +985,8 @@ export class Association extends EventEmitter {
     const messageId = this.nextMessageId();
     const pending: PendingRequest = { name, transferSyntax: context.transferSyntax!, ...handler };
     this.#pending.set(messageId, pending);
+    // Its response comes through the input (see #holdInput).
+    this.#releaseInput();
     this.#armTimer(pending);
     return messageId;
   }

@@ -73,7 +73,11 @@ type Respond = (
  * (PS3.7 §9.1 and §10.1 for what each response carries). A handler that throws becomes a
  * failure status with the error as its Error Comment; nothing a handler does ends the association.
  */
-export async function serveRequest(association: Association, message: IncomingMessage): Promise<void> {
+export async function serveRequest(
+  association: Association,
+  message: IncomingMessage,
+  cancel = new LazyAbort(),
+): Promise<void> {
   const { command, contextId } = message;
   const context = association.contexts.find((c) => c.id === contextId);
   // The peer may invoke operations on a context only in a role it was granted (PS3.7 §D.3.3.4):
@@ -97,7 +101,6 @@ export async function serveRequest(association: Association, message: IncomingMe
     return;
   }
   const messageId = command.MessageID ?? 0;
-  const cancel = new LazyAbort();
   association.operations.set(messageId, cancel);
   const ctx: RequestContext = {
     association,
@@ -117,6 +120,16 @@ export async function serveRequest(association: Association, message: IncomingMe
       data,
     );
   try {
+    if (cancel.aborted && CANCELLABLE.has(command.info.name)) {
+      // A C-CANCEL came while it waited its turn: answered Cancel without being run, as one
+      // cancelled at its start would be.
+      association.logger.log(
+        'info',
+        `${command.info.name} (message ${messageId}) cancelled before it was served`,
+      );
+      message.data?.discard();
+      return await respond({ AffectedSOPClassUID: command.AffectedSOPClassUID, Status: Status.Cancel });
+    }
     switch (command.info.name) {
       case 'C-ECHO-RQ':
         return await serveEcho(association, ctx, respond);
@@ -142,6 +155,9 @@ export async function serveRequest(association: Association, message: IncomingMe
   }
 }
 
+/** Requests a C-CANCEL applies to (PS3.7 §9.3.2.3, §9.3.3.3, §9.3.4.3). */
+const CANCELLABLE: ReadonlySet<string> = new Set(['C-FIND-RQ', 'C-MOVE-RQ', 'C-GET-RQ']);
+
 /**
  * An AbortController made only when a handler looks at its signal: most C-STOREs never do,
  * and creating one (an EventTarget) showed in profiles of small instances. A cancel or an
@@ -158,6 +174,10 @@ export class LazyAbort {
       if (this.#aborted) this.#controller.abort(this.#reason);
     }
     return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#controller ? this.#controller.signal.aborted : this.#aborted;
   }
 
   abort(reason?: unknown): void {

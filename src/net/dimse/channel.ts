@@ -37,8 +37,11 @@ export interface DimseChannelOptions {
   send(parts: readonly Uint8Array[], written?: () => void): void | Promise<void>;
   /** The peer's maximum PDU length (0: unlimited). */
   peerMaxPduLength: number;
-  /** Called when a message's command has arrived. */
-  message(message: IncomingMessage): void;
+  /**
+   * Called when a message's command has arrived. A returned promise holds the input (no more
+   * PDUs are read) until it settles, as a data consumer's does.
+   */
+  message(message: IncomingMessage): void | Promise<void>;
   /** The peer broke DIMSE's rules (PS3.7 §9.1, PS3.8 Annex E); the caller aborts. */
   protocolError(error: DicomError): void;
   logger?: Logger;
@@ -114,7 +117,7 @@ export class DimseChannel {
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
   }
 
-  #commandFragment(contextId: number, data: Uint8Array, isLast: boolean): void {
+  #commandFragment(contextId: number, data: Uint8Array, isLast: boolean): void | Promise<void> {
     if (this.#incoming) {
       throw new DicomError(
         'ERR_DIMSE',
@@ -142,10 +145,9 @@ export class DimseChannel {
     if (command.hasDataSet) {
       const stream = new DataStream(undefined, this.#options.maxDataSetSize);
       this.#incoming = { contextId, stream };
-      this.#options.message({ contextId, command, data: stream });
-    } else {
-      this.#options.message({ contextId, command, data: undefined });
+      return this.#options.message({ contextId, command, data: stream });
     }
+    return this.#options.message({ contextId, command, data: undefined });
   }
 
   #dataFragment(contextId: number, data: Uint8Array, isLast: boolean): void | Promise<void> {

@@ -205,7 +205,9 @@ describe('DimseChannel', () => {
     const receiver = new DimseChannel({
       send: () => {},
       peerMaxPduLength: 0,
-      message: (m) => received.push(m),
+      message: (m) => {
+        received.push(m);
+      },
       protocolError: (e) => errors.push(e),
     });
     const sender = new DimseChannel({
@@ -317,7 +319,9 @@ describe('DimseChannel with a source that takes its chunks back (ReleasableData)
     const receiver = new DimseChannel({
       send: () => {},
       peerMaxPduLength: 0,
-      message: (m) => received.push(m),
+      message: (m) => {
+        received.push(m);
+      },
       protocolError: (e) => assert.fail(e.message),
     });
     // Like a kernel queue: the parts are read only later, then `written` says so.
