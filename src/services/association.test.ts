@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -420,6 +420,56 @@ describe('dicomkit SCU <-> dicomkit SCP', () => {
       await assert.rejects(assoc.echo(), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT');
       const waited = performance.now() - third;
       assert.ok(waited >= 395 && waited < 1500, `timed out after ${waited.toFixed(0)} ms`);
+      await assoc.closed();
+    } finally {
+      await server.close({ abort: true });
+    }
+  });
+
+  test("the DIMSE timeout counts from a data set's last progress while it is sent, then from its end", {
+    timeout: 20_000,
+  }, async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let stallFor = 0;
+    const server = await new ApplicationEntity({ aeTitle: 'SLOWREADER' }).listen({
+      port: 0,
+      handlers: {
+        store: async (request) => {
+          // Reads 64 MB over ~1.6 s, 50 ms pauses every 2 MB; or stops reading for a while.
+          let sinceLast = 0;
+          if (stallFor > 0) await pause(stallFor);
+          for await (const chunk of request.data) {
+            sinceLast += chunk.length;
+            if (sinceLast >= 2_000_000) {
+              sinceLast = 0;
+              await pause(50);
+            }
+          }
+          return 0;
+        },
+      },
+    });
+    const big = join(work, 'big-dimse.dcm');
+    const ds = instance('2.25.12.1');
+    ds.set('PixelData', new Uint8Array(64_000_000), 'OB');
+    writeFileSync(big, writeDicom(ds, { transferSyntax: EXPLICIT }));
+    try {
+      const scu = new ApplicationEntity({ aeTitle: 'SCU', timeouts: { dimse: 800 } });
+      const assoc = await scu.associate({
+        host: '127.0.0.1',
+        port: server.port,
+        contexts: storageContexts([SC]),
+      });
+      const start = performance.now();
+      assert.equal((await assoc.store(big)).status, 0);
+      const took = performance.now() - start;
+      assert.ok(
+        took > 1200,
+        `sent in ${took.toFixed(0)} ms: the reader was not slow enough to test anything`,
+      );
+      // A reader that stops for longer than the timeout: the store fails instead of waiting for ever.
+      stallFor = 1500;
+      await assert.rejects(assoc.store(big), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT');
       await assoc.closed();
     } finally {
       await server.close({ abort: true });

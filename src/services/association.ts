@@ -827,6 +827,26 @@ export class Association extends EventEmitter {
     return this.#channel.send(contextId, fields, data);
   }
 
+  /**
+   * Sends one of our requests. Its DIMSE timeout, armed when it was registered, runs again at
+   * each part of a streamed data set written and once the whole message is: a large data set
+   * to a slow reader then takes the time it needs, while a peer that stops reading still
+   * fails it (DCMTK's and pynetdicom's DIMSE timeouts, too, wait for responses, not sends).
+   */
+  #sendRequest(
+    messageId: number,
+    contextId: number,
+    fields: CommandFields,
+    data?: MessageData,
+  ): Promise<void> {
+    const rearm = () => {
+      const pending = this.#pending.get(messageId);
+      if (pending) this.#armTimer(pending);
+    };
+    const sent = this.#channel.send(contextId, fields, data, data === undefined ? undefined : rearm);
+    return data === undefined ? sent : sent.then(rearm);
+  }
+
   /** @internal */
   nextMessageId(): number {
     const id = this.#nextMessageId;
@@ -1022,7 +1042,8 @@ export class Association extends EventEmitter {
           reject(error);
           return;
         }
-        this.sendMessage(
+        this.#sendRequest(
+          messageId,
           context.id,
           { ...fields, CommandField: commandField(name), MessageID: messageId },
           data,
@@ -1064,7 +1085,8 @@ export class Association extends EventEmitter {
           return;
         }
         queue.messageId = messageId;
-        this.sendMessage(
+        this.#sendRequest(
+          messageId,
           context.id,
           { ...fields, CommandField: commandField(name), MessageID: messageId },
           data,

@@ -176,7 +176,7 @@ export class DimseChannel {
    * run) then leaves in the same turn as the response arrived, instead of after the promise
    * chains of both have run.
    */
-  send(contextId: number, fields: CommandFields, data?: MessageData): Promise<void> {
+  send(contextId: number, fields: CommandFields, data?: MessageData, progress?: () => void): Promise<void> {
     if (this.#sending === 0 && (data === undefined || isInMemory(data))) {
       let written: void | Promise<void>;
       try {
@@ -189,7 +189,8 @@ export class DimseChannel {
     }
     return this.#chain(async () => {
       const batch = this.#startMessage(contextId, fields, data !== undefined);
-      const releasable = data === undefined ? undefined : await this.#sendFragments(batch, contextId, data);
+      const releasable =
+        data === undefined ? undefined : await this.#sendFragments(batch, contextId, data, progress);
       await this.#flush(batch, releasable);
     });
   }
@@ -263,13 +264,15 @@ export class DimseChannel {
   }
 
   /**
-   * Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it.
-   * Returns the source when its chunks are to be given back (the caller's last flush does it).
+   * Adds the data set's PDUs to `batch`, writing whenever a streamed source has filled it
+   * (`progress` called after each such write). Returns the source when its chunks are to be
+   * given back (the caller's last flush does it).
    */
   async #sendFragments(
     batch: Batch,
     contextId: number,
     source: MessageData,
+    progress: (() => void) | undefined,
   ): Promise<ReleasableData | undefined> {
     // Bytes already in memory (a preloaded file) go out in one write whatever their size:
     // batching them would hold nothing less in memory and cost a socket round per batch.
@@ -280,7 +283,10 @@ export class DimseChannel {
       source instanceof Uint8Array ? [source] : source;
     for await (const chunk of chunks) {
       framer.add(chunk);
-      if (!inMemory && batch.bytes >= BATCH_BYTES) await this.#flush(batch, releasable);
+      if (!inMemory && batch.bytes >= BATCH_BYTES) {
+        await this.#flush(batch, releasable);
+        progress?.();
+      }
     }
     framer.end();
     return releasable;
