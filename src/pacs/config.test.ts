@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { associateWithPacs, startLoopbackPacs } from '../../test/helpers/pacs.ts';
 import { SILENT_LOGGER } from '../core/index.ts';
-import { verificationContext } from '../services/index.ts';
+import { readDicomFile } from '../object/file.node.ts';
+import { DataSet } from '../object/index.ts';
+import { QueryRetrieveModels, verificationContext } from '../services/index.ts';
 import { PacsAccess } from './access.ts';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from './config.ts';
 
 const quiet = SILENT_LOGGER;
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
+const EXPLICIT = '1.2.840.10008.1.2.1';
 
 describe('PACS config', () => {
   test('defaults are those of ARCHITECTURE.md', () => {
@@ -34,6 +40,8 @@ describe('PACS config', () => {
     failsOn({ storage: { pth: 'x' } }, 'storage.pth');
     failsOn({ duplicates: 'keep' }, 'duplicates');
     failsOn({ dicom: { idleTimeout: -1 } }, 'dicom.idleTimeout');
+    failsOn({ dicom: { scuTimeout: 0 } }, 'dicom.scuTimeout');
+    failsOn({ dicom: { scuTimeout: '10' } }, 'dicom.scuTimeout');
     failsOn({ modalities: { ct: { aeTitle: 'CT', host: 'h', port: 'x' } } }, 'modalities.ct.port');
     failsOn(
       { modalities: { ct: { aeTitle: 'CT', host: 'h', port: 104, permissions: { fly: true } } } },
@@ -109,6 +117,45 @@ describe('PACS access control', () => {
       (await open.check({ callingAeTitle: 'X', calledAeTitle: 'Y', remoteAddress: '8.8.8.8' })).allowed,
       true,
     );
+  });
+
+  test('dicom.scuTimeout: a C-MOVE destination that never answers fails the move that soon', {
+    timeout: 15_000,
+  }, async () => {
+    // A destination that takes the connection and never answers the A-ASSOCIATE-RQ.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const storage = mkdtempSync(join(tmpdir(), 'dicomkit-scu-timeout-'));
+    const pacs = await startLoopbackPacs(storage, {
+      dicom: { scuTimeout: 0.5 },
+      modalities: { mute: { aeTitle: 'MUTE', host: '127.0.0.1', port: silentPort } },
+    });
+    try {
+      const store = await associateWithPacs(pacs, [CT]);
+      await store.store(CT_FILE);
+      await store.release();
+      const retrieve = await associateWithPacs(pacs, [
+        { abstractSyntax: QueryRetrieveModels.study.move, transferSyntaxes: [EXPLICIT] },
+      ]);
+      const query = new DataSet();
+      query.set('QueryRetrieveLevel', 'STUDY');
+      query.set('StudyInstanceUID', (await readDicomFile(CT_FILE)).dataset.string('StudyInstanceUID')!);
+      const started = performance.now();
+      const moved = await retrieve.move(query, 'MUTE').catch((error: { status?: number }) => error);
+      const took = performance.now() - started;
+      await retrieve.release();
+      assert.notEqual(moved.status, 0, 'the move cannot have succeeded');
+      assert.ok(took >= 450 && took < 4000, `the move ended after ${took.toFixed(0)} ms`);
+      assert.equal(sockets.length, 1);
+      assert.equal(resolveConfig({}).dicom.scuTimeout, 10);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await pacs.close({ abort: true });
+      rmSync(storage, { recursive: true, force: true });
+    }
   });
 
   test('dicom.idleTimeout: an association silent that long is aborted, its place freed', {

@@ -61,6 +61,12 @@ export interface PacsConfig {
      * places for good. A request being worked on is not waiting. 0: no limit.
      */
     idleTimeout: number;
+    /**
+     * Seconds the PACS waits, as the calling side (C-MOVE destinations, storage commitment,
+     * REST calls to modalities without their own Timeout), for a connection, the association's
+     * answer and each response (Orthanc's DicomScuTimeout, whose default it takes).
+     */
+    scuTimeout: number;
   };
   http: {
     host: string;
@@ -114,6 +120,7 @@ export const DEFAULT_CONFIG: PacsConfig = {
     maxDataSetMB: 0,
     tls: undefined,
     idleTimeout: 30,
+    scuTimeout: 10,
   },
   http: { host: '127.0.0.1', port: 8042, enabled: true, remoteAccessAllowed: false, users: {} },
   storage: { path: 'dicomkit-data', fsync: true, maxStorageMB: 0, whenFull: 'reject' },
@@ -192,6 +199,7 @@ export function resolveConfig(input: Json = {}): PacsConfig {
       'maxDataSetMB',
       'tls',
       'idleTimeout',
+      'scuTimeout',
     ]);
     if (d.host !== undefined) config.dicom.host = string(d.host, 'dicom.host');
     if (d.port !== undefined) config.dicom.port = port(d.port, 'dicom.port');
@@ -222,6 +230,16 @@ export function resolveConfig(input: Json = {}): PacsConfig {
         0,
         'must be a number of seconds >= 0 (0: no limit)',
       );
+    if (d.scuTimeout !== undefined) {
+      config.dicom.scuTimeout = amount(
+        d.scuTimeout,
+        'dicom.scuTimeout',
+        0,
+        'must be a number of seconds > 0',
+      );
+      if (config.dicom.scuTimeout === 0)
+        throw new ConfigError('dicom.scuTimeout', 'must be a number of seconds > 0');
+    }
     if (d.tls !== undefined) {
       const t = object(d.tls, 'dicom.tls');
       const keys = ['certificate', 'privateKey', 'trustedCertificates', 'remoteCertificateRequired'];

@@ -7,23 +7,21 @@ import { ConfigError, type DicomTlsConfig, type ModalityConfig, type PacsConfig 
 /**
  * The PACS as it calls or serves others: its AE title (or another it answers to), its maximum
  * PDU, its log, `dicom.idleTimeout`, and one time limit for connecting, negotiating and each
- * DIMSE response when given (Orthanc's `Timeout` of the REST calls).
+ * DIMSE response: `timeoutMs` when given (Orthanc's `Timeout` of the REST calls), else
+ * `dicom.scuTimeout` (Orthanc's DicomScuTimeout).
  */
 export function pacsApplicationEntity(
   config: PacsConfig,
   logger: Logger,
   options: { aeTitle?: string; timeoutMs?: number } = {},
 ): ApplicationEntity {
-  const timeout = options.timeoutMs;
+  const timeout = options.timeoutMs ?? Math.round(config.dicom.scuTimeout * 1000);
   const idle = config.dicom.idleTimeout > 0 ? Math.round(config.dicom.idleTimeout * 1000) : undefined;
   return new ApplicationEntity({
     aeTitle: options.aeTitle ?? config.aeTitle,
     maxPduLength: config.dicom.maxPduLength,
     logger,
-    timeouts: {
-      ...(timeout ? { connect: timeout, acse: timeout, dimse: timeout } : {}),
-      ...(idle ? { idle } : {}),
-    },
+    timeouts: { connect: timeout, acse: timeout, dimse: timeout, ...(idle ? { idle } : {}) },
   });
 }
 
