@@ -23,6 +23,37 @@ const VERIFICATION = '1.2.840.10008.1.1';
 const work = mkdtempSync(join(tmpdir(), 'dicomkit-assoc-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
+type Command = ReturnType<typeof decodeCommand>;
+
+/** A promise the test resolves when it chooses. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** The next command set a raw peer receives (data set PDVs skipped); undefined at the A-RELEASE-RP. */
+async function nextCommand(peer: RawPeer): Promise<Command | undefined> {
+  for (;;) {
+    const pdu = (await peer.expectPdu(5000)).pdu;
+    if (pdu?.type !== 'P-DATA-TF') {
+      assert.equal(pdu?.type, 'A-RELEASE-RP');
+      return undefined;
+    }
+    if (pdu.pdvs[0]!.isCommand) return decodeCommand(pdu.pdvs[0]!.data);
+  }
+}
+
+/** The command sets a raw peer receives until the A-RELEASE-RP. */
+async function commandsUntilReleased(peer: RawPeer): Promise<Command[]> {
+  const commands: Command[] = [];
+  for (let command = await nextCommand(peer); command; command = await nextCommand(peer))
+    commands.push(command);
+  return commands;
+}
+
 function instance(uid: string): DataSet {
   const ds = new DataSet();
   ds.set('SOPClassUID', SC);
@@ -978,17 +1009,9 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
         pData(1, false, true, data),
       ]);
       await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
-      const answered: number[] = [];
-      for (;;) {
-        const pdu = (await peer.expectPdu(5000)).pdu;
-        if (pdu?.type !== 'P-DATA-TF') {
-          assert.equal(pdu?.type, 'A-RELEASE-RP');
-          break;
-        }
-        const command = decodeCommand(pdu.pdvs[0]!.data);
-        assert.equal(command.Status, 0);
-        answered.push(command.MessageIDBeingRespondedTo!);
-      }
+      const responses = await commandsUntilReleased(peer);
+      assert.ok(responses.every((command) => command.Status === 0));
+      const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
       assert.deepEqual(answered, [1, 2, 3, 4, 5]);
       assert.deepEqual(served, ['2.25.8.1', '2.25.8.2', '2.25.8.3', '2.25.8.4', '2.25.8.5']);
       assert.equal(most, 1);
@@ -1001,16 +1024,13 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   test('a peer pipelining far past the window is read only while a few requests wait; all are answered in order', {
     timeout: 15_000,
   }, async () => {
-    let unblock!: () => void;
-    const firstServed = new Promise<void>((resolve) => {
-      unblock = resolve;
-    });
+    const firstServed = gate();
     let echoes = 0;
     const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
       port: 0,
       handlers: {
         echo: async () => {
-          if (echoes++ === 0) await firstServed;
+          if (echoes++ === 0) await firstServed.opened;
         },
       },
     });
@@ -1043,18 +1063,10 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The one served and eight waiting were read; the rest wait in the socket.
       assert.equal(received, 9);
-      unblock();
-      const answered: number[] = [];
-      for (;;) {
-        const pdu = (await peer.expectPdu(5000)).pdu;
-        if (pdu?.type !== 'P-DATA-TF') {
-          assert.equal(pdu?.type, 'A-RELEASE-RP');
-          break;
-        }
-        const command = decodeCommand(pdu.pdvs[0]!.data);
-        assert.equal(command.Status, 0);
-        answered.push(command.MessageIDBeingRespondedTo!);
-      }
+      firstServed.open();
+      const responses = await commandsUntilReleased(peer);
+      assert.ok(responses.every((command) => command.Status === 0));
+      const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
       assert.deepEqual(
         answered,
         Array.from({ length: count }, (_, i) => i + 1),
@@ -1119,14 +1131,8 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
         ]),
       );
       // The sub-operation's C-STORE-RQ: its response is read although eight echoes wait.
-      let storeRq: ReturnType<typeof decodeCommand> | undefined;
-      while (!storeRq) {
-        const pdu = (await peer.expectPdu(5000)).pdu;
-        assert.equal(pdu?.type, 'P-DATA-TF');
-        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
-        const command = decodeCommand(pdu.pdvs[0]!.data);
-        if (command.CommandField === 0x0001) storeRq = command;
-      }
+      let storeRq = await nextCommand(peer);
+      while (storeRq?.CommandField !== 0x0001) storeRq = await nextCommand(peer);
       await peer.write(
         commandPData(3, {
           CommandField: 0x8001,
@@ -1139,12 +1145,9 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
       );
       const finals: [number, number][] = [];
       while (finals.length < 1 + echoes) {
-        const pdu = (await peer.expectPdu(5000)).pdu;
-        assert.equal(pdu?.type, 'P-DATA-TF');
-        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
-        const command = decodeCommand(pdu.pdvs[0]!.data);
-        if (command.Status === 0xff00) continue;
-        finals.push([command.MessageIDBeingRespondedTo!, command.Status!]);
+        const command = await nextCommand(peer);
+        assert.ok(command);
+        if (command.Status !== 0xff00) finals.push([command.MessageIDBeingRespondedTo!, command.Status!]);
       }
       assert.deepEqual(
         finals,
@@ -1159,10 +1162,7 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   test('a C-FIND cancelled while it waits its turn is answered Cancel without being run', {
     timeout: 15_000,
   }, async () => {
-    let unblock!: () => void;
-    const firstMayEnd = new Promise<void>((resolve) => {
-      unblock = resolve;
-    });
+    const firstMayEnd = gate();
     const queried: string[] = [];
     const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
       port: 0,
@@ -1170,7 +1170,7 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
         async *find(request) {
           const accession = String(request.identifier.get('AccessionNumber') ?? '');
           queried.push(accession);
-          if (accession === 'A1') await firstMayEnd;
+          if (accession === 'A1') await firstMayEnd.opened;
           const match = new DataSet();
           match.set('QueryRetrieveLevel', 'STUDY');
           match.set('AccessionNumber', accession);
@@ -1213,13 +1213,11 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
         ]),
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
-      unblock();
+      firstMayEnd.open();
       const responses: [number, number][] = [];
       while (responses.filter(([, status]) => status !== 0xff00).length < 3) {
-        const pdu = (await peer.expectPdu(5000)).pdu;
-        assert.equal(pdu?.type, 'P-DATA-TF');
-        if (pdu?.type !== 'P-DATA-TF' || !pdu.pdvs[0]!.isCommand) continue;
-        const command = decodeCommand(pdu.pdvs[0]!.data);
+        const command = await nextCommand(peer);
+        assert.ok(command);
         responses.push([command.MessageIDBeingRespondedTo!, command.Status!]);
       }
       assert.deepEqual(responses, [
