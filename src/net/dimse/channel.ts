@@ -53,6 +53,12 @@ export interface DimseChannelOptions {
 
 /** Bytes of P-DATA PDUs written per batch before waiting for the socket. */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * Data in memory up to this size goes out in one write. Larger data goes in batches like a
+ * stream, so that its sending reports progress (the DIMSE timeout waits on it) and a slow
+ * reader's backpressure is felt batch by batch.
+ */
+const WHOLE_WRITE_BYTES = 4 * 1024 * 1024;
 
 /** PDU parts gathered for one socket write. */
 interface Batch {
@@ -171,13 +177,14 @@ export class DimseChannel {
   /**
    * Sends one message. Resolves when every PDV is handed to the socket; messages queued by
    * several callers go out whole, one after the other. When nothing else is being sent and the
-   * data is in memory (a command alone, a preloaded file), the PDUs are framed and handed to the
-   * DUL before this returns: a request started from a response's callback (the next store of a
-   * run) then leaves in the same turn as the response arrived, instead of after the promise
-   * chains of both have run.
+   * data is in memory and small (a command alone, a preloaded file; see WHOLE_WRITE_BYTES), the
+   * PDUs are framed and handed to the DUL before this returns: a request started from a
+   * response's callback (the next store of a run) then leaves in the same turn as the response
+   * arrived, instead of after the promise chains of both have run. `progress` is called after
+   * each batch of a data set sent in several.
    */
   send(contextId: number, fields: CommandFields, data?: MessageData, progress?: () => void): Promise<void> {
-    if (this.#sending === 0 && (data === undefined || isInMemory(data))) {
+    if (this.#sending === 0 && (data === undefined || isWholeWrite(data))) {
       let written: void | Promise<void>;
       try {
         written = this.#sendNow(contextId, fields, data as Uint8Array | readonly Uint8Array[] | undefined);
@@ -274,18 +281,23 @@ export class DimseChannel {
     source: MessageData,
     progress: (() => void) | undefined,
   ): Promise<ReleasableData | undefined> {
-    // Bytes already in memory (a preloaded file) go out in one write whatever their size:
+    // Bytes already in memory (a preloaded file) go out in one write up to WHOLE_WRITE_BYTES:
     // batching them would hold nothing less in memory and cost a socket round per batch.
-    const inMemory = isInMemory(source);
+    const whole = isWholeWrite(source);
     const releasable = isReleasable(source) ? source : undefined;
     const framer = new PdvFramer(batch, this.#maxPdvData, contextId, false, releasable !== undefined);
     const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> =
       source instanceof Uint8Array ? [source] : source;
     for await (const chunk of chunks) {
-      framer.add(chunk);
-      if (!inMemory && batch.bytes >= BATCH_BYTES) {
-        await this.#flush(batch, releasable);
-        progress?.();
+      // A large chunk (a data set in memory, a pixel data value) is written in batch-sized
+      // parts; a releasable source's chunks are kept whole, to be given back as they came.
+      const pieces = whole || releasable || chunk.length <= BATCH_BYTES ? [chunk] : batchSized(chunk);
+      for (const piece of pieces) {
+        framer.add(piece);
+        if (!whole && batch.bytes >= BATCH_BYTES) {
+          await this.#flush(batch, releasable);
+          progress?.();
+        }
       }
     }
     framer.end();
@@ -318,8 +330,17 @@ export class DimseChannel {
   }
 }
 
-function isInMemory(data: MessageData): data is Uint8Array | readonly Uint8Array[] {
-  return data instanceof Uint8Array || Array.isArray(data);
+function isWholeWrite(data: MessageData): data is Uint8Array | readonly Uint8Array[] {
+  if (data instanceof Uint8Array) return data.length <= WHOLE_WRITE_BYTES;
+  if (!Array.isArray(data)) return false;
+  let bytes = 0;
+  for (const chunk of data as readonly Uint8Array[]) bytes += chunk.length;
+  return bytes <= WHOLE_WRITE_BYTES;
+}
+
+/** A chunk cut into views of at most BATCH_BYTES each. */
+function* batchSized(chunk: Uint8Array): Generator<Uint8Array> {
+  for (let at = 0; at < chunk.length; at += BATCH_BYTES) yield chunk.subarray(at, at + BATCH_BYTES);
 }
 
 function isReleasable(data: MessageData): data is ReleasableData {
