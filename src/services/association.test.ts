@@ -6,12 +6,18 @@ import { after, describe, test } from 'node:test';
 import { associateRq, commandPData, pData, RawPeer } from '../../test/helpers/raw-dul-peer.ts';
 import { decodeCommand } from '../net/dimse/commands.ts';
 import { DimseStatusError } from '../net/dimse/index.ts';
-import { type AssociateRq, encodePdu, type Pdu, pdvLength } from '../net/pdu/index.ts';
+import { type AssociateRq, encodePdu, type Pdu, pdvLength, type RoleSelection } from '../net/pdu/index.ts';
 import { readDicomFile } from '../object/file.node.ts';
 import { DataSet, writeDicom } from '../object/index.ts';
-import { ApplicationEntity, AssociationRejectedError, negotiatedWindow } from './application-entity.ts';
+import {
+  ApplicationEntity,
+  AssociationRejectedError,
+  type DicomServer,
+  negotiatedWindow,
+} from './application-entity.ts';
 import type { Association } from './association.ts';
 import { getStorageContexts, QueryRetrieveModels, storageContexts, verificationContext } from './contexts.ts';
+import type { ServiceHandlers } from './handlers.ts';
 
 const CT_FILE = 'test/fixtures/pydicom/CT_small.dcm';
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -52,6 +58,32 @@ async function commandsUntilReleased(peer: RawPeer): Promise<Command[]> {
   for (let command = await nextCommand(peer); command; command = await nextCommand(peer))
     commands.push(command);
   return commands;
+}
+
+/**
+ * An SCP with `handlers` and a raw peer associated with it on `contexts` (with the role
+ * selections given); `run` then speaks for the peer. `onServer` sees the SCP before the peer
+ * connects. Both are closed afterwards.
+ */
+async function withRawPeer(
+  handlers: ServiceHandlers,
+  contexts: { id: number; abstractSyntax: string; transferSyntaxes: string[] }[],
+  run: (peer: RawPeer) => Promise<void>,
+  options: { roleSelections?: RoleSelection[]; onServer?: (server: DicomServer) => void } = {},
+): Promise<void> {
+  const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({ port: 0, handlers });
+  options.onServer?.(server);
+  const peer = await RawPeer.connect(server.port);
+  try {
+    const rq = associateRq({ calledAeTitle: 'SCP', contexts });
+    if (options.roleSelections) rq.userInformation.roleSelections = options.roleSelections;
+    await peer.send(rq);
+    assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
+    await run(peer);
+  } finally {
+    peer.destroy();
+    await server.close({ abort: true });
+  }
 }
 
 function instance(uid: string): DataSet {
@@ -973,9 +1005,8 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
     let serving = 0;
     let most = 0;
     const served: string[] = [];
-    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
-      port: 0,
-      handlers: {
+    await withRawPeer(
+      {
         store: async (request) => {
           serving++;
           most = Math.max(most, serving);
@@ -987,40 +1018,30 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
           return 0;
         },
       },
-    });
-    const peer = await RawPeer.connect(server.port);
-    try {
-      await peer.send(
-        associateRq({
-          calledAeTitle: 'SCP',
-          contexts: [{ id: 1, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] }],
-        }),
-      );
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
-      // Five C-STOREs, then the release, in one write: no response is waited for.
-      const data = writeDicom(instance('2.25.8.1'), { transferSyntax: EXPLICIT, withoutMeta: true });
-      const requests = [1, 2, 3, 4, 5].flatMap((id) => [
-        commandPData(1, {
-          CommandField: 0x0001,
-          MessageID: id,
-          AffectedSOPClassUID: SC,
-          AffectedSOPInstanceUID: `2.25.8.${id}`,
-          Priority: 0,
-          CommandDataSetType: 0x0000,
-        }),
-        pData(1, false, true, data),
-      ]);
-      await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
-      const responses = await commandsUntilReleased(peer);
-      assert.ok(responses.every((command) => command.Status === 0));
-      const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
-      assert.deepEqual(answered, [1, 2, 3, 4, 5]);
-      assert.deepEqual(served, ['2.25.8.1', '2.25.8.2', '2.25.8.3', '2.25.8.4', '2.25.8.5']);
-      assert.equal(most, 1);
-    } finally {
-      peer.destroy();
-      await server.close({ abort: true });
-    }
+      [{ id: 1, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] }],
+      async (peer) => {
+        // Five C-STOREs, then the release, in one write: no response is waited for.
+        const data = writeDicom(instance('2.25.8.1'), { transferSyntax: EXPLICIT, withoutMeta: true });
+        const requests = [1, 2, 3, 4, 5].flatMap((id) => [
+          commandPData(1, {
+            CommandField: 0x0001,
+            MessageID: id,
+            AffectedSOPClassUID: SC,
+            AffectedSOPInstanceUID: `2.25.8.${id}`,
+            Priority: 0,
+            CommandDataSetType: 0x0000,
+          }),
+          pData(1, false, true, data),
+        ]);
+        await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
+        const responses = await commandsUntilReleased(peer);
+        assert.ok(responses.every((command) => command.Status === 0));
+        const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
+        assert.deepEqual(answered, [1, 2, 3, 4, 5]);
+        assert.deepEqual(served, ['2.25.8.1', '2.25.8.2', '2.25.8.3', '2.25.8.4', '2.25.8.5']);
+        assert.equal(most, 1);
+      },
+    );
   });
 
   test('a peer pipelining far past the window is read only while a few requests wait; all are answered in order', {
@@ -1028,64 +1049,56 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   }, async () => {
     const firstServed = gate();
     let echoes = 0;
-    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
-      port: 0,
-      handlers: {
+    let received = 0;
+    await withRawPeer(
+      {
         echo: async () => {
           if (echoes++ === 0) await firstServed.opened;
         },
       },
-    });
-    let received = 0;
-    server.on('association', (association: Association) =>
-      association.on('request', () => {
-        received++;
-      }),
+      [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
+      async (peer) => {
+        // 2,000 C-ECHO-RQs and the release in one write, while the first is being served.
+        const count = 2000;
+        const echoRq = (id: number) =>
+          commandPData(1, {
+            CommandField: 0x0030,
+            MessageID: id,
+            AffectedSOPClassUID: VERIFICATION,
+            CommandDataSetType: 0x0101,
+          });
+        const requests = Array.from({ length: count }, (_, i) => echoRq(i + 1));
+        await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // The one served and eight waiting were read; the rest wait in the socket.
+        assert.equal(received, 9);
+        firstServed.open();
+        const responses = await commandsUntilReleased(peer);
+        assert.ok(responses.every((command) => command.Status === 0));
+        const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
+        assert.deepEqual(
+          answered,
+          Array.from({ length: count }, (_, i) => i + 1),
+        );
+        assert.equal(received, count);
+      },
+      {
+        onServer: (server) =>
+          server.on('association', (association: Association) =>
+            association.on('request', () => {
+              received++;
+            }),
+          ),
+      },
     );
-    const peer = await RawPeer.connect(server.port);
-    try {
-      await peer.send(
-        associateRq({
-          calledAeTitle: 'SCP',
-          contexts: [{ id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] }],
-        }),
-      );
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
-      // 2,000 C-ECHO-RQs and the release in one write, while the first is being served.
-      const count = 2000;
-      const echoRq = (id: number) =>
-        commandPData(1, {
-          CommandField: 0x0030,
-          MessageID: id,
-          AffectedSOPClassUID: VERIFICATION,
-          CommandDataSetType: 0x0101,
-        });
-      const requests = Array.from({ length: count }, (_, i) => echoRq(i + 1));
-      await peer.write(Buffer.concat([...requests, encodePdu({ type: 'A-RELEASE-RQ' })]));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      // The one served and eight waiting were read; the rest wait in the socket.
-      assert.equal(received, 9);
-      firstServed.open();
-      const responses = await commandsUntilReleased(peer);
-      assert.ok(responses.every((command) => command.Status === 0));
-      const answered = responses.map((command) => command.MessageIDBeingRespondedTo);
-      assert.deepEqual(
-        answered,
-        Array.from({ length: count }, (_, i) => i + 1),
-      );
-      assert.equal(received, count);
-    } finally {
-      peer.destroy();
-      await server.close({ abort: true });
-    }
   });
 
   test('input held for waiting requests is read again when a C-GET sends its sub-operation', {
     timeout: 15_000,
   }, async () => {
-    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
-      port: 0,
-      handlers: {
+    const get = QueryRetrieveModels.study.get;
+    await withRawPeer(
+      {
         echo: () => {},
         get: async () => {
           // Resolving the matches takes a while: the echoes behind the C-GET are read meanwhile.
@@ -1093,72 +1106,62 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
           return [instance('2.25.10.1')];
         },
       },
-    });
-    const peer = await RawPeer.connect(server.port);
-    try {
-      const get = QueryRetrieveModels.study.get;
-      const rq = associateRq({
-        calledAeTitle: 'SCP',
-        contexts: [
-          { id: 1, abstractSyntax: get, transferSyntaxes: [EXPLICIT] },
-          { id: 3, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] },
-          { id: 5, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
-        ],
-      });
-      rq.userInformation.roleSelections = [{ sopClassUid: SC, scu: false, scp: true }];
-      await peer.send(rq);
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
-      const query = new DataSet();
-      query.set('QueryRetrieveLevel', 'STUDY');
-      query.set('StudyInstanceUID', '2.25.77');
-      const echoes = 20;
-      await peer.write(
-        Buffer.concat([
-          commandPData(1, {
-            CommandField: 0x0010,
-            MessageID: 1,
-            AffectedSOPClassUID: get,
-            Priority: 0,
-            CommandDataSetType: 0x0000,
-          }),
-          pData(1, false, true, writeDicom(query, { transferSyntax: EXPLICIT, withoutMeta: true })),
-          ...Array.from({ length: echoes }, (_, i) =>
-            commandPData(5, {
-              CommandField: 0x0030,
-              MessageID: 2 + i,
-              AffectedSOPClassUID: VERIFICATION,
-              CommandDataSetType: 0x0101,
+      [
+        { id: 1, abstractSyntax: get, transferSyntaxes: [EXPLICIT] },
+        { id: 3, abstractSyntax: SC, transferSyntaxes: [EXPLICIT] },
+        { id: 5, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT] },
+      ],
+      async (peer) => {
+        const query = new DataSet();
+        query.set('QueryRetrieveLevel', 'STUDY');
+        query.set('StudyInstanceUID', '2.25.77');
+        const echoes = 20;
+        await peer.write(
+          Buffer.concat([
+            commandPData(1, {
+              CommandField: 0x0010,
+              MessageID: 1,
+              AffectedSOPClassUID: get,
+              Priority: 0,
+              CommandDataSetType: 0x0000,
             }),
-          ),
-        ]),
-      );
-      // The sub-operation's C-STORE-RQ: its response is read although eight echoes wait.
-      let storeRq = await nextCommand(peer);
-      while (storeRq?.CommandField !== 0x0001) storeRq = await nextCommand(peer);
-      await peer.write(
-        commandPData(3, {
-          CommandField: 0x8001,
-          MessageIDBeingRespondedTo: storeRq.MessageID!,
-          AffectedSOPClassUID: SC,
-          AffectedSOPInstanceUID: '2.25.10.1',
-          Status: 0,
-          CommandDataSetType: 0x0101,
-        }),
-      );
-      const finals: [number, number][] = [];
-      while (finals.length < 1 + echoes) {
-        const command = await nextCommand(peer);
-        assert.ok(command);
-        if (command.Status !== 0xff00) finals.push([command.MessageIDBeingRespondedTo!, command.Status!]);
-      }
-      assert.deepEqual(
-        finals,
-        Array.from({ length: 1 + echoes }, (_, i) => [i + 1, 0]),
-      );
-    } finally {
-      peer.destroy();
-      await server.close({ abort: true });
-    }
+            pData(1, false, true, writeDicom(query, { transferSyntax: EXPLICIT, withoutMeta: true })),
+            ...Array.from({ length: echoes }, (_, i) =>
+              commandPData(5, {
+                CommandField: 0x0030,
+                MessageID: 2 + i,
+                AffectedSOPClassUID: VERIFICATION,
+                CommandDataSetType: 0x0101,
+              }),
+            ),
+          ]),
+        );
+        // The sub-operation's C-STORE-RQ: its response is read although eight echoes wait.
+        let storeRq = await nextCommand(peer);
+        while (storeRq?.CommandField !== 0x0001) storeRq = await nextCommand(peer);
+        await peer.write(
+          commandPData(3, {
+            CommandField: 0x8001,
+            MessageIDBeingRespondedTo: storeRq.MessageID!,
+            AffectedSOPClassUID: SC,
+            AffectedSOPInstanceUID: '2.25.10.1',
+            Status: 0,
+            CommandDataSetType: 0x0101,
+          }),
+        );
+        const finals: [number, number][] = [];
+        while (finals.length < 1 + echoes) {
+          const command = await nextCommand(peer);
+          assert.ok(command);
+          if (command.Status !== 0xff00) finals.push([command.MessageIDBeingRespondedTo!, command.Status!]);
+        }
+        assert.deepEqual(
+          finals,
+          Array.from({ length: 1 + echoes }, (_, i) => [i + 1, 0]),
+        );
+      },
+      { roleSelections: [{ sopClassUid: SC, scu: false, scp: true }] },
+    );
   });
 
   test('a C-FIND cancelled while it waits its turn is answered Cancel without being run', {
@@ -1166,9 +1169,9 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
   }, async () => {
     const firstMayEnd = gate();
     const queried: string[] = [];
-    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
-      port: 0,
-      handlers: {
+    const find = QueryRetrieveModels.study.find;
+    await withRawPeer(
+      {
         async *find(request) {
           const accession = String(request.identifier.get('AccessionNumber') ?? '');
           queried.push(accession);
@@ -1179,114 +1182,96 @@ describe('the asynchronous operations window (PS3.7 §D.3.3.3)', () => {
           yield match;
         },
       },
-    });
-    const peer = await RawPeer.connect(server.port);
-    try {
-      const find = QueryRetrieveModels.study.find;
-      await peer.send(
-        associateRq({
-          calledAeTitle: 'SCP',
-          contexts: [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
-        }),
-      );
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
-      const findRq = (id: number) => {
-        const query = new DataSet();
-        query.set('QueryRetrieveLevel', 'STUDY');
-        query.set('AccessionNumber', `A${id}`);
-        return [
-          commandPData(1, {
-            CommandField: 0x0020,
-            MessageID: id,
-            AffectedSOPClassUID: find,
-            Priority: 0,
-            CommandDataSetType: 0x0000,
-          }),
-          pData(1, false, true, writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true })),
-        ];
-      };
-      // Three C-FINDs at once, then a C-CANCEL for the second while the first is running.
-      await peer.write(
-        Buffer.concat([
-          ...findRq(1),
-          ...findRq(2),
-          ...findRq(3),
-          commandPData(1, { CommandField: 0x0fff, MessageIDBeingRespondedTo: 2, CommandDataSetType: 0x0101 }),
-        ]),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      firstMayEnd.open();
-      const responses: [number, number][] = [];
-      while (responses.filter(([, status]) => status !== 0xff00).length < 3) {
-        const command = await nextCommand(peer);
-        assert.ok(command);
-        responses.push([command.MessageIDBeingRespondedTo!, command.Status!]);
-      }
-      assert.deepEqual(responses, [
-        [1, 0xff00],
-        [1, 0x0000],
-        [2, 0xfe00],
-        [3, 0xff00],
-        [3, 0x0000],
-      ]);
-      assert.deepEqual(queried, ['A1', 'A3']);
-    } finally {
-      peer.destroy();
-      await server.close({ abort: true });
-    }
+      [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
+      async (peer) => {
+        const findRq = (id: number) => {
+          const query = new DataSet();
+          query.set('QueryRetrieveLevel', 'STUDY');
+          query.set('AccessionNumber', `A${id}`);
+          return [
+            commandPData(1, {
+              CommandField: 0x0020,
+              MessageID: id,
+              AffectedSOPClassUID: find,
+              Priority: 0,
+              CommandDataSetType: 0x0000,
+            }),
+            pData(1, false, true, writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true })),
+          ];
+        };
+        // Three C-FINDs at once, then a C-CANCEL for the second while the first is running.
+        await peer.write(
+          Buffer.concat([
+            ...findRq(1),
+            ...findRq(2),
+            ...findRq(3),
+            commandPData(1, {
+              CommandField: 0x0fff,
+              MessageIDBeingRespondedTo: 2,
+              CommandDataSetType: 0x0101,
+            }),
+          ]),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        firstMayEnd.open();
+        const responses: [number, number][] = [];
+        while (responses.filter(([, status]) => status !== 0xff00).length < 3) {
+          const command = await nextCommand(peer);
+          assert.ok(command);
+          responses.push([command.MessageIDBeingRespondedTo!, command.Status!]);
+        }
+        assert.deepEqual(responses, [
+          [1, 0xff00],
+          [1, 0x0000],
+          [2, 0xfe00],
+          [3, 0xff00],
+          [3, 0x0000],
+        ]);
+        assert.deepEqual(queried, ['A1', 'A3']);
+      },
+    );
   });
 
   test('a C-FIND identifier cut short by the A-RELEASE-RQ gets a failure response, then the release', {
     timeout: 15_000,
   }, async () => {
     let called = false;
-    const server = await new ApplicationEntity({ aeTitle: 'SCP' }).listen({
-      port: 0,
-      handlers: {
+    const find = QueryRetrieveModels.study.find;
+    await withRawPeer(
+      {
         async *find() {
           called = true;
           yield new DataSet();
         },
       },
-    });
-    const peer = await RawPeer.connect(server.port);
-    try {
-      const find = QueryRetrieveModels.study.find;
-      await peer.send(
-        associateRq({
-          calledAeTitle: 'SCP',
-          contexts: [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
-        }),
-      );
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-ASSOCIATE-AC');
-      const query = new DataSet();
-      query.set('QueryRetrieveLevel', 'STUDY');
-      query.set('PatientName', 'DOE^*');
-      const identifier = writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true });
-      await peer.write(
-        Buffer.concat([
-          commandPData(1, {
-            CommandField: 0x0020,
-            MessageID: 7,
-            AffectedSOPClassUID: find,
-            Priority: 0,
-            CommandDataSetType: 0x0000,
-          }),
-          pData(1, false, false, identifier.subarray(0, 10)),
-          encodePdu({ type: 'A-RELEASE-RQ' }),
-        ]),
-      );
-      const response = (await peer.expectPdu(5000)).pdu;
-      assert.equal(response?.type, 'P-DATA-TF');
-      const command = decodeCommand(response.pdvs[0]!.data);
-      assert.equal(command.MessageIDBeingRespondedTo, 7);
-      assert.equal(command.Status, 0xa900, 'identifier does not match SOP class');
-      assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-RELEASE-RP');
-      assert.equal(called, false, 'the handler never saw the half identifier');
-    } finally {
-      peer.destroy();
-      await server.close({ abort: true });
-    }
+      [{ id: 1, abstractSyntax: find, transferSyntaxes: [IMPLICIT] }],
+      async (peer) => {
+        const query = new DataSet();
+        query.set('QueryRetrieveLevel', 'STUDY');
+        query.set('PatientName', 'DOE^*');
+        const identifier = writeDicom(query, { transferSyntax: IMPLICIT, withoutMeta: true });
+        await peer.write(
+          Buffer.concat([
+            commandPData(1, {
+              CommandField: 0x0020,
+              MessageID: 7,
+              AffectedSOPClassUID: find,
+              Priority: 0,
+              CommandDataSetType: 0x0000,
+            }),
+            pData(1, false, false, identifier.subarray(0, 10)),
+            encodePdu({ type: 'A-RELEASE-RQ' }),
+          ]),
+        );
+        const response = (await peer.expectPdu(5000)).pdu;
+        assert.equal(response?.type, 'P-DATA-TF');
+        const command = decodeCommand(response.pdvs[0]!.data);
+        assert.equal(command.MessageIDBeingRespondedTo, 7);
+        assert.equal(command.Status, 0xa900, 'identifier does not match SOP class');
+        assert.equal((await peer.expectPdu(5000)).pdu?.type, 'A-RELEASE-RP');
+        assert.equal(called, false, 'the handler never saw the half identifier');
+      },
+    );
   });
 
   test('the window the requestor may use: 1 unless one was proposed and answered', () => {

@@ -828,10 +828,11 @@ export class Association extends EventEmitter {
   }
 
   /**
-   * Sends one of our requests. Its DIMSE timeout, armed when it was registered, runs again at
-   * each part of a streamed data set written and once the whole message is: a large data set
-   * to a slow reader then takes the time it needs, while a peer that stops reading still
-   * fails it (DCMTK's and pynetdicom's DIMSE timeouts, too, wait for responses, not sends).
+   * Sends one of our requests. Its DIMSE timeout, armed when it was registered, runs again
+   * after each write the socket made us wait for and at the end of a message sent in parts
+   * (the channel's `progress`): a large data set to a slow reader then takes the time it
+   * needs, while a peer that stops reading still fails it (DCMTK's and pynetdicom's DIMSE
+   * timeouts, too, wait for responses, not sends).
    */
   #sendRequest(
     messageId: number,
@@ -843,8 +844,7 @@ export class Association extends EventEmitter {
       const pending = this.#pending.get(messageId);
       if (pending) this.#armTimer(pending);
     };
-    const sent = this.#channel.send(contextId, fields, data, data === undefined ? undefined : rearm);
-    return data === undefined ? sent : sent.then(rearm);
+    return this.#channel.send(contextId, fields, data, rearm);
   }
 
   /** @internal */

@@ -181,7 +181,7 @@ export class DimseChannel {
    * PDUs are framed and handed to the DUL before this returns: a request started from a
    * response's callback (the next store of a run) then leaves in the same turn as the response
    * arrived, instead of after the promise chains of both have run. `progress` is called after
-   * each batch of a data set sent in several.
+   * each write the socket made us wait for, and at the end of a message sent in several.
    */
   send(contextId: number, fields: CommandFields, data?: MessageData, progress?: () => void): Promise<void> {
     if (this.#sending === 0 && (data === undefined || isWholeWrite(data))) {
@@ -192,13 +192,14 @@ export class DimseChannel {
         return Promise.reject(error);
       }
       if (!written) return Promise.resolve();
-      return this.#chain(() => written);
+      return this.#chain(() => (progress ? written.then(progress) : written));
     }
     return this.#chain(async () => {
       const batch = this.#startMessage(contextId, fields, data !== undefined);
       const releasable =
         data === undefined ? undefined : await this.#sendFragments(batch, contextId, data, progress);
       await this.#flush(batch, releasable);
+      progress?.();
     });
   }
 
